@@ -1,0 +1,57 @@
+/**
+ * The batch the Worker hands to an IngestShard over RPC: validated, normalised and enriched.
+ * Text fields are '' and numbers 0 when an event type has no such field, so every event maps
+ * one-to-one onto a row of ClickHouse's `events` table (see clickhouse/rows.ts).
+ */
+import type { EventType, PurchaseItem } from "./events";
+
+export type PropValue = string | number | boolean;
+
+export interface EnrichedEvent {
+  type: EventType;
+  event_id: string;
+  /** Event time in ms since the epoch, corrected for client clock skew. */
+  ts: number;
+  url: string;
+  /** Path of `url` (no query string or fragment), '' when the event has no url. */
+  path: string;
+  title: string;
+  referrer_host: string;
+  action: string;
+  product_id: string;
+  product_name: string;
+  price: number;
+  quantity: number;
+  value: number;
+  currency: string;
+  order_id: string;
+  items: PurchaseItem[];
+  metric: string;
+  metric_value: number;
+  name: string;
+  props: Record<string, PropValue>;
+}
+
+export interface EnrichedBatch {
+  site: string;
+  /** Shard index this batch was routed to: hash(visitor_id) % SHARDS. */
+  shard: number;
+  batch_id: string;
+  /** Worker receive time, ms. */
+  received_at: number;
+  /** Sent by the client, or derived (cookieless, see DESIGN.md Privacy). Never empty. */
+  visitor_id: string;
+  /** Sent by the client, or null: the shard assigns one. */
+  session_id: string | null;
+  /** ISO 3166 alpha-2 from request.cf, or '' when unknown. */
+  country: string;
+  device: string;
+  browser: string;
+  os: string;
+  events: EnrichedEvent[];
+}
+
+export type IngestOutcome =
+  | { status: "accepted"; accepted: number }
+  | { status: "duplicate" }
+  | { status: "overloaded"; retry_after_seconds: number };

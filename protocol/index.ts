@@ -1,0 +1,5 @@
+export * from "./limits";
+export * from "./events";
+export * from "./responses";
+export * from "./enriched";
+export * from "./live";

@@ -1,0 +1,41 @@
+/** Every answer of the HTTP API has one of these shapes; errors share one envelope. */
+import { z } from "zod";
+
+export const acceptedResponseSchema = z.object({
+  accepted: z.number().int().min(0),
+  duplicate: z.boolean(),
+});
+export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
+
+export const errorCodeSchema = z.enum([
+  "invalid_payload",
+  "unsupported_media_type",
+  "payload_too_large",
+  "unknown_site",
+  "origin_not_allowed",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "rate_limited",
+  "overloaded",
+  "query_failed",
+  "unavailable",
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const errorIssueSchema = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ErrorIssue = z.infer<typeof errorIssueSchema>;
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: errorCodeSchema,
+    message: z.string(),
+    issues: z.array(errorIssueSchema).optional(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;

@@ -1,0 +1,9 @@
+/** The hono environment every router shares. */
+import type { Config } from "./config";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+  };
+}

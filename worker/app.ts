@@ -1,0 +1,38 @@
+/**
+ * The hono app: configuration, CORS and errors once, then one router per resource.
+ * Everything not routed here is the dashboard, served by Workers static assets.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { loadConfig } from "./config";
+import { ApiError, handleError } from "./errors";
+import { eventsRoutes } from "./routes/events";
+import { healthRoutes } from "./routes/health";
+import { historyRoutes } from "./routes/history";
+import { liveRoutes } from "./routes/live";
+import { metricsRoutes } from "./routes/metrics";
+import { prometheusRoutes } from "./routes/prometheus";
+import { sdkScriptRoutes } from "./routes/sdk-scripts";
+import { sqlRoutes } from "./routes/sql";
+
+export const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  c.set("config", loadConfig(c.env));
+  await next();
+});
+
+app.route("/", healthRoutes);
+app.route("/", prometheusRoutes);
+app.route("/", sdkScriptRoutes);
+app.route("/v1/events", eventsRoutes);
+app.route("/v1/live", liveRoutes);
+app.route("/v1/metrics", metricsRoutes);
+app.route("/v1/history", historyRoutes);
+app.route("/v1/sql", sqlRoutes);
+
+app.notFound((c) => {
+  if (c.req.path.startsWith("/v1/")) throw new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`);
+  return c.env.ASSETS.fetch(c.req.raw);
+});
+app.onError(handleError);

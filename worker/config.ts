@@ -1,0 +1,112 @@
+/**
+ * Configuration from wrangler vars / `.dev.vars` / `--var`, parsed once per isolate and
+ * validated, so a typo in a var fails loudly instead of silently using a default.
+ */
+import { z } from "zod";
+import { siteKeySchema } from "../protocol";
+
+export const LOCAL_DEV_SITE = "demo";
+export const LOCAL_DEV_ADMIN_TOKEN = "dev-admin-token";
+export const LOCAL_DEV_CLICKHOUSE_URL = "http://127.0.0.1:8123";
+/** Only used under LOCAL_DEV; production must set VISITOR_SECRET. */
+const LOCAL_DEV_VISITOR_SECRET = "edgepulse-local-dev-visitor-secret";
+
+const siteConfigSchema = z.object({
+  key: siteKeySchema,
+  /** Origins allowed to post events: exact origins (`https://shop.example`) or "*". */
+  origins: z.array(z.string().min(1)).default([]),
+  /** Read token scoped to this site (dashboard, live feed, history, SQL). */
+  token: z.string().min(16).optional(),
+});
+export type SiteConfig = z.infer<typeof siteConfigSchema>;
+
+const intVar = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? fallback : Number(value)))
+    .pipe(z.number().int().min(min).max(max));
+
+const configSchema = z.object({
+  WINDOW_SECONDS: intVar(10, 1, 3600),
+  ALLOWED_LATENESS_SECONDS: intVar(5, 0, 3600),
+  SESSION_IDLE_MINUTES: intVar(30, 1, 24 * 60),
+  SHARDS: intVar(8, 1, 1024),
+  CLICKHOUSE_URL: z.string().optional(),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  VISITOR_SECRET: z.string().optional(),
+  SITES: z.string().optional(),
+  LOCAL_DEV: z.string().optional(),
+});
+
+export interface ClickHouseConfig {
+  /** '' when not configured: flushes back off and /readyz reports it. */
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+}
+
+export interface Config {
+  windowSeconds: number;
+  allowedLatenessSeconds: number;
+  sessionIdleMinutes: number;
+  shards: number;
+  clickhouse: ClickHouseConfig;
+  adminToken: string | null;
+  visitorSecret: string | null;
+  sites: ReadonlyMap<string, SiteConfig>;
+  localDev: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function parseSites(raw: string | undefined): SiteConfig[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("SITES must be a JSON array like [{\"key\":\"shop\",\"origins\":[\"https://shop.example\"],\"token\":\"…\"}]");
+  }
+  const parsed = z.array(siteConfigSchema).safeParse(json);
+  if (!parsed.success) throw new ConfigError(`SITES is invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses `env` once per isolate (env objects are stable per isolate). */
+export function loadConfig(env: object): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  const vars = parsed.data;
+  const localDev = vars.LOCAL_DEV === "1" || vars.LOCAL_DEV === "true";
+  const sites = new Map(parseSites(vars.SITES).map((site) => [site.key, site]));
+  if (localDev && !sites.has(LOCAL_DEV_SITE)) sites.set(LOCAL_DEV_SITE, { key: LOCAL_DEV_SITE, origins: ["*"] });
+  const config: Config = {
+    windowSeconds: vars.WINDOW_SECONDS,
+    allowedLatenessSeconds: vars.ALLOWED_LATENESS_SECONDS,
+    sessionIdleMinutes: vars.SESSION_IDLE_MINUTES,
+    shards: vars.SHARDS,
+    clickhouse: {
+      url: vars.CLICKHOUSE_URL?.trim() || (localDev ? LOCAL_DEV_CLICKHOUSE_URL : ""),
+      username: vars.CLICKHOUSE_USER?.trim() || "default",
+      password: vars.CLICKHOUSE_PASSWORD ?? "",
+      database: vars.CLICKHOUSE_DATABASE || "edgepulse",
+    },
+    adminToken: vars.ADMIN_TOKEN || (localDev ? LOCAL_DEV_ADMIN_TOKEN : null),
+    visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),
+    sites,
+    localDev,
+  };
+  cache.set(env, config);
+  return config;
+}

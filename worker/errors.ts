@@ -1,0 +1,50 @@
+/**
+ * One error class for every answer that is not a success, and one handler that turns any
+ * thrown value into the protocol's JSON error shape. Bad input is always a 4xx; only a
+ * fault of ours is a 5xx, and it never echoes internals.
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import type { ErrorCode, ErrorIssue, ErrorResponse } from "../protocol";
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: ErrorIssue[],
+    /** Seconds, for 429 and 503. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+
+  static invalidPayload(message: string, issues?: ErrorIssue[]): ApiError {
+    return new ApiError(400, "invalid_payload", message, issues);
+  }
+
+  /** Turns a zod error into a 400 naming each failing path (`events.3.price`). */
+  static fromZod(error: z.ZodError, message = "the request does not match the schema"): ApiError {
+    const issues = error.issues.slice(0, 20).map((issue) => ({
+      path: issue.path.map(String).join("."),
+      message: issue.message,
+    }));
+    return ApiError.invalidPayload(message, issues);
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[]): ErrorResponse {
+  return { error: issues && issues.length > 0 ? { code, message, issues } : { code, message } };
+}
+
+/** `app.onError`: the one place a thrown value becomes an HTTP answer. */
+export function handleError(error: unknown, c: Context): Response {
+  if (error instanceof ApiError) {
+    if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterSeconds)));
+    return c.json(errorBody(error.code, error.message, error.issues), error.status);
+  }
+  console.error("unhandled error", error);
+  return c.json(errorBody("internal", "internal error"), 500);
+}

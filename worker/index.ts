@@ -1,0 +1,9 @@
+/** Worker entry point: the hono app, and the Durable Object classes wrangler binds. */
+import { app } from "./app";
+
+export { IngestShard } from "../durable-objects/ingest-shard";
+export { LiveHub } from "../durable-objects/live-hub";
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

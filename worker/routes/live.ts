@@ -1,0 +1,5 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+
+// TODO(owner): routes for this resource.
+export const liveRoutes = new Hono<AppEnv>();
