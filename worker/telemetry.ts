@@ -1,0 +1,59 @@
+/**
+ * Counting refused requests by error code for `/metrics`, without slowing the answer or
+ * hammering one object during a flood: counts gather in this isolate and one send at a time
+ * carries everything gathered so far to the Telemetry object. A request that finds no send
+ * under way starts one and keeps it alive with waitUntil; counts added while it is in flight
+ * ride on its next round. A failed send puts its counts back for the next one (the map is
+ * bounded by the closed set of error codes), so a hiccup delays counts but does not drop them.
+ */
+import type { ErrorCode } from "../protocol";
+import { TELEMETRY_OBJECT_NAME, type RejectionCounts } from "../durable-objects/telemetry";
+
+const pending = new Map<ErrorCode, number>();
+/** When the send under way started, or null. A send older than this bound is presumed dead
+ * (its request context was cancelled) and no longer blocks a new one. */
+let sendingSince: number | null = null;
+const STALE_SEND_MS = 10_000;
+
+function takePending(): RejectionCounts {
+  const counts: RejectionCounts = Object.fromEntries(pending);
+  pending.clear();
+  return counts;
+}
+
+function restore(counts: RejectionCounts): void {
+  for (const [code, count] of Object.entries(counts) as [ErrorCode, number][]) pending.set(code, (pending.get(code) ?? 0) + count);
+}
+
+async function sendPending(env: Env): Promise<void> {
+  const startedAt = Date.now();
+  sendingSince = startedAt;
+  try {
+    const telemetry = env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME));
+    while (pending.size > 0) {
+      const counts = takePending();
+      try {
+        await telemetry.addRejections(counts);
+      } catch (error) {
+        restore(counts);
+        console.error("telemetry send failed; counts kept for the next send", String(error));
+        return;
+      }
+    }
+  } finally {
+    if (sendingSince === startedAt) sendingSince = null;
+  }
+}
+
+/** Counts one refused request. `waitUntil` keeps the isolate alive until the send is done. */
+export function countRejection(env: Env, code: ErrorCode, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
+  pending.set(code, (pending.get(code) ?? 0) + 1);
+  if (sendingSince !== null && Date.now() - sendingSince < STALE_SEND_MS) return;
+  const send = sendPending(env);
+  if (waitUntil !== null) waitUntil(send);
+}
+
+/** Reads every counter the Telemetry object holds. */
+export function rejectionCounts(env: Env): Promise<RejectionCounts> {
+  return env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME)).rejections();
+}
