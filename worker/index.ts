@@ -3,6 +3,8 @@ import { app } from "./app";
 
 export { IngestShard } from "../durable-objects/ingest-shard";
 export { LiveHub } from "../durable-objects/live-hub";
+export { RateLimiter } from "../durable-objects/rate-limiter";
+export { Telemetry } from "../durable-objects/telemetry";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
