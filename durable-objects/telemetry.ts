@@ -7,9 +7,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { errorCodeSchema, type ErrorCode } from "../protocol";
 
-/** The single instance's name; there is nothing to shard at the rate refusals arrive. */
-export const TELEMETRY_OBJECT_NAME = "global";
-
 export type RejectionCounts = Partial<Record<ErrorCode, number>>;
 
 export class Telemetry extends DurableObject<Env> {

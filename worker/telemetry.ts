@@ -6,8 +6,12 @@
  * ride on its next round. A failed send puts its counts back for the next one (the map is
  * bounded by the closed set of error codes), so a hiccup delays counts but does not drop them.
  */
+import type { Context } from "hono";
 import type { ErrorCode } from "../protocol";
-import { TELEMETRY_OBJECT_NAME, type RejectionCounts } from "../durable-objects/telemetry";
+import type { RejectionCounts } from "../durable-objects/telemetry";
+
+/** The single Telemetry object's name: refusals arrive coalesced, nothing to shard. */
+export const TELEMETRY_OBJECT_NAME = "global";
 
 const pending = new Map<ErrorCode, number>();
 /** When the send under way started, or null. A send older than this bound is presumed dead
@@ -25,7 +29,9 @@ function restore(counts: RejectionCounts): void {
   for (const [code, count] of Object.entries(counts) as [ErrorCode, number][]) pending.set(code, (pending.get(code) ?? 0) + count);
 }
 
-async function sendPending(env: Env): Promise<void> {
+type TelemetryBinding = Pick<Env, "TELEMETRY">;
+
+async function sendPending(env: TelemetryBinding): Promise<void> {
   const startedAt = Date.now();
   sendingSince = startedAt;
   try {
@@ -46,14 +52,35 @@ async function sendPending(env: Env): Promise<void> {
 }
 
 /** Counts one refused request. `waitUntil` keeps the isolate alive until the send is done. */
-export function countRejection(env: Env, code: ErrorCode, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
+export function countRejection(env: TelemetryBinding, code: ErrorCode, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
   pending.set(code, (pending.get(code) ?? 0) + 1);
   if (sendingSince !== null && Date.now() - sendingSince < STALE_SEND_MS) return;
   const send = sendPending(env);
   if (waitUntil !== null) waitUntil(send);
 }
 
+function hasTelemetryBinding(env: unknown): env is TelemetryBinding {
+  return typeof env === "object" && env !== null && "TELEMETRY" in env;
+}
+
+/**
+ * Counts the refusal `handleError` is answering. An app driven without bindings (unit tests
+ * calling `app.request`) has nothing to count into and is skipped.
+ */
+export function recordRejection(c: Context, code: ErrorCode): void {
+  const env: unknown = c.env;
+  if (!hasTelemetryBinding(env)) return;
+  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+  try {
+    const executionCtx = c.executionCtx;
+    waitUntil = (promise) => executionCtx.waitUntil(promise);
+  } catch {
+    // No ExecutionContext (a test harness): the send still runs, just not kept alive.
+  }
+  countRejection(env, code, waitUntil);
+}
+
 /** Reads every counter the Telemetry object holds. */
-export function rejectionCounts(env: Env): Promise<RejectionCounts> {
+export function rejectionCounts(env: TelemetryBinding): Promise<RejectionCounts> {
   return env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME)).rejections();
 }
