@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ErrorCode, ErrorIssue, ErrorResponse } from "../protocol";
+import { recordRejection } from "./telemetry";
 
 export class ApiError extends Error {
   override name = "ApiError";
@@ -42,9 +43,11 @@ export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[
 /** `app.onError`: the one place a thrown value becomes an HTTP answer. */
 export function handleError(error: unknown, c: Context): Response {
   if (error instanceof ApiError) {
+    recordRejection(c, error.code);
     if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterSeconds)));
     return c.json(errorBody(error.code, error.message, error.issues), error.status);
   }
   console.error("unhandled error", error);
+  recordRejection(c, "internal");
   return c.json(errorBody("internal", "internal error"), 500);
 }
