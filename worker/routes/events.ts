@@ -1,5 +1,134 @@
+/**
+ * `POST /v1/events` (wire protocol v1): read a bounded body, validate, check site and origin,
+ * enrich, and hand the batch to the IngestShard of (site, hash(visitor) % SHARDS) by RPC.
+ * Every refusal is a 4xx JSON error; a shard that cannot answer is a 503 the SDK retries with
+ * the same batch id, which the shard's dedup makes safe.
+ */
 import { Hono } from "hono";
+import { batchSchema, MAX_BODY_BYTES, type AcceptedResponse } from "../../protocol";
 import type { AppEnv } from "../app-env";
+import { decodeUtf8, readBoundedBody } from "../bounded-body";
+import { clientIp } from "../client-ip";
+import { enrichBatch } from "../enrich";
+import { ApiError } from "../errors";
+import { ingestShardName, shardIndexFor } from "../shard-routing";
+import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
+import { countRejection } from "../telemetry";
+import { enforceRateLimits } from "../rate-limit";
+import { parseUserAgent } from "../user-agent";
+import { deriveVisitorId } from "../visitor-id";
 
-// TODO(owner): routes for this resource.
+/** Seconds a client waits before retrying when the shard could not be reached. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+const ACCEPTED_MEDIA_TYPES = new Set(["text/plain", "application/json"]);
+
+/** ISO country code from request.cf; '' when absent (local runs, tests) or malformed. */
+function countryOf(request: Request): string {
+  const cf: unknown = request.cf;
+  if (typeof cf !== "object" || cf === null || !("country" in cf)) return "";
+  const country = cf.country;
+  return typeof country === "string" && /^[A-Za-z0-9]{2}$/.test(country) ? country.toUpperCase() : "";
+}
+
+function requireSupportedMediaType(contentType: string | undefined): void {
+  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
+    throw new ApiError(415, "unsupported_media_type", `Content-Type must be text/plain or application/json, not "${mediaType || "(none)"}"`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? `: ${error.message}` : "";
+    throw ApiError.invalidPayload(`the body is not valid JSON${reason}`);
+  }
+}
+
 export const eventsRoutes = new Hono<AppEnv>();
+
+// Refusals are counted by code for /metrics (the error itself is answered by app.onError,
+// which has already run when next() returns).
+eventsRoutes.use("*", async (c, next) => {
+  await next();
+  if (c.error === undefined) return;
+  const code = c.error instanceof ApiError ? c.error.code : "internal";
+  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+  try {
+    const executionCtx = c.executionCtx;
+    waitUntil = (promise) => executionCtx.waitUntil(promise);
+  } catch {
+    // No execution context (direct app.request in tests): the send runs unattended.
+  }
+  countRejection(c.env, code, waitUntil);
+});
+
+// Browsers may read answers (errors included) only when they carry the CORS header; it is set
+// for origins some site allows, before any check can throw.
+eventsRoutes.use("*", async (c, next) => {
+  const origin = c.req.header("Origin");
+  if (origin !== undefined && isOriginAllowedByAnySite(c.get("config"), origin)) {
+    for (const [name, value] of Object.entries(corsHeaders(origin))) c.header(name, value);
+  }
+  await next();
+});
+
+eventsRoutes.options("/", (c) => {
+  const origin = c.req.header("Origin");
+  if (origin === undefined) return c.body(null, 204, { Allow: "POST, OPTIONS" });
+  if (!isOriginAllowedByAnySite(c.get("config"), origin)) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events`);
+  return c.body(null, 204, preflightHeaders(origin));
+});
+
+eventsRoutes.post("/", async (c) => {
+  const config = c.get("config");
+  const request = c.req.raw;
+  requireSupportedMediaType(c.req.header("Content-Type"));
+  const body = await readBoundedBody(request, MAX_BODY_BYTES);
+  if (body.byteLength === 0) throw ApiError.invalidPayload("the body is empty");
+  const parsed = batchSchema.safeParse(parseJson(decodeUtf8(body)));
+  if (!parsed.success) throw ApiError.fromZod(parsed.error);
+  const batch = parsed.data;
+
+  const site = requireSite(config, batch.site);
+  requireOriginAllowed(site, c.req.header("Origin") ?? null);
+  await enforceRateLimits(c, site.key);
+
+  const receivedAt = Date.now();
+  const userAgent = c.req.header("User-Agent") ?? "";
+  let visitorId = batch.visitor;
+  if (visitorId === undefined) {
+    if (config.visitorSecret === null) {
+      throw new ApiError(503, "unavailable", "the collector is misconfigured: VISITOR_SECRET is not set, so no cookieless visitor id can be derived");
+    }
+    visitorId = await deriveVisitorId({ secret: config.visitorSecret, site: site.key, ip: clientIp(request.headers), userAgent, now: receivedAt });
+  }
+  const shard = shardIndexFor(visitorId, config.shards);
+  const enriched = enrichBatch(batch, {
+    receivedAt,
+    visitorId,
+    shard,
+    country: countryOf(request),
+    userAgent: parseUserAgent(userAgent),
+  });
+
+  const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site.key, shard)));
+  let outcome;
+  try {
+    outcome = await stub.ingest(enriched);
+  } catch (error) {
+    // An overloaded or restarting object, a reset connection: the batch may or may not have
+    // been stored, and a retry with the same batch id is deduplicated either way.
+    console.error("ingest shard call failed", { site: site.key, shard, error: String(error) });
+    throw new ApiError(503, "unavailable", "the ingest shard is unavailable; retry with the same batch", undefined, UNAVAILABLE_RETRY_AFTER_SECONDS);
+  }
+  switch (outcome.status) {
+    case "accepted":
+      return c.json({ accepted: outcome.accepted, duplicate: false } satisfies AcceptedResponse, 202);
+    case "duplicate":
+      return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
+    case "overloaded":
+      throw new ApiError(503, "overloaded", "the ingest shard is overloaded; retry later with the same batch", undefined, outcome.retry_after_seconds);
+  }
+});

@@ -1,0 +1,49 @@
+/**
+ * Read access for the dashboard routes (live feed, metrics, history, SQL): the admin token
+ * reads every site, a site's own token reads only that site. The token comes as
+ * `Authorization: Bearer <token>` or, for WebSockets that cannot set headers, `?token=`.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+
+export type ReadAccess = "admin" | "site";
+
+export function requestToken(c: Context<AppEnv>): string | null {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  const query = c.req.query("token");
+  return query !== undefined && query !== "" ? query : null;
+}
+
+/** Compares SHA-256 digests in constant time, so neither content nor length leaks through timing. */
+async function tokensEqual(given: string, expected: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(given)),
+    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+  ]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+/** Throws 401 without a token, 403 with a token that does not open `siteKey`. */
+export async function requireReadAccess(c: Context<AppEnv>, siteKey: string): Promise<ReadAccess> {
+  const config = c.get("config");
+  const token = requestToken(c);
+  if (token === null) throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token> or ?token=)");
+  if (config.adminToken !== null && (await tokensEqual(token, config.adminToken))) return "admin";
+  const siteToken = config.sites.get(siteKey)?.token;
+  if (siteToken !== undefined && (await tokensEqual(token, siteToken))) return "site";
+  throw new ApiError(403, "forbidden", `the token does not give access to site "${siteKey}"`);
+}
+
+/** Throws 401/403 unless the request carries the admin token. */
+export async function requireAdminAccess(c: Context<AppEnv>): Promise<void> {
+  const config = c.get("config");
+  const token = requestToken(c);
+  if (token === null) throw new ApiError(401, "unauthorized", "the admin token is required (Authorization: Bearer <token>)");
+  if (config.adminToken === null || !(await tokensEqual(token, config.adminToken))) throw new ApiError(403, "forbidden", "the token is not the admin token");
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { decodeUtf8, readBoundedBody } from "./bounded-body";
+import { ApiError } from "./errors";
+
+function streamOf(chunks: Uint8Array[], onPull?: () => void): ReadableStream<Uint8Array> {
+  let index = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      onPull?.();
+      const chunk = chunks[index++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(() => null, (thrown: unknown) => thrown);
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe("readBoundedBody", () => {
+  it("returns a body within the limit, joined from its chunks", async () => {
+    const request = new Request("https://x/", { method: "POST", body: streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]) });
+    expect([...(await readBoundedBody(request, 3))]).toEqual([1, 2, 3]);
+  });
+
+  it("refuses a declared Content-Length over the limit before reading", async () => {
+    let pulls = 0;
+    const request = new Request("https://x/", {
+      method: "POST",
+      headers: { "Content-Length": "1000" },
+      body: streamOf([new Uint8Array(10)], () => pulls++),
+    });
+    const error = await rejection(readBoundedBody(request, 100));
+    expect(error.status).toBe(413);
+    expect(error.code).toBe("payload_too_large");
+    expect(pulls).toBeLessThanOrEqual(1); // a stream may pull once eagerly; nothing is consumed
+  });
+
+  it("stops reading a chunked body as soon as it passes the limit", async () => {
+    let pulls = 0;
+    const chunk = new Uint8Array(40);
+    // An endless body: the reader must give up, not buffer it.
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        controller.enqueue(chunk);
+      },
+    });
+    const error = await rejection(readBoundedBody(new Request("https://x/", { method: "POST", body: endless }), 100));
+    expect(error.status).toBe(413);
+    expect(pulls).toBeLessThan(10);
+  });
+
+  it("accepts a body of exactly the limit", async () => {
+    const request = new Request("https://x/", { method: "POST", body: new Uint8Array(100) });
+    expect((await readBoundedBody(request, 100)).byteLength).toBe(100);
+  });
+
+  it("reads a missing body as empty", async () => {
+    expect((await readBoundedBody(new Request("https://x/", { method: "POST" }), 100)).byteLength).toBe(0);
+  });
+});
+
+describe("decodeUtf8", () => {
+  it("decodes valid UTF-8", () => {
+    expect(decodeUtf8(new TextEncoder().encode("blåbær ☕"))).toBe("blåbær ☕");
+  });
+
+  it("refuses invalid byte sequences with 400 invalid_payload", () => {
+    const error = (() => {
+      try {
+        decodeUtf8(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(400);
+    expect((error as ApiError).code).toBe("invalid_payload");
+  });
+});

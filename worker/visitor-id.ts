@@ -1,0 +1,44 @@
+/**
+ * The cookieless visitor id (DESIGN.md Privacy): HMAC-SHA256 keyed with VISITOR_SECRET over
+ * (UTC day, site, IP, User-Agent), truncated. Including the day rotates the id every UTC
+ * midnight, exactly as a secret rotated daily would, without storing keys; the site keeps ids
+ * unlinkable across sites; the HMAC keeps them irreversible without the secret.
+ */
+
+/** 16 bytes (128 bits) of the MAC: collisions are negligible at any realistic traffic. */
+const VISITOR_ID_BYTES = 16;
+
+export interface VisitorIdInput {
+  secret: string;
+  site: string;
+  ip: string;
+  userAgent: string;
+  /** Receive time, ms; only its UTC day is used. */
+  now: number;
+}
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    // Configuration has one secret; the bound only guards against a test cycling through many.
+    if (keys.size >= 8) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export async function deriveVisitorId(input: VisitorIdInput): Promise<string> {
+  // Newline-separated: none of the parts can contain a newline (headers cannot), so the
+  // message is unambiguous.
+  const message = [utcDay(input.now), input.site, input.ip, input.userAgent].join("\n");
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(input.secret), new TextEncoder().encode(message));
+  const hex = Array.from(new Uint8Array(mac, 0, VISITOR_ID_BYTES), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `v-${hex}`;
+}
