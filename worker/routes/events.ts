@@ -13,7 +13,6 @@ import { enrichBatch } from "../enrich";
 import { ApiError } from "../errors";
 import { ingestShardName, shardIndexFor } from "../shard-routing";
 import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
-import { countRejection } from "../telemetry";
 import { enforceRateLimits } from "../rate-limit";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId } from "../visitor-id";
@@ -47,22 +46,6 @@ function parseJson(text: string): unknown {
 }
 
 export const eventsRoutes = new Hono<AppEnv>();
-
-// Refusals are counted by code for /metrics (the error itself is answered by app.onError,
-// which has already run when next() returns).
-eventsRoutes.use("*", async (c, next) => {
-  await next();
-  if (c.error === undefined) return;
-  const code = c.error instanceof ApiError ? c.error.code : "internal";
-  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
-  try {
-    const executionCtx = c.executionCtx;
-    waitUntil = (promise) => executionCtx.waitUntil(promise);
-  } catch {
-    // No execution context (direct app.request in tests): the send runs unattended.
-  }
-  countRejection(c.env, code, waitUntil);
-});
 
 // Browsers may read answers (errors included) only when they carry the CORS header; it is set
 // for origins some site allows, before any check can throw.
