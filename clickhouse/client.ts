@@ -1,0 +1,125 @@
+/**
+ * The one way EdgePulse talks to ClickHouse, from the Worker, the Durable Objects (workerd)
+ * and Node tools alike: a thin wrapper over `@clickhouse/client-web` (fetch only, no `node:`).
+ *
+ * Every failure becomes a `ClickHouseError` that says whether sending the same request again
+ * can succeed (`retryable`) — the IngestShard backs off and retries on those, and quarantines
+ * rows only when ClickHouse blamed the rows themselves.
+ */
+import { createClient, ClickHouseError as ServerError, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client-web";
+import type { ClickHouseConfig } from "../worker/config";
+import { REQUEST_AT_FAULT_CODES } from "./error-codes";
+import type { RowOf, TableName } from "./rows";
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export class ClickHouseError extends Error {
+  override name = "ClickHouseError";
+  constructor(
+    message: string,
+    /** ClickHouse exception code, or null when the server never answered with one (network, timeout). */
+    readonly code: number | null,
+    /** False only when the request's content is at fault (rows, types, SQL); see error-codes.ts. */
+    readonly retryable: boolean,
+    /** ClickHouse exception name, e.g. `UNKNOWN_TABLE`. */
+    readonly type: string | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ClickHouse {
+  /** One INSERT … FORMAT JSONEachRow; a retry with the same dedupToken never doubles rows. */
+  insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string): Promise<void>;
+  /** Parameterised read: SQL with {name:Type} placeholders; settings e.g. { readonly: "1", max_result_rows: "10000" }. */
+  query<T>(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>): Promise<T[]>;
+  ping(): Promise<boolean>;
+  /** Current schema version from schema_migrations, or null when unreachable/missing. */
+  schemaVersion(): Promise<number | null>;
+}
+
+/** Maps whatever the client library threw to a classified ClickHouseError. */
+export function toClickHouseError(error: unknown): ClickHouseError {
+  if (error instanceof ClickHouseError) return error;
+  if (error instanceof ServerError) {
+    const code = Number(error.code);
+    const known = Number.isInteger(code) ? code : null;
+    return new ClickHouseError(`ClickHouse ${error.type} (${error.code}): ${error.message.trim()}`, known, known === null || !REQUEST_AT_FAULT_CODES.has(known), error.type, {
+      cause: error,
+    });
+  }
+  // No exception code: the network, a timeout, a proxy's answer. Worth another try later.
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClickHouseError(`ClickHouse unreachable: ${message}`, null, true, null, { cause: error });
+}
+
+export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?: number } = {}): ClickHouse {
+  let client: ClickHouseClient | null = null;
+  // Created on first use so an unset URL fails each call (retryably) instead of the constructor.
+  const connect = (): ClickHouseClient => {
+    if (config.url === "") throw new ClickHouseError("CLICKHOUSE_URL is not configured", null, true);
+    client ??= createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      database: config.database,
+      request_timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // workerd has no use for fetch's keepalive flag (it keeps a request alive past page unload).
+      keep_alive: { enabled: false },
+    });
+    return client;
+  };
+
+  const run = async <R>(operation: (client: ClickHouseClient) => Promise<R>): Promise<R> => {
+    try {
+      return await operation(connect());
+    } catch (error) {
+      throw toClickHouseError(error);
+    }
+  };
+
+  const clickhouse: ClickHouse = {
+    async insert(table, rows, dedupToken) {
+      if (rows.length === 0) return;
+      await run((client) =>
+        client.insert({
+          table,
+          values: rows,
+          format: "JSONEachRow",
+          clickhouse_settings: {
+            insert_deduplication_token: dedupToken,
+            // Explicit, so a server whose defaults differ (e.g. async inserts on) still deduplicates synchronously.
+            insert_deduplicate: 1,
+            async_insert: 0,
+          },
+        }),
+      );
+    },
+
+    async query<T>(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}): Promise<T[]> {
+      return run(async (client) => {
+        const result = await client.query({ query: sql, query_params: params, clickhouse_settings: settings as ClickHouseSettings, format: "JSONEachRow" });
+        return result.json<T>();
+      });
+    },
+
+    async ping() {
+      try {
+        return (await connect().ping()).success;
+      } catch {
+        return false;
+      }
+    },
+
+    async schemaVersion() {
+      try {
+        const rows = await clickhouse.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1");
+        return rows[0]?.version ?? null;
+      } catch {
+        return null;
+      }
+    },
+  };
+  return clickhouse;
+}
