@@ -1,0 +1,230 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { errorResponseSchema, MAX_BODY_BYTES, type BatchInput, type IngestOutcome } from "../../protocol";
+import { app } from "../app";
+
+const NOW = () => Date.now();
+let counter = 0;
+const uniqueBatchId = () => `b-route-${Date.now()}-${counter++}`;
+
+function batch(overrides: Partial<BatchInput> = {}): BatchInput {
+  const now = NOW();
+  return {
+    v: 1,
+    site: "demo",
+    batch: uniqueBatchId(),
+    sent_at: now,
+    events: [
+      { type: "page_view", id: "e1", ts: now - 50, url: "https://shop.example/p/42", referrer: "https://google.com/" },
+      { type: "cart", id: "e2", ts: now - 40, action: "add", product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+    ],
+    ...overrides,
+  };
+}
+
+function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
+  return new Request("http://collector.test/v1/events", { method: "POST", body, headers: { "Content-Type": "text/plain;charset=UTF-8", ...headers } });
+}
+
+async function send(request: Request): Promise<Response> {
+  return exports.default.fetch(request);
+}
+
+/** Calls the Worker with other configuration (env objects are parsed once each). */
+async function sendWith(vars: Partial<Env>, request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+async function expectError(response: Response, status: number, code: string): Promise<{ message: string; issues?: { path: string; message: string }[] }> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("Content-Type")).toContain("application/json");
+  const body = errorResponseSchema.parse(await response.json());
+  expect(body.error.code).toBe(code);
+  return body.error;
+}
+
+const SHOP_SITES = JSON.stringify([{ key: "shop", origins: ["https://shop.example"] }]);
+
+function shardNamespaceAnswering(answer: () => Promise<IngestOutcome>): Env["INGEST_SHARD"] {
+  // Fault injection at the RPC boundary: the real namespace cannot be made to fail on demand.
+  const namespace = {
+    idFromName: (name: string) => name,
+    get: () => ({ ingest: answer }),
+  };
+  return namespace as unknown as Env["INGEST_SHARD"];
+}
+
+describe("POST /v1/events", () => {
+  it("accepts a text/plain batch with 202 and the number of events", async () => {
+    const response = await send(post(JSON.stringify(batch())));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: 2, duplicate: false });
+  });
+
+  it("accepts application/json too", async () => {
+    const response = await send(post(JSON.stringify(batch()), { "Content-Type": "application/json" }));
+    expect(response.status).toBe(202);
+  });
+
+  it("answers a resent batch as a duplicate", async () => {
+    const body = JSON.stringify(batch({ visitor: "v-resend" }));
+    expect((await send(post(body))).status).toBe(202);
+    const again = await send(post(body));
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ accepted: 0, duplicate: true });
+  });
+
+  it("refuses other media types with 415", async () => {
+    await expectError(await send(post(JSON.stringify(batch()), { "Content-Type": "application/x-www-form-urlencoded" })), 415, "unsupported_media_type");
+  });
+
+  it("refuses malformed JSON, invalid UTF-8 and an empty body with 400", async () => {
+    expect((await expectError(await send(post('{"v":1,')), 400, "invalid_payload")).message).toContain("JSON");
+    expect((await expectError(await send(post(new Uint8Array([0x7b, 0xff, 0x7d]))), 400, "invalid_payload")).message).toContain("UTF-8");
+    await expectError(await send(post("")), 400, "invalid_payload");
+  });
+
+  it("names the failing paths of wrong types and unknown event types", async () => {
+    const wrongPrice = batch();
+    wrongPrice.events = [{ type: "cart", id: "e1", ts: NOW(), action: "add", product_id: "p", price: "12" as unknown as number }];
+    const issues = (await expectError(await send(post(JSON.stringify(wrongPrice))), 400, "invalid_payload")).issues ?? [];
+    expect(issues.map((issue) => issue.path)).toContain("events.0.price");
+
+    const unknownType = { ...batch(), events: [{ type: "teleport", id: "e1", ts: NOW() }] };
+    const typeIssues = (await expectError(await send(post(JSON.stringify(unknownType))), 400, "invalid_payload")).issues ?? [];
+    expect(typeIssues.map((issue) => issue.path)).toContain("events.0.type");
+  });
+
+  it("refuses more than 100 events", async () => {
+    const now = NOW();
+    const tooMany = batch({ events: Array.from({ length: 101 }, (_, index) => ({ type: "page_view" as const, id: `e${index}`, ts: now, url: "https://a/" })) });
+    const issues = (await expectError(await send(post(JSON.stringify(tooMany))), 400, "invalid_payload")).issues ?? [];
+    expect(issues.map((issue) => issue.path)).toContain("events");
+  });
+
+  it("refuses an oversize body by Content-Length and while streaming, with 413", async () => {
+    const big = JSON.stringify({ ...batch(), padding: "x".repeat(MAX_BODY_BYTES) });
+    await expectError(await send(post(big)), 413, "payload_too_large");
+
+    const chunk = new TextEncoder().encode("x".repeat(8192));
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    await expectError(await send(post(endless)), 413, "payload_too_large");
+    expect(sent).toBeLessThan(MAX_BODY_BYTES * 4);
+  });
+
+  it("refuses event times outside the accepted range, naming the path", async () => {
+    const old = batch({ events: [{ type: "page_view", id: "e1", ts: NOW() - 3 * 24 * 3600 * 1000, url: "https://a/" }] });
+    const issues = (await expectError(await send(post(JSON.stringify(old))), 400, "invalid_payload")).issues ?? [];
+    expect(issues.map((issue) => issue.path)).toEqual(["events.0.ts"]);
+  });
+
+  it("refuses an unknown site with 403 unknown_site", async () => {
+    await expectError(await send(post(JSON.stringify(batch({ site: "nope" })))), 403, "unknown_site");
+  });
+
+  it("refuses an origin the site does not allow, and accepts server-to-server posts", async () => {
+    const vars = { SITES: SHOP_SITES, LOCAL_DEV: "", VISITOR_SECRET: "visitor-secret-for-tests" };
+    const body = () => JSON.stringify(batch({ site: "shop" }));
+    await expectError(await sendWith(vars, post(body(), { Origin: "https://evil.example" })), 403, "origin_not_allowed");
+    const allowed = await sendWith(vars, post(body(), { Origin: "https://shop.example" }));
+    expect(allowed.status).toBe(202);
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
+    expect((await sendWith(vars, post(body()))).status).toBe(202);
+  });
+
+  it("lets an allowed origin read error answers too", async () => {
+    const response = await sendWith({ SITES: SHOP_SITES }, post("{", { Origin: "https://shop.example" }));
+    await expectError(response, 400, "invalid_payload");
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
+  });
+
+  it("answers CORS preflights for allowed origins only", async () => {
+    const preflight = (origin: string) =>
+      new Request("http://collector.test/v1/events", { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } });
+    const vars = { SITES: SHOP_SITES, LOCAL_DEV: "" };
+    const ok = await sendWith(vars, preflight("https://shop.example"));
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
+    expect(ok.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    expect(ok.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("content-type");
+    await expectError(await sendWith(vars, preflight("https://evil.example")), 403, "origin_not_allowed");
+  });
+
+  it("answers 503 unavailable when no visitor id can be derived without VISITOR_SECRET", async () => {
+    const vars = { SITES: SHOP_SITES, LOCAL_DEV: "" };
+    expect((await expectError(await sendWith(vars, post(JSON.stringify(batch({ site: "shop" })))), 503, "unavailable")).message).toContain("VISITOR_SECRET");
+    // A batch that brings its own visitor id needs no secret.
+    expect((await sendWith(vars, post(JSON.stringify(batch({ site: "shop", visitor: "v-own" }))))).status).toBe(202);
+  });
+
+  it("answers 429 rate_limited with Retry-After when a client is over its limit", async () => {
+    const vars = { RATE_LIMIT_CLIENT_PER_SECOND: "1", RATE_LIMIT_CLIENT_BURST: "1" };
+    const headers = { "User-Agent": `rate-limit-test/${Date.now()}` };
+    expect((await sendWith(vars, post(JSON.stringify(batch()), headers))).status).toBe(202);
+    const limited = await sendWith(vars, post(JSON.stringify(batch()), headers));
+    await expectError(limited, 429, "rate_limited");
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("maps an overloaded shard to 503 overloaded with Retry-After", async () => {
+    const response = await sendWith({ INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "overloaded", retry_after_seconds: 3 })) }, post(JSON.stringify(batch())));
+    await expectError(response, 503, "overloaded");
+    expect(response.headers.get("Retry-After")).toBe("3");
+  });
+
+  it("maps a failing shard call to 503 unavailable with Retry-After, never a 500", async () => {
+    const response = await sendWith(
+      {
+        INGEST_SHARD: shardNamespaceAnswering(async () => {
+          throw new Error("Durable Object reset because its code was updated.");
+        }),
+      },
+      post(JSON.stringify(batch())),
+    );
+    await expectError(response, 503, "unavailable");
+    expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+
+  it("routes a batch to the shard of hash(visitor) % SHARDS with the enriched fields", async () => {
+    const received: unknown[] = [];
+    const names: string[] = [];
+    const namespace = {
+      idFromName: (name: string) => {
+        names.push(name);
+        return name;
+      },
+      get: () => ({
+        ingest: async (enriched: unknown) => {
+          received.push(enriched);
+          return { status: "accepted", accepted: 1 } satisfies IngestOutcome;
+        },
+      }),
+    } as unknown as Env["INGEST_SHARD"];
+    const headers = {
+      "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+      "CF-Connecting-IP": "203.0.113.9",
+    };
+    const first = batch();
+    const second = batch();
+    expect((await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(first), headers))).status).toBe(202);
+    expect((await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(second), headers))).status).toBe(202);
+    const [one, two] = received as { visitor_id: string; shard: number; device: string; browser: string; os: string; country: string }[];
+    expect(one?.visitor_id).toMatch(/^v-[0-9a-f]{32}$/);
+    // Same IP and User-Agent on the same day: same visitor, same shard.
+    expect(two?.visitor_id).toBe(one?.visitor_id);
+    expect(names[0]).toBe(`demo:${one?.shard}`);
+    expect(names[1]).toBe(names[0]);
+    expect(one).toMatchObject({ device: "mobile", browser: "Safari", os: "iOS", country: "" });
+    expect(JSON.stringify(received)).not.toContain("203.0.113.9");
+  });
+});
