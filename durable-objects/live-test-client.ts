@@ -1,0 +1,73 @@
+/**
+ * A live-feed client for the workerd tests: opens the socket through any fetcher (the Worker
+ * or a hub stub), checks every message against the protocol's schema and lets a test wait for
+ * the message it expects, in arrival order.
+ */
+import { liveMessageSchema, type LiveMessage } from "../protocol";
+
+interface Fetches {
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+export class LiveTestClient {
+  readonly messages: LiveMessage[] = [];
+  /** Messages that did not parse with liveMessageSchema (a test expects none). */
+  readonly invalid: string[] = [];
+  private readonly listeners = new Set<() => void>();
+  private cursor = 0;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.addEventListener("message", (event) => {
+      const text = typeof event.data === "string" ? event.data : "";
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const parsed = liveMessageSchema.safeParse(json);
+      if (parsed.success) this.messages.push(parsed.data);
+      else this.invalid.push(text.slice(0, 200));
+      for (const listener of this.listeners) listener();
+    });
+    socket.accept();
+  }
+
+  static async connect(fetcher: Fetches, url: string): Promise<LiveTestClient> {
+    const response = await fetcher.fetch(url, { headers: { Upgrade: "websocket" } });
+    if (response.status !== 101 || response.webSocket === null) {
+      throw new Error(`expected a WebSocket upgrade, got ${response.status}: ${await response.text()}`);
+    }
+    return new LiveTestClient(response.webSocket);
+  }
+
+  /** The next message (after the ones already taken) that satisfies `predicate`. */
+  async next(predicate: (message: LiveMessage) => boolean = () => true, timeoutMs = 10_000): Promise<LiveMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.cursor < this.messages.length) {
+        const message = this.messages[this.cursor++];
+        if (message !== undefined && predicate(message)) return message;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`no matching live message within ${timeoutMs} ms (${this.messages.length} received)`);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.listeners.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, remaining);
+        this.listeners.add(done);
+      });
+    }
+  }
+
+  close(): void {
+    try {
+      this.socket.close(1000, "done");
+    } catch {
+      // Already closed.
+    }
+  }
+}
