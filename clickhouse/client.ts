@@ -99,7 +99,14 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
 
     async query<T>(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}): Promise<T[]> {
       return run(async (client) => {
-        const result = await client.query({ query: sql, query_params: params, clickhouse_settings: settings as ClickHouseSettings, format: "JSONEachRow" });
+        const result = await client.query({
+          query: sql,
+          query_params: params,
+          // 64-bit integers as JSON numbers whatever the server's default (it changed across versions), so
+          // callers see one shape; counts and sums stay far below 2^53.
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...settings } as ClickHouseSettings,
+          format: "JSONEachRow",
+        });
         return result.json<T>();
       });
     },
