@@ -63,6 +63,7 @@ describe("LiveHub live feed", () => {
     const clients: LiveTestClient[] = [];
     for (let i = 0; i < 300; i++) clients.push(await connect());
     await Promise.all(clients.map((client) => client.next((message) => message.type === "snapshot")));
+    expect(await stub.liveClients()).toBe(300);
     const now = Date.now();
     await stub.applyShardState(shardState(site, 3, 1, now, { windows: [windowPartial(windowStart(now), { page_views: 42 })], online: 9 }));
     const updates = await Promise.all(clients.map((client) => client.next((message) => message.type === "update")));

@@ -157,6 +157,11 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     return this.hubState().performance(site, Date.now());
   }
 
+  /** Sockets connected now, hibernated ones included (for `GET /metrics`). */
+  async liveClients(): Promise<number> {
+    return this.ctx.getWebSockets().length;
+  }
+
   // ---- rebuilding -----------------------------------------------------------------------
 
   private hubState(): HubState {

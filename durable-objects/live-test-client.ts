@@ -6,7 +6,7 @@
 import { liveMessageSchema, type LiveMessage } from "../protocol";
 
 interface Fetches {
-  fetch(input: string, init?: RequestInit): Promise<Response>;
+  fetch(input: string, init?: RequestInit): Response | Promise<Response>;
 }
 
 export class LiveTestClient {
