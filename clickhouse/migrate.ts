@@ -107,19 +107,20 @@ ENGINE = ReplacingMergeTree(applied_at)
 ORDER BY version`,
     });
     const applied = await appliedMigrations(client);
+    // Check every applied file before running anything, so a changed file stops the whole run.
+    for (const migration of migrations) {
+      const record = applied.find((row) => row.version === migration.version);
+      if (record && record.checksum !== migration.checksum) {
+        throw new MigrationError(
+          `migration ${migration.name} was applied with checksum ${record.checksum} but the file now has ${migration.checksum}; ` +
+            `applied migrations must not change, add a new migration instead`,
+        );
+      }
+    }
     const done: string[] = [];
     let current = applied.at(-1)?.name ?? "";
     for (const migration of migrations) {
-      const record = applied.find((row) => row.version === migration.version);
-      if (record) {
-        if (record.checksum !== migration.checksum) {
-          throw new MigrationError(
-            `migration ${migration.name} was applied with checksum ${record.checksum} but the file now has ${migration.checksum}; ` +
-              `applied migrations must not change, add a new migration instead`,
-          );
-        }
-        continue;
-      }
+      if (applied.some((row) => row.version === migration.version)) continue;
       log(`applying ${migration.name} (${migration.statements.length} statements) to ${options.database}`);
       for (const statement of migration.statements) await client.command({ query: statement });
       await client.insert({
