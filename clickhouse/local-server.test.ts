@@ -299,7 +299,8 @@ describe("authentication", () => {
   });
 
   it("refuses wrong or missing credentials with AUTHENTICATION_FAILED", async () => {
-    for (const headers of [{ Authorization: `Basic ${btoa("edge:wrong")}` }, { "X-ClickHouse-User": "default" }, {}]) {
+    const attempts: Array<Record<string, string>> = [{ Authorization: `Basic ${btoa("edge:wrong")}` }, { "X-ClickHouse-User": "default" }, {}];
+    for (const headers of attempts) {
       const response = await fetch(`${secured.url}/?query=SELECT+1`, { headers });
       expect(response.status).toBe(403);
       expect(response.headers.get("x-clickhouse-exception-code")).toBe("516");
