@@ -30,6 +30,10 @@ export const PASSED_THROUGH_VARS = [
   "ADMIN_TOKEN",
   "SITES",
   "VISITOR_SECRET",
+  "RATE_LIMIT_SITE_PER_SECOND",
+  "RATE_LIMIT_SITE_BURST",
+  "RATE_LIMIT_CLIENT_PER_SECOND",
+  "RATE_LIMIT_CLIENT_BURST",
 ] as const;
 
 function log(message: string): void {
