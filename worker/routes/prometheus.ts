@@ -1,5 +1,171 @@
+/**
+ * `GET /metrics`: Prometheus text exposition 0.0.4 for the whole collector.
+ *
+ * Requires the admin token as `Authorization: Bearer <token>` (a Prometheus scrape config
+ * sets it with `authorization: { credentials: … }`): the counters name every site.
+ *
+ * Sources, read on every scrape (nothing is cached, so two scrapes never disagree about
+ * which one is newer):
+ *  - the Telemetry object: requests refused, by error code (every code is listed, 0 when
+ *    never seen, so rate() works from the first scrape);
+ *  - every IngestShard of every configured site (`stats()`, persisted counters): events
+ *    ingested, duplicate batches, rows flushed per table, flush errors, quarantined rows, and
+ *    the flush lag (age of the oldest unflushed event, max over the site's shards);
+ *  - every site's LiveHub: WebSocket clients connected now.
+ * A source that does not answer is counted in `edgepulse_metrics_source_errors` and left out,
+ * rather than failing the scrape. A site with a silent shard is left out whole for that scrape:
+ * a sum over the other shards would look like a counter reset to Prometheus.
+ */
 import { Hono } from "hono";
+import { z } from "zod";
+import { errorCodeSchema } from "../../protocol";
 import type { AppEnv } from "../app-env";
+import { requireAdminAccess } from "../auth";
+import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
+import { ingestShardName } from "../shard-routing";
+import { rejectionCounts } from "../telemetry";
+import type { RejectionCounts } from "../../durable-objects/telemetry";
 
-// TODO(owner): routes for this resource.
+/** Shard calls in flight at once during a scrape (sites × SHARDS can be large). */
+const SCRAPE_CONCURRENCY = 32;
+
+// TODO(issue 8): replace with the IngestShard's ShardStats and LiveHub's client count once they land.
+const shardStatsSchema = z.object({
+  ingested: z.number(),
+  duplicates: z.number(),
+  flushedRows: z.record(z.string(), z.number()),
+  flushErrors: z.number(),
+  quarantined: z.number(),
+  flushLagSeconds: z.number(),
+  unflushedEvents: z.number(),
+});
+interface ShardStatsSource {
+  stats(): Promise<unknown>;
+}
+interface LiveClientsSource {
+  liveClients(): Promise<number>;
+}
+
+interface SiteShardTotals {
+  ingested: number;
+  duplicates: number;
+  flushedRows: Map<string, number>;
+  flushErrors: number;
+  quarantined: number;
+  flushLagSeconds: number;
+  unflushedEvents: number;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; settles every item. */
+async function settleAll<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index] as T;
+      try {
+        results[index] = { status: "fulfilled", value: await task(item) };
+      } catch (reason) {
+        results[index] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function counter(name: string, help: string, samples: MetricSample[]): MetricFamily {
+  return { name, help, type: "counter", samples };
+}
+
+function gauge(name: string, help: string, samples: MetricSample[]): MetricFamily {
+  return { name, help, type: "gauge", samples };
+}
+
 export const prometheusRoutes = new Hono<AppEnv>();
+
+prometheusRoutes.get("/metrics", async (c) => {
+  await requireAdminAccess(c);
+  const config = c.get("config");
+  const sites = [...config.sites.keys()].sort();
+  const sourceErrors = { telemetry: 0, shard: 0, live_hub: 0 };
+
+  const shardTargets = sites.flatMap((site) => Array.from({ length: config.shards }, (_, shard) => ({ site, shard })));
+  const [rejections, shardStats, hubClients] = await Promise.all([
+    rejectionCounts(c.env).catch((error: unknown): RejectionCounts => {
+      console.error("metrics: telemetry unavailable", String(error));
+      sourceErrors.telemetry += 1;
+      return {};
+    }),
+    settleAll(shardTargets, SCRAPE_CONCURRENCY, async ({ site, shard }) => {
+      const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site, shard)));
+      return shardStatsSchema.parse(await (stub as unknown as ShardStatsSource).stats());
+    }),
+    settleAll(sites, SCRAPE_CONCURRENCY, (site) => (c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)) as unknown as LiveClientsSource).liveClients()),
+  ]);
+
+  const totals = new Map<string, SiteShardTotals>();
+  const incompleteSites = new Set<string>();
+  for (const site of sites) {
+    totals.set(site, { ingested: 0, duplicates: 0, flushedRows: new Map(), flushErrors: 0, quarantined: 0, flushLagSeconds: 0, unflushedEvents: 0 });
+  }
+  shardStats.forEach((settled, index) => {
+    const target = shardTargets[index];
+    const site = target === undefined ? undefined : totals.get(target.site);
+    if (site === undefined) return;
+    if (settled.status === "rejected") {
+      console.error("metrics: shard stats unavailable", { ...target, error: String(settled.reason) });
+      sourceErrors.shard += 1;
+      incompleteSites.add(target?.site ?? "");
+      return;
+    }
+    const stats = settled.value;
+    site.ingested += stats.ingested;
+    site.duplicates += stats.duplicates;
+    for (const [table, rows] of Object.entries(stats.flushedRows)) site.flushedRows.set(table, (site.flushedRows.get(table) ?? 0) + rows);
+    site.flushErrors += stats.flushErrors;
+    site.quarantined += stats.quarantined;
+    site.flushLagSeconds = Math.max(site.flushLagSeconds, stats.flushLagSeconds);
+    site.unflushedEvents += stats.unflushedEvents;
+  });
+
+  const clientSamples = hubClients.flatMap((settled, index): MetricSample[] => {
+    const site = sites[index];
+    if (settled.status === "rejected" || site === undefined) {
+      sourceErrors.live_hub += 1;
+      return [];
+    }
+    return [{ labels: { site }, value: settled.value }];
+  });
+
+  for (const site of incompleteSites) totals.delete(site);
+  const perSite = (value: (site: SiteShardTotals) => number): MetricSample[] =>
+    [...totals].map(([site, siteTotals]) => ({ labels: { site }, value: value(siteTotals) }));
+
+  const families: MetricFamily[] = [
+    counter("edgepulse_ingested_events_total", "Events accepted and stored by the ingest shards.", perSite((site) => site.ingested)),
+    counter(
+      "edgepulse_rejected_requests_total",
+      "Requests refused, by error code (429 rate_limited, 503 overloaded, 400 invalid_payload, …).",
+      errorCodeSchema.options.map((code) => ({ labels: { code }, value: rejections[code] ?? 0 })),
+    ),
+    counter("edgepulse_duplicate_batches_total", "Batches received again (same batch id) and counted once.", perSite((site) => site.duplicates)),
+    counter(
+      "edgepulse_flushed_rows_total",
+      "Rows the shards inserted into ClickHouse, per table.",
+      [...totals].flatMap(([site, siteTotals]) => [...siteTotals.flushedRows].sort().map(([table, rows]) => ({ labels: { site, table }, value: rows }))),
+    ),
+    counter("edgepulse_flush_errors_total", "Flushes to ClickHouse that failed (retried with backoff).", perSite((site) => site.flushErrors)),
+    counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.quarantined)),
+    gauge("edgepulse_flush_lag_seconds", "Age of the oldest event not yet in ClickHouse (max over the site's shards).", perSite((site) => site.flushLagSeconds)),
+    gauge("edgepulse_unflushed_events", "Events held by the shards until ClickHouse acknowledges them.", perSite((site) => site.unflushedEvents)),
+    gauge("edgepulse_websocket_clients", "Live dashboard WebSockets connected now.", clientSamples),
+    gauge(
+      "edgepulse_metrics_source_errors",
+      "Sources that did not answer this scrape (their numbers are missing above).",
+      Object.entries(sourceErrors).map(([source, errors]) => ({ labels: { source }, value: errors })),
+    ),
+  ];
+  return c.body(formatPrometheusText(families), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
+});
