@@ -147,7 +147,10 @@ describe("LiveHub after eviction", () => {
     await evictDurableObject(stub);
     const owed = await client.next((message) => message.totals.page_views === 46);
     expect(owed).toMatchObject({ type: "update", online: 10 });
-    await evictDurableObject(stub);
+    // The alarm's instance may already be gone (nothing keeps a hibernatable hub awake).
+    await evictDurableObject(stub).catch((error: unknown) => {
+      if (!String(error).includes("not currently running")) throw error;
+    });
     await stub.applyShardState(shardState(site, 0, 11, Date.now(), { windows: [windowPartial(windowStart(now), { page_views: 100 })] }));
     const after = await client.next((message) => message.windows.length > 0);
     expect(after.windows[0]?.page_views).toBe(100 + 2 + 3 + 4);
