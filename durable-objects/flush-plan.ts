@@ -1,0 +1,89 @@
+/**
+ * How a shard flushes to ClickHouse without losing or doubling a row.
+ *
+ * - Every insert carries an `insert_deduplication_token` derived only from what it holds:
+ *   (site, shard, the shard's storage epoch, table, first–last sequence number) for events
+ *   and sessions, (window start, part id) for window_metrics. Sequence numbers and part ids
+ *   are never reused, and the epoch (random, made when the shard's storage was created) keeps
+ *   tokens unique even if a shard's storage were wiped. A retried insert therefore carries
+ *   the same token and ClickHouse drops it if the first attempt had landed.
+ * - A chunk's bounds are persisted before its first attempt and reused on every retry, so a
+ *   retry never sends a *larger* set under a new token (that would double the rows that had
+ *   landed). Rows are deleted only after their insert succeeded.
+ * - Retryable failures (network, ClickHouse down, overload) back off exponentially.
+ * - A data error (ClickHouse refuses the rows) bisects the chunk: halves that insert are
+ *   done, a single refused row goes to `quarantine`, so one bad row never blocks the rest.
+ *   A half's token is its own first–last range, disjoint from every other chunk's.
+ */
+
+export const EVENTS_PER_INSERT = 5_000;
+export const SESSIONS_PER_INSERT = 5_000;
+export const FIRST_BACKOFF_MS = 1_000;
+export const MAX_BACKOFF_MS = 60_000;
+
+export interface TokenScope {
+  site: string;
+  shard: number;
+  /** Random id made once when the shard's storage was created. */
+  epoch: string;
+}
+
+export function dedupToken(scope: TokenScope, table: string, key: string): string {
+  return `${scope.site}:${scope.shard}:${scope.epoch}:${table}:${key}`;
+}
+
+export function rangeKey(firstSeq: number, lastSeq: number): string {
+  return `${firstSeq}-${lastSeq}`;
+}
+
+/** 1 s, 2 s, 4 s … capped at 60 s. */
+export function nextBackoffMs(previousMs: number): number {
+  if (previousMs <= 0) return FIRST_BACKOFF_MS;
+  return Math.min(previousMs * 2, MAX_BACKOFF_MS);
+}
+
+export interface SequencedRow<R> {
+  seq: number;
+  row: R;
+}
+
+export interface BisectHandlers<R> {
+  /** Inserts rows under a token; throws on failure. */
+  insert(rows: R[], token: string): Promise<void>;
+  /** Token of the rows with sequence numbers first..last. */
+  tokenOf(firstSeq: number, lastSeq: number): string;
+  /** True when retrying the same insert later can succeed (network, server down, overload). */
+  isRetryable(error: unknown): boolean;
+  /** These rows landed: delete them now, so progress survives a later failure. */
+  onInserted(rows: SequencedRow<R>[]): void;
+  /** ClickHouse refused this single row: move it aside. May throw a retryable error. */
+  onRefused(row: SequencedRow<R>, error: unknown): Promise<void>;
+}
+
+/**
+ * Inserts `rows` (ascending seq) as one insert; on a data error, splits in halves until the
+ * refused rows are isolated. A retryable error is rethrown at once: the caller backs off and
+ * retries the same persisted chunk later (rows already inserted are gone from it by then).
+ */
+export async function insertBisecting<R>(rows: SequencedRow<R>[], handlers: BisectHandlers<R>): Promise<void> {
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first === undefined || last === undefined) return;
+  try {
+    await handlers.insert(
+      rows.map((entry) => entry.row),
+      handlers.tokenOf(first.seq, last.seq),
+    );
+  } catch (error) {
+    if (handlers.isRetryable(error)) throw error;
+    if (rows.length === 1) {
+      await handlers.onRefused(first, error);
+      return;
+    }
+    const middle = Math.ceil(rows.length / 2);
+    await insertBisecting(rows.slice(0, middle), handlers);
+    await insertBisecting(rows.slice(middle), handlers);
+    return;
+  }
+  handlers.onInserted(rows);
+}

@@ -1,0 +1,127 @@
+/**
+ * A durable outbox for one ClickHouse table: rows wait in a SQLite queue table until an
+ * insert carrying them was acknowledged, then they are deleted (flush-plan.ts explains the
+ * tokens, persisted chunk bounds and bisection that make this exactly-once).
+ *
+ * Each queue entry has a never-reused sequence number (`next_seq:<queue>` in meta, not the
+ * SQLite rowid, which can be reused after deletes), and expands to one or more rows of the
+ * target table (an event is one row; a sealed window part is a few).
+ */
+import type { ClickHouse } from "../clickhouse/client";
+import { ClickHouseError } from "../clickhouse/client";
+import { toDateTime64, type QuarantineRow, type RowOf, type TableName } from "../clickhouse/rows";
+import { dedupToken, insertBisecting, rangeKey, type SequencedRow, type TokenScope } from "./flush-plan";
+import type { ShardMeta } from "./shard-meta";
+
+export type QueueTable = "pending_events" | "window_parts" | "pending_sessions";
+
+/** Longest error text kept with a quarantined row. */
+const MAX_QUARANTINE_ERROR_LENGTH = 2_000;
+
+export interface FlushContext {
+  clickhouse: ClickHouse;
+  scope: TokenScope;
+  now: number;
+}
+
+export class FlushQueue<T extends TableName> {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly meta: ShardMeta,
+    readonly queue: QueueTable,
+    readonly target: T,
+    /** Queue entries per insert. */
+    private readonly entriesPerInsert: number,
+  ) {}
+
+  /** Adds an entry (its rows as JSON); call inside the caller's transaction. */
+  enqueue(rows: RowOf[T][], now: number): number {
+    const seq = this.meta.add(`next_seq:${this.queue}`, 1);
+    this.storage.sql.exec(`INSERT INTO ${this.queue} (seq, stored_at, row) VALUES (?, ?, ?)`, seq, now, JSON.stringify(rows));
+    this.meta.add(`size:${this.queue}`, 1);
+    return seq;
+  }
+
+  /** Entries waiting (kept in meta: counting a 100k-row table per batch would cost milliseconds). */
+  get size(): number {
+    return this.meta.number(`size:${this.queue}`);
+  }
+
+  oldestStoredAt(): number | null {
+    const row = this.storage.sql.exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq LIMIT 1`).toArray()[0];
+    return row?.stored_at ?? null;
+  }
+
+  /**
+   * Inserts up to `maxInserts` chunks. Throws the ClickHouseError of a retryable failure (the
+   * caller backs off); data errors are handled by bisection and quarantine.
+   */
+  async drain(context: FlushContext, maxInserts: number): Promise<void> {
+    for (let insert = 0; insert < maxInserts; insert++) {
+      const chunk = this.currentChunk();
+      if (chunk === null) return;
+      const entries = this.storage.sql
+        .exec<{ seq: number; row: string }>(`SELECT seq, row FROM ${this.queue} WHERE seq BETWEEN ? AND ? ORDER BY seq`, chunk.first, chunk.last)
+        .toArray()
+        .map((entry): SequencedRow<RowOf[T][]> => ({ seq: entry.seq, row: JSON.parse(entry.row) as RowOf[T][] }));
+      await insertBisecting(entries, {
+        insert: (rows, token) => context.clickhouse.insert(this.target, rows.flat(), token),
+        tokenOf: (first, last) => dedupToken(context.scope, this.target, rangeKey(first, last)),
+        isRetryable: (error) => !(error instanceof ClickHouseError) || error.retryable,
+        onInserted: (inserted) => this.remove(inserted, context.now),
+        onRefused: (refused, error) => this.quarantine(refused, error, context),
+      });
+      this.storage.sql.exec("DELETE FROM meta WHERE key IN (?, ?)", `inflight_first:${this.queue}`, `inflight_last:${this.queue}`);
+    }
+  }
+
+  /**
+   * The chunk being flushed: bounds persisted at its first attempt and reused on every retry,
+   * so a retry never widens it (see flush-plan.ts). Null when the queue is empty.
+   */
+  private currentChunk(): { first: number; last: number } | null {
+    const first = this.meta.number(`inflight_first:${this.queue}`, -1);
+    const last = this.meta.number(`inflight_last:${this.queue}`, -1);
+    if (first >= 0 && last >= first) return { first, last };
+    const seqs = this.storage.sql.exec<{ seq: number }>(`SELECT seq FROM ${this.queue} ORDER BY seq LIMIT ?`, this.entriesPerInsert).toArray();
+    const chunkFirst = seqs[0]?.seq;
+    const chunkLast = seqs[seqs.length - 1]?.seq;
+    if (chunkFirst === undefined || chunkLast === undefined) return null;
+    this.storage.transactionSync(() => {
+      this.meta.set(`inflight_first:${this.queue}`, chunkFirst);
+      this.meta.set(`inflight_last:${this.queue}`, chunkLast);
+    });
+    return { first: chunkFirst, last: chunkLast };
+  }
+
+  private remove(entries: SequencedRow<RowOf[T][]>[], now: number): void {
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (first === undefined || last === undefined) return;
+    const rows = entries.reduce((total, entry) => total + entry.row.length, 0);
+    this.storage.transactionSync(() => {
+      this.storage.sql.exec(`DELETE FROM ${this.queue} WHERE seq BETWEEN ? AND ?`, first.seq, last.seq);
+      this.meta.add(`size:${this.queue}`, -entries.length);
+      this.meta.count(`flushed_rows_${this.target}`, rows);
+      this.meta.set("last_flush_at", now);
+    });
+  }
+
+  /** Moves one refused entry to ClickHouse's quarantine table (with its own dedup token), then drops it here. */
+  private async quarantine(entry: SequencedRow<RowOf[T][]>, error: unknown, context: FlushContext): Promise<void> {
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_QUARANTINE_ERROR_LENGTH);
+    const row: QuarantineRow = {
+      site: context.scope.site,
+      target_table: this.target,
+      quarantined_at: toDateTime64(context.now),
+      error: message,
+      row: JSON.stringify(entry.row.length === 1 ? entry.row[0] : entry.row),
+    };
+    await context.clickhouse.insert("quarantine", [row], dedupToken(context.scope, "quarantine", `${this.target}:${entry.seq}`));
+    this.storage.transactionSync(() => {
+      this.storage.sql.exec(`DELETE FROM ${this.queue} WHERE seq = ?`, entry.seq);
+      this.meta.add(`size:${this.queue}`, -1);
+      this.meta.count("quarantined_rows", entry.row.length);
+    });
+  }
+}

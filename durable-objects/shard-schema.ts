@@ -1,0 +1,74 @@
+/**
+ * The IngestShard's SQLite schema, created and upgraded through a migrations table so a
+ * deployed shard with older storage is brought forward exactly once, in order, atomically.
+ * Append new migrations; never edit an applied one.
+ *
+ * Tables (all state lives here; memory holds only caches):
+ *   meta              scalars: identity (site, shard, epoch), sequence counters, watermark
+ *                     input, flush backoff, in-flight chunk bounds, live-send bookkeeping
+ *   counters          monotonic counters for /metrics (ShardStats)
+ *   seen_batches      batch ids accepted in the last 24 h (dedup), pruned by the alarm
+ *   pending_events    event rows not yet acknowledged by ClickHouse, by insertion seq
+ *   windows           per-window total / emitted-in-parts state (window-sealing.ts)
+ *   window_members    (window, visitor|session) sets: exact distinct counts, late events too
+ *   window_parts      sealed window_metrics parts not yet acknowledged by ClickHouse
+ *   open_sessions     per-session state until the session closes
+ *   pending_sessions  session rows not yet acknowledged by ClickHouse
+ *   days              per-UTC-day accumulators (today's DayPartial)
+ *   day_members       (day, visitor|session) sets for exact daily distinct counts
+ *   online_visitors   last activity per visitor, for "online now"
+ */
+
+interface Migration {
+  version: number;
+  statements: string[];
+}
+
+/** Queue tables share one layout so flush-queue.ts can drain any of them. */
+const queueTable = (name: string, extraColumns = "") =>
+  `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, stored_at INTEGER NOT NULL, row TEXT NOT NULL${extraColumns})`;
+
+export const SHARD_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
+      // The epoch makes dedup tokens unique across storage lifetimes (flush-plan.ts).
+      "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
+      "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+      "CREATE TABLE seen_batches (batch_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)",
+      "CREATE INDEX seen_batches_by_time ON seen_batches (seen_at)",
+      queueTable("pending_events"),
+      "CREATE TABLE windows (start INTEGER PRIMARY KEY, state TEXT NOT NULL, needs_part INTEGER NOT NULL, live_change INTEGER NOT NULL)",
+      "CREATE INDEX windows_needing_part ON windows (needs_part, start)",
+      "CREATE INDEX windows_by_live_change ON windows (live_change)",
+      "CREATE TABLE window_members (window_start INTEGER NOT NULL, kind INTEGER NOT NULL, member TEXT NOT NULL, PRIMARY KEY (window_start, kind, member)) WITHOUT ROWID",
+      queueTable("window_parts", ", window_start INTEGER NOT NULL, part INTEGER NOT NULL"),
+      "CREATE TABLE open_sessions (session_id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, assigned INTEGER NOT NULL, last_seen INTEGER NOT NULL, state TEXT NOT NULL)",
+      "CREATE INDEX open_sessions_by_visitor ON open_sessions (visitor_id, assigned, last_seen)",
+      "CREATE INDEX open_sessions_by_last_seen ON open_sessions (last_seen)",
+      queueTable("pending_sessions"),
+      "CREATE TABLE days (day TEXT PRIMARY KEY, state TEXT NOT NULL)",
+      "CREATE TABLE day_members (day TEXT NOT NULL, kind INTEGER NOT NULL, member TEXT NOT NULL, PRIMARY KEY (day, kind, member)) WITHOUT ROWID",
+      "CREATE TABLE online_visitors (visitor_id TEXT PRIMARY KEY, last_active INTEGER NOT NULL)",
+      "CREATE INDEX online_visitors_by_time ON online_visitors (last_active)",
+    ],
+  },
+];
+
+export const SHARD_SCHEMA_VERSION = SHARD_MIGRATIONS.reduce((max, migration) => Math.max(max, migration.version), 0);
+
+/**
+ * Applies the migrations newer than the recorded version. Run inside transactionSync (the
+ * caller does), so a failing migration leaves the previous schema intact.
+ */
+export function migrateShardSchema(sql: SqlStorage, now: number): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const current = sql.exec<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations").one().version ?? 0;
+  for (const migration of SHARD_MIGRATIONS) {
+    if (migration.version <= current) continue;
+    for (const statement of migration.statements) sql.exec(statement);
+    sql.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", migration.version, now);
+  }
+  return SHARD_SCHEMA_VERSION;
+}

@@ -1,0 +1,217 @@
+/**
+ * SQLite persistence of the shard's windows, days, sessions and distinct-member sets, and
+ * `StateChanges`: the unit of work of one transaction. It loads each touched window, day
+ * and session once, lets the pure modules change them in memory, and writes every touched
+ * one back at `commit()`; the caller runs all of it inside `transactionSync`, so a batch is
+ * applied entirely or not at all.
+ */
+import type { DayAccumulator } from "./day-aggregate";
+import { emptyDayAccumulator } from "./day-aggregate";
+import { parseWithSafeRecords } from "./safe-record";
+import type { SessionState } from "./session-state";
+import { emptyWindowAggregate } from "./window-aggregate";
+import { newWindowState, type WindowState } from "./window-sealing";
+
+/** Kinds of distinct members counted per window and per day. */
+export const MEMBER_VISITOR = 0;
+export const MEMBER_SESSION = 1;
+type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
+
+export class ShardStateStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  loadWindow(start: number): WindowState | null {
+    const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
+    return row === undefined ? null : parseWithSafeRecords<WindowState>(row.state);
+  }
+
+  /** Writes a changed window: it needs a (further) part once sealed, and the hub must hear of it. */
+  saveChangedWindow(window: WindowState, liveChange: number): void {
+    this.sql.exec(
+      "INSERT INTO windows (start, state, needs_part, live_change) VALUES (?, ?, 1, ?) ON CONFLICT (start) DO UPDATE SET state = excluded.state, needs_part = 1, live_change = excluded.live_change",
+      window.start,
+      JSON.stringify(window),
+      liveChange,
+    );
+  }
+
+  /** Writes a window whose counts are now all in emitted parts. */
+  saveSealedWindow(window: WindowState): void {
+    this.sql.exec("UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?", JSON.stringify(window), window.start);
+  }
+
+  /** Windows with counts not yet in a part and starting at or before `latestStart`, oldest first. */
+  windowsNeedingPart(latestStart: number): WindowState[] {
+    return this.sql
+      .exec<{ state: string }>("SELECT state FROM windows WHERE needs_part = 1 AND start <= ? ORDER BY start", latestStart)
+      .toArray()
+      .map((row) => parseWithSafeRecords<WindowState>(row.state));
+  }
+
+  /** True when `member` is new to the window (and is now recorded). */
+  addWindowMember(start: number, kind: MemberKind, member: string): boolean {
+    return (
+      this.sql.exec("INSERT INTO window_members (window_start, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", start, kind, member).toArray()
+        .length > 0
+    );
+  }
+
+  addDayMember(day: string, kind: MemberKind, member: string): boolean {
+    return this.sql.exec("INSERT INTO day_members (day, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", day, kind, member).toArray().length > 0;
+  }
+
+  loadDay(day: string): DayAccumulator | null {
+    const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
+    return row === undefined ? null : parseWithSafeRecords<DayAccumulator>(row.state);
+  }
+
+  saveDay(day: DayAccumulator): void {
+    this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(day));
+  }
+
+  loadSession(sessionId: string): SessionState | null {
+    const row = this.sql.exec<{ state: string }>("SELECT state FROM open_sessions WHERE session_id = ?", sessionId).toArray()[0];
+    return row === undefined ? null : parseWithSafeRecords<SessionState>(row.state);
+  }
+
+  /** The visitor's open shard-assigned session with the latest last event, if any. */
+  latestAssignedSession(visitorId: string): SessionState | null {
+    const row = this.sql
+      .exec<{ state: string }>("SELECT state FROM open_sessions WHERE visitor_id = ? AND assigned = 1 ORDER BY last_seen DESC LIMIT 1", visitorId)
+      .toArray()[0];
+    return row === undefined ? null : parseWithSafeRecords<SessionState>(row.state);
+  }
+
+  saveSession(session: SessionState): void {
+    this.sql.exec(
+      "INSERT INTO open_sessions (session_id, visitor_id, assigned, last_seen, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state",
+      session.session_id,
+      session.visitor_id,
+      session.assigned ? 1 : 0,
+      session.last_seen,
+      JSON.stringify(session),
+    );
+  }
+
+  deleteSession(sessionId: string): void {
+    this.sql.exec("DELETE FROM open_sessions WHERE session_id = ?", sessionId);
+  }
+
+  /** Open sessions whose last event is before `lastSeenBefore`, oldest first. */
+  idleSessions(lastSeenBefore: number, limit: number): SessionState[] {
+    return this.sql
+      .exec<{ state: string }>("SELECT state FROM open_sessions WHERE last_seen < ? ORDER BY last_seen LIMIT ?", lastSeenBefore, limit)
+      .toArray()
+      .map((row) => parseWithSafeRecords<SessionState>(row.state));
+  }
+}
+
+/** Everything one batch (or one alarm pass) touches, written back at commit. */
+export class StateChanges {
+  private readonly windows = new Map<number, WindowState>();
+  private readonly days = new Map<string, DayAccumulator>();
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly closedSessions = new Set<string>();
+  /** Open assigned sessions per visitor seen in this unit (from storage or created here). */
+  private readonly assignedByVisitor = new Map<string, SessionState[]>();
+  /** Members already recorded in this unit: repeated events of a visitor skip the SQL. */
+  private readonly knownMembers = new Set<string>();
+
+  constructor(
+    private readonly store: ShardStateStore,
+    /** Live-change number stamped on every window written, so the next live send includes it. */
+    private readonly liveChange: number,
+  ) {}
+
+  window(start: number): WindowState {
+    let window = this.windows.get(start);
+    if (window === undefined) {
+      window = this.store.loadWindow(start) ?? newWindowState(start, emptyWindowAggregate());
+      this.windows.set(start, window);
+    }
+    return window;
+  }
+
+  day(day: string): DayAccumulator {
+    let accumulator = this.days.get(day);
+    if (accumulator === undefined) {
+      accumulator = this.store.loadDay(day) ?? emptyDayAccumulator(day);
+      this.days.set(day, accumulator);
+    }
+    return accumulator;
+  }
+
+  get touchedDays(): boolean {
+    return this.days.size > 0;
+  }
+
+  addWindowMember(start: number, kind: MemberKind, member: string): boolean {
+    const key = `w${start}:${kind}:${member}`;
+    if (this.knownMembers.has(key)) return false;
+    this.knownMembers.add(key);
+    return this.store.addWindowMember(start, kind, member);
+  }
+
+  addDayMember(day: string, kind: MemberKind, member: string): boolean {
+    const key = `d${day}:${kind}:${member}`;
+    if (this.knownMembers.has(key)) return false;
+    this.knownMembers.add(key);
+    return this.store.addDayMember(day, kind, member);
+  }
+
+  session(sessionId: string): SessionState | null {
+    if (this.closedSessions.has(sessionId)) return null;
+    let session = this.sessions.get(sessionId);
+    if (session === undefined) {
+      const stored = this.store.loadSession(sessionId);
+      if (stored === null) return null;
+      session = stored;
+      this.sessions.set(sessionId, session);
+    }
+    return session;
+  }
+
+  /** The visitor's open assigned session with the latest last event (as of this unit's changes). */
+  latestAssignedSession(visitorId: string): SessionState | null {
+    let candidates = this.assignedByVisitor.get(visitorId);
+    if (candidates === undefined) {
+      const stored = this.store.latestAssignedSession(visitorId);
+      candidates = [];
+      if (stored !== null) {
+        const session = this.sessions.get(stored.session_id) ?? stored;
+        this.sessions.set(session.session_id, session);
+        candidates.push(session);
+      }
+      this.assignedByVisitor.set(visitorId, candidates);
+    }
+    let latest: SessionState | null = null;
+    for (const candidate of candidates) {
+      if (this.closedSessions.has(candidate.session_id)) continue;
+      if (latest === null || candidate.last_seen > latest.last_seen) latest = candidate;
+    }
+    return latest;
+  }
+
+  addSession(session: SessionState): SessionState {
+    this.sessions.set(session.session_id, session);
+    this.closedSessions.delete(session.session_id);
+    if (session.assigned) {
+      // Make sure storage's latest is among the candidates before adding the new one.
+      this.latestAssignedSession(session.visitor_id);
+      this.assignedByVisitor.get(session.visitor_id)?.push(session);
+    }
+    return session;
+  }
+
+  closeSession(sessionId: string): void {
+    this.closedSessions.add(sessionId);
+    this.sessions.delete(sessionId);
+  }
+
+  commit(): void {
+    for (const window of this.windows.values()) this.store.saveChangedWindow(window, this.liveChange);
+    for (const day of this.days.values()) this.store.saveDay(day);
+    for (const session of this.sessions.values()) this.store.saveSession(session);
+    for (const sessionId of this.closedSessions) this.store.deleteSession(sessionId);
+  }
+}
