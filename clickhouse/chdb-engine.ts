@@ -83,7 +83,18 @@ export class ChdbEngine {
   }
 
   static async open(dataDir: string, maxPending = 256): Promise<ChdbEngine> {
-    const anchor = new Session(dataDir);
+    let anchor: Session;
+    try {
+      anchor = new Session(dataDir);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `cannot open the ClickHouse data directory ${dataDir} (${reason}): another process may be using it (is npm run dev ` +
+          `or npm run clickhouse already running?), or this process already opened a different one (the embedded ` +
+          `engine serves one data directory per process)`,
+        { cause: error },
+      );
+    }
     try {
       const version = (await anchor.queryAsync("SELECT version()", { format: "TabSeparatedRaw" })).text().trim();
       return new ChdbEngine(dataDir, version, anchor, maxPending);

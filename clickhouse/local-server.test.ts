@@ -271,6 +271,32 @@ describe("request limits", () => {
     expect(await count("items", "id = 300")).toBe(0);
   });
 
+  it("refuses queries beyond its queue bound instead of buffering them", async () => {
+    const small = await startLocalClickHouse({ port: 0, dataDir, maxPendingQueries: 1 });
+    try {
+      const slow = fetch(`${small.url}/`, { method: "POST", body: "SELECT sleepEachRow(0.1) FROM numbers(3) FORMAT Null" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = await fetch(`${small.url}/?query=SELECT+1`);
+      expect(refused.status).toBe(500);
+      expect(refused.headers.get("x-clickhouse-exception-code")).toBe("202");
+      expect((await slow).status).toBe(200);
+      expect(await (await fetch(`${small.url}/?query=SELECT+1`)).text()).toBe("1\n");
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("says so instead of misreading a compressed or multipart body", async () => {
+    const gzip = await fetch(`${server.url}/`, { method: "POST", body: "SELECT 1", headers: { "Content-Encoding": "gzip" } });
+    expect(gzip.status).toBe(501);
+    expect(await gzip.text()).toMatch(/Content-Encoding gzip is not supported/);
+  });
+
+  it("takes the database and default format from X-ClickHouse-Database / X-ClickHouse-Format headers", async () => {
+    const response = await get({ query: "SELECT currentDatabase() AS db" }, { headers: { "X-ClickHouse-Database": "test", "X-ClickHouse-Format": "JSONEachRow" } });
+    expect(await response.text()).toBe('{"db":"test"}\n');
+  });
+
   it("answers unknown paths with 404", async () => {
     expect((await fetch(`${server.url}/play`)).status).toBe(404);
   });

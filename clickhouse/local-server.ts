@@ -16,7 +16,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -90,11 +90,15 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     const urlQuery = url.searchParams.get("query") ?? "";
     if (method === "GET" && urlQuery === "") return sendText(response, 200, "Ok.\n");
 
-    const engineRequest = parseRequest(url.searchParams, method);
-    const body = method === "POST" ? await readBody(request, maxBodyBytes) : Buffer.alloc(0);
+    const engineRequest = parseRequest(url.searchParams, method, request.headers);
+    const encoding = request.headers["content-encoding"];
+    if (encoding !== undefined && encoding !== "identity") {
+      throw ServerException.of("NOT_IMPLEMENTED", `Content-Encoding ${encoding} is not supported by the local server; send the body uncompressed`);
+    }
     if (request.headers["content-type"]?.startsWith("multipart/form-data")) {
       throw ServerException.of("NOT_IMPLEMENTED", "multipart/form-data requests are not supported by the local server; send query parameters in the URL");
     }
+    const body = method === "POST" ? await readBody(request, maxBodyBytes) : Buffer.alloc(0);
     if (urlQuery !== "") {
       engineRequest.sql = urlQuery;
       engineRequest.data = body.length > 0 ? body : null;
@@ -171,11 +175,16 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
   };
 }
 
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
 
-function parseRequest(params: URLSearchParams, method: string): EngineRequest {
+function parseRequest(params: URLSearchParams, method: string, headers: IncomingHttpHeaders): EngineRequest {
   if (params.has("session_id")) throw ServerException.of("NOT_IMPLEMENTED", "HTTP sessions (session_id) are not supported by the local server");
   for (const name of ["compress", "decompress"]) {
     if (params.get(name) === "1") throw ServerException.of("NOT_IMPLEMENTED", `${name}=1 (ClickHouse native compression) is not supported by the local server`);
@@ -191,10 +200,10 @@ function parseRequest(params: URLSearchParams, method: string): EngineRequest {
   return {
     sql: "",
     data: null,
-    database: params.get("database") || null,
+    database: params.get("database") || headerValue(headers, "x-clickhouse-database") || null,
     settings,
     params: queryParams,
-    defaultFormat: params.get("default_format") || "TabSeparated",
+    defaultFormat: params.get("default_format") || headerValue(headers, "x-clickhouse-format") || "TabSeparated",
   };
 }
 
