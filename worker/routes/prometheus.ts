@@ -8,51 +8,41 @@
  * which one is newer):
  *  - the Telemetry object: requests refused, by error code (every code is listed, 0 when
  *    never seen, so rate() works from the first scrape);
- *  - every IngestShard of every configured site (`stats()`, persisted counters): events
- *    ingested, duplicate batches, rows flushed per table, flush errors, quarantined rows, and
- *    the flush lag (age of the oldest unflushed event, max over the site's shards);
+ *  - every IngestShard of every configured site (`stats()`, persisted counters): events and
+ *    batches ingested, duplicate batches, rows flushed per table, flush errors, quarantined
+ *    rows, late events, batches refused as overloaded; and gauges: flush lag (age of the
+ *    oldest row not yet in ClickHouse) and flush backoff (max over the site's shards), events
+ *    waiting for ClickHouse (sum);
  *  - every site's LiveHub: WebSocket clients connected now.
  * A source that does not answer is counted in `edgepulse_metrics_source_errors` and left out,
  * rather than failing the scrape. A site with a silent shard is left out whole for that scrape:
  * a sum over the other shards would look like a counter reset to Prometheus.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { errorCodeSchema } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { requireAdminAccess } from "../auth";
 import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
 import { ingestShardName } from "../shard-routing";
 import { rejectionCounts } from "../telemetry";
+import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
 import type { RejectionCounts } from "../../durable-objects/telemetry";
 
 /** Shard calls in flight at once during a scrape (sites × SHARDS can be large). */
 const SCRAPE_CONCURRENCY = 32;
 
-// TODO(issue 8): replace with the IngestShard's ShardStats and LiveHub's client count once they land.
-const shardStatsSchema = z.object({
-  ingested: z.number(),
-  duplicates: z.number(),
-  flushedRows: z.record(z.string(), z.number()),
-  flushErrors: z.number(),
-  quarantined: z.number(),
-  flushLagSeconds: z.number(),
-  unflushedEvents: z.number(),
-});
-interface ShardStatsSource {
-  stats(): Promise<unknown>;
-}
-interface LiveClientsSource {
-  liveClients(): Promise<number>;
-}
+/** The flushed-rows counters of ShardStats, by ClickHouse table. */
+const FLUSHED_ROWS_BY_TABLE = {
+  events: "flushed_rows_events",
+  window_metrics: "flushed_rows_window_metrics",
+  sessions: "flushed_rows_sessions",
+} as const satisfies Record<string, CounterName>;
 
 interface SiteShardTotals {
-  ingested: number;
-  duplicates: number;
-  flushedRows: Map<string, number>;
-  flushErrors: number;
-  quarantined: number;
+  counters: Record<CounterName, number>;
+  /** Max over the site's shards. */
   flushLagSeconds: number;
+  flushBackoffSeconds: number;
   unflushedEvents: number;
 }
 
@@ -98,17 +88,15 @@ prometheusRoutes.get("/metrics", async (c) => {
       sourceErrors.telemetry += 1;
       return {};
     }),
-    settleAll(shardTargets, SCRAPE_CONCURRENCY, async ({ site, shard }) => {
-      const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site, shard)));
-      return shardStatsSchema.parse(await (stub as unknown as ShardStatsSource).stats());
-    }),
-    settleAll(sites, SCRAPE_CONCURRENCY, (site) => (c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)) as unknown as LiveClientsSource).liveClients()),
+    settleAll(shardTargets, SCRAPE_CONCURRENCY, ({ site, shard }) => c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site, shard))).stats()),
+    settleAll(sites, SCRAPE_CONCURRENCY, (site) => c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)).liveClients()),
   ]);
 
   const totals = new Map<string, SiteShardTotals>();
   const incompleteSites = new Set<string>();
   for (const site of sites) {
-    totals.set(site, { ingested: 0, duplicates: 0, flushedRows: new Map(), flushErrors: 0, quarantined: 0, flushLagSeconds: 0, unflushedEvents: 0 });
+    const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>;
+    totals.set(site, { counters, flushLagSeconds: 0, flushBackoffSeconds: 0, unflushedEvents: 0 });
   }
   shardStats.forEach((settled, index) => {
     const target = shardTargets[index];
@@ -121,13 +109,10 @@ prometheusRoutes.get("/metrics", async (c) => {
       return;
     }
     const stats = settled.value;
-    site.ingested += stats.ingested;
-    site.duplicates += stats.duplicates;
-    for (const [table, rows] of Object.entries(stats.flushedRows)) site.flushedRows.set(table, (site.flushedRows.get(table) ?? 0) + rows);
-    site.flushErrors += stats.flushErrors;
-    site.quarantined += stats.quarantined;
-    site.flushLagSeconds = Math.max(site.flushLagSeconds, stats.flushLagSeconds);
-    site.unflushedEvents += stats.unflushedEvents;
+    for (const name of COUNTER_NAMES) site.counters[name] += stats.counters[name];
+    site.flushLagSeconds = Math.max(site.flushLagSeconds, stats.flush_lag_ms / 1000);
+    site.flushBackoffSeconds = Math.max(site.flushBackoffSeconds, stats.backoff_ms / 1000);
+    site.unflushedEvents += stats.pending.events;
   });
 
   const clientSamples = hubClients.flatMap((settled, index): MetricSample[] => {
@@ -144,21 +129,27 @@ prometheusRoutes.get("/metrics", async (c) => {
     [...totals].map(([site, siteTotals]) => ({ labels: { site }, value: value(siteTotals) }));
 
   const families: MetricFamily[] = [
-    counter("edgepulse_ingested_events_total", "Events accepted and stored by the ingest shards.", perSite((site) => site.ingested)),
+    counter("edgepulse_ingested_events_total", "Events accepted and stored by the ingest shards.", perSite((site) => site.counters.ingested_events)),
+    counter("edgepulse_ingested_batches_total", "Batches accepted and stored by the ingest shards.", perSite((site) => site.counters.ingested_batches)),
     counter(
       "edgepulse_rejected_requests_total",
       "Requests refused, by error code (429 rate_limited, 503 overloaded, 400 invalid_payload, …).",
       errorCodeSchema.options.map((code) => ({ labels: { code }, value: rejections[code] ?? 0 })),
     ),
-    counter("edgepulse_duplicate_batches_total", "Batches received again (same batch id) and counted once.", perSite((site) => site.duplicates)),
+    counter("edgepulse_duplicate_batches_total", "Batches received again (same batch id) and counted once.", perSite((site) => site.counters.duplicate_batches)),
     counter(
       "edgepulse_flushed_rows_total",
       "Rows the shards inserted into ClickHouse, per table.",
-      [...totals].flatMap(([site, siteTotals]) => [...siteTotals.flushedRows].sort().map(([table, rows]) => ({ labels: { site, table }, value: rows }))),
+      [...totals].flatMap(([site, siteTotals]) =>
+        Object.entries(FLUSHED_ROWS_BY_TABLE).map(([table, counterName]) => ({ labels: { site, table }, value: siteTotals.counters[counterName] })),
+      ),
     ),
-    counter("edgepulse_flush_errors_total", "Flushes to ClickHouse that failed (retried with backoff).", perSite((site) => site.flushErrors)),
-    counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.quarantined)),
+    counter("edgepulse_flush_errors_total", "Flushes to ClickHouse that failed (retried with backoff).", perSite((site) => site.counters.flush_errors)),
+    counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.counters.quarantined_rows)),
+    counter("edgepulse_late_events_total", "Events that arrived after their window was sealed (stored and flushed, never dropped).", perSite((site) => site.counters.late_events)),
+    counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full.", perSite((site) => site.counters.overloaded_batches)),
     gauge("edgepulse_flush_lag_seconds", "Age of the oldest event not yet in ClickHouse (max over the site's shards).", perSite((site) => site.flushLagSeconds)),
+    gauge("edgepulse_flush_backoff_seconds", "Current retry delay of failing flushes (max over the site's shards); 0 when healthy.", perSite((site) => site.flushBackoffSeconds)),
     gauge("edgepulse_unflushed_events", "Events held by the shards until ClickHouse acknowledges them.", perSite((site) => site.unflushedEvents)),
     gauge("edgepulse_websocket_clients", "Live dashboard WebSockets connected now.", clientSamples),
     gauge(
