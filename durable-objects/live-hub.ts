@@ -140,11 +140,6 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     }
   }
 
-  /** WebSockets connected now, for `/metrics` (worker/routes/prometheus.ts). */
-  async liveClients(): Promise<number> {
-    return this.ctx.getWebSockets().length;
-  }
-
   // ---- speed-layer REST (over RPC from worker/routes/metrics.ts) ------------------------
 
   async recentWindows(site: string, limit: number): Promise<WindowsResponse> {
