@@ -128,7 +128,7 @@ ORDER BY version`,
         format: "JSONEachRow",
         values: [{ version: migration.version, name: migration.name, checksum: migration.checksum, applied_at: toDateTime64(Date.now()) }],
         // A retried record of the same migration is dropped instead of doubled.
-        clickhouse_settings: { insert_deduplication_token: `migration-${migration.version}-${migration.checksum}` },
+        clickhouse_settings: { insert_deduplication_token: `migration-${migration.version}-${migration.checksum}`, insert_deduplicate: 1, async_insert: 0 },
       });
       done.push(migration.name);
       current = migration.name;
