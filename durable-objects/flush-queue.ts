@@ -35,11 +35,17 @@ export class FlushQueue<T extends TableName> {
   ) {}
 
   /** Adds an entry (its rows as JSON); call inside the caller's transaction. */
-  enqueue(rows: RowOf[T][], now: number): number {
-    const seq = this.meta.add(`next_seq:${this.queue}`, 1);
-    this.storage.sql.exec(`INSERT INTO ${this.queue} (seq, stored_at, row) VALUES (?, ?, ?)`, seq, now, JSON.stringify(rows));
-    this.meta.add(`size:${this.queue}`, 1);
-    return seq;
+  enqueue(rows: RowOf[T][], now: number): void {
+    this.enqueueAll([rows], now);
+  }
+
+  /** Adds entries in order, with one sequence/size update for all of them. */
+  enqueueAll(entries: RowOf[T][][], now: number): void {
+    if (entries.length === 0) return;
+    let seq = this.meta.number(`next_seq:${this.queue}`);
+    for (const rows of entries) this.storage.sql.exec(`INSERT INTO ${this.queue} (seq, stored_at, row) VALUES (?, ?, ?)`, ++seq, now, JSON.stringify(rows));
+    this.meta.set(`next_seq:${this.queue}`, seq);
+    this.meta.add(`size:${this.queue}`, entries.length);
   }
 
   /** Entries waiting (kept in meta: counting a 100k-row table per batch would cost milliseconds). */

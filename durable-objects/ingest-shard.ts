@@ -5,7 +5,8 @@
  *
  * Transport only: the work is in ShardEngine (shard-engine.ts) and the pure modules it uses.
  * RPC surface: `ingest(batch)`, `stats()` for /metrics, `liveState()` for a LiveHub that
- * rebuilds itself.
+ * rebuilds itself. A shard learns its (site, shard) from its first batch and refuses a batch
+ * for another one (a routing bug), since its rows and dedup tokens are named after it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createClickHouse } from "../clickhouse/client";
@@ -17,15 +18,6 @@ import type { ShardStats } from "./shard-stats";
 
 export type { ShardStats } from "./shard-stats";
 
-/** `${site}:${shard}` → identity; site keys never contain ':' (siteKeySchema). */
-export function parseShardName(name: string | undefined): { site: string; shard: number } | null {
-  if (name === undefined) return null;
-  const colon = name.lastIndexOf(":");
-  const shard = Number(name.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(shard) || shard < 0) return null;
-  return { site: name.slice(0, colon), shard };
-}
-
 export class IngestShard extends DurableObject<Env> {
   private readonly engine: ShardEngine;
 
@@ -33,13 +25,11 @@ export class IngestShard extends DurableObject<Env> {
     super(ctx, env);
     const config = loadConfig(env);
     const hubs = env.LIVE_HUB;
-    // Synchronous (SQLite), so the schema is in place before any request is delivered.
     this.engine = new ShardEngine({
       storage: ctx.storage,
       settings: config,
       clickhouse: createClickHouse(config.clickhouse),
       sendToHub: (state) => hubs.get(hubs.idFromName(state.site)).applyShardState(state),
-      identity: parseShardName(ctx.id.name),
     });
   }
 
@@ -51,7 +41,7 @@ export class IngestShard extends DurableObject<Env> {
     return this.engine.stats();
   }
 
-  async liveState(): Promise<ShardLiveState> {
+  async liveState(): Promise<ShardLiveState | null> {
     return this.engine.liveState();
   }
 

@@ -21,3 +21,12 @@ export function parseWithSafeRecords<T>(text: string): T {
     return record;
   }) as T;
 }
+
+/**
+ * A deep copy made of plain objects (Object.prototype), with the same own keys, `__proto__`
+ * included (JSON.parse defines it as an own property). Durable Object RPC refuses objects
+ * with a null prototype, so everything the shard sends over RPC passes through here.
+ */
+export function toPlainObjects<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -12,7 +12,7 @@
  *   sets the next alarm last, so an alarm that throws is retried by the runtime.
  */
 import type { ClickHouse } from "../clickhouse/client";
-import { toEventRow } from "../clickhouse/rows";
+import { toEventRow, type EventRow } from "../clickhouse/rows";
 import type { EnrichedBatch, EnrichedEvent, IngestOutcome } from "../protocol";
 import { CoalescedSender } from "./coalesced-sender";
 import { addAbandonedCartToDay, addBounceToDay, addEventToDay, dayOf, emptyDayAccumulator, toDayPartial } from "./day-aggregate";
@@ -20,7 +20,7 @@ import { EVENTS_PER_INSERT, nextBackoffMs, SESSIONS_PER_INSERT, type TokenScope 
 import { FlushQueue } from "./flush-queue";
 import type { ShardLiveState, WindowPartial } from "./live-delta";
 import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, newSessionState, toSessionRow, type SessionState } from "./session-state";
-import { parseWithSafeRecords } from "./safe-record";
+import { parseWithSafeRecords, toPlainObjects } from "./safe-record";
 import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
@@ -74,8 +74,8 @@ export interface ShardEngineOptions {
   sendToHub: (state: ShardLiveState) => Promise<void>;
   now?: () => number;
   newSessionId?: () => string;
-  /** (site, shard) from the object's name, when the runtime provides it. */
-  identity?: { site: string; shard: number } | null;
+  /** Backpressure bound; MAX_PENDING_EVENTS unless a test needs a small one. */
+  maxPendingEvents?: number;
 }
 
 export class ShardEngine {
@@ -104,11 +104,8 @@ export class ShardEngine {
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
     this.store = new ShardStateStore(sql);
-    this.storage.transactionSync(() => {
-      migrateShardSchema(sql, this.now());
-      const identity = options.identity;
-      if (identity && this.meta.text("site") === null) this.rememberIdentity(identity.site, identity.shard);
-    });
+    // Synchronous (SQLite): the schema is in place before the object handles anything.
+    this.storage.transactionSync(() => migrateShardSchema(sql, this.now()));
     this.events = new FlushQueue(this.storage, this.meta, "pending_events", "events", EVENTS_PER_INSERT);
     this.windowParts = new FlushQueue(this.storage, this.meta, "window_parts", "window_metrics", WINDOW_PARTS_PER_INSERT);
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
@@ -133,7 +130,7 @@ export class ShardEngine {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
     }
-    if (this.events.size + batch.events.length > MAX_PENDING_EVENTS) {
+    if (this.events.size + batch.events.length > (this.options.maxPendingEvents ?? MAX_PENDING_EVENTS)) {
       this.meta.count("overloaded_batches");
       return { status: "overloaded", retry_after_seconds: this.retryAfterSeconds(now) };
     }
@@ -148,11 +145,12 @@ export class ShardEngine {
     const ordered = batch.events.map((event, index) => ({ event, index })).sort((a, b) => a.event.ts - b.event.ts || a.index - b.index);
     let maxTs = Number.NEGATIVE_INFINITY;
     let late = 0;
+    const eventRows: EventRow[][] = [];
     for (const { event } of ordered) {
       maxTs = Math.max(maxTs, event.ts);
       const session = this.sessionOf(batch, event, changes, now);
       const reached = applyEventToSession(session, event);
-      this.events.enqueue([toEventRow(batch, event, session.session_id)], now);
+      eventRows.push([toEventRow(batch, event, session.session_id)]);
 
       const start = windowStartOf(event.ts, this.windowMs);
       if (isWindowSealedBy(start, this.windowMs, watermark)) late += 1;
@@ -173,6 +171,7 @@ export class ShardEngine {
       );
     }
     changes.commit();
+    this.events.enqueueAll(eventRows, now);
 
     if (ordered.length > 0) {
       this.meta.set("max_event_ts", Math.max(this.meta.number("max_event_ts", maxTs), maxTs));
@@ -402,9 +401,10 @@ export class ShardEngine {
     return windowStartOf(now, this.windowMs) - (LIVE_WINDOWS - 1) * this.windowMs;
   }
 
+  /** Plain objects only (safe-record.ts toPlainObjects): it crosses RPC to the hub. */
   private buildState(now: number, windows: WindowState[]): ShardLiveState {
     const today = dayOf(now);
-    return {
+    return toPlainObjects({
       site: this.site(),
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
@@ -412,12 +412,15 @@ export class ShardEngine {
       windows: windows.map((window): WindowPartial => ({ start: window.start, end: window.start + this.windowMs, counts: toMetricCounts(window.total.counters) })),
       today: toDayPartial(this.store.loadDay(today) ?? emptyDayAccumulator(today)),
       online: this.onlineCount(now),
-    };
+    });
   }
 
-  /** The shard's full current state (recent windows, today, online), for a hub rebuilding itself. */
-  liveState(): ShardLiveState {
-    if (this.meta.text("site") === null) throw new Error("this shard has received no batch yet");
+  /**
+   * The shard's full current state (recent windows, today, online), for a hub rebuilding
+   * itself; null for a shard that has never had a batch (it has nothing to report).
+   */
+  liveState(): ShardLiveState | null {
+    if (this.meta.text("site") === null) return null;
     const now = this.now();
     return this.storage.transactionSync(() => {
       const windows = this.storage.sql

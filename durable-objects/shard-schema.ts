@@ -25,8 +25,7 @@ interface Migration {
 }
 
 /** Queue tables share one layout so flush-queue.ts can drain any of them. */
-const queueTable = (name: string, extraColumns = "") =>
-  `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, stored_at INTEGER NOT NULL, row TEXT NOT NULL${extraColumns})`;
+const queueTable = (name: string) => `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, stored_at INTEGER NOT NULL, row TEXT NOT NULL)`;
 
 export const SHARD_MIGRATIONS: readonly Migration[] = [
   {
@@ -43,7 +42,7 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX windows_needing_part ON windows (needs_part, start)",
       "CREATE INDEX windows_by_live_change ON windows (live_change)",
       "CREATE TABLE window_members (window_start INTEGER NOT NULL, kind INTEGER NOT NULL, member TEXT NOT NULL, PRIMARY KEY (window_start, kind, member)) WITHOUT ROWID",
-      queueTable("window_parts", ", window_start INTEGER NOT NULL, part INTEGER NOT NULL"),
+      queueTable("window_parts"),
       "CREATE TABLE open_sessions (session_id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, assigned INTEGER NOT NULL, last_seen INTEGER NOT NULL, state TEXT NOT NULL)",
       "CREATE INDEX open_sessions_by_visitor ON open_sessions (visitor_id, assigned, last_seen)",
       "CREATE INDEX open_sessions_by_last_seen ON open_sessions (last_seen)",

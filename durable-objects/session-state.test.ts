@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase } from "./enriched-fixture";
+import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, isSessionIdle, newSessionState, toSessionRow } from "./session-state";
+
+const idleMs = 30 * 60 * 1000;
+const t0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+function sessionAt(ts: number) {
+  const session = newSessionState("s-1", true, enrichedBatch("shop", []), ts);
+  applyEventToSession(session, pageView(ts, "/"));
+  return session;
+}
+
+describe("session assignment", () => {
+  it("starts a session for a visitor without one", () => {
+    expect(chooseSession(null, t0, idleMs)).toEqual({ kind: "new", supersedes: false });
+  });
+
+  it("joins the open session within the idle gap, in either direction", () => {
+    const open = sessionAt(t0);
+    expect(chooseSession(open, t0 + idleMs, idleMs)).toEqual({ kind: "join" });
+    expect(chooseSession(open, t0 - idleMs, idleMs)).toEqual({ kind: "join" });
+  });
+
+  it("starts a new session after the idle gap by event time, ending the open one", () => {
+    expect(chooseSession(sessionAt(t0), t0 + idleMs + 1, idleMs)).toEqual({ kind: "new", supersedes: true });
+  });
+
+  it("gives a late event from an earlier visit a session of its own, leaving the open one", () => {
+    expect(chooseSession(sessionAt(t0), t0 - idleMs - 1, idleMs)).toEqual({ kind: "new", supersedes: false });
+  });
+});
+
+describe("session state", () => {
+  it("tracks entry/exit by event time whatever the arrival order, and the funnel steps once each", () => {
+    const session = newSessionState("s-2", true, enrichedBatch("shop", []), t0 + 5_000);
+    applyEventToSession(session, pageView(t0 + 5_000, "/p/2"));
+    applyEventToSession(session, pageView(t0 + 9_000, "/cart"));
+    applyEventToSession(session, pageView(t0, "/", "google.com"));
+    expect(session).toMatchObject({ started_at: t0, last_seen: t0 + 9_000, entry_path: "/", exit_path: "/cart", referrer_host: "google.com", page_views: 3 });
+
+    expect(applyEventToSession(session, productView(t0 + 1, "sku-1")).product_view).toBe(true);
+    expect(applyEventToSession(session, productView(t0 + 2, "sku-2")).product_view).toBe(false);
+    expect(applyEventToSession(session, cartAdd(t0 + 3, "sku-1", 10, 2)).cart_add).toBe(true);
+    expect(applyEventToSession(session, cartAdd(t0 + 4, "sku-2", 5)).cart_add).toBe(false);
+    applyEventToSession(session, cartRemove(t0 + 5, "sku-2", 5));
+    expect(session.cart_units).toBe(200_000);
+    expect(applyEventToSession(session, checkout(t0 + 6, 20)).checkout).toBe(true);
+    expect(isAbandonedCart(session)).toBe(true);
+    expect(applyEventToSession(session, purchase(t0 + 7, 20, "EUR")).purchase).toBe(true);
+    expect(isAbandonedCart(session)).toBe(false);
+  });
+
+  it("is a bounce with exactly one page view, and idle by wall clock after the idle gap", () => {
+    const session = sessionAt(t0);
+    expect(isBounce(session)).toBe(true);
+    expect(isSessionIdle(session, t0 + idleMs, idleMs)).toBe(false);
+    expect(isSessionIdle(session, t0 + idleMs + 1, idleMs)).toBe(true);
+    applyEventToSession(session, pageView(t0 + 1_000, "/next"));
+    expect(isBounce(session)).toBe(false);
+  });
+
+  it("becomes a sessions row with durations in seconds and money in currency units", () => {
+    const session = sessionAt(t0);
+    applyEventToSession(session, cartAdd(t0 + 65_400, "sku-1", 0.1, 3));
+    const row = toSessionRow("shop", 3, session);
+    expect(row).toMatchObject({
+      site: "shop",
+      shard: 3,
+      session_id: "s-1",
+      visitor_id: "v-1",
+      started_at: "2026-11-23 10:00:00.000",
+      ended_at: "2026-11-23 10:01:05.400",
+      duration: 65,
+      events: 2,
+      page_views: 1,
+      bounced: 1,
+      cart_adds: 1,
+      cart_value: 0.3,
+      purchased: 0,
+      country: "DE",
+    });
+  });
+});
