@@ -1,6 +1,6 @@
 /**
- * Calls `onPage` for the current page and again on each SPA navigation that changes the path:
- * `pushState`, `replaceState` and `popstate`. Query and hash changes are not new pages, and a
+ * Calls `onPage` for the current page, again on each SPA navigation that changes the path
+ * (`pushState`, `replaceState` and `popstate`), and on a restore from the back/forward cache. Query and hash changes are not new pages, and a
  * `replaceState` that keeps the path (routers call it right after `pushState`, or to store
  * scroll state) is not counted twice.
  */
@@ -15,5 +15,8 @@ export function trackNavigations(onPage: () => void): void {
     };
   }
   addEventListener("popstate", check);
+  // A page restored from the back/forward cache is shown again without loading: a new view,
+  // as it would be in a browser without that cache.
+  addEventListener("pageshow", (event) => event.persisted && onPage());
   check();
 }

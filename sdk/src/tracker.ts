@@ -93,8 +93,9 @@ export function init(options: Options): Tracker {
   const add = (draft: Draft) => {
     if (off) return;
     pending.push({ ...draft, id: "" + ++eventCount, ts: Date.now() } as QueuedEvent);
-    if (document.hidden) flush(true);
-    else if (pending.length < MAX_EVENTS_PER_BATCH) flushTimer ||= setTimeout(flush, BATCH_DELAY_MS);
+    // Events queued while the page is being hidden (the vitals add-on's final values) go out
+    // with the hide flush: its listeners run before the tracker's.
+    if (pending.length < MAX_EVENTS_PER_BATCH) flushTimer ||= setTimeout(flush, BATCH_DELAY_MS);
     else flush();
   };
 
@@ -117,7 +118,7 @@ export function init(options: Options): Tracker {
     addEventListener("pagehide", flush);
     // Window, bubbling: runs after the vitals add-on's capturing listener has queued final values.
     addEventListener("visibilitychange", () => document.hidden && flush(true));
-    if (options.auto ?? true) trackNavigations(() => tracker.pageView());
+    if (options.auto ?? true) trackNavigations(tracker.pageView);
   }
   return tracker;
 }
