@@ -17,6 +17,12 @@ export type QueueTable = "pending_events" | "window_parts" | "pending_sessions";
 
 /** Longest error text kept with a quarantined row. */
 const MAX_QUARANTINE_ERROR_LENGTH = 2_000;
+/**
+ * Refused rows one drain may quarantine. A few bad rows are data; many mean the table itself
+ * is wrong (a schema deployed out of step refuses every row with the same "data" error), so
+ * past this the drain stops and backs off instead of emptying the queue into quarantine.
+ */
+export const MAX_REFUSED_ROWS_PER_DRAIN = 20;
 
 export interface FlushContext {
   clickhouse: ClickHouse;
@@ -63,6 +69,7 @@ export class FlushQueue<T extends TableName> {
    * caller backs off); data errors are handled by bisection and quarantine.
    */
   async drain(context: FlushContext, maxInserts: number): Promise<void> {
+    let refused = 0;
     for (let insert = 0; insert < maxInserts; insert++) {
       const chunk = this.currentChunk();
       if (chunk === null) return;
@@ -75,7 +82,14 @@ export class FlushQueue<T extends TableName> {
         tokenOf: (first, last) => dedupToken(context.scope, this.target, rangeKey(first, last)),
         isRetryable: (error) => !(error instanceof ClickHouseError) || error.retryable,
         onInserted: (inserted) => this.remove(inserted, context.now),
-        onRefused: (refused, error) => this.quarantine(refused, error, context),
+        onRefused: async (entry, error) => {
+          if (++refused > MAX_REFUSED_ROWS_PER_DRAIN) {
+            throw new ClickHouseError(`ClickHouse refused more than ${MAX_REFUSED_ROWS_PER_DRAIN} ${this.target} rows in one flush; backing off instead of quarantining them all`, null, true, null, {
+              cause: error,
+            });
+          }
+          await this.quarantine(entry, error, context);
+        },
       });
       this.storage.sql.exec("DELETE FROM meta WHERE key IN (?, ?)", `inflight_first:${this.queue}`, `inflight_last:${this.queue}`);
     }

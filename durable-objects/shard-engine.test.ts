@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ClickHouseError, type ClickHouse } from "../clickhouse/client";
 import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase, vital } from "./enriched-fixture";
+import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
 import { shardLiveStateSchema } from "./shard-live-state-schema";
 import {
   clickhouse,
@@ -251,6 +252,23 @@ describe("IngestShard flush", () => {
     const [quarantined] = await clickhouse.query<{ target_table: string; row: string }>("SELECT target_table, row FROM quarantine WHERE site = {site:String}", { site });
     expect(quarantined?.target_table).toBe("events");
     expect(quarantined?.row).toContain("not a time");
+  });
+  it("stops and backs off when ClickHouse refuses row after row (a table out of step), instead of quarantining everything", async () => {
+    const site = uniqueSite("refuse-all");
+    const h = harness(site);
+    const t = h.clock.now;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, Array.from({ length: 30 }, (_, index) => pageView(t + index, "/")))));
+    await runInDurableObject(shardStub(site), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE pending_events SET row = replace(row, '"ts":"', '"ts":"x')`);
+    });
+    h.clock.now += 1_000;
+    await h.run((engine) => engine.alarm());
+    const stats = await h.run((engine) => engine.stats());
+    expect(stats.counters.quarantined_rows).toBe(MAX_REFUSED_ROWS_PER_DRAIN);
+    expect(stats.pending.events).toBe(30 - MAX_REFUSED_ROWS_PER_DRAIN);
+    expect(stats.counters.flush_errors).toBe(1);
+    expect(stats.backoff_ms).toBeGreaterThan(0);
+    expect(await countRows("quarantine", site)).toBe(MAX_REFUSED_ROWS_PER_DRAIN);
   });
 });
 
