@@ -281,13 +281,17 @@ describe("IngestShard live state", () => {
       for (let batch = 0; batch < 10; batch++) await engine.ingest(enrichedBatch(site, [pageView(t + batch, "/")], { visitor_id: `v${batch}` }));
       // The coalescing timer runs in real time.
       await new Promise((resolve) => setTimeout(resolve, 400));
+      // An alarm right after a send waits out the interval instead of sending at once (or never).
+      h.clock.now += 1_000;
+      await engine.ingest(enrichedBatch(site, [pageView(t + 500, "/")], { visitor_id: "v0" }));
+      await engine.alarm();
     });
     expect(h.sent.length).toBeGreaterThanOrEqual(1);
     expect(h.sent.length).toBeLessThan(10);
     const last = h.sent[h.sent.length - 1];
     expect(shardLiveStateSchema.safeParse(last).success).toBe(true);
-    expect(last?.windows.find((window) => window.start === t)?.counts).toMatchObject({ page_views: 10, visitors: 10 });
-    expect(last?.today.counts.page_views).toBe(10);
+    expect(last?.windows.find((window) => window.start === t)?.counts).toMatchObject({ page_views: 11, visitors: 10 });
+    expect(last?.today.counts.page_views).toBe(11);
     expect(last?.online).toBe(10);
     const seqs = h.sent.map((state) => state.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

@@ -109,7 +109,8 @@ export class ShardEngine {
     this.events = new FlushQueue(this.storage, this.meta, "pending_events", "events", EVENTS_PER_INSERT);
     this.windowParts = new FlushQueue(this.storage, this.meta, "window_parts", "window_metrics", WINDOW_PARTS_PER_INSERT);
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
-    this.live = new CoalescedSender(() => this.sendLiveState(), LIVE_SEND_INTERVAL_MS, this.now);
+    // Coalescing is about real time (timers), so it keeps the real clock even under a test clock.
+    this.live = new CoalescedSender(() => this.sendLiveState(), LIVE_SEND_INTERVAL_MS);
   }
 
   // ---- ingest ---------------------------------------------------------------------------
