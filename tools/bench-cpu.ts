@@ -66,6 +66,16 @@ export function descendantCpuMs(command: RegExp, root = process.pid): number {
     .reduce((sum, stat) => sum + stat.cpuMs, 0);
 }
 
+/**
+ * CPU ms of this process's children that have exited and been waited for (cutime + cstime):
+ * how a short-lived client such as wrk is measured, since its /proc entry is gone by the end.
+ */
+export function reapedChildrenCpuMs(): number {
+  const text = readFileSync("/proc/self/stat", "utf8");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+}
+
 /** CPU ms this process itself has used (the Node load client, when it runs in-process). */
 export function ownCpuMs(): number {
   const usage = process.cpuUsage();
@@ -91,17 +101,18 @@ export interface CpuMeter {
 }
 
 /**
- * Starts measuring: server = descendants matching `serverCommand`; client = descendants
- * matching `clientCommand` plus this process when `clientInProcess`.
+ * Starts measuring: server = live descendants matching `serverCommand`; client = this process
+ * (`"in-process"`, the Node load generator) or children that exit before `stop` (`"child"`, wrk).
  */
-export function startCpuMeter(options: { serverCommand: RegExp; clientCommand?: RegExp; clientInProcess?: boolean }): CpuMeter {
+export function startCpuMeter(options: { serverCommand: RegExp; client?: "in-process" | "child" }): CpuMeter {
+  const clientCpu = (): number => (options.client === "in-process" ? ownCpuMs() : options.client === "child" ? reapedChildrenCpuMs() : 0);
   const server0 = descendantCpuMs(options.serverCommand);
-  const client0 = (options.clientCommand ? descendantCpuMs(options.clientCommand) : 0) + (options.clientInProcess ? ownCpuMs() : 0);
+  const client0 = clientCpu();
   const machine0 = machineTicks();
   return {
     stop() {
       const machine1 = machineTicks();
-      const client1 = (options.clientCommand ? descendantCpuMs(options.clientCommand) : 0) + (options.clientInProcess ? ownCpuMs() : 0);
+      const client1 = clientCpu();
       const total = machine1.total - machine0.total;
       return {
         serverCpuMs: descendantCpuMs(options.serverCommand) - server0,

@@ -41,7 +41,7 @@ async function startMiniflare(options: ConstructorParameters<typeof Miniflare>[0
  * The collector bundle on Miniflare with wrangler.toml's Durable Objects (SQLite-backed),
  * assets router and vars, `vars` on top.
  */
-export async function startCollectorOnMiniflare(bundlePath: string, vars: Record<string, string>): Promise<RunningWorker> {
+export async function startCollectorOnMiniflare(bundlePath: string, vars: Record<string, string>, options: { inspectorPort?: number } = {}): Promise<RunningWorker> {
   // modulesRules cannot be converted to Miniflare 5 options, and the bundle is one module anyway.
   const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(join(PROJECT_ROOT, "wrangler.toml")).workerOptions;
   // wrangler.toml declares only string vars; anything else would need handling here.
@@ -50,6 +50,7 @@ export async function startCollectorOnMiniflare(bundlePath: string, vars: Record
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       workers: [{ ...workerOptions, name: "edgepulse", rootPath: PROJECT_ROOT, modules: true, modulesRoot: dirname(bundlePath), scriptPath: bundlePath, bindings }],
     }),
     "workerd via Miniflare (collector bundle)",

@@ -1,0 +1,151 @@
+/**
+ * Benchmark 5: the dashboard's history queries on a data set of ≥ 10 million events.
+ *
+ * The data set is generated inside ClickHouse (bench/history-dataset.sql); the queries are
+ * the ones the Worker runs (worker/history-queries.ts), timed twice: through the Worker's
+ * `GET /v1/history/*` routes (what the dashboard waits for) and directly against ClickHouse
+ * (what the engine needs), so the difference is the Worker's share.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  countriesQuery,
+  devicesQuery,
+  funnelQuery,
+  type HistoryQuery,
+  type HistoryQueryRange,
+  pagesQuery,
+  productsQuery,
+  referrersQuery,
+  sessionsQuery,
+  timeseriesVisitorsQuery,
+  timeseriesWindowsQuery,
+  vitalsQuery,
+} from "../worker/history-queries";
+import { LatencyHistogram } from "./latency-histogram";
+import { PROJECT_ROOT } from "./wrangler-dev";
+
+const DATASET_SQL = join(PROJECT_ROOT, "bench/history-dataset.sql");
+
+export interface DatasetOptions {
+  clickhouseUrl: string;
+  database: string;
+  site: string;
+  rows: number;
+  /** The data set covers [start, end) in ms. */
+  start: number;
+  end: number;
+}
+
+/** Runs one statement through ClickHouse's HTTP interface; returns the body. */
+async function clickhouseStatement(url: string, database: string, sql: string): Promise<string> {
+  const response = await fetch(`${url}/?database=${encodeURIComponent(database)}`, { method: "POST", body: sql });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`ClickHouse ${response.status}: ${text.slice(0, 500)}`);
+  return text;
+}
+
+/** Generates the data set; returns how long it took (ms) and the events it holds. */
+export async function generateHistoryDataset(options: DatasetOptions): Promise<{ ms: number; events: number }> {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(options.site)) throw new RangeError("site must be a site key");
+  const sql = readFileSync(DATASET_SQL, "utf8")
+    .replaceAll("{{SITE}}", options.site)
+    .replaceAll("{{ROWS}}", String(Math.floor(options.rows)))
+    .replaceAll("{{START}}", String(Math.floor(options.start / 1000)))
+    .replaceAll("{{SPAN}}", String(Math.floor((options.end - options.start) / 1000) - 1200));
+  const statements = sql
+    .split(/^\s*;\s*$/m)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
+    .filter((statement) => statement !== "");
+  const began = performance.now();
+  for (const statement of statements) await clickhouseStatement(options.clickhouseUrl, options.database, statement);
+  const ms = performance.now() - began;
+  const count = await clickhouseStatement(options.clickhouseUrl, options.database, `SELECT count() FROM events WHERE site = '${options.site}' FORMAT TabSeparated`);
+  return { ms, events: Number(count.trim()) };
+}
+
+/** The resources of `GET /v1/history/*` with the queries each runs (timeseries runs two). */
+export const HISTORY_RESOURCES: readonly { resource: string; queries: ((range: HistoryQueryRange) => HistoryQuery)[] }[] = [
+  { resource: "timeseries", queries: [timeseriesWindowsQuery, timeseriesVisitorsQuery] },
+  { resource: "pages", queries: [pagesQuery] },
+  { resource: "referrers", queries: [referrersQuery] },
+  { resource: "countries", queries: [countriesQuery] },
+  { resource: "devices", queries: [devicesQuery] },
+  { resource: "products", queries: [productsQuery] },
+  { resource: "funnel", queries: [funnelQuery] },
+  { resource: "sessions", queries: [sessionsQuery] },
+  { resource: "vitals", queries: [vitalsQuery] },
+];
+
+export interface QueryTiming {
+  resource: string;
+  range: string;
+  /** Through the Worker route, ms; null when the route did not answer 200. */
+  worker: { p50: number; p95: number } | null;
+  workerStatus: number | null;
+  /** The same queries straight to ClickHouse (summed per resource), ms. */
+  direct: { p50: number; p95: number };
+  runs: number;
+}
+
+function p50p95(samples: number[]): { p50: number; p95: number } {
+  const histogram = new LatencyHistogram();
+  for (const sample of samples) histogram.record(sample);
+  return { p50: histogram.quantile(0.5), p95: histogram.quantile(0.95) };
+}
+
+/** ClickHouse's HTTP interface with typed parameters, the way @clickhouse/client-web sends them. */
+async function runDirect(url: string, database: string, query: HistoryQuery): Promise<void> {
+  const search = new URLSearchParams({ database, default_format: "JSONEachRow", readonly: "1" });
+  for (const [name, value] of Object.entries(query.params)) search.set(`param_${name}`, String(value));
+  const response = await fetch(`${url}/?${search}`, { method: "POST", body: query.sql });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`direct history query failed (${response.status})`);
+}
+
+export interface HistoryTimingOptions {
+  clickhouseUrl: string;
+  database: string;
+  /** Collector base URL and a read token; null to time direct queries only. */
+  collector: { url: string; token: string } | null;
+  site: string;
+  ranges: readonly { name: string; from: number; to: number; interval: number }[];
+  /** Timed runs per resource and range, after one untimed warm-up. */
+  runs: number;
+}
+
+export async function timeHistoryQueries(options: HistoryTimingOptions): Promise<QueryTiming[]> {
+  const timings: QueryTiming[] = [];
+  for (const range of options.ranges) {
+    const queryRange: HistoryQueryRange = { site: options.site, from: range.from, to: range.to, interval: range.interval, limit: 10 };
+    for (const { resource, queries } of HISTORY_RESOURCES) {
+      const direct: number[] = [];
+      const worker: number[] = [];
+      let workerStatus: number | null = null;
+      let workerFailed = false;
+      for (let run = 0; run <= options.runs; run++) {
+        const began = performance.now();
+        for (const query of queries) await runDirect(options.clickhouseUrl, options.database, query(queryRange));
+        if (run > 0) direct.push(performance.now() - began);
+        if (options.collector !== null && !workerFailed) {
+          const search = new URLSearchParams({ site: options.site, from: String(range.from), to: String(range.to), interval: String(range.interval) });
+          const started = performance.now();
+          const response = await fetch(`${options.collector.url}/v1/history/${resource}?${search}`, { headers: { authorization: `Bearer ${options.collector.token}` } });
+          await response.arrayBuffer();
+          workerStatus = response.status;
+          if (response.status !== 200) workerFailed = true;
+          else if (run > 0) worker.push(performance.now() - started);
+        }
+      }
+      timings.push({
+        resource,
+        range: range.name,
+        worker: worker.length > 0 ? p50p95(worker) : null,
+        workerStatus,
+        direct: p50p95(direct),
+        runs: options.runs,
+      });
+    }
+  }
+  return timings;
+}

@@ -1,0 +1,329 @@
+/**
+ * `npm run bench`: every benchmark in one run, starting what it needs itself (local
+ * ClickHouse, the collector bundle on Miniflare, wrangler dev, hello-world Workers), then a
+ * table on stdout and `bench/results/latest.json`. Figures only — nothing here passes or fails.
+ *
+ *   npm run bench                   # the full run (about 10 minutes on 2 cores)
+ *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
+ *   npm run bench -- --skip wrangler,history
+ *
+ * Method and the latest figures: docs/benchmarks.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { BatchStream } from "./batch-stream";
+import { BENCH_DATABASE, startClickHouseProcess } from "./bench-clickhouse";
+import { ClickHouseGate } from "./bench-clickhouse-gate";
+import { startCpuMeter } from "./bench-cpu";
+import { measureFlush } from "./bench-flush";
+import { generateHistoryDataset, timeHistoryQueries } from "./bench-history";
+import { probeLiveLatency } from "./bench-live";
+import { machineInfo } from "./bench-machine";
+import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
+import { hotFunctions, inclusiveShares, profileWorkerd } from "./bench-profile";
+import { type BaselineResult, type BenchResults, formatTable, type IngestProfile, type IngestResult, type Step } from "./bench-report";
+import { measureSdkSizes } from "./bench-sdk-size";
+import { openLoop, SERVER_PROCESS, sweepThroughput, type SweepResult } from "./bench-throughput";
+import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
+import { runWrk, writeWrkBodies } from "./bench-wrk";
+import { runLoad } from "./run-load";
+import { freePort, PROJECT_ROOT } from "./wrangler-dev";
+
+/**
+ * Functions whose inclusive CPU share the profile reports: the Worker's request handling, the
+ * shard's ingest, its live sends, the hub's merge, and the alarm (seal + flush).
+ */
+const PROFILE_PHASES = ["fetch", "ingest", "applyBatch", "sendLiveState", "applyShardState", "alarm", "drain", "enforceRateLimits", "enrichBatch"] as const;
+
+const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk"] as const;
+type StepName = (typeof STEPS)[number];
+
+const EVENTS_PER_BATCH = 20;
+const INGEST_SITES = ["shop-a", "shop-b", "shop-c"] as const;
+const LIVE_SITE = "live-probe";
+const FLUSH_SITE = "flush-bench";
+const HISTORY_SITE = "bench-history";
+const ADMIN_TOKEN = "dev-admin-token";
+
+interface Settings {
+  levelSeconds: number;
+  connectionLevels: number[];
+  openLoopSeconds: number;
+  liveProbes: number;
+  historyRows: number;
+  historyRuns: { day: number; month: number };
+  flushBacklogSeconds: number;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function step<T>(name: StepName, skip: ReadonlySet<string>, run: () => Promise<T>): Promise<Step<T>> {
+  if (skip.has(name)) return { ok: false, skipped: true };
+  log(`\n== ${name}`);
+  const began = performance.now();
+  try {
+    const result = await run();
+    return { ok: true, seconds: (performance.now() - began) / 1000, result };
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`   ${name} failed: ${message}`);
+    return { ok: false, seconds: (performance.now() - began) / 1000, error: message };
+  }
+}
+
+/** Stops `worker` whatever happens inside `body`. */
+async function using<T>(worker: RunningWorker, body: (worker: RunningWorker) => Promise<T>): Promise<T> {
+  try {
+    return await body(worker);
+  } finally {
+    await worker.stop();
+  }
+}
+
+function collectorVars(clickhouseUrl: string, rateLimiter: boolean): Record<string, string> {
+  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE].map((key) => ({ key, origins: ["*"] }));
+  return {
+    LOCAL_DEV: "1",
+    CLICKHOUSE_URL: clickhouseUrl,
+    CLICKHOUSE_DATABASE: BENCH_DATABASE,
+    SITES: JSON.stringify(sites),
+    // Off: one client (this machine) sends everything, which a per-client limit is there to stop.
+    // On: limits far above the load, so only the cost of checking them shows.
+    RATE_LIMIT_SITE_PER_SECOND: rateLimiter ? "1000000" : "0",
+    RATE_LIMIT_CLIENT_PER_SECOND: rateLimiter ? "1000000" : "0",
+  };
+}
+
+async function measureIngest(
+  worker: RunningWorker,
+  settings: Settings,
+  bodiesPath: string,
+  baseline: SweepResult | null,
+  options: { levels: number[]; openLoop: boolean; runId: string; inspectorPort?: number; profilePath?: string },
+): Promise<IngestResult> {
+  const stream = new BatchStream({ seed: 7, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: options.runId });
+  // Warm-up: creates the shard objects and their SQLite schema, JITs the Worker.
+  await sweepThroughput({ url: worker.url, bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8], durationSeconds: 3, runId: `${options.runId}-warm` }, () => {});
+  const sweep = await sweepThroughput(
+    { url: worker.url, bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: options.levels, durationSeconds: settings.levelSeconds, runId: options.runId },
+    log,
+  );
+  let atHalf = null;
+  let atFull = null;
+  if (options.openLoop && sweep.best !== null) {
+    const rate = sweep.best.requestsPerSecond;
+    atHalf = await openLoop(worker.url, rate / 2, settings.openLoopSeconds * 1000, () => stream.next());
+    log(`  open loop ${rate / 2 | 0}/s: p50 ${atHalf.latency.p50.toFixed(1)} ms, p99 ${atHalf.latency.p99.toFixed(1)} ms, errors ${atHalf.failures}`);
+    atFull = await openLoop(worker.url, rate, settings.openLoopSeconds * 1000, () => stream.next());
+    log(`  open loop ${rate | 0}/s: p50 ${atFull.latency.p50.toFixed(1)} ms, p99 ${atFull.latency.p99.toFixed(1)} ms, errors ${atFull.failures}, achieved ${atFull.achievedPerSecond.toFixed(0)}/s`);
+  }
+  const base = baseline?.best ?? null;
+  const best = sweep.best;
+  let profile: IngestProfile | null = null;
+  if (options.inspectorPort !== undefined && options.profilePath !== undefined) {
+    const connections = best?.connections ?? options.levels[0] ?? 8;
+    let requestsPerSecond = 0;
+    const recorded = await profileWorkerd(options.inspectorPort, "core:user:edgepulse", async () => {
+      const level = await runWrk({ url: worker.url, bodiesPath, runId: `${options.runId}-profile`, connections, durationSeconds: settings.levelSeconds });
+      requestsPerSecond = level.requestsPerSecond;
+    });
+    mkdirSync(dirname(options.profilePath), { recursive: true });
+    writeFileSync(options.profilePath, JSON.stringify(recorded));
+    profile = { file: options.profilePath, requestsPerSecond, hot: hotFunctions(recorded, 20), phases: inclusiveShares(recorded, PROFILE_PHASES) };
+    log(`  profile (${requestsPerSecond.toFixed(0)} req/s while profiling) written to ${options.profilePath}`);
+    for (const hot of profile.hot.slice(0, 8)) log(`    ${(hot.selfShare * 100).toFixed(1).padStart(5)} % self ${(hot.totalShare * 100).toFixed(1).padStart(5)} % incl.  ${hot.name}`);
+  }
+  return {
+    via: worker.via,
+    sweep,
+    atHalf,
+    atFull,
+    profile,
+    ratioToBaseline: base && best ? best.requestsPerSecond / base.requestsPerSecond : null,
+    cpuRatioToBaseline: base && best && best.serverCpuMsPerRequest > 0 ? base.serverCpuMsPerRequest / best.serverCpuMsPerRequest : null,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      skip: { type: "string", default: "" },
+      "history-rows": { type: "string" },
+      out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
+    },
+    strict: true,
+  });
+  const skip = new Set(values.skip.split(",").map((name) => name.trim()).filter((name) => name !== ""));
+  for (const name of skip) if (!(STEPS as readonly string[]).includes(name)) throw new Error(`--skip: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
+  const quick = values.quick;
+  const settings: Settings = {
+    levelSeconds: quick ? 3 : 6,
+    connectionLevels: [8, 24, 64],
+    openLoopSeconds: quick ? 4 : 8,
+    liveProbes: quick ? 15 : 40,
+    historyRows: values["history-rows"] === undefined ? (quick ? 1_000_000 : 10_000_000) : Number(values["history-rows"]),
+    historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
+    flushBacklogSeconds: quick ? 3 : 6,
+  };
+  const startedAt = new Date();
+  const began = performance.now();
+  const machine = machineInfo();
+  const runId = `bench${startedAt.getTime().toString(36)}`;
+  const work = mkdtempSync(join(tmpdir(), "edgepulse-bench-"));
+  log(`EdgePulse benchmarks: ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart.toFixed(2)}; work dir ${work}`);
+  if (machine.loadAverageAtStart > machine.cpus * 0.5) log(`warning: the machine is already busy (load ${machine.loadAverageAtStart.toFixed(2)}); figures will be low and noisy`);
+
+  const bodiesPath = join(work, "bodies.txt");
+  const flushBodiesPath = join(work, "flush-bodies.txt");
+  writeWrkBodies(bodiesPath, { count: 3000, eventsPerBatch: EVENTS_PER_BATCH, sites: INGEST_SITES, seed: 7 });
+  writeWrkBodies(flushBodiesPath, { count: 3000, eventsPerBatch: EVENTS_PER_BATCH, sites: [FLUSH_SITE], seed: 8 });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const results: Omit<BenchResults, "totalSeconds" | "loadAverageAtEnd"> = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    machine,
+    settings: { ...settings, connectionLevels: settings.connectionLevels.join(","), historyRuns: `${settings.historyRuns.day}/${settings.historyRuns.month}`, eventsPerBatch: EVENTS_PER_BATCH },
+    baseline: { ok: false, skipped: true },
+    ingest: { ok: false, skipped: true },
+    ingestWithRateLimiter: { ok: false, skipped: true },
+    ingestWranglerDev: { ok: false, skipped: true },
+    live: { ok: false, skipped: true },
+    flush: { ok: false, skipped: true },
+    history: { ok: false, skipped: true },
+    sdk: { ok: false, skipped: true },
+  };
+
+  try {
+    results.sdk = await step("sdk", skip, async () => measureSdkSizes());
+
+    const baselineStream = new BatchStream({ seed: 7, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-hello` });
+    results.baseline = await step("baseline", skip, async (): Promise<BaselineResult> => {
+      log("  hello world on workerd via Miniflare");
+      const { miniflare, nodeClient } = await using(await startHelloWorldOnMiniflare(), async (hello) => {
+        const sweep = await sweepThroughput(
+          { url: hello.url, bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: settings.connectionLevels, durationSeconds: settings.levelSeconds, runId: `${runId}-hello` },
+          log,
+        );
+        const connections = sweep.best?.connections ?? 24;
+        const meter = startCpuMeter({ serverCommand: SERVER_PROCESS, client: "in-process" });
+        const report = await runLoad({ url: hello.url, rate: Infinity, rateUnit: "batches", durationMs: settings.levelSeconds * 1000, maxBatches: Number.MAX_SAFE_INTEGER, concurrency: connections, maxRetries: 0, nextBatch: () => baselineStream.next() });
+        const cpu = meter.stop();
+        log(`  Node load client, c=${connections}: ${report.batchesPerSecond.toFixed(0)} req/s, client CPU ${(cpu.clientCpuMs / Math.max(1, report.sent)).toFixed(3)} ms/req`);
+        return { miniflare: sweep, nodeClient: { requestsPerSecond: report.batchesPerSecond, clientCpuMsPerRequest: cpu.clientCpuMs / Math.max(1, report.sent), connections } };
+      });
+      let wranglerDev: SweepResult | null = null;
+      if (!skip.has("wrangler")) {
+        log("  hello world under wrangler dev");
+        wranglerDev = await using(await startHelloWorldOnWranglerDev(join(work, "hello-wrangler")), (hello) =>
+          sweepThroughput(
+            { url: hello.url, bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8, 24], durationSeconds: settings.levelSeconds, runId: `${runId}-hello-wd` },
+            log,
+          ),
+        );
+      }
+      return { miniflare, nodeClient, wranglerDev };
+    });
+    const baselineSweep = results.baseline.ok ? results.baseline.result.miniflare : null;
+
+    log("\n== starting local ClickHouse and building the collector bundle");
+    const clickhouse = await startClickHouseProcess(join(work, "clickhouse"));
+    cleanups.push(() => clickhouse.stop());
+    const { gate, url: gateUrl } = await ClickHouseGate.start(clickhouse.url);
+    cleanups.push(() => gate.stop());
+    const bundle = await buildWorkerBundle(join(work, "bundle"));
+
+    const collectorSteps = !skip.has("flush") || !skip.has("ingest") || !skip.has("live") || !skip.has("history");
+    if (collectorSteps) {
+      // One collector for flush, ingest, live and history; its ClickHouse traffic passes the gate.
+      const inspectorPort = await freePort();
+      const collector = await startCollectorOnMiniflare(bundle, collectorVars(gateUrl, false), { inspectorPort });
+      await using(collector, async () => {
+        // Flush first, while nothing else is flushing in the background.
+        results.flush = await step("flush", skip, () =>
+          measureFlush({
+            collectorUrl: collector.url,
+            gate,
+            gateUrl,
+            clickhouseUrl: clickhouse.url,
+            database: BENCH_DATABASE,
+            site: FLUSH_SITE,
+            bodiesPath: flushBodiesPath,
+            eventsPerBatch: EVENTS_PER_BATCH,
+            backlogSeconds: settings.flushBacklogSeconds,
+            connections: 24,
+            runId: `${runId}-flush`,
+          }),
+        );
+        results.ingest = await step("ingest", skip, () => measureIngest(collector, settings, bodiesPath, baselineSweep, {
+            levels: settings.connectionLevels,
+            openLoop: true,
+            runId: `${runId}-ingest`,
+            inspectorPort,
+            profilePath: join(dirname(resolve(values.out)), "ingest.cpuprofile"),
+          }),
+        );
+        results.live = await step("live", skip, async () => {
+          const probe = (id: string) => probeLiveLatency({ collectorUrl: collector.url, site: LIVE_SITE, token: ADMIN_TOKEN, probes: settings.liveProbes, gapMs: [150, 450], timeoutMs: 10_000, runId: `${runId}-${id}` });
+          const idle = await probe("idle");
+          log(`  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`);
+          const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
+          const backgroundRate = best ? Math.max(10, Math.round(best.requestsPerSecond / 2)) : 50;
+          const stream = new BatchStream({ seed: 9, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-live-bg` });
+          const abort = new AbortController();
+          const background = runLoad({ url: collector.url, rate: backgroundRate, rateUnit: "batches", durationMs: 10 * 60_000, maxBatches: Number.MAX_SAFE_INTEGER, concurrency: 256, maxRetries: 0, nextBatch: () => stream.next(), signal: abort.signal, drainTimeoutMs: 5_000 });
+          await sleep(1_000);
+          const underLoad = await probe("load").finally(() => abort.abort());
+          await background;
+          log(`  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`);
+          return { idle, underLoad, backgroundRate };
+        });
+        results.history = await step("history", skip, async () => {
+          const end = Date.now() - 60_000;
+          const start = end - 30 * 86_400_000;
+          log(`  generating ${settings.historyRows.toLocaleString("en-US")} events in ClickHouse`);
+          const generated = await generateHistoryDataset({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, site: HISTORY_SITE, rows: settings.historyRows, start, end });
+          log(`  ${generated.events.toLocaleString("en-US")} events in ${(generated.ms / 1000).toFixed(0)} s; timing the history routes`);
+          const timings = [
+            ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "24 h", from: end - 86_400_000, to: end, interval: 300 }], runs: settings.historyRuns.day })),
+            ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "30 d", from: start, to: end, interval: 3 * 3600 }], runs: settings.historyRuns.month })),
+          ];
+          for (const timing of timings) log(`  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`);
+          return { events: generated.events, generateSeconds: generated.ms / 1000, timings };
+        });
+      });
+    }
+
+    results.ingestWithRateLimiter = await step("limiter", skip, async () => {
+      const collector = await startCollectorOnMiniflare(bundle, collectorVars(clickhouse.url, true));
+      const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
+      return using(collector, () => measureIngest(collector, settings, bodiesPath, baselineSweep, { levels: [best?.connections ?? 24], openLoop: false, runId: `${runId}-limiter` }));
+    });
+
+    results.ingestWranglerDev = await step("wrangler", skip, async () => {
+      const collector = await startCollectorOnWranglerDev(collectorVars(clickhouse.url, false), join(work, "wrangler-state"));
+      const wranglerBaseline = results.baseline.ok ? results.baseline.result.wranglerDev : null;
+      return using(collector, () => measureIngest(collector, settings, bodiesPath, wranglerBaseline, { levels: [8, 24], openLoop: false, runId: `${runId}-wd` }));
+    });
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const final: BenchResults = { ...results, totalSeconds: (performance.now() - began) / 1000, loadAverageAtEnd: loadavg()[0] ?? 0 };
+  const out = resolve(values.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(final, null, 2)}\n`);
+  console.log(`\n${formatTable(final)}\n\nwritten to ${out}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
