@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { type BenchResults, formatTable } from "./bench-report";
+import type { ThroughputLevel } from "./bench-throughput";
+
+const level = (requestsPerSecond: number, serverCpuMsPerRequest: number): ThroughputLevel => ({
+  connections: 24,
+  requestsPerSecond,
+  eventsPerSecond: requestsPerSecond * 20,
+  failures: 0,
+  statuses: { "202": requestsPerSecond * 6 },
+  latencyMs: { p50: 5, p99: 20 },
+  serverCpuMsPerRequest,
+  clientCpuMsPerRequest: 0.05,
+  machineBusy: 0.9,
+  client: "wrk",
+});
+
+const results: BenchResults = {
+  version: 1,
+  startedAt: "2026-11-23T00:00:00.000Z",
+  totalSeconds: 600,
+  machine: { cpus: 2, cpuModel: "Test CPU", memoryGiB: 8, node: "v24", kernel: "6", loadAverageAtStart: 0.5, commit: "abc" },
+  loadAverageAtEnd: 1,
+  settings: {},
+  baseline: { ok: true, seconds: 30, result: { miniflare: { levels: [level(4000, 0.25)], best: level(4000, 0.25) }, nodeClient: null, wranglerDev: null } },
+  ingest: {
+    ok: true,
+    seconds: 60,
+    result: { via: "workerd", sweep: { levels: [level(1000, 1)], best: level(1000, 1) }, atHalf: null, atFull: null, ratioToBaseline: 0.25, cpuRatioToBaseline: 0.25, profile: null },
+  },
+  ingestWithRateLimiter: { ok: false, skipped: true },
+  ingestWranglerDev: { ok: false, seconds: 3, error: "wrangler dev did not answer\nstack…" },
+  live: { ok: false, skipped: true },
+  flush: { ok: false, skipped: true },
+  history: { ok: false, skipped: true },
+  sdk: { ok: true, seconds: 0, result: { sizes: [{ file: "sdk/dist/ep.js", bytes: 2800, gzipBytes: 1400 }], missing: ["sdk/dist/ep.vitals.js"] } },
+};
+
+describe("formatTable", () => {
+  it("prints each figure with its ratio, and says which steps failed or were skipped", () => {
+    const table = formatTable(results);
+    expect(table).toMatch(/hello world, workerd via Miniflare\s+4,000 req\/s/);
+    expect(table).toMatch(/1,000 batches\/s = 20,000 events\/s.*25 % of baseline/);
+    expect(table).toMatch(/ingest \(wrangler dev\)\s+failed: wrangler dev did not answer\n/);
+    expect(table).toMatch(/event → live\s+skipped/);
+    expect(table).toMatch(/ep\.js\s+1,400 B gzip -9/);
+    expect(table).toMatch(/ep\.vitals\.js\s+not built/);
+  });
+});
