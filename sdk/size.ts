@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-export const BUDGETS: Record<string, number> = {
+const BUDGETS: Record<string, number> = {
   "ep.js": 1536,
   "ep.vitals.js": 1536,
 };
@@ -14,7 +14,7 @@ export const BUDGETS: Record<string, number> = {
 const dist = new URL("dist/", import.meta.url);
 const files = ["ep.js", "ep.vitals.js", "esm/index.js", "esm/vitals.js"];
 
-export const gzipSize = (bytes: Uint8Array): number => gzipSync(bytes, { level: 9 }).length;
+const gzipSize = (bytes: Uint8Array): number => gzipSync(bytes, { level: 9 }).length;
 
 let failed = false;
 for (const file of files) {
