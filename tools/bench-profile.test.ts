@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CpuProfile, hotFunctions, inclusiveShares } from "./bench-profile";
+import { type CpuProfile, hotFunctions, phaseShares } from "./bench-profile";
 
 // root → fetch → ingest → applyBatch (self) ; root → alarm (self)
 const frame = (functionName: string, line = 0) => ({ functionName, url: "file:///bundle/index.js", lineNumber: line, columnNumber: 0 });
@@ -25,7 +25,12 @@ describe("CPU profile summaries", () => {
     expect(hot[2]).toMatchObject({ selfShare: 0.1, totalShare: 0.6 });
   });
 
-  it("sums inclusive shares of named phases, counting recursion once", () => {
-    expect(inclusiveShares(profile, ["fetch", "ingest", "alarm", "flush"])).toEqual({ fetch: 0.7, ingest: 0.6, alarm: 0.3, flush: 0 });
+  it("puts each sample in the first phase with a function on its stack, the rest in other", () => {
+    const phases = [
+      { name: "shard ingest", functions: ["ingest", "applyBatch"] },
+      { name: "flush", functions: ["alarm"] },
+      { name: "hub", functions: ["applyShardState"] },
+    ];
+    expect(phaseShares(profile, phases)).toEqual({ "shard ingest": 0.6, flush: 0.3, hub: 0, other: 0.1 });
   });
 });

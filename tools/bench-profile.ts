@@ -107,21 +107,27 @@ export function hotFunctions(profile: CpuProfile, limit = 15): HotFunction[] {
     .map(([name, samples]) => ({ name, selfShare: samples / count, totalShare: (total.get(name) ?? 0) / count }));
 }
 
-/** Inclusive shares of the functions whose label matches, e.g. the shard's ingest or alarm. */
-export function inclusiveShares(profile: CpuProfile, names: readonly string[]): Record<string, number> {
+export interface Phase {
+  name: string;
+  /** Function names that put a sample in this phase when found anywhere on its stack. */
+  functions: readonly string[];
+}
+
+/**
+ * Splits the samples into phases: a sample belongs to the first phase (in the given order)
+ * with one of its functions on the stack; the rest is "other" (for the collector: the
+ * Worker's request handling, whose async continuations have no named root, the runtime, GC).
+ */
+export function phaseShares(profile: CpuProfile, phases: readonly Phase[]): Record<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const counts: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  const counts: Record<string, number> = Object.fromEntries([...phases.map((phase) => [phase.name, 0] as const), ["other", 0] as const]);
   for (const sample of profile.samples) {
-    const seen = new Set<string>();
-    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
-      const name = byId.get(id)?.callFrame.functionName ?? "";
-      if (name in counts && !seen.has(name)) {
-        seen.add(name);
-        counts[name] = (counts[name] ?? 0) + 1;
-      }
-    }
+    const onStack = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) onStack.add(byId.get(id)?.callFrame.functionName ?? "");
+    const phase = phases.find((candidate) => candidate.functions.some((name) => onStack.has(name)))?.name ?? "other";
+    counts[phase] = (counts[phase] ?? 0) + 1;
   }
   const count = Math.max(1, profile.samples.length);
   return Object.fromEntries(Object.entries(counts).map(([name, samples]) => [name, samples / count]));

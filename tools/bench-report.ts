@@ -38,8 +38,10 @@ export interface IngestProfile {
   /** The .cpuprofile written (open in Chrome DevTools). */
   file: string;
   requestsPerSecond: number;
+  /** workerd CPU per batch while profiling, ms: phase shares × this = ms per batch. */
+  serverCpuMsPerRequest: number;
   hot: HotFunction[];
-  /** Inclusive shares of the main phases (shard ingest, live sends, hub merge, alarm/flush, Worker). */
+  /** Share of samples per phase (shard ingest, live sends, hub merge, alarm/flush, other). */
   phases: Record<string, number>;
 }
 
@@ -113,13 +115,12 @@ export function reportRows(results: BenchResults): string[][] {
     );
     if (ingest.cpuRatioToBaseline !== null) add("  CPU-based ratio to baseline", percent(ingest.cpuRatioToBaseline), "hello CPU/req ÷ ingest CPU/req");
     if (ingest.profile !== null) {
-      const phases = Object.entries(ingest.profile.phases)
-        .filter(([, share]) => share >= 0.01)
-        .sort((a, b) => b[1] - a[1])
-        .map(([name, share]) => `${name} ${percent(share)}`)
-        .join(", ");
-      add("  workerd CPU by phase (inclusive)", phases.slice(0, 60), phases.slice(60));
-      for (const hot of ingest.profile.hot.slice(0, 5)) add(`    ${hot.name}`.slice(0, 48), `${percent(hot.selfShare)} self`, `${percent(hot.totalShare)} incl.`);
+      const cpu = ingest.profile.serverCpuMsPerRequest;
+      add("  workerd CPU per batch while profiling", `${number(cpu, 2)} ms`, `at ${number(ingest.profile.requestsPerSecond)} batches/s`);
+      for (const [name, share] of Object.entries(ingest.profile.phases).sort((a, b) => b[1] - a[1])) {
+        if (share >= 0.01) add(`    ${name}`, `${number(share * cpu, 2)} ms/batch`, percent(share));
+      }
+      for (const hot of ingest.profile.hot.slice(0, 5)) add(`    hot: ${hot.name}`.slice(0, 52), `${percent(hot.selfShare)} self`, `${percent(hot.totalShare)} incl.`);
     }
     for (const [name, open] of [["50 %", ingest.atHalf], ["100 %", ingest.atFull]] as const) {
       if (open === null) continue;

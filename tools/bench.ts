@@ -23,7 +23,7 @@ import { generateHistoryDataset, timeHistoryQueries } from "./bench-history";
 import { probeLiveLatency } from "./bench-live";
 import { machineInfo } from "./bench-machine";
 import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
-import { hotFunctions, inclusiveShares, profileWorkerd } from "./bench-profile";
+import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
 import { type BaselineResult, type BenchResults, formatTable, type IngestProfile, type IngestResult, type Step } from "./bench-report";
 import { measureSdkSizes } from "./bench-sdk-size";
 import { openLoop, SERVER_PROCESS, sweepThroughput, type SweepResult } from "./bench-throughput";
@@ -33,10 +33,16 @@ import { runLoad } from "./run-load";
 import { freePort, PROJECT_ROOT } from "./wrangler-dev";
 
 /**
- * Functions whose inclusive CPU share the profile reports: the Worker's request handling, the
- * shard's ingest, its live sends, the hub's merge, and the alarm (seal + flush).
+ * Where the collector's CPU goes, by the function on a sample's stack (first match wins):
+ * names from durable-objects/ (shard engine, live sender, hub) and the rate limiter object.
  */
-const PROFILE_PHASES = ["fetch", "ingest", "applyBatch", "sendLiveState", "applyShardState", "alarm", "drain", "enforceRateLimits", "enrichBatch"] as const;
+const PROFILE_PHASES: readonly Phase[] = [
+  { name: "hub merge", functions: ["applyShardState"] },
+  { name: "shard live send", functions: ["sendLiveState", "buildState"] },
+  { name: "shard alarm + flush", functions: ["alarm", "drain", "flush"] },
+  { name: "shard ingest", functions: ["ingest", "applyBatch"] },
+  { name: "rate limiter (Worker side)", functions: ["enforceRateLimits", "clientRateLimitKey"] },
+];
 
 const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk"] as const;
 type StepName = (typeof STEPS)[number];
@@ -128,14 +134,18 @@ async function measureIngest(
   if (options.inspectorPort !== undefined && options.profilePath !== undefined) {
     const connections = best?.connections ?? options.levels[0] ?? 8;
     let requestsPerSecond = 0;
+    let serverCpuMsPerRequest = 0;
     const recorded = await profileWorkerd(options.inspectorPort, "core:user:edgepulse", async () => {
+      const meter = startCpuMeter({ serverCommand: SERVER_PROCESS });
       const level = await runWrk({ url: worker.url, bodiesPath, runId: `${options.runId}-profile`, connections, durationSeconds: settings.levelSeconds });
+      serverCpuMsPerRequest = meter.stop().serverCpuMs / Math.max(1, level.requests);
       requestsPerSecond = level.requestsPerSecond;
     });
     mkdirSync(dirname(options.profilePath), { recursive: true });
     writeFileSync(options.profilePath, JSON.stringify(recorded));
-    profile = { file: options.profilePath, requestsPerSecond, hot: hotFunctions(recorded, 20), phases: inclusiveShares(recorded, PROFILE_PHASES) };
-    log(`  profile (${requestsPerSecond.toFixed(0)} req/s while profiling) written to ${options.profilePath}`);
+    profile = { file: options.profilePath, requestsPerSecond, serverCpuMsPerRequest, hot: hotFunctions(recorded, 20), phases: phaseShares(recorded, PROFILE_PHASES) };
+    log(`  profile (${requestsPerSecond.toFixed(0)} req/s, ${serverCpuMsPerRequest.toFixed(2)} ms workerd CPU per batch while profiling) written to ${options.profilePath}`);
+    for (const [phase, share] of Object.entries(profile.phases)) log(`    ${phase}: ${(share * 100).toFixed(0)} % = ${(share * serverCpuMsPerRequest).toFixed(2)} ms/batch`);
     for (const hot of profile.hot.slice(0, 8)) log(`    ${(hot.selfShare * 100).toFixed(1).padStart(5)} % self ${(hot.totalShare * 100).toFixed(1).padStart(5)} % incl.  ${hot.name}`);
   }
   return {
