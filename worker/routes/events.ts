@@ -5,7 +5,7 @@
  * the same batch id, which the shard's dedup makes safe.
  */
 import { Hono } from "hono";
-import { batchSchema, MAX_BODY_BYTES, type AcceptedResponse } from "../../protocol";
+import { batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { clientIp } from "../client-ip";
@@ -97,7 +97,7 @@ eventsRoutes.post("/", async (c) => {
   });
 
   const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site.key, shard)));
-  let outcome;
+  let outcome: IngestOutcome;
   try {
     outcome = await stub.ingest(enriched);
   } catch (error) {
