@@ -118,10 +118,9 @@ export class ShardEngine {
   async ingest(batch: EnrichedBatch): Promise<IngestOutcome> {
     const now = this.now();
     const outcome = this.storage.transactionSync(() => this.applyBatch(batch, now));
-    if (outcome.status === "accepted") {
-      await this.armAlarm(now);
-      this.live.request();
-    }
+    // Overloaded too: the backlog it refused for must keep draining.
+    if (outcome.status !== "duplicate") await this.armAlarm(now);
+    if (outcome.status === "accepted") this.live.request();
     return outcome;
   }
 

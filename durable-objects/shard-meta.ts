@@ -22,10 +22,6 @@ export class ShardMeta {
     this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
   }
 
-  delete(key: string): void {
-    this.sql.exec("DELETE FROM meta WHERE key = ?", key);
-  }
-
   /** Adds `by` and returns the new value. */
   add(key: string, by: number): number {
     const next = this.number(key) + by;

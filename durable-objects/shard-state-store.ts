@@ -97,7 +97,7 @@ export class ShardStateStore {
     this.sql.exec("DELETE FROM open_sessions WHERE session_id = ?", sessionId);
   }
 
-  /** Open sessions whose last event is before `lastSeenBefore`, oldest first. */
+  /** Open sessions whose last event is before `lastSeenBefore` (session-state.ts isSessionIdle, in SQL), oldest first. */
   idleSessions(lastSeenBefore: number, limit: number): SessionState[] {
     return this.sql
       .exec<{ state: string }>("SELECT state FROM open_sessions WHERE last_seen < ? ORDER BY last_seen LIMIT ?", lastSeenBefore, limit)
@@ -139,10 +139,6 @@ export class StateChanges {
       this.days.set(day, accumulator);
     }
     return accumulator;
-  }
-
-  get touchedDays(): boolean {
-    return this.days.size > 0;
   }
 
   addWindowMember(start: number, kind: MemberKind, member: string): boolean {

@@ -51,10 +51,6 @@ export function recordEmittedPart(window: WindowState, part: WindowPart): void {
   window.parts = part.part + 1;
 }
 
-export function isWindowSealed(window: WindowState): boolean {
-  return window.parts > 0;
-}
-
 export function newWindowState(start: number, total: WindowAggregate): WindowState {
   return { start, total, emitted: emptyCounters(), parts: 0 };
 }
