@@ -20,6 +20,8 @@ export interface FlushResult {
   shard: { rowsPerSecond: number; seconds: number; inserts: number; heldAtRelease: number };
   directBulk: { rowsPerSecond: number; seconds: number };
   directChunked: { rowsPerSecond: number; seconds: number; rowsPerInsert: number };
+  /** Direct, in inserts as large as the shards' were on average: isolates the per-insert cost. */
+  directShardSized: { rowsPerSecond: number; seconds: number; rowsPerInsert: number };
   /** shard ÷ direct bulk. */
   ratio: number;
 }
@@ -86,8 +88,11 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
   };
   const bulkSeconds = await direct("bench_direct_bulk", lines.length);
   const chunkedSeconds = await direct("bench_direct_chunked", EVENTS_PER_INSERT);
-  await statement(options.clickhouseUrl, options.database, "DROP TABLE IF EXISTS bench_direct_bulk");
-  await statement(options.clickhouseUrl, options.database, "DROP TABLE IF EXISTS bench_direct_chunked");
+  const shardSized = Math.max(1, Math.round(rowsLanded / Math.max(1, flushed.length)));
+  const shardSizedSeconds = await direct("bench_direct_shard_sized", shardSized);
+  for (const table of ["bench_direct_bulk", "bench_direct_chunked", "bench_direct_shard_sized"]) {
+    await statement(options.clickhouseUrl, options.database, `DROP TABLE IF EXISTS ${table}`);
+  }
 
   const shardRate = rowsLanded / shardSeconds;
   const bulkRate = lines.length / bulkSeconds;
@@ -96,6 +101,7 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
     shard: { rowsPerSecond: shardRate, seconds: shardSeconds, inserts: flushed.length, heldAtRelease },
     directBulk: { rowsPerSecond: bulkRate, seconds: bulkSeconds },
     directChunked: { rowsPerSecond: lines.length / chunkedSeconds, seconds: chunkedSeconds, rowsPerInsert: EVENTS_PER_INSERT },
+    directShardSized: { rowsPerSecond: lines.length / shardSizedSeconds, seconds: shardSizedSeconds, rowsPerInsert: shardSized },
     ratio: shardRate / bulkRate,
   };
 }

@@ -151,7 +151,9 @@ export function reportRows(results: BenchResults): string[][] {
   if (flush.ok) {
     const f = flush.result;
     add("4 flush: shards → ClickHouse", `${number(f.shard.rowsPerSecond)} rows/s`, `${number(f.events)} events in ${number(f.shard.seconds, 1)} s, ${f.shard.inserts} inserts`);
-    add("4 flush: direct bulk insert", `${number(f.directBulk.rowsPerSecond)} rows/s`, `ratio ${percent(f.ratio)}; chunks of ${number(f.directChunked.rowsPerInsert)}: ${number(f.directChunked.rowsPerSecond)} rows/s`);
+    add("4 flush: direct bulk insert", `${number(f.directBulk.rowsPerSecond)} rows/s`, `shards reach ${percent(f.ratio)} of it`);
+    add("  direct, chunks of EVENTS_PER_INSERT", `${number(f.directChunked.rowsPerSecond)} rows/s`, `${number(f.directChunked.rowsPerInsert)} rows per insert`);
+    add("  direct, chunks of the shards' mean insert", `${number(f.directShardSized.rowsPerSecond)} rows/s`, `${number(f.directShardSized.rowsPerInsert)} rows per insert`);
   } else add("4 flush", failed(flush) ?? "");
 
   const history = results.history;
