@@ -3,7 +3,7 @@
 -- repeated id would measure the duplicate path instead of ingest).
 --
 -- usage: wrk -s bench/wrk-post-batches.lua URL -- BODIES_FILE RUN_ID
--- BODIES_FILE: one request per line, "user-agent<TAB>origin<TAB>json body", the body holding
+-- BODIES_FILE: one request per line, "user-agent<TAB>origin<TAB>client ip<TAB>json body", the body holding
 -- the placeholder __BATCH__ where its batch id goes. Event times need no refresh: the
 -- collector's clock-skew correction (ts += received_at - sent_at) makes them current.
 -- Prints one line "WRK_JSON {...}" with throughput, latency percentiles and answers by status.
@@ -26,9 +26,9 @@ function init(args)
   local path = args[1]
   run_id = args[2] or run_id
   for line in io.lines(path) do
-    local user_agent, origin, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    local user_agent, origin, ip, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
     if body then
-      requests[#requests + 1] = { user_agent = user_agent, origin = origin, body = body }
+      requests[#requests + 1] = { user_agent = user_agent, origin = origin, ip = ip, body = body }
     end
   end
   if #requests == 0 then
@@ -48,6 +48,9 @@ function request()
     ["User-Agent"] = item.user_agent,
     ["Origin"] = item.origin,
   }
+  if item.ip ~= "" then
+    headers["CF-Connecting-IP"] = item.ip
+  end
   return wrk.format("POST", "/v1/events", headers, body)
 end
 

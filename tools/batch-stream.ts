@@ -15,6 +15,19 @@ export interface OutgoingBatch {
 export interface BatchStreamOptions extends SessionGeneratorOptions, BatchingOptions {
   /** Keep only batches of exactly `maxEvents` events (benchmarks that fix the batch size). */
   fullBatchesOnly?: boolean;
+  /**
+   * Send each visitor's own client address in `CF-Connecting-IP` (default on), so per-client
+   * rate limits and cookieless ids see many clients, as they would in production. Cloudflare's
+   * edge overwrites the header, so against a deployed collector it changes nothing.
+   */
+  clientIps?: boolean;
+}
+
+/** A stable private address per visitor (10.0.0.0/8), from an FNV-1a hash of its id. */
+export function clientIpOf(visitor: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < visitor.length; index++) hash = Math.imul(hash ^ visitor.charCodeAt(index), 0x01000193) >>> 0;
+  return `10.${(hash >>> 16) & 255}.${(hash >>> 8) & 255}.${hash & 255}`;
 }
 
 /** Sessions are generated against this fixed clock; `rebaseBatch` moves them to the send time. */
@@ -48,7 +61,8 @@ export class BatchStream {
   private refill(): void {
     this.clock += this.generator.nextArrivalGapMs();
     const session = this.generator.nextSession(Math.round(this.clock));
-    const headers = { "user-agent": session.userAgent, origin: `https://${session.site}.example` };
+    const headers: Record<string, string> = { "user-agent": session.userAgent, origin: `https://${session.site}.example` };
+    if (this.options.clientIps !== false) headers["cf-connecting-ip"] = clientIpOf(session.visitor);
     const maxEvents = this.options.maxEvents ?? 20;
     for (const batch of sessionToBatches(session, this.options)) {
       if (this.options.fullBatchesOnly === true && batch.events.length !== maxEvents) continue;

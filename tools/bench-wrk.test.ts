@@ -19,8 +19,9 @@ describe("wrk request lines", () => {
     expect(lines).toHaveLength(50);
     expect(meanBytes).toBeGreaterThan(1000);
     for (const line of lines) {
-      const [userAgent, origin, body] = line.split("\t");
+      const [userAgent, origin, ip, body] = line.split("\t");
       expect(userAgent).toMatch(/^Mozilla\//);
+      expect(ip).toMatch(/^10\.\d+\.\d+\.\d+$/);
       expect(origin).toMatch(/^https:\/\/shop-[ab]\.example$/);
       const batch = batchSchema.parse(JSON.parse((body ?? "").replace("__BATCH__", "b-1")));
       expect(batch.events).toHaveLength(20);

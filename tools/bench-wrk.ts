@@ -71,7 +71,7 @@ export function writeWrkBodies(path: string, options: { count: number; eventsPer
     const { batch, headers } = stream.next();
     const body = JSON.stringify({ ...batch, batch: "__BATCH__" });
     bytes += Buffer.byteLength(body);
-    lines.push(`${headers["user-agent"] ?? ""}\t${headers.origin ?? ""}\t${body}`);
+    lines.push(`${headers["user-agent"] ?? ""}\t${headers.origin ?? ""}\t${headers["cf-connecting-ip"] ?? ""}\t${body}`);
   }
   writeFileSync(path, `${lines.join("\n")}\n`);
   return { meanBytes: bytes / options.count };

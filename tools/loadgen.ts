@@ -25,6 +25,8 @@ const USAGE = `usage: npm run loadgen -- [options]
   --full-batches       send only batches of exactly --batch-size events
   --page-batches       also flush at every page change (smaller, more realistic SDK batches)
   --no-session         leave session ids to the collector (the SDK default)
+  --single-client      no per-visitor CF-Connecting-IP (by default each visitor has its own
+                       address, as in production; Cloudflare's edge overwrites the header)
   --sites a,b          site keys (must be configured in the collector; default demo)
   --visitors N         visitors per site (default 50000)
   --seed N             traffic seed (default 1); ids get a fresh run id unless --run-id
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
       "full-batches": { type: "boolean", default: false },
       "page-batches": { type: "boolean", default: false },
       "no-session": { type: "boolean", default: false },
+      "single-client": { type: "boolean", default: false },
       sites: { type: "string", default: "demo" },
       visitors: { type: "string", default: "50000" },
       seed: { type: "string", default: "1" },
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
     fullBatchesOnly: values["full-batches"],
     flushOnPageHide: values["page-batches"],
     includeSession: !values["no-session"],
+    clientIps: !values["single-client"],
   });
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());

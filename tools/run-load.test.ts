@@ -65,6 +65,8 @@ describe("runLoad", () => {
     expect(received[0]?.headers["content-type"]).toMatch(/^text\/plain/);
     expect(received[0]?.headers.origin).toBe("https://demo.example");
     expect(received[0]?.headers["user-agent"]).toMatch(/Mozilla/);
+    // One address per visitor, so per-client limits see many clients.
+    expect(received[0]?.headers["cf-connecting-ip"]).toMatch(/^10\.\d+\.\d+\.\d+$/);
   });
 
   it("does not retry a 400, gives up on a 503 after maxRetries, and reports both by status", async () => {
