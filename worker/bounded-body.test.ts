@@ -54,6 +54,15 @@ describe("readBoundedBody", () => {
     expect(pulls).toBeLessThan(10);
   });
 
+  it("reads a body up to twice the limit to its end before refusing it (the connection stays usable)", async () => {
+    let pulls = 0;
+    const chunks = Array.from({ length: 4 }, () => new Uint8Array(40));
+    const error = await rejection(readBoundedBody(new Request("https://x/", { method: "POST", body: streamOf(chunks, () => pulls++) }), 100));
+    expect(error.status).toBe(413);
+    // All 160 bytes and the end of the stream were read: nothing was cancelled mid-body.
+    expect(pulls).toBe(5);
+  });
+
   it("accepts a body of exactly the limit", async () => {
     const request = new Request("https://x/", { method: "POST", body: new Uint8Array(100) });
     expect((await readBoundedBody(request, 100)).byteLength).toBe(100);
