@@ -1,11 +1,14 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { errorResponseSchema } from "../../protocol";
+import { errorResponseSchema, overviewSchema, windowsResponseSchema } from "../../protocol";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { counts, shardState } from "../../durable-objects/shard-state-fixture";
 import { app } from "../app";
 
 const SITE = "live-route-shop";
+const INGEST_SITE = "live-route-ingest";
+const REBUILD_SITE = "live-route-rebuild";
 const OTHER = "live-route-other";
 const SITE_TOKEN = "live-route-shop-token-0123456789";
 const OTHER_TOKEN = "live-route-other-token-012345678";
@@ -15,6 +18,8 @@ const testEnv: Env = {
   SITES: JSON.stringify([
     { key: SITE, origins: ["*"], token: SITE_TOKEN },
     { key: OTHER, origins: ["*"], token: OTHER_TOKEN },
+    { key: INGEST_SITE, origins: ["*"] },
+    { key: REBUILD_SITE, origins: ["*"] },
   ]),
 };
 const worker = { fetch: (input: string, init?: RequestInit) => app.fetch(new Request(input, init), testEnv) };
@@ -58,5 +63,73 @@ describe("GET /v1/live", () => {
     expect(response.status).toBe(101);
     response.webSocket?.accept();
     response.webSocket?.close(1000, "done");
+  });
+});
+
+describe("GET /v1/live with ingest", () => {
+  it("pushes events posted to /v1/events through the shards to each of hundreds of clients", async () => {
+    const url = `http://collector.test/v1/live?site=${INGEST_SITE}&token=dev-admin-token`;
+    const clients: LiveTestClient[] = [];
+    for (let i = 0; i < 200; i++) clients.push(await LiveTestClient.connect(worker, url));
+    const snapshots = await Promise.all(clients.map((client) => client.next((message) => message.type === "snapshot")));
+    expect(snapshots.every((snapshot) => snapshot.totals.page_views === 0)).toBe(true);
+    const now = Date.now();
+    const batch = {
+      v: 1,
+      site: INGEST_SITE,
+      batch: `b-live-route-${now}`,
+      sent_at: now,
+      visitor: "v-live-route",
+      events: [
+        { type: "page_view", id: "e1", ts: now, url: "https://shop.example/p/1" },
+        { type: "cart", id: "e2", ts: now, action: "add", product_id: "sku-1", name: "Mug", price: 12.5, quantity: 1, currency: "EUR" },
+      ],
+    };
+    const posted = await worker.fetch("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+    expect(posted.status).toBe(202);
+    const updates = await Promise.all(clients.map((client) => client.next((message) => message.totals.cart_adds === 1)));
+    for (const update of updates) {
+      expect(update).toMatchObject({ type: "update", online: 1, totals: { page_views: 1, cart_adds: 1, visitors: 1 } });
+      expect(update.windows.reduce((sum, window) => sum + window.events, 0)).toBe(2);
+    }
+    expect(clients.every((client) => client.invalid.length === 0)).toBe(true);
+    for (const client of clients) client.close();
+  });
+});
+
+describe("LiveHub rebuilt from the shards", () => {
+  it("answers the same numbers after losing its whole storage", async () => {
+    const now = Date.now();
+    for (let i = 0; i < 6; i++) {
+      const batch = {
+        v: 1,
+        site: REBUILD_SITE,
+        batch: `b-rebuild-${now}-${i}`,
+        sent_at: now,
+        visitor: `v-rebuild-${i}`,
+        events: [{ type: "page_view", id: "e1", ts: now, url: `https://shop.example/p/${i}` }],
+      };
+      const posted = await worker.fetch("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+      expect(posted.status).toBe(202);
+    }
+    const read = async () => {
+      const headers = { Authorization: "Bearer dev-admin-token" };
+      const overview = await worker.fetch(`http://collector.test/v1/metrics/overview?site=${REBUILD_SITE}`, { headers });
+      const windows = await worker.fetch(`http://collector.test/v1/metrics/windows?site=${REBUILD_SITE}`, { headers });
+      return { overview: overviewSchema.parse(await overview.json()), windows: windowsResponseSchema.parse(await windows.json()) };
+    };
+    let before = await read();
+    for (let attempt = 0; attempt < 50 && before.overview.totals.page_views < 6; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      before = await read();
+    }
+    expect(before.overview.totals).toMatchObject({ page_views: 6, visitors: 6 });
+
+    const hub = env.LIVE_HUB.get(env.LIVE_HUB.idFromName(REBUILD_SITE));
+    await runInDurableObject(hub, async (_instance, state) => {
+      await state.storage.deleteAll();
+    });
+    await evictDurableObject(hub);
+    expect(await read()).toEqual(before);
   });
 });
