@@ -14,6 +14,7 @@ import { historyTimeseriesSchema } from "../../protocol/history";
 import { windowsResponseSchema } from "../../protocol/live";
 import { launchChromium } from "../../sdk/test/browser";
 import { startStack, type Stack } from "../../test/support/stack";
+import { runDemo } from "../../tools/demo";
 
 const RESULTS_DIR = "test-results";
 /** Window sealing (1 s windows, 1 s lateness) plus a flush, on a busy two-core machine. */
@@ -113,6 +114,16 @@ describe("dashboard in Chromium", () => {
       FLUSH_TIMEOUT_MS,
     );
     await shopContext.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("moves with `npm run demo` traffic (overlapping generated visits)", async () => {
+    const before = await numberIn(dashboard, "live-page-views");
+    const report = await runDemo({ url: stack.collectorUrl, durationMs: 4000, sessionsPerSecond: 4, speedup: 40, maxBatches: 400 });
+    expect(report.rejected).toEqual({});
+    expect(report.acceptedEvents).toBe(report.events);
+    await expect.poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(before);
+    await expect.poll(() => dashboard.locator('[data-rating="good"]').count(), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(0);
     await screenshot(dashboard, "dashboard-live.png");
     expect(consoleErrors).toEqual([]);
   });
@@ -161,6 +172,33 @@ describe("dashboard in Chromium", () => {
     expect(await dashboard.getByTestId("sql-result").count()).toBe(0);
     // The refused answer is a 403 the browser logs as a failed resource; nothing else may be logged.
     expect(consoleErrors.filter((text) => !/status of 403/.test(text))).toEqual([]);
+  });
+
+  it("shows a lost connection, reconnects with backoff and resynchronises from the snapshot", async () => {
+    await showTab(dashboard, "Live");
+    const pageViews = await numberIn(dashboard, "live-page-views");
+    await stack.stopWorker();
+    await expect.poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("reconnecting");
+    expect(await dashboard.locator("#connection-text").textContent()).toMatch(/retrying in \d+ s/);
+    await stack.startWorker();
+    await expect.poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: 60_000 }).toBe("live");
+    // The hub's state survived in Durable Object storage; the new snapshot carries it whole.
+    expect(await numberIn(dashboard, "live-page-views")).toBe(pageViews);
+    const now = Date.now();
+    await postEvents([{ type: "page_view", id: "after-restart", ts: now, url: "https://shop.example/after-restart" }]);
+    await expect.poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBe(pageViews + 1);
+    // Failed connection attempts while the collector was down are logged by the browser; nothing else may be.
+    expect(consoleErrors.filter((text) => !/WebSocket|ERR_CONNECTION_REFUSED|status of 403/.test(text))).toEqual([]);
+  });
+
+  it("says so when the token is refused", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.collectorUrl}/#live`);
+    await page.locator("#token").fill("not-the-token");
+    await page.getByRole("button", { name: "Connect" }).click();
+    await expect.poll(() => page.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("unauthorized");
+    expect(await page.locator("#connection-text").textContent()).toMatch(/token was refused/);
+    await page.close();
   });
 
   it("fits a phone screen without horizontal scrolling", async () => {
