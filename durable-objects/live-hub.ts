@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { siteKeySchema, type Overview, type Performance, type WindowsResponse } from "../protocol";
 import { loadConfig } from "../worker/config";
 import { errorBody } from "../worker/errors";
+import { ingestShardName } from "../worker/shard-routing";
 import { HubState, MAX_HUB_WINDOWS } from "./hub-state";
 import { HubStore } from "./hub-store";
 import type { LiveHubShardApi, ShardLiveState } from "./live-delta";
@@ -22,11 +23,6 @@ import { shardLiveStateSchema } from "./shard-live-state-schema";
 export const BROADCAST_INTERVAL_MS = 250;
 /** Sockets one hub holds; far below the runtime's 32k, and every update is sent to each. */
 export const MAX_LIVE_CLIENTS = 10_000;
-
-/** What the hub needs of an IngestShard to rebuild from it (issue 3 implements it). */
-interface ShardLiveStateSource {
-  liveState(): Promise<ShardLiveState>;
-}
 
 export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   private readonly store: HubStore;
@@ -183,10 +179,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     const state = this.hubState();
     const silent = Array.from({ length: loadConfig(this.env).shards }, (_, index) => index).filter((index) => !state.hasShard(index));
     const states = await Promise.allSettled(
-      silent.map((index) => {
-        const stub = this.env.INGEST_SHARD.get(this.env.INGEST_SHARD.idFromName(`${site}:${index}`));
-        return (stub as unknown as ShardLiveStateSource).liveState();
-      }),
+      silent.map((index) => this.env.INGEST_SHARD.get(this.env.INGEST_SHARD.idFromName(ingestShardName(site, index))).liveState()),
     );
     const now = Date.now();
     for (const settled of states) {
