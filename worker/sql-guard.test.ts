@@ -93,6 +93,9 @@ describe("guardSqlQuery refuses", () => {
     ["SELECT * FROM events AS e JOIN url('http://127.0.0.1:9/x', CSV, 'a String') AS u ON 1", /table functions/],
     ["SELECT file('secrets.txt')", /function file/],
     ["SELECT dictGet('other.dictionary', 'value', toUInt64(1))", /function dictget/],
+    ["SELECT hasColumnInTable('system', 'users', 'name')", /function hascolumnintable/],
+    ["SELECT count() FROM events WHERE hasColumnInTable('other_db', 'customers', 'email')", /function hascolumnintable/],
+    ["SELECT serverUUID()", /function serveruuid/],
   ])("%s", async (query, reason) => {
     const error = await refusal(query);
     expect(error).toBeInstanceOf(SqlRejectedError);

@@ -66,7 +66,9 @@ const DENIED_FUNCTION_PATTERNS: readonly RegExp[] = [
   /^getclienthttpheader$/,
   /^catboostevaluate$/,
   /^modelevaluate$/,
-  /^(hostname|fqdn|getserverport|uptime|version|buildid|displayname)$/,
+  /^(hostname|fqdn|getserverport|tcpport|serveruuid|getoskernelversion|uptime|version|revision|buildid|displayname)$/,
+  // Probes other databases' schemas (`hasColumnInTable('other_db', 'customers', 'email')`).
+  /^hascolumnintable$/,
   /^(currentuser|currentprofiles|currentroles|enabledprofiles|enabledroles|defaultprofiles|defaultroles)$/,
   /^filesystem/,
   /^(initialqueryid|queryid|initial_query_id|query_id)$/,
