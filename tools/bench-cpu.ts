@@ -66,6 +66,13 @@ export function descendantCpuMs(command: RegExp, root = process.pid): number {
     .reduce((sum, stat) => sum + stat.cpuMs, 0);
 }
 
+/** CPU ms of a process and everything below it (e.g. wrangler dev: its Node CLI and its workerd). */
+export function processTreeCpuMs(root: number): number {
+  const stats = allProcesses();
+  const self = stats.find((stat) => stat.pid === root);
+  return (self?.cpuMs ?? 0) + descendantsOf(root, stats).reduce((sum, stat) => sum + stat.cpuMs, 0);
+}
+
 /**
  * CPU ms of this process's children that have exited and been waited for (cutime + cstime):
  * how a short-lived client such as wrk is measured, since its /proc entry is gone by the end.
@@ -101,12 +108,13 @@ export interface CpuMeter {
 }
 
 /**
- * Starts measuring: server = live descendants matching `serverCommand`; client = this process
- * (`"in-process"`, the Node load generator) or children that exit before `stop` (`"child"`, wrk).
+ * Starts measuring: server = what `server` reports (CPU ms of the server's processes); client =
+ * this process (`"in-process"`, the Node load generator) or children that exit before `stop`
+ * (`"child"`, wrk).
  */
-export function startCpuMeter(options: { serverCommand: RegExp; client?: "in-process" | "child" }): CpuMeter {
+export function startCpuMeter(options: { server: () => number; client?: "in-process" | "child" }): CpuMeter {
   const clientCpu = (): number => (options.client === "in-process" ? ownCpuMs() : options.client === "child" ? reapedChildrenCpuMs() : 0);
-  const server0 = descendantCpuMs(options.serverCommand);
+  const server0 = options.server();
   const client0 = clientCpu();
   const machine0 = machineTicks();
   return {
@@ -115,7 +123,7 @@ export function startCpuMeter(options: { serverCommand: RegExp; client?: "in-pro
       const client1 = clientCpu();
       const total = machine1.total - machine0.total;
       return {
-        serverCpuMs: descendantCpuMs(options.serverCommand) - server0,
+        serverCpuMs: options.server() - server0,
         clientCpuMs: client1 - client0,
         machineBusy: total > 0 ? (machine1.busy - machine0.busy) / total : 0,
       };

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { z } from "zod";
+import { descendantCpuMs } from "./bench-cpu";
 import { offlineWranglerEnv, PROJECT_ROOT } from "./wrangler-dev";
 
 const run = promisify(execFile);
@@ -19,8 +20,16 @@ export interface RunningWorker {
   url: string;
   /** Which runtime path requests take, for the report. */
   via: string;
+  /** CPU ms used so far by every process serving it. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
+
+/**
+ * Miniflare's workerd is a child of this process. Only one Miniflare instance runs at a time
+ * in the benchmarks, so all workerd children are its.
+ */
+const miniflareCpuMs = (): number => descendantCpuMs(/^workerd$/);
 
 const COMPATIBILITY_DATE = "2026-11-01";
 
@@ -34,7 +43,7 @@ export async function buildWorkerBundle(outDir: string): Promise<string> {
 async function startMiniflare(options: ConstructorParameters<typeof Miniflare>[0], via: string): Promise<RunningWorker> {
   const miniflare = new Miniflare(options);
   const url = await miniflare.ready;
-  return { url: url.origin, via, stop: () => miniflare.dispose() };
+  return { url: url.origin, via, cpuMs: miniflareCpuMs, stop: () => miniflare.dispose() };
 }
 
 /**

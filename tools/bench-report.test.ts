@@ -26,7 +26,7 @@ const results: BenchResults = {
   ingest: {
     ok: true,
     seconds: 60,
-    result: { via: "workerd", sweep: { levels: [level(1000, 1)], best: level(1000, 1) }, atHalf: null, atFull: null, ratioToBaseline: 0.25, cpuRatioToBaseline: 0.25, profile: null },
+    result: { via: "workerd", sweep: { levels: [level(1000, 1)], best: level(1000, 1) }, atHalf: null, atFull: null, ratioToBaseline: 0.25, cpuRatioToBaseline: 0.25, profile: null, clickhouseInserts: { perSecond: 24, meanRows: 40 } },
   },
   ingestWithRateLimiter: { ok: false, skipped: true },
   ingestWranglerDev: { ok: false, seconds: 3, error: "wrangler dev did not answer\nstack…" },
@@ -41,6 +41,7 @@ describe("formatTable", () => {
     const table = formatTable(results);
     expect(table).toMatch(/hello world, workerd via Miniflare\s+4,000 req\/s/);
     expect(table).toMatch(/1,000 batches\/s = 20,000 events\/s.*25 % of baseline/);
+    expect(table).toMatch(/ClickHouse inserts into events meanwhile\s+24\.0\/s\s+40 rows per insert/);
     expect(table).toMatch(/ingest \(wrangler dev\)\s+failed: wrangler dev did not answer\n/);
     expect(table).toMatch(/event → live\s+skipped/);
     expect(table).toMatch(/ep\.js\s+1,400 B gzip -9/);

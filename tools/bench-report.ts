@@ -32,6 +32,8 @@ export interface IngestResult {
   cpuRatioToBaseline: number | null;
   /** Where workerd's CPU went at the best level (sampling profile over the inspector). */
   profile: IngestProfile | null;
+  /** The shards' inserts into `events` while the sweep ran (seen at the ClickHouse gate). */
+  clickhouseInserts: { perSecond: number; meanRows: number } | null;
 }
 
 export interface IngestProfile {
@@ -114,6 +116,9 @@ export function reportRows(results: BenchResults): string[][] {
       `c=${best.connections}; ${ingest.ratioToBaseline === null ? "" : `${percent(ingest.ratioToBaseline)} of baseline`}; server CPU ${number(best.serverCpuMsPerRequest, 3)} ms/batch`,
     );
     if (ingest.cpuRatioToBaseline !== null) add("  CPU-based ratio to baseline", percent(ingest.cpuRatioToBaseline), "hello CPU/req ÷ ingest CPU/req");
+    if (ingest.clickhouseInserts !== null) {
+      add("  ClickHouse inserts into events meanwhile", `${number(ingest.clickhouseInserts.perSecond, 1)}/s`, `${number(ingest.clickhouseInserts.meanRows)} rows per insert`);
+    }
     if (ingest.profile !== null) {
       const cpu = ingest.profile.serverCpuMsPerRequest;
       add("  workerd CPU per batch while profiling", `${number(cpu, 2)} ms`, `at ${number(ingest.profile.requestsPerSecond)} batches/s`);

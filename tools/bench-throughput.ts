@@ -11,9 +11,6 @@ import { runWrk, type WrkResult } from "./bench-wrk";
 import type { LatencySummary } from "./latency-histogram";
 import { runLoad } from "./run-load";
 
-/** workerd is what serves every target here (Miniflare and wrangler dev alike). */
-export const SERVER_PROCESS = /^workerd$/;
-
 export interface ThroughputLevel {
   connections: number;
   requestsPerSecond: number;
@@ -21,7 +18,7 @@ export interface ThroughputLevel {
   failures: number;
   statuses: Record<string, number>;
   latencyMs: { p50: number; p99: number };
-  /** CPU the server (workerd processes) spent per request, ms. */
+  /** CPU the server's processes (workerd; wrangler's Node too under wrangler dev) spent per request, ms. */
   serverCpuMsPerRequest: number;
   /** CPU the load client spent per request, ms. */
   clientCpuMsPerRequest: number;
@@ -52,6 +49,8 @@ export function hasWrk(): boolean {
 
 export interface SweepOptions {
   url: string;
+  /** CPU ms used so far by the server's processes (RunningWorker.cpuMs). */
+  serverCpuMs: () => number;
   /** wrk request lines (bench-wrk.ts) and the batches behind them, for the Node fallback. */
   bodiesPath: string;
   nextBatch: () => OutgoingBatch;
@@ -63,7 +62,7 @@ export interface SweepOptions {
 
 async function measureLevel(options: SweepOptions, connections: number): Promise<ThroughputLevel> {
   const useWrk = hasWrk();
-  const meter = startCpuMeter({ serverCommand: SERVER_PROCESS, client: useWrk ? "child" : "in-process" });
+  const meter = startCpuMeter({ server: options.serverCpuMs, client: useWrk ? "child" : "in-process" });
   let result: WrkResult;
   if (useWrk) {
     result = await runWrk({ url: options.url, bodiesPath: options.bodiesPath, runId: `${options.runId}-c${connections}`, connections, durationSeconds: options.durationSeconds });
@@ -136,8 +135,8 @@ export interface OpenLoopResult {
 }
 
 /** Offers `rate` batches/s for `durationMs` with the Node load generator and reports latency. */
-export async function openLoop(url: string, rate: number, durationMs: number, nextBatch: () => OutgoingBatch, concurrency = 256): Promise<OpenLoopResult> {
-  const meter = startCpuMeter({ serverCommand: SERVER_PROCESS, client: "in-process" });
+export async function openLoop(url: string, serverCpuMs: () => number, rate: number, durationMs: number, nextBatch: () => OutgoingBatch, concurrency = 256): Promise<OpenLoopResult> {
+  const meter = startCpuMeter({ server: serverCpuMs, client: "in-process" });
   const report = await runLoad({ url, rate, rateUnit: "batches", durationMs, maxBatches: Number.MAX_SAFE_INTEGER, concurrency, maxRetries: 0, nextBatch });
   const cpu = meter.stop();
   return {

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { processTreeCpuMs } from "./bench-cpu";
 import { HELLO_WORLD_SOURCE, type RunningWorker } from "./bench-miniflare";
 import { freePort, offlineWranglerEnv, PROJECT_ROOT, startWranglerDev } from "./wrangler-dev";
 
@@ -14,7 +15,8 @@ const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js")
 /** The collector from the project's wrangler.toml, with `vars` on top. */
 export async function startCollectorOnWranglerDev(vars: Record<string, string>, persistDir: string): Promise<RunningWorker> {
   const dev = await startWranglerDev({ port: await freePort(), inspectorPort: await freePort(), vars, persistTo: persistDir });
-  return { url: dev.url, via: "wrangler dev (collector)", stop: () => dev.stop() };
+  const pid = dev.process.pid ?? 0;
+  return { url: dev.url, via: "wrangler dev (collector)", cpuMs: () => processTreeCpuMs(pid), stop: () => dev.stop() };
 }
 
 /** The hello-world Worker in a project of its own under `directory`. */
@@ -66,5 +68,6 @@ export async function startHelloWorldOnWranglerDev(directory: string): Promise<R
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, via: "wrangler dev (hello world)", stop };
+  const pid = child.pid ?? 0;
+  return { url, via: "wrangler dev (hello world)", cpuMs: () => processTreeCpuMs(pid), stop };
 }

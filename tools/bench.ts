@@ -26,7 +26,7 @@ import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, start
 import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
 import { type BaselineResult, type BenchResults, formatTable, type IngestProfile, type IngestResult, type Step } from "./bench-report";
 import { measureSdkSizes } from "./bench-sdk-size";
-import { openLoop, SERVER_PROCESS, sweepThroughput, type SweepResult } from "./bench-throughput";
+import { openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
 import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
 import { runWrk, writeWrkBodies } from "./bench-wrk";
 import { runLoad } from "./run-load";
@@ -109,22 +109,34 @@ async function measureIngest(
   settings: Settings,
   bodiesPath: string,
   baseline: SweepResult | null,
-  options: { levels: number[]; openLoop: boolean; runId: string; inspectorPort?: number; profilePath?: string },
+  options: { levels: number[]; openLoop: boolean; runId: string; inspectorPort?: number; profilePath?: string; gate?: ClickHouseGate },
 ): Promise<IngestResult> {
   const stream = new BatchStream({ seed: 7, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: options.runId });
   // Warm-up: creates the shard objects and their SQLite schema, JITs the Worker.
-  await sweepThroughput({ url: worker.url, bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8], durationSeconds: 3, runId: `${options.runId}-warm` }, () => {});
+  await sweepThroughput({ url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8], durationSeconds: 3, runId: `${options.runId}-warm` }, () => {});
+  const sweepStarted = performance.now();
   const sweep = await sweepThroughput(
-    { url: worker.url, bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: options.levels, durationSeconds: settings.levelSeconds, runId: options.runId },
+    { url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: options.levels, durationSeconds: settings.levelSeconds, runId: options.runId },
     log,
   );
+  const sweepEnded = performance.now();
+  // How the shards' flushes reach ClickHouse under this load: inserts per second, rows per insert.
+  let clickhouseInserts: IngestResult["clickhouseInserts"] = null;
+  if (options.gate !== undefined) {
+    const inserts = options.gate.inserts.filter(
+      (insert) => insert.table === "events" && insert.answeredAt >= sweepStarted && insert.answeredAt <= sweepEnded && INGEST_SITES.some((site) => insert.token.startsWith(`${site}:`)),
+    );
+    const rows = inserts.reduce((sum, insert) => sum + insert.writtenRows, 0);
+    clickhouseInserts = { perSecond: inserts.length / ((sweepEnded - sweepStarted) / 1000), meanRows: inserts.length === 0 ? 0 : rows / inserts.length };
+    log(`  ClickHouse: ${clickhouseInserts.perSecond.toFixed(1)} event inserts/s, ${clickhouseInserts.meanRows.toFixed(0)} rows per insert`);
+  }
   let atHalf = null;
   let atFull = null;
   if (options.openLoop && sweep.best !== null) {
     const rate = sweep.best.requestsPerSecond;
-    atHalf = await openLoop(worker.url, rate / 2, settings.openLoopSeconds * 1000, () => stream.next());
+    atHalf = await openLoop(worker.url, () => worker.cpuMs(), rate / 2, settings.openLoopSeconds * 1000, () => stream.next());
     log(`  open loop ${rate / 2 | 0}/s: p50 ${atHalf.latency.p50.toFixed(1)} ms, p99 ${atHalf.latency.p99.toFixed(1)} ms, errors ${atHalf.failures}`);
-    atFull = await openLoop(worker.url, rate, settings.openLoopSeconds * 1000, () => stream.next());
+    atFull = await openLoop(worker.url, () => worker.cpuMs(), rate, settings.openLoopSeconds * 1000, () => stream.next());
     log(`  open loop ${rate | 0}/s: p50 ${atFull.latency.p50.toFixed(1)} ms, p99 ${atFull.latency.p99.toFixed(1)} ms, errors ${atFull.failures}, achieved ${atFull.achievedPerSecond.toFixed(0)}/s`);
   }
   const base = baseline?.best ?? null;
@@ -135,7 +147,7 @@ async function measureIngest(
     let requestsPerSecond = 0;
     let serverCpuMsPerRequest = 0;
     const recorded = await profileWorkerd(options.inspectorPort, "core:user:edgepulse", async () => {
-      const meter = startCpuMeter({ serverCommand: SERVER_PROCESS });
+      const meter = startCpuMeter({ server: () => worker.cpuMs() });
       const level = await runWrk({ url: worker.url, bodiesPath, runId: `${options.runId}-profile`, connections, durationSeconds: settings.levelSeconds });
       serverCpuMsPerRequest = meter.stop().serverCpuMs / Math.max(1, level.requests);
       requestsPerSecond = level.requestsPerSecond;
@@ -153,6 +165,7 @@ async function measureIngest(
     atHalf,
     atFull,
     profile,
+    clickhouseInserts,
     ratioToBaseline: base && best ? best.requestsPerSecond / base.requestsPerSecond : null,
     cpuRatioToBaseline: base && best && best.serverCpuMsPerRequest > 0 ? base.serverCpuMsPerRequest / best.serverCpuMsPerRequest : null,
   };
@@ -217,11 +230,11 @@ async function main(): Promise<void> {
       log("  hello world on workerd via Miniflare");
       const { miniflare, nodeClient } = await using(await startHelloWorldOnMiniflare(), async (hello) => {
         const sweep = await sweepThroughput(
-          { url: hello.url, bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: settings.connectionLevels, durationSeconds: settings.levelSeconds, runId: `${runId}-hello` },
+          { url: hello.url, serverCpuMs: () => hello.cpuMs(), bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: settings.connectionLevels, durationSeconds: settings.levelSeconds, runId: `${runId}-hello` },
           log,
         );
         const connections = sweep.best?.connections ?? 24;
-        const meter = startCpuMeter({ serverCommand: SERVER_PROCESS, client: "in-process" });
+        const meter = startCpuMeter({ server: () => hello.cpuMs(), client: "in-process" });
         const report = await runLoad({ url: hello.url, rate: Infinity, rateUnit: "batches", durationMs: settings.levelSeconds * 1000, maxBatches: Number.MAX_SAFE_INTEGER, concurrency: connections, maxRetries: 0, nextBatch: () => baselineStream.next() });
         const cpu = meter.stop();
         log(`  Node load client, c=${connections}: ${report.batchesPerSecond.toFixed(0)} req/s, client CPU ${(cpu.clientCpuMs / Math.max(1, report.sent)).toFixed(3)} ms/req`);
@@ -232,7 +245,7 @@ async function main(): Promise<void> {
         log("  hello world under wrangler dev");
         wranglerDev = await using(await startHelloWorldOnWranglerDev(join(work, "hello-wrangler")), (hello) =>
           sweepThroughput(
-            { url: hello.url, bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8, 24], durationSeconds: settings.levelSeconds, runId: `${runId}-hello-wd` },
+            { url: hello.url, serverCpuMs: () => hello.cpuMs(), bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8, 24], durationSeconds: settings.levelSeconds, runId: `${runId}-hello-wd` },
             log,
           ),
         );
@@ -276,6 +289,7 @@ async function main(): Promise<void> {
             runId: `${runId}-ingest`,
             inspectorPort,
             profilePath: join(dirname(resolve(values.out)), "ingest.cpuprofile"),
+            gate,
           }),
         );
         results.live = await step("live", skip, async () => {

@@ -4,7 +4,7 @@
  * 1. a local ClickHouse on 127.0.0.1:8123 (CLICKHOUSE_PORT) backed by the embedded engine,
  *    data in .data/clickhouse, unless CLICKHOUSE_URL points at a real server;
  * 2. the schema migrations;
- * 3. the SDK build, if it is missing (the Worker serves it at /ep.js);
+ * 3. the SDK and dashboard builds, if they are missing (the Worker serves /ep.js, / and /demo/);
  * 4. `wrangler dev` on 127.0.0.1:8787 (PORT) with LOCAL_DEV=1 and every configuration
  *    variable found in the environment passed through, Durable Object data in .data/wrangler.
  *
@@ -62,6 +62,17 @@ function buildSdkIfMissing(): void {
   if (result.status !== 0) log("the SDK build failed; /ep.js will answer 404 until `npm run build:sdk` succeeds");
 }
 
+/** The dashboard page and the demo shop's script are build output too (dashboard/public/app/). */
+function buildDashboardIfMissing(): void {
+  if (existsSync(join(PROJECT_ROOT, "dashboard/public/app/main.js")) && existsSync(join(PROJECT_ROOT, "dashboard/public/app/demo-shop.js"))) return;
+  log("building the dashboard (npm run build:dashboard) …");
+  const npmCli = process.env.npm_execpath;
+  const result = npmCli
+    ? spawnSync(process.execPath, [npmCli, "run", "build:dashboard"], { cwd: PROJECT_ROOT, stdio: "inherit" })
+    : spawnSync("npm", ["run", "build:dashboard"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+  if (result.status !== 0) log("the dashboard build failed; / will show an empty page until `npm run build:dashboard` succeeds");
+}
+
 async function main(): Promise<void> {
   const database = process.env.CLICKHOUSE_DATABASE || "edgepulse";
   const username = process.env.CLICKHOUSE_USER || "default";
@@ -95,6 +106,7 @@ async function main(): Promise<void> {
   await applyMigrations({ url: clickhouseUrl, username, password, database }, (line) => log(line));
 
   buildSdkIfMissing();
+  buildDashboardIfMissing();
 
   const vars: Record<string, string> = { LOCAL_DEV: "1" };
   for (const name of PASSED_THROUGH_VARS) {
