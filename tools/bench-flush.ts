@@ -3,7 +3,7 @@
  * a direct bulk insert of the very same rows through the same HTTP endpoint.
  *
  * A backlog is built by holding the shards' inserts at a gate (bench-clickhouse-gate.ts)
- * while wrk posts batches for a few seconds; then the gate opens and the time until the last
+ * while batches are posted for a few seconds; then the gate opens and the time until the last
  * of those events is acknowledged gives the shards' rows/s — DO work (SQLite reads and
  * deletes, JSON), the HTTP client in workerd and ClickHouse's insert, end to end. The direct
  * insert then sends the rows the shards wrote, read back as JSONEachRow, once in one request
@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { EVENTS_PER_INSERT } from "../durable-objects/flush-plan";
 import type { ClickHouseGate } from "./bench-clickhouse-gate";
-import { runWrk } from "./bench-wrk";
+import type { ThroughputLevel } from "./bench-throughput";
 
 export interface FlushResult {
   /** Events the collector accepted for the flush site during the backlog phase. */
@@ -27,19 +27,17 @@ export interface FlushResult {
 }
 
 export interface FlushOptions {
-  collectorUrl: string;
   gate: ClickHouseGate;
+  /** Posts batches for the flush site as fast as it can for `seconds` (closed loop). */
+  postBacklog: (seconds: number) => Promise<ThroughputLevel>;
   /** The gate's URL (what the collector's CLICKHOUSE_URL points at). */
   gateUrl: string;
   /** ClickHouse itself, for reading rows back. */
   clickhouseUrl: string;
   database: string;
   site: string;
-  bodiesPath: string;
   eventsPerBatch: number;
   backlogSeconds: number;
-  connections: number;
-  runId: string;
 }
 
 async function statement(url: string, database: string, sql: string, body?: string, settings: Record<string, string> = {}): Promise<string> {
@@ -57,7 +55,7 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
   const flushedEvents = () => gate.inserts.filter((insert) => insert.table === "events" && insert.token.startsWith(shardToken) && insert.status === 200);
 
   gate.close();
-  const backlog = await runWrk({ url: options.collectorUrl, bodiesPath: options.bodiesPath, runId: options.runId, connections: options.connections, durationSeconds: options.backlogSeconds });
+  const backlog = await options.postBacklog(options.backlogSeconds);
   const events = (backlog.statuses["202"] ?? 0) * options.eventsPerBatch;
   if (events === 0) throw new Error(`the backlog phase had no accepted batch: ${JSON.stringify(backlog.statuses)}`);
   // Every shard's alarm comes within a second of its first batch; give the last ones time to

@@ -60,7 +60,8 @@ export interface SweepOptions {
   runId: string;
 }
 
-async function measureLevel(options: SweepOptions, connections: number): Promise<ThroughputLevel> {
+/** One closed-loop run at `connections`: wrk, or the Node load generator where wrk is missing. */
+export async function measureClosedLoop(options: SweepOptions, connections: number): Promise<ThroughputLevel> {
   const useWrk = hasWrk();
   const meter = startCpuMeter({ server: options.serverCpuMs, client: useWrk ? "child" : "in-process" });
   let result: WrkResult;
@@ -109,7 +110,7 @@ async function measureLevel(options: SweepOptions, connections: number): Promise
 export async function sweepThroughput(options: SweepOptions, log: (line: string) => void): Promise<SweepResult> {
   const levels: ThroughputLevel[] = [];
   for (const connections of options.connectionLevels) {
-    const level = await measureLevel(options, connections);
+    const level = await measureClosedLoop(options, connections);
     levels.push(level);
     log(
       `  c=${connections}: ${level.requestsPerSecond.toFixed(0)} req/s, p50 ${level.latencyMs.p50.toFixed(1)} ms, p99 ${level.latencyMs.p99.toFixed(1)} ms, ` +

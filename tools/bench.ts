@@ -26,9 +26,9 @@ import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, start
 import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
 import { type BaselineResult, type BenchResults, formatTable, type IngestProfile, type IngestResult, type Step } from "./bench-report";
 import { measureSdkSizes } from "./bench-sdk-size";
-import { openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
+import { measureClosedLoop, openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
 import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
-import { runWrk, writeWrkBodies } from "./bench-wrk";
+import { writeWrkBodies } from "./bench-wrk";
 import { runLoad } from "./run-load";
 import { freePort, PROJECT_ROOT } from "./wrangler-dev";
 
@@ -147,9 +147,11 @@ async function measureIngest(
     let requestsPerSecond = 0;
     let serverCpuMsPerRequest = 0;
     const recorded = await profileWorkerd(options.inspectorPort, "core:user:edgepulse", async () => {
-      const meter = startCpuMeter({ server: () => worker.cpuMs() });
-      const level = await runWrk({ url: worker.url, bodiesPath, runId: `${options.runId}-profile`, connections, durationSeconds: settings.levelSeconds });
-      serverCpuMsPerRequest = meter.stop().serverCpuMs / Math.max(1, level.requests);
+      const level = await measureClosedLoop(
+        { url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [], durationSeconds: settings.levelSeconds, runId: `${options.runId}-profile` },
+        connections,
+      );
+      serverCpuMsPerRequest = level.serverCpuMsPerRequest;
       requestsPerSecond = level.requestsPerSecond;
     });
     mkdirSync(dirname(options.profilePath), { recursive: true });
@@ -268,19 +270,21 @@ async function main(): Promise<void> {
       const collector = await startCollectorOnMiniflare(bundle, collectorVars(gateUrl, false), { inspectorPort });
       await using(collector, async () => {
         // Flush first, while nothing else is flushing in the background.
+        const flushStream = new BatchStream({ seed: 8, sites: [FLUSH_SITE], maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-flush` });
         results.flush = await step("flush", skip, () =>
           measureFlush({
-            collectorUrl: collector.url,
             gate,
+            postBacklog: (seconds) =>
+              measureClosedLoop(
+                { url: collector.url, serverCpuMs: () => collector.cpuMs(), bodiesPath: flushBodiesPath, nextBatch: () => flushStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [], durationSeconds: seconds, runId: `${runId}-flush` },
+                24,
+              ),
             gateUrl,
             clickhouseUrl: clickhouse.url,
             database: BENCH_DATABASE,
             site: FLUSH_SITE,
-            bodiesPath: flushBodiesPath,
             eventsPerBatch: EVENTS_PER_BATCH,
             backlogSeconds: settings.flushBacklogSeconds,
-            connections: 24,
-            runId: `${runId}-flush`,
           }),
         );
         results.ingest = await step("ingest", skip, () => measureIngest(collector, settings, bodiesPath, baselineSweep, {
