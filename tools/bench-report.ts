@@ -95,7 +95,7 @@ export function reportRows(results: BenchResults): string[][] {
     if (wrangler) add("1 baseline: hello world, wrangler dev", `${number(wrangler.requestsPerSecond)} req/s`, `c=${wrangler.connections}`);
     const node = baseline.result.nodeClient;
     if (node) add("  load client ceiling (Node, hello world)", `${number(node.requestsPerSecond)} req/s`, `client CPU ${number(node.clientCpuMsPerRequest, 3)} ms/req`);
-    if (best) add("  load client cost (wrk, hello world)", `${number(best.clientCpuMsPerRequest, 3)} ms/req`, "CPU per request");
+    if (best) add(`  load client cost (${best.client}, hello world)`, `${number(best.clientCpuMsPerRequest, 3)} ms/req`, "client CPU per request");
   } else add("1 baseline", failed(baseline) ?? "");
 
   const ingestRows = (label: string, step: Step<IngestResult>) => {
