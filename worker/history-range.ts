@@ -11,7 +11,7 @@ import type { HistoryQueryRange } from "./history-queries";
 /** Bucket sizes tried, smallest first, when the request names none. */
 const NICE_INTERVALS_SECONDS = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
 /** About this many buckets make a readable chart. */
-const TARGET_POINTS = 360;
+const TARGET_POINTS = 180;
 const DEFAULT_RANGE_MS = 24 * 3600 * 1000;
 /** Year 2000 to year 2200: a bound that keeps every timestamp a valid DateTime64. */
 const MIN_TIME_MS = 946_684_800_000;

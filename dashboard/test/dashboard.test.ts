@@ -201,6 +201,24 @@ describe("dashboard in Chromium", () => {
     await page.close();
   });
 
+  it("works from the keyboard, and every control has a label", async () => {
+    await showTab(dashboard, "Live");
+    await dashboard.getByRole("tab", { name: "Live" }).focus();
+    await dashboard.keyboard.press("ArrowRight");
+    expect(await dashboard.getByRole("tab", { name: "History" }).getAttribute("aria-selected")).toBe("true");
+    expect(await dashboard.locator("#panel-history").isVisible()).toBe(true);
+    await dashboard.keyboard.press("End");
+    expect(await dashboard.getByRole("tab", { name: "SQL" }).getAttribute("aria-selected")).toBe("true");
+    expect(await dashboard.evaluate(() => document.activeElement?.id)).toBe("tab-sql");
+    const unlabelled = await dashboard.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input, select, textarea")]
+        .filter((control) => control.labels?.length === 0 && !control.getAttribute("aria-label"))
+        .map((control) => control.id || control.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    await dashboard.keyboard.press("Home");
+  });
+
   it("fits a phone screen without horizontal scrolling", async () => {
     await dashboard.setViewportSize({ width: 375, height: 800 });
     await showTab(dashboard, "Live");

@@ -168,10 +168,12 @@ describe("GET /v1/history/* answers", () => {
   });
 
   it("timeseries chooses a bucket when none is given", async () => {
-    const answer = historyTimeseriesSchema.parse((await get(query("timeseries"))).body);
-    expect(answer.interval).toBe(10);
+    const quarter = historyTimeseriesSchema.parse((await get(query("timeseries", { to: T0 + 900_000 }))).body);
+    expect(quarter.interval).toBe(10);
+    const hour = historyTimeseriesSchema.parse((await get(query("timeseries"))).body);
+    expect(hour.interval).toBe(60);
     const day = historyTimeseriesSchema.parse((await get(query("timeseries", { from: T0, to: T0 + 86_400_000 }))).body);
-    expect(day.interval).toBe(300);
+    expect(day.interval).toBe(900);
   });
 
   it("pages, referrers, countries and devices count page views of this site only", async () => {
