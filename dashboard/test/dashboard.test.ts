@@ -3,9 +3,9 @@
  * workerd and Durable Objects, the embedded ClickHouse): it connects and renders without
  * console errors, moves when events arrive, shows a click in the demo shop, shows flushed
  * history that agrees with the live windows, and runs (and refuses) SQL. Screenshots of the
- * live and history views go to test-results/ (and to docs/ with UPDATE_DOCS_SCREENSHOTS=1).
+ * live and history views go to test-results/ (docs/ has richer ones: dashboard/test/screenshots.ts).
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,7 +48,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, name);
   await page.screenshot({ path, fullPage: true });
-  if (process.env.UPDATE_DOCS_SCREENSHOTS === "1") copyFileSync(path, join("docs", name));
 }
 
 beforeAll(async () => {
