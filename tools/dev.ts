@@ -11,7 +11,7 @@
  * Ctrl-C (or SIGTERM) stops wrangler with its workerd and the ClickHouse server.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLocalClickHouse } from "../clickhouse/local-server";
 import { applyMigrations } from "../clickhouse/migrate";
@@ -73,6 +73,37 @@ function buildDashboardIfMissing(): void {
   if (result.status !== 0) log("the dashboard build failed; / will show an empty page until `npm run build:dashboard` succeeds");
 }
 
+/** Our process group (Linux /proc), or null where that cannot be read. */
+function processGroupId(): number | null {
+  try {
+    // /proc/self/stat: "pid (comm) state ppid pgrp …"; comm may contain spaces, so split after ")".
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ");
+    const group = Number(fields?.[2]);
+    return Number.isInteger(group) && group > 0 ? group : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls `onGone` when the leader of our process group (npm, in a terminal or under a process
+ * manager) has exited. A SIGTERM sent to npm alone kills npm and its `sh`, but not tsx and
+ * this process below them; without this watch, they and wrangler would be left running.
+ */
+function watchProcessGroupLeader(onGone: () => void): void {
+  const group = processGroupId();
+  if (group === null || group === process.pid) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(group, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1_000);
+  timer.unref();
+}
+
 async function main(): Promise<void> {
   const database = process.env.CLICKHOUSE_DATABASE || "edgepulse";
   const username = process.env.CLICKHOUSE_USER || "default";
@@ -91,6 +122,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
+  watchProcessGroupLeader(() => void shutdown(0));
 
   let clickhouseUrl = process.env.CLICKHOUSE_URL?.trim() ?? "";
   if (clickhouseUrl === "") {
