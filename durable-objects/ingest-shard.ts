@@ -30,6 +30,7 @@ export class IngestShard extends DurableObject<Env> {
       settings: config,
       clickhouse: createClickHouse(config.clickhouse),
       sendToHub: (state) => hubs.get(hubs.idFromName(state.site)).applyShardState(state),
+      ...(config.shardMaxPendingEvents === null ? {} : { maxPendingEvents: config.shardMaxPendingEvents }),
     });
   }
 

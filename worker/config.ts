@@ -32,6 +32,12 @@ const configSchema = z.object({
   ALLOWED_LATENESS_SECONDS: intVar(5, 0, 3600),
   SESSION_IDLE_MINUTES: intVar(30, 1, 24 * 60),
   SHARDS: intVar(8, 1, 1024),
+  /** Backpressure bound per shard (unflushed events); unset = the shard's default (100,000). Tests set it small. */
+  SHARD_MAX_PENDING_EVENTS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? null : Number(value)))
+    .pipe(z.number().int().min(1).max(100_000_000).nullable()),
   CLICKHOUSE_URL: z.string().optional(),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
@@ -55,6 +61,8 @@ export interface Config {
   allowedLatenessSeconds: number;
   sessionIdleMinutes: number;
   shards: number;
+  /** null: the shard's own default (shard-engine.ts MAX_PENDING_EVENTS). */
+  shardMaxPendingEvents: number | null;
   clickhouse: ClickHouseConfig;
   adminToken: string | null;
   visitorSecret: string | null;
@@ -96,6 +104,7 @@ export function loadConfig(env: object): Config {
     allowedLatenessSeconds: vars.ALLOWED_LATENESS_SECONDS,
     sessionIdleMinutes: vars.SESSION_IDLE_MINUTES,
     shards: vars.SHARDS,
+    shardMaxPendingEvents: vars.SHARD_MAX_PENDING_EVENTS,
     clickhouse: {
       url: vars.CLICKHOUSE_URL?.trim() || (localDev ? LOCAL_DEV_CLICKHOUSE_URL : ""),
       username: vars.CLICKHOUSE_USER?.trim() || "default",
