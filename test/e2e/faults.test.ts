@@ -9,6 +9,8 @@
  *  2. a flush whose INSERT ran but whose answer was lost (the proxy drops it);
  *  3. ClickHouse stopped while load continues (EDGEPULSE_FAULT_OUTAGE_SECONDS, default 15 s;
  *     `npm run test:faults` uses 60 s), then restarted on the same port and data directory;
+ *     the shards' backlog bound (SHARD_MAX_PENDING_EVENTS, small here) turns the excess away
+ *     with 503 overloaded + Retry-After, and the client's resends land later, once;
  *  4. workerd killed with SIGKILL mid-load, restarted on the same storage.
  *
  * Each prints events sent / acknowledged / found.
@@ -31,6 +33,8 @@ const ROWS_TIMEOUT_MS = 60_000;
 const SITES = ["resend", "lost-answer", "outage", "crash"];
 const SHARDS = 4;
 const VISITOR_SECRET = "faults-test-visitor-secret";
+/** Small, so the outage fills a shard's backlog within seconds; the other scenarios stay below it. */
+const SHARD_MAX_PENDING_EVENTS = 300;
 
 let stack: Stack;
 let clickhouse: LocalClickHouse;
@@ -101,6 +105,7 @@ beforeAll(async () => {
       // The collector reaches ClickHouse through the proxy; the test reads it directly.
       CLICKHOUSE_URL: proxy.url,
       SHARDS: String(SHARDS),
+      SHARD_MAX_PENDING_EVENTS: String(SHARD_MAX_PENDING_EVENTS),
       VISITOR_SECRET,
       SITES: JSON.stringify(SITES.map((key) => ({ key, origins: ["*"] }))),
       RATE_LIMIT_SITE_PER_SECOND: "0",
@@ -123,8 +128,8 @@ describe("exactly once under faults", () => {
     // Six copies of every batch at once: the shard must accept exactly one of them.
     await Promise.all(batches.flatMap((batch) => Array.from({ length: 6 }, () => client.attempt(batch))));
     expect(client.tally.unexpected).toEqual([]);
-    expect(client.tally.accepted).toBe(batches.length);
-    expect(client.tally.duplicate).toBe(batches.length * 5);
+    expect(client.tally.accepted, client.summary()).toBe(batches.length);
+    expect(client.tally.duplicate, client.summary()).toBe(batches.length * 5);
     const found = await expectExactlyOnce("resend", batches);
     // Later resends (after the flush) are duplicates too.
     await Promise.all(batches.map((batch) => client.attempt(batch)));
@@ -147,10 +152,11 @@ describe("exactly once under faults", () => {
     report("lost-insert-answer", client, found, `${proxy.stats.droppedAnswers - droppedBefore} INSERT answers dropped after ClickHouse ran them`);
   });
 
-  it(`keeps events in the shards while ClickHouse is down for ${OUTAGE_SECONDS} s, and lands them once after`, async () => {
-    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "outage", eventsPerBatch: 5 });
+  it(`keeps events in the shards while ClickHouse is down for ${OUTAGE_SECONDS} s, pushes back when full, and lands them once after`, async () => {
+    // 120 events/s over 4 shards: each shard's backlog reaches its bound of 300 within seconds.
+    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "outage", eventsPerBatch: 20 });
     let loading = true;
-    const load = client.load(4, () => !loading);
+    const load = client.load(6, () => !loading);
     await sleep(2_000);
 
     await proxy.stop();
@@ -184,6 +190,11 @@ describe("exactly once under faults", () => {
     // The collector kept accepting while ClickHouse was away, held the events, and said it was not ready.
     expect(ackedDuringOutage).toBeGreaterThan(0);
     expect(maxBacklog).toBeGreaterThan(0);
+    // Bounded: no shard holds more than its bound; the excess was refused (503 overloaded) and resent.
+    expect(maxBacklog).toBeLessThanOrEqual(SHARDS * SHARD_MAX_PENDING_EVENTS);
+    expect(client.tally.overloaded).toBeGreaterThan(0);
+    expect(sample(duringOutage, 'edgepulse_overloaded_batches_total{site="outage"}')).toBeGreaterThan(0);
+    expect(sample(duringOutage, 'edgepulse_rejected_requests_total{code="overloaded"}')).toBeGreaterThan(0);
     expect(notReady).toBe(readyChecks);
     expect(sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')).toBeGreaterThan(0);
     expect(sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')).toBeGreaterThan(0);
@@ -192,15 +203,16 @@ describe("exactly once under faults", () => {
       "clickhouse-outage",
       client,
       found,
-      `down ${OUTAGE_SECONDS} s: /readyz 503 in ${notReady}/${readyChecks} checks, backlog up to ${maxBacklog} events, ` +
+      `down ${OUTAGE_SECONDS} s: /readyz 503 in ${notReady}/${readyChecks} checks, backlog up to ${maxBacklog} events (bound ${SHARDS} × ${SHARD_MAX_PENDING_EVENTS}), ` +
         `${sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')} failed flushes, backoff ${sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')} s`,
     );
   }, OUTAGE_SECONDS * 1000 + RECOVERY_TIMEOUT_MS + 60_000);
 
   it("keeps every acknowledged event when workerd is killed with SIGKILL mid-load", async () => {
-    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "crash", eventsPerBatch: 20, networkRetryMs: 250 });
+    // 200 events/s: below what the shards' backlog bound lets through, so this is about the crash alone.
+    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "crash", eventsPerBatch: 10, networkRetryMs: 250 });
     let loading = true;
-    const load = client.load(40, () => !loading);
+    const load = client.load(20, () => !loading);
     await sleep(2_000);
     // Kill while requests are in flight, so some batches are stored but never answered.
     const deadline = Date.now() + 5_000;
@@ -224,7 +236,10 @@ describe("exactly once under faults", () => {
     loading = false;
     await load;
     // Then the client resends what was never answered, as the SDK would: everything lands once.
-    await client.settle(60_000);
+    await client.settle(60_000).catch(async (error: unknown) => {
+      const crashLines = (await metrics()).split("\n").filter((line) => line.includes('site="crash"'));
+      throw new Error(`${String(error)}\n${crashLines.join("\n")}`);
+    });
     const found = await expectExactlyOnce("crash", client.batches);
     expect(client.tally.unexpected).toEqual([]);
     expect(client.tally.networkErrors).toBeGreaterThan(0);

@@ -135,7 +135,7 @@ export class ResendingClient {
   async settle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.deliveries.size > 0 && Date.now() < deadline) await Promise.race([sleep(200), ...this.deliveries]);
-    if (this.deliveries.size > 0) throw new Error(`${this.deliveries.size} batches still unacknowledged after ${timeoutMs} ms`);
+    if (this.deliveries.size > 0) throw new Error(`${this.deliveries.size} batches still unacknowledged after ${timeoutMs} ms (${this.summary()})`);
   }
 
   /** Gives up on every delivery under way (they stop after their current attempt). */
