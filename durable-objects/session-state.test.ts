@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase } from "./enriched-fixture";
-import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, isSessionIdle, newSessionState, toSessionRow } from "./session-state";
+import { applyEventToSession, chooseSession, funnelDepth, isAbandonedCart, isBounce, isSessionIdle, newSessionState, toSessionRow } from "./session-state";
 
 const idleMs = 30 * 60 * 1000;
 const t0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -49,6 +49,21 @@ describe("session state", () => {
     expect(isAbandonedCart(session)).toBe(true);
     expect(applyEventToSession(session, purchase(t0 + 7, 20, "EUR")).purchase).toBe(true);
     expect(isAbandonedCart(session)).toBe(false);
+  });
+
+  it("counts a funnel step only once every earlier step is reached, whatever the arrival order", () => {
+    const session = newSessionState("s-3", true, enrichedBatch("shop", []), t0);
+    const steps = (reached: ReturnType<typeof applyEventToSession>) =>
+      [reached.product_view, reached.cart_add, reached.checkout, reached.purchase].map(Number).join("");
+    expect(steps(applyEventToSession(session, purchase(t0 + 4, 20, "EUR")))).toBe("0000");
+    expect(steps(applyEventToSession(session, cartAdd(t0 + 2, "sku-1", 10)))).toBe("0000");
+    expect(funnelDepth(session)).toBe(0);
+    // The product view completes step 1 and the cart add already seen completes step 2.
+    expect(steps(applyEventToSession(session, productView(t0 + 1, "sku-1")))).toBe("1100");
+    // The checkout completes step 3, and the purchase already seen completes step 4.
+    expect(steps(applyEventToSession(session, checkout(t0 + 3, 20)))).toBe("0011");
+    expect(funnelDepth(session)).toBe(4);
+    expect(steps(applyEventToSession(session, purchase(t0 + 5, 20, "EUR")))).toBe("0000");
   });
 
   it("is a bounce with exactly one page view, and idle by wall clock after the idle gap", () => {

@@ -45,7 +45,7 @@ export interface SessionState {
   os: string;
 }
 
-/** Funnel steps a session reached for the first time with one event (day-aggregate counts each once). */
+/** Funnel steps a session completed with one event (day-aggregate counts each once), see funnelDepth. */
 export interface StepsReached {
   product_view: boolean;
   cart_add: boolean;
@@ -97,9 +97,29 @@ export function newSessionState(sessionId: string, assigned: boolean, batch: Enr
   };
 }
 
-/** Adds one event (in any order of event time) and reports the steps it reached first. */
+/**
+ * How far down the commerce funnel (product view → cart add → checkout → purchase) a session
+ * got: the number of leading steps it reached, in any order of arrival. The funnel is closed:
+ * a session counts at a step only once it reached every step before it, so each step is a
+ * subset of the one before and no conversion rate exceeds 100%.
+ */
+export function funnelDepth(session: SessionState): number {
+  const steps = [session.product_views > 0, session.cart_adds > 0, session.checked_out, session.purchased];
+  const firstMissing = steps.indexOf(false);
+  return firstMissing === -1 ? steps.length : firstMissing;
+}
+
+/** Adds one event (in any order of event time) and reports the funnel steps it completed. */
 export function applyEventToSession(session: SessionState, event: EnrichedEvent): StepsReached {
-  const reached: StepsReached = { product_view: false, cart_add: false, checkout: false, purchase: false, referrer: false };
+  const depthBefore = funnelDepth(session);
+  const reached = applyEventFields(session, event);
+  const depthAfter = funnelDepth(session);
+  const completed = (step: number) => depthBefore < step && depthAfter >= step;
+  return { ...reached, product_view: completed(1), cart_add: completed(2), checkout: completed(3), purchase: completed(4) };
+}
+
+function applyEventFields(session: SessionState, event: EnrichedEvent): Pick<StepsReached, "referrer"> {
+  const reached = { referrer: false };
   session.events += 1;
   session.started_at = Math.min(session.started_at, event.ts);
   session.last_seen = Math.max(session.last_seen, event.ts);
@@ -123,24 +143,20 @@ export function applyEventToSession(session: SessionState, event: EnrichedEvent)
     }
     case "custom":
       if (event.name === PRODUCT_VIEW_EVENT) {
-        reached.product_view = session.product_views === 0;
         session.product_views += 1;
       }
       break;
     case "cart":
       if (event.action === "add") {
-        reached.cart_add = session.cart_adds === 0;
         session.cart_adds += 1;
         session.cart_units += cartLineUnits(event);
       } else if (event.action === "remove") {
         session.cart_units = Math.max(0, session.cart_units - cartLineUnits(event));
       } else if (event.action === "checkout") {
-        reached.checkout = !session.checked_out;
         session.checked_out = true;
       }
       break;
     case "purchase":
-      reached.purchase = !session.purchased;
       session.purchased = true;
       session.revenue_units += toMoneyUnits(event.value);
       session.currency = event.currency;

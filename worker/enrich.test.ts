@@ -112,9 +112,14 @@ describe("pathOf and referrerHostOf", () => {
   });
 
   it("keeps the referrer's host lower-case, without stripping www.", () => {
-    expect(referrerHostOf("https://WWW.Example.COM/a?b")).toBe("www.example.com");
-    expect(referrerHostOf("android-app://com.google.android.gm/")).toBe("com.google.android.gm");
-    expect(referrerHostOf("garbage")).toBe("");
-    expect(referrerHostOf(undefined)).toBe("");
+    const page = "https://shop.example/p/42";
+    expect(referrerHostOf("https://WWW.Example.COM/a?b", page)).toBe("www.example.com");
+    expect(referrerHostOf("android-app://com.google.android.gm/", page)).toBe("com.google.android.gm");
+    expect(referrerHostOf("garbage", page)).toBe("");
+    expect(referrerHostOf(undefined, page)).toBe("");
+    // Internal navigation is not a traffic source; another subdomain is.
+    expect(referrerHostOf("https://SHOP.example/cart", page)).toBe("");
+    expect(referrerHostOf("https://blog.shop.example/post", page)).toBe("blog.shop.example");
+    expect(referrerHostOf("https://google.com/", "not a url")).toBe("google.com");
   });
 });

@@ -29,17 +29,24 @@ export function pathOf(url: string): string {
 }
 
 /**
- * Host of a referrer, lower-case as URL parsing makes it. Kept as is: no `www.` stripping and
- * same-site referrers are kept too (the shard uses a session's first referrer, so internal
- * navigation does not hide where a visit came from).
+ * Host of a referrer, lower-case as URL parsing makes it, no `www.` stripping. A referrer on
+ * the page's own host is internal navigation, not a traffic source, so it is '' (as in
+ * Plausible and GA); the shard keeps a session's first external referrer.
  */
-export function referrerHostOf(referrer: string | undefined): string {
+export function referrerHostOf(referrer: string | undefined, pageUrl: string): string {
   if (referrer === undefined || referrer === "") return "";
+  let host: string;
   try {
-    return new URL(referrer).hostname.toLowerCase();
+    host = new URL(referrer).hostname.toLowerCase();
   } catch {
     return "";
   }
+  try {
+    if (new URL(pageUrl).hostname.toLowerCase() === host) return "";
+  } catch {
+    // An unparsable page URL has no host to compare with; keep the referrer.
+  }
+  return host;
 }
 
 const EMPTY_EVENT: Omit<EnrichedEvent, "type" | "event_id" | "ts"> = {
@@ -66,7 +73,7 @@ export function enrichEvent(event: Event, ts: number): EnrichedEvent {
   const base = { ...EMPTY_EVENT, type: event.type, event_id: event.id, ts };
   switch (event.type) {
     case "page_view":
-      return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHostOf(event.referrer) };
+      return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHostOf(event.referrer, event.url) };
     case "cart":
       return {
         ...base,

@@ -184,18 +184,32 @@ LIMIT {limit:UInt32}`,
   };
 }
 
-/** Sessions that reached each step; a session counts once per step, as in the live funnel. */
+/**
+ * Sessions that reached each step of the closed funnel, as the live funnel counts them
+ * (durable-objects/session-state.ts funnelDepth): a session counts at a step only when it
+ * also reached every step before it.
+ */
 export function funnelQuery(range: HistoryQueryRange): HistoryQuery {
   return {
     sql: `
 SELECT
-  uniqExact(session_id) AS sessions,
-  uniqExactIf(session_id, type = 'custom' AND name = 'product_view') AS product_views,
-  uniqExactIf(session_id, type = 'cart' AND action = 'add') AS cart_adds,
-  uniqExactIf(session_id, type = 'cart' AND action = 'checkout') AS checkouts,
-  uniqExactIf(session_id, type = 'purchase') AS purchases
-FROM events
-WHERE ${EVENTS_IN_RANGE}`,
+  count() AS sessions,
+  countIf(viewed) AS product_views,
+  countIf(viewed AND added) AS cart_adds,
+  countIf(viewed AND added AND checked_out) AS checkouts,
+  countIf(viewed AND added AND checked_out AND purchased) AS purchases
+FROM
+(
+  SELECT
+    session_id,
+    countIf(type = 'custom' AND name = 'product_view') > 0 AS viewed,
+    countIf(type = 'cart' AND action = 'add') > 0 AS added,
+    countIf(type = 'cart' AND action = 'checkout') > 0 AS checked_out,
+    countIf(type = 'purchase') > 0 AS purchased
+  FROM events
+  WHERE ${EVENTS_IN_RANGE}
+  GROUP BY session_id
+)`,
     params: baseParams(range),
   };
 }

@@ -210,6 +210,28 @@ describe("GET /v1/history/* answers", () => {
     expect(funnel.rates).toEqual({ product_view: 0.5, cart_add: 1, checkout: 1, purchase: 1, overall: 0.5 });
   });
 
+  it("funnel is closed: a session counts at a step only after every earlier step", async () => {
+    // An hour of its own, outside RANGE, so the other tests' rows are unaffected.
+    const T1 = T0 + 7200_000;
+    const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+    await clickhouse.insert(
+      "events",
+      [
+        // f1 buys without viewing a product or adding to the cart (a direct purchase link).
+        event(SITE, "f1-1", T1 + 1000, { session_id: "f1" }),
+        event(SITE, "f1-2", T1 + 2000, { session_id: "f1", type: "purchase", order_id: "of1", value: 5, currency: "EUR" }),
+        // f2 views and adds, then buys without a checkout step.
+        event(SITE, "f2-1", T1 + 1000, { session_id: "f2", type: "custom", name: "product_view" }),
+        event(SITE, "f2-2", T1 + 2000, { session_id: "f2", type: "cart", action: "add", product_id: "mug" }),
+        event(SITE, "f2-3", T1 + 3000, { session_id: "f2", type: "purchase", order_id: "of2", value: 5, currency: "EUR" }),
+      ],
+      "history-route-funnel-closed",
+    );
+    const { funnel } = historyFunnelSchema.parse((await get(query("funnel", { from: T1, to: T1 + 3600_000 }))).body);
+    expect(funnel).toMatchObject({ sessions: 2, product_views: 1, cart_adds: 1, checkouts: 0, purchases: 0 });
+    expect(funnel.rates.purchase).toBe(0);
+  });
+
   it("sessions reports duration, bounce rate and abandoned carts", async () => {
     const sessions = historySessionsSchema.parse((await get(query("sessions"))).body);
     expect(sessions).toMatchObject({ sessions: 2, avg_duration_seconds: 30, bounce_rate: 0.5, pages_per_session: 1.5, abandoned_carts: { sessions: 1, value: 30 } });
