@@ -22,7 +22,10 @@ export interface LiveProbeOptions {
 }
 
 export interface LiveProbeResult {
+  /** POST sent → WebSocket update carrying it. */
   latency: LatencySummary;
+  /** POST sent → its 202: the part of `latency` before the shard has the event. */
+  postLatency: LatencySummary;
   probes: number;
   missed: number;
   /** Why the run stopped early, if it did. */
@@ -49,6 +52,8 @@ function waitForMessage(socket: WebSocket, predicate: (message: LiveMessage) => 
 
 export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveProbeResult> {
   const histogram = new LatencyHistogram();
+  const posts = new LatencyHistogram();
+  const result = (probes: number, missed: number, error: string | null): LiveProbeResult => ({ latency: histogram.summary(), postLatency: posts.summary(), probes, missed, error });
   const random = new SeededRandom(17);
   const url = `${options.collectorUrl.replace(/^http/, "ws")}/v1/live?site=${encodeURIComponent(options.site)}&token=${encodeURIComponent(options.token)}`;
   const socket = new WebSocket(url);
@@ -60,7 +65,7 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
       socket.addEventListener("error", () => reject(new Error(`WebSocket ${url} failed to open`)), { once: true });
     });
     const first = await snapshot;
-    if (first === null) return { latency: histogram.summary(), probes: 0, missed: 0, error: "no snapshot on /v1/live" };
+    if (first === null) return result(0, 0, "no snapshot on /v1/live");
 
     // Only the probes post to this site, so its page views rise by exactly one per probe.
     let firstCount: number | null = null;
@@ -88,22 +93,24 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
       const arrival = waitForMessage(socket, counted, options.timeoutMs);
       const response = await fetch(`${options.collectorUrl}/v1/events`, { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8" }, body: JSON.stringify(batch) });
       await response.arrayBuffer();
-      if (response.status !== 202) return { latency: histogram.summary(), probes: probe, missed, error: `probe POST answered ${response.status}` };
+      const answered = performance.now();
+      if (response.status !== 202) return result(probe, missed, `probe POST answered ${response.status}`);
       const at = await arrival;
       if (firstCount === null) {
         // The first probe is a warm-up (it creates the shard and hub objects) and finds the count.
-        if (at === null) return { latency: histogram.summary(), probes: 0, missed: 1, error: "no live update after a page view (are the shards sending to the LiveHub?)" };
+        if (at === null) return result(0, 1, "no live update after a page view (are the shards sending to the LiveHub?)");
         firstCount = seenCount;
         continue;
       }
       if (at === null) {
         missed++;
-        if (missed >= 2) return { latency: histogram.summary(), probes: probe, missed, error: `no update within ${options.timeoutMs} ms, twice` };
+        if (missed >= 2) return result(probe, missed, `no update within ${options.timeoutMs} ms, twice`);
       } else {
         histogram.record(at - began);
+        posts.record(answered - began);
       }
     }
-    return { latency: histogram.summary(), probes: Math.max(0, options.probes - 1), missed, error: null };
+    return result(Math.max(0, options.probes - 1), missed, null);
   } finally {
     socket.close(1000, "benchmark done");
   }

@@ -147,7 +147,7 @@ export function reportRows(results: BenchResults): string[][] {
       add(
         `3 event → live (${name})`,
         probe.latency.count > 0 ? `p50 ${ms(probe.latency.p50)}, p99 ${ms(probe.latency.p99)}` : "no samples",
-        `${probe.latency.count} probes, ${probe.missed} missed${probe.error ? `; ${probe.error}` : ""}`,
+        `POST→202 p50 ${ms(probe.postLatency.p50)}, p99 ${ms(probe.postLatency.p99)}; ${probe.latency.count} probes, ${probe.missed} missed${probe.error ? `; ${probe.error}` : ""}`,
       );
     }
   } else add("3 event → live", failed(live) ?? "");

@@ -299,7 +299,7 @@ async function main(): Promise<void> {
         results.live = await step("live", skip, async () => {
           const probe = (id: string) => probeLiveLatency({ collectorUrl: collector.url, site: LIVE_SITE, token: ADMIN_TOKEN, probes: settings.liveProbes, gapMs: [150, 450], timeoutMs: 10_000, runId: `${runId}-${id}` });
           const idle = await probe("idle");
-          log(`  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`);
+          log(`  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (POST→202 p50 ${idle.postLatency.p50.toFixed(1)} ms; ${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`);
           const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
           const backgroundRate = best ? Math.max(10, Math.round(best.requestsPerSecond / 2)) : 50;
           const stream = new BatchStream({ seed: 9, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-live-bg` });
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
           await sleep(1_000);
           const underLoad = await probe("load").finally(() => abort.abort());
           await background;
-          log(`  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`);
+          log(`  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (POST→202 p50 ${underLoad.postLatency.p50.toFixed(1)} ms; ${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`);
           return { idle, underLoad, backgroundRate };
         });
         results.history = await step("history", skip, async () => {
