@@ -2,8 +2,8 @@
  * Counting refused requests by error code for `/metrics`, without slowing the answer or
  * hammering one object during a flood: counts gather in this isolate and one send at a time
  * carries everything gathered so far to the Telemetry object. A request that finds no send
- * under way starts one and keeps it alive with waitUntil; counts added while it is in flight
- * ride on its next round. A failed send puts its counts back for the next one (the map is
+ * under way starts one (after a short pause that lets a burst gather) and keeps it alive with
+ * waitUntil; counts added while it is in flight ride on its next round. A failed send puts its counts back for the next one (the map is
  * bounded by the closed set of error codes), so a hiccup delays counts but does not drop them.
  */
 import type { Context } from "hono";
@@ -18,6 +18,8 @@ const pending = new Map<ErrorCode, number>();
  * (its request context was cancelled) and no longer blocks a new one. */
 let sendingSince: number | null = null;
 const STALE_SEND_MS = 10_000;
+/** A send waits this long first, so a burst of refusals travels in one call (metrics lag by as much). */
+const GATHER_MS = 50;
 
 function takePending(): RejectionCounts {
   const counts: RejectionCounts = Object.fromEntries(pending);
@@ -35,6 +37,7 @@ async function sendPending(env: TelemetryBinding): Promise<void> {
   const startedAt = Date.now();
   sendingSince = startedAt;
   try {
+    await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const telemetry = env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME));
     while (pending.size > 0) {
       const counts = takePending();
