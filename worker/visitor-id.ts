@@ -3,7 +3,12 @@
  * (UTC day, site, IP, User-Agent), truncated. Including the day rotates the id every UTC
  * midnight, exactly as a secret rotated daily would, without storing keys; the site keeps ids
  * unlinkable across sites; the HMAC keeps them irreversible without the secret.
+ *
+ * The day is that of the batch's earliest event by the client's own clock (visitorDayOf), not
+ * the receive time: a batch resent after midnight carries the same timestamps, so it derives
+ * the same visitor, reaches the same shard, and that shard's batch-id dedup counts it once.
  */
+import type { Batch } from "../protocol";
 
 /** 16 bytes (128 bits) of the MAC: collisions are negligible at any realistic traffic. */
 const VISITOR_ID_BYTES = 16;
@@ -13,8 +18,8 @@ export interface VisitorIdInput {
   site: string;
   ip: string;
   userAgent: string;
-  /** Receive time, ms; only its UTC day is used. */
-  now: number;
+  /** A time (ms) on the UTC day the id belongs to: visitorDayOf(batch). */
+  at: number;
 }
 
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -34,10 +39,15 @@ export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** The earliest event time of a batch as the client sent it: identical on every resend. */
+export function visitorDayOf(batch: { events: ReadonlyArray<Pick<Batch["events"][number], "ts">> }): number {
+  return Math.min(...batch.events.map((event) => event.ts));
+}
+
 export async function deriveVisitorId(input: VisitorIdInput): Promise<string> {
   // Newline-separated: none of the parts can contain a newline (headers cannot), so the
   // message is unambiguous.
-  const message = [utcDay(input.now), input.site, input.ip, input.userAgent].join("\n");
+  const message = [utcDay(input.at), input.site, input.ip, input.userAgent].join("\n");
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(input.secret), new TextEncoder().encode(message));
   const hex = Array.from(new Uint8Array(mac, 0, VISITOR_ID_BYTES), (byte) => byte.toString(16).padStart(2, "0")).join("");
   return `v-${hex}`;

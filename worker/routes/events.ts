@@ -15,7 +15,7 @@ import { ingestShardName, shardIndexFor } from "../shard-routing";
 import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
 import { enforceRateLimits } from "../rate-limit";
 import { parseUserAgent } from "../user-agent";
-import { deriveVisitorId } from "../visitor-id";
+import { deriveVisitorId, visitorDayOf } from "../visitor-id";
 
 /** Seconds a client waits before retrying when the shard could not be reached. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
@@ -85,7 +85,7 @@ eventsRoutes.post("/", async (c) => {
     if (config.visitorSecret === null) {
       throw new ApiError(503, "unavailable", "the collector is misconfigured: VISITOR_SECRET is not set, so no cookieless visitor id can be derived");
     }
-    visitorId = await deriveVisitorId({ secret: config.visitorSecret, site: site.key, ip: clientIp(request.headers), userAgent, now: receivedAt });
+    visitorId = await deriveVisitorId({ secret: config.visitorSecret, site: site.key, ip: clientIp(request.headers), userAgent, at: visitorDayOf(batch) });
   }
   const shard = shardIndexFor(visitorId, config.shards);
   const enriched = enrichBatch(batch, {
