@@ -78,6 +78,14 @@ describe("POST /v1/events", () => {
     expect(await again.json()).toEqual({ accepted: 0, duplicate: true });
   });
 
+  it("refuses other methods with 405 method_not_allowed and an Allow header", async () => {
+    for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+      const response = await send(new Request("http://collector.test/v1/events", { method, body: method === "GET" ? null : JSON.stringify(batch()) }));
+      await expectError(response, 405, "method_not_allowed");
+      expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
+    }
+  });
+
   it("refuses other media types with 415", async () => {
     await expectError(await send(post(JSON.stringify(batch()), { "Content-Type": "application/x-www-form-urlencoded" })), 415, "unsupported_media_type");
   });

@@ -115,3 +115,9 @@ eventsRoutes.post("/", async (c) => {
       throw new ApiError(503, "overloaded", "the ingest shard is overloaded; retry later with the same batch", undefined, outcome.retry_after_seconds);
   }
 });
+
+// Any other method on the ingest route is a client bug: say which methods exist.
+eventsRoutes.all("/", (c) => {
+  c.header("Allow", "POST, OPTIONS");
+  throw new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on /v1/events; send batches with POST`);
+});
