@@ -17,7 +17,7 @@ import { HubState, MAX_HUB_WINDOWS } from "./hub-state";
 import { HubStore } from "./hub-store";
 import type { LiveHubShardApi, ShardLiveState } from "./live-delta";
 import { liveMessageJson } from "./live-message";
-import { shardLiveStateSchema } from "./shard-live-state-schema";
+import { checkShardLiveState, shardLiveStateSchema } from "./shard-live-state-schema";
 
 /** Updates to clients are coalesced to at most one per this interval. */
 export const BROADCAST_INTERVAL_MS = 250;
@@ -41,7 +41,8 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   // ---- shards → hub --------------------------------------------------------------------
 
   async applyShardState(input: ShardLiveState): Promise<void> {
-    const state = shardLiveStateSchema.parse(input);
+    // A shard of this deployment over RPC: the proportionate check (shard-live-state-schema.ts says why).
+    const state = checkShardLiveState(input);
     this.store.rememberSite(state.site);
     this.applyAndStore(state, Date.now());
     await this.scheduleOwedUpdate();
