@@ -1,5 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { dedupToken, FIRST_BACKOFF_MS, insertBisecting, MAX_BACKOFF_MS, nextBackoffMs, rangeKey, type SequencedRow } from "./flush-plan";
+import {
+  dedupToken,
+  FIRST_BACKOFF_MS,
+  FLUSH_MAX_AGE_MS,
+  FLUSH_MIN_ENTRIES,
+  FLUSH_QUIET_MS,
+  flushDueAt,
+  flushPolicy,
+  insertBisecting,
+  MAX_BACKOFF_MS,
+  nextBackoffMs,
+  rangeKey,
+  type PendingSummary,
+  type SequencedRow,
+} from "./flush-plan";
 
 class DataError extends Error {}
 
@@ -81,5 +95,28 @@ describe("insertBisecting", () => {
       }),
     ).rejects.toThrow("ECONNREFUSED");
     expect(inserted).toEqual([]);
+  });
+});
+
+describe("flushDueAt", () => {
+  const policy = flushPolicy(10_000);
+  const pending = (values: Partial<PendingSummary>): PendingSummary => ({ largestQueue: 10, windowSealed: false, oldestStoredAt: 1_000, newestStoredAt: 1_500, ...values });
+
+  it("is null with nothing pending, and due at once for a full queue or a window sealed on time", () => {
+    expect(flushDueAt(pending({ oldestStoredAt: null, newestStoredAt: null, largestQueue: 0 }), policy)).toBeNull();
+    expect(flushDueAt(pending({ largestQueue: FLUSH_MIN_ENTRIES }), policy)).toBe(Number.NEGATIVE_INFINITY);
+    expect(flushDueAt(pending({ windowSealed: true }), policy)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("otherwise waits for the oldest entry's age or a quiet spell, whichever comes first", () => {
+    // Traffic keeps coming: the oldest entry's age decides.
+    expect(flushDueAt(pending({ oldestStoredAt: 1_000, newestStoredAt: 2_900 }), policy)).toBe(1_000 + FLUSH_MAX_AGE_MS);
+    // Traffic paused: a quiet spell decides.
+    expect(flushDueAt(pending({ oldestStoredAt: 1_000, newestStoredAt: 1_200 }), policy)).toBe(1_200 + FLUSH_QUIET_MS);
+  });
+
+  it("never holds an event longer than one window", () => {
+    expect(flushPolicy(1_000).maxAgeMs).toBe(1_000);
+    expect(flushPolicy(60_000).maxAgeMs).toBe(FLUSH_MAX_AGE_MS);
   });
 });

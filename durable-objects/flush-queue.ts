@@ -64,6 +64,11 @@ export class FlushQueue<T extends TableName> {
     return row?.stored_at ?? null;
   }
 
+  newestStoredAt(): number | null {
+    const row = this.storage.sql.exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq DESC LIMIT 1`).toArray()[0];
+    return row?.stored_at ?? null;
+  }
+
   /**
    * Inserts up to `maxInserts` chunks. Throws the ClickHouseError of a retryable failure (the
    * caller backs off); data errors are handled by bisection and quarantine.
