@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ClickHouseError, type ClickHouse } from "../clickhouse/client";
 import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase, vital } from "./enriched-fixture";
+import { FLUSH_MAX_AGE_MS, FLUSH_MIN_ENTRIES, FLUSH_QUIET_MS } from "./flush-plan";
 import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
 import { shardLiveStateSchema } from "./shard-live-state-schema";
 import {
@@ -269,6 +270,63 @@ describe("IngestShard flush", () => {
     expect(stats.counters.flush_errors).toBe(1);
     expect(stats.backoff_ms).toBeGreaterThan(0);
     expect(await countRows("quarantine", site)).toBe(MAX_REFUSED_ROWS_PER_DRAIN);
+  });
+});
+
+describe("IngestShard flush cadence", () => {
+  it("holds events while traffic keeps coming and inserts them together once the oldest is FLUSH_MAX_AGE_MS old", async () => {
+    const site = uniqueSite("flush-age");
+    const h = harness(site);
+    const t = h.clock.now;
+    const step = 250;
+    for (let offset = 0; offset < FLUSH_MAX_AGE_MS; offset += step) {
+      h.clock.now = t + offset;
+      await h.run(async (engine) => {
+        await engine.ingest(enrichedBatch(site, [pageView(t + offset), pageView(t + offset + 1)], { visitor_id: `v${offset}` }));
+        await engine.alarm();
+      });
+    }
+    const batches = FLUSH_MAX_AGE_MS / step;
+    expect((await h.run((engine) => engine.stats())).pending.events).toBe(2 * batches);
+    expect(await countRows("events", site)).toBe(0);
+    h.clock.now = t + FLUSH_MAX_AGE_MS;
+    await h.run((engine) => engine.alarm());
+    const stats = await h.run((engine) => engine.stats());
+    expect(stats.pending.events).toBe(0);
+    expect(stats.counters.flushed_rows_events).toBe(2 * batches);
+    expect(await countRows("events", site)).toBe(2 * batches);
+  });
+
+  it("inserts a lone batch once nothing new arrived for FLUSH_QUIET_MS", async () => {
+    const site = uniqueSite("flush-quiet");
+    const h = harness(site);
+    const t = h.clock.now;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t)])));
+    h.clock.now = t + FLUSH_QUIET_MS - 1;
+    await h.run((engine) => engine.alarm());
+    expect((await h.run((engine) => engine.stats())).pending.events).toBe(1);
+    h.clock.now = t + FLUSH_QUIET_MS;
+    await h.run((engine) => engine.alarm());
+    expect((await h.run((engine) => engine.stats())).pending.events).toBe(0);
+    expect(await countRows("events", site)).toBe(1);
+  });
+
+  it("asks for an alarm at once when FLUSH_MIN_ENTRIES events wait, and inserts them without waiting for age", async () => {
+    const site = uniqueSite("flush-size");
+    const h = harness(site);
+    const t = h.clock.now;
+    const perBatch = 20;
+    const batches = FLUSH_MIN_ENTRIES / perBatch;
+    await h.run(async (engine) => {
+      for (let batch = 0; batch < batches; batch++) {
+        await engine.ingest(enrichedBatch(site, Array.from({ length: perBatch }, (_, index) => pageView(t + index)), { visitor_id: `v${batch % 50}` }));
+      }
+    });
+    const alarmAt = await runInDurableObject(shardStub(site), (_instance, state) => state.storage.getAlarm());
+    expect(alarmAt).toBe(t);
+    await h.run((engine) => engine.alarm());
+    expect((await h.run((engine) => engine.stats())).pending.events).toBe(0);
+    expect(await countRows("events", site)).toBe(FLUSH_MIN_ENTRIES);
   });
 });
 

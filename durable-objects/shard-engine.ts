@@ -6,7 +6,11 @@
  * Invariants:
  * - A batch is applied in ONE transaction (dedup id, events, windows, sessions, day) or not at
  *   all, so a retried batch is counted once and a crash never leaves half a batch.
- * - Memory holds nothing that storage does not: the object may be evicted at any moment.
+ * - Memory holds nothing that storage does not: the object may be evicted at any moment. The
+ *   parsed windows and days kept between batches are a write-through cache of storage
+ *   (shard-state-store.ts): filled only from storage, written in the same transaction as
+ *   every change, dropped when a transaction throws or storage's `state_version` is not the
+ *   one this engine last wrote.
  * - The alarm is idempotent (at-least-once delivery): sealing emits only what no part holds
  *   yet, closing removes the session it emits, flushing deletes only acknowledged rows. It
  *   sets the next alarm last, so an alarm that throws is retried by the runtime.
@@ -16,11 +20,11 @@ import { toEventRow, type EventRow } from "../clickhouse/rows";
 import type { EnrichedBatch, EnrichedEvent, IngestOutcome } from "../protocol";
 import { CoalescedSender } from "./coalesced-sender";
 import { addAbandonedCartToDay, addBounceToDay, addEventToDay, dayOf, emptyDayAccumulator, toDayPartial } from "./day-aggregate";
-import { EVENTS_PER_INSERT, nextBackoffMs, SESSIONS_PER_INSERT, type TokenScope } from "./flush-plan";
+import { EVENTS_PER_INSERT, FLUSH_MIN_ENTRIES, flushDueAt, flushPolicy, nextBackoffMs, SESSIONS_PER_INSERT, type FlushPolicy, type TokenScope } from "./flush-plan";
 import { FlushQueue } from "./flush-queue";
-import type { ShardLiveState, WindowPartial } from "./live-delta";
+import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, newSessionState, toSessionRow, type SessionState } from "./session-state";
-import { parseWithSafeRecords, toPlainObjects } from "./safe-record";
+import { toPlainData } from "./plain-data";
 import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
@@ -35,7 +39,11 @@ export const MAX_PENDING_EVENTS = 100_000;
 export const SEEN_BATCH_RETENTION_MS = 24 * 3600 * 1000;
 /** …and at most this many, oldest dropped first, so a flood of batches cannot fill storage. */
 export const MAX_SEEN_BATCHES = 500_000;
-/** Alarm period while anything waits for ClickHouse: events land within a second or two. */
+/**
+ * Alarm period while anything waits for ClickHouse. The alarm checks; it inserts only when
+ * flush-plan.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
+ * within a second or two while inserts stay large.
+ */
 export const FLUSH_INTERVAL_MS = 1_000;
 /** At most one live send per this interval. */
 export const LIVE_SEND_INTERVAL_MS = 250;
@@ -89,10 +97,15 @@ export class ShardEngine {
   private readonly windowMs: number;
   private readonly latenessMs: number;
   private readonly idleMs: number;
+  private readonly flushPolicy: FlushPolicy;
   private readonly now: () => number;
   private readonly newSessionId: () => string;
   /** Cache of the scheduled alarm time; undefined until read once from storage. */
   private alarmAt: number | null | undefined = undefined;
+  /** `state_version` in storage as this engine last saw or wrote it; the store's cache is valid only while they match. */
+  private cacheVersion: number | null = null;
+  /** The last DayPartial built for a live send, reused while the day has not changed. */
+  private builtToday: { day: string; dayVersion: number; partial: DayPartial } | null = null;
 
   constructor(private readonly options: ShardEngineOptions) {
     this.storage = options.storage;
@@ -101,6 +114,7 @@ export class ShardEngine {
     this.windowMs = options.settings.windowSeconds * 1000;
     this.latenessMs = options.settings.allowedLatenessSeconds * 1000;
     this.idleMs = options.settings.sessionIdleMinutes * 60 * 1000;
+    this.flushPolicy = flushPolicy(this.windowMs);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
     this.store = new ShardStateStore(sql);
@@ -117,11 +131,38 @@ export class ShardEngine {
 
   async ingest(batch: EnrichedBatch): Promise<IngestOutcome> {
     const now = this.now();
-    const outcome = this.storage.transactionSync(() => this.applyBatch(batch, now));
+    const outcome = this.stateTransaction("write", () => this.applyBatch(batch, now));
     // Overloaded too: the backlog it refused for must keep draining.
-    if (outcome.status !== "duplicate") await this.armAlarm(now);
+    if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES);
     if (outcome.status === "accepted") this.live.request();
     return outcome;
+  }
+
+  /**
+   * A transaction over the shard's state that may use the store's cache of parsed windows
+   * and days. `state_version` (in storage) is bumped by every writing transaction; if it is
+   * not the value this engine last saw, someone else changed storage (another engine over
+   * the same storage, a restored copy) and the cache is dropped before anything reads it.
+   * If the transaction throws, storage rolls back but objects changed in place in the cache
+   * do not: the cache is dropped, so the next transaction re-reads storage.
+   */
+  private stateTransaction<T>(mode: "read" | "write", work: () => T): T {
+    try {
+      return this.storage.transactionSync(() => {
+        const stored = this.meta.number("state_version");
+        if (stored !== this.cacheVersion) this.store.dropCache();
+        this.cacheVersion = stored;
+        if (mode === "write") {
+          this.meta.set("state_version", stored + 1);
+          this.cacheVersion = stored + 1;
+        }
+        return work();
+      });
+    } catch (error) {
+      this.store.dropCache();
+      this.cacheVersion = null;
+      throw error;
+    }
   }
 
   private applyBatch(batch: EnrichedBatch, now: number): IngestOutcome {
@@ -252,13 +293,13 @@ export class ShardEngine {
     // The alarm that is running is no longer scheduled.
     this.alarmAt = null;
     const now = this.now();
-    this.storage.transactionSync(() => {
+    const windowSealed = this.stateTransaction("write", () => {
       this.pruneExpired(now);
       // Before sealing, so bounces of sessions closing now are in this pass's parts.
       this.closeIdleSessions(now);
-      this.sealWindows(now);
+      return this.sealWindows(now);
     });
-    await this.flush(now);
+    await this.flush(now, windowSealed);
     if (this.liveSendOwed(this.now())) await this.live.sendNow();
     await this.scheduleNextAlarm(this.now());
   }
@@ -280,6 +321,7 @@ export class ShardEngine {
     const dayCutoff = dayOf(now - DAY_RETENTION_MS);
     sql.exec("DELETE FROM days WHERE day < ?", dayCutoff);
     sql.exec("DELETE FROM day_members WHERE day < ?", dayCutoff);
+    this.store.forgetBefore(windowCutoff, dayCutoff);
   }
 
   private closeIdleSessions(now: number): void {
@@ -290,27 +332,35 @@ export class ShardEngine {
     changes.commit();
   }
 
-  /** Emits a part for every window the watermark has passed whose counts are not all emitted. */
-  private sealWindows(now: number): void {
+  /**
+   * Emits a part for every window the watermark has passed whose counts are not all emitted.
+   * True when a window sealed for the first time (its part 0): the flush's cue.
+   */
+  private sealWindows(now: number): boolean {
     const watermark = this.watermark(now);
+    let sealedOnTime = false;
     for (const window of this.store.windowsNeedingPart(watermark - this.windowMs)) {
       const part = nextSealedPart(window, this.windowMs, watermark);
       if (part !== null) {
         const rows = windowMetricsRows(this.site(), this.options.settings.windowSeconds, part);
         if (rows.length > 0) this.windowParts.enqueue(rows, now);
         recordEmittedPart(window, part);
+        if (part.part === 0) sealedOnTime = true;
       }
       this.store.saveSealedWindow(window);
     }
+    return sealedOnTime;
   }
 
   /**
-   * Drains the three outboxes unless backing off. A retryable failure doubles the persisted
-   * backoff (1 s → 60 s); the first success clears it.
+   * Drains the three outboxes when they are due (flush-plan.ts flushDueAt), unless backing
+   * off. A retryable failure doubles the persisted backoff (1 s → 60 s); the first success
+   * clears it.
    */
-  private async flush(now: number): Promise<void> {
+  private async flush(now: number, windowSealed: boolean): Promise<void> {
     if (this.meta.number("retry_at") > now) return;
-    if (this.pendingEntries() === 0) return;
+    const dueAt = this.flushDueAt(windowSealed);
+    if (dueAt === null || dueAt > now) return;
     const context = { clickhouse: this.options.clickhouse, scope: this.tokenScope(), now };
     try {
       await this.events.drain(context, MAX_INSERTS_PER_QUEUE_PER_ALARM);
@@ -343,10 +393,29 @@ export class ShardEngine {
     return this.events.size + this.windowParts.size + this.closedSessions.size;
   }
 
-  /** After an ingest: make sure an alarm comes within FLUSH_INTERVAL_MS (or at the backoff's retry time). */
-  private async armAlarm(now: number): Promise<void> {
+  /** When the pending rows are due for an insert (flush-plan.ts), null when there are none. */
+  private flushDueAt(windowSealed = false): number | null {
+    const queues = [this.events, this.windowParts, this.closedSessions];
+    const oldest = queues.map((queue) => queue.oldestStoredAt()).filter((at): at is number => at !== null);
+    const newest = queues.map((queue) => queue.newestStoredAt()).filter((at): at is number => at !== null);
+    return flushDueAt(
+      {
+        largestQueue: Math.max(...queues.map((queue) => queue.size)),
+        windowSealed,
+        oldestStoredAt: oldest.length === 0 ? null : Math.min(...oldest),
+        newestStoredAt: newest.length === 0 ? null : Math.max(...newest),
+      },
+      this.flushPolicy,
+    );
+  }
+
+  /**
+   * After an ingest: make sure an alarm comes within FLUSH_INTERVAL_MS (or at the backoff's
+   * retry time); at once when the events queue is full enough for an insert of its own.
+   */
+  private async armAlarm(now: number, flushNow = false): Promise<void> {
     const retryAt = this.meta.number("retry_at");
-    const wanted = retryAt > now ? retryAt : now + FLUSH_INTERVAL_MS;
+    const wanted = retryAt > now ? retryAt : flushNow ? now : now + FLUSH_INTERVAL_MS;
     if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > wanted) {
       await this.storage.setAlarm(wanted);
@@ -362,9 +431,11 @@ export class ShardEngine {
   private async scheduleNextAlarm(now: number): Promise<void> {
     const sql = this.storage.sql;
     const due: number[] = [];
-    if (this.pendingEntries() > 0) {
+    const flushAt = this.flushDueAt();
+    if (flushAt !== null) {
+      // When the rows come due; rows still due after this pass (a drain cut at its insert cap) wait FLUSH_INTERVAL_MS.
       const retryAt = this.meta.number("retry_at");
-      due.push(retryAt > now ? retryAt : now + FLUSH_INTERVAL_MS);
+      due.push(retryAt > now ? retryAt : flushAt > now ? flushAt : now + FLUSH_INTERVAL_MS);
     }
     const firstOpenWindow = sql.exec<{ start: number | null }>("SELECT min(start) AS start FROM windows WHERE needs_part = 1").one().start;
     if (firstOpenWindow !== null) due.push(wallClockSealTime(firstOpenWindow, this.windowMs, this.latenessMs));
@@ -401,18 +472,32 @@ export class ShardEngine {
     return windowStartOf(now, this.windowMs) - (LIVE_WINDOWS - 1) * this.windowMs;
   }
 
-  /** Plain objects only (safe-record.ts toPlainObjects): it crosses RPC to the hub. */
+  /** Plain objects only (plain-data.ts): it crosses RPC to the hub. Run inside a state transaction. */
   private buildState(now: number, windows: WindowState[]): ShardLiveState {
-    const today = dayOf(now);
-    return toPlainObjects({
+    return {
       site: this.site(),
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
-      windows: windows.map((window): WindowPartial => ({ start: window.start, end: window.start + this.windowMs, counts: toMetricCounts(window.total.counters) })),
-      today: toDayPartial(this.store.loadDay(today) ?? emptyDayAccumulator(today)),
+      windows: windows.map((window): WindowPartial => ({ start: window.start, end: window.start + this.windowMs, counts: toPlainData(toMetricCounts(window.total.counters)) })),
+      today: this.todayPartial(dayOf(now)),
       online: this.onlineCount(now),
-    });
+    };
+  }
+
+  /**
+   * Today's DayPartial, built again only when the day's accumulator was written since the
+   * last build (the store's dayVersion): re-sends for the online count and window-only
+   * changes reuse it. A copy (toPlainData), so later in-place changes to the cached
+   * accumulator never reach a partial already built; nobody changes a built partial.
+   */
+  private todayPartial(day: string): DayPartial {
+    const dayVersion = this.store.dayVersion;
+    const built = this.builtToday;
+    if (built !== null && built.day === day && built.dayVersion === dayVersion) return built.partial;
+    const partial = toPlainData(toDayPartial(this.store.loadDay(day) ?? emptyDayAccumulator(day)));
+    this.builtToday = { day, dayVersion, partial };
+    return partial;
   }
 
   /**
@@ -422,11 +507,10 @@ export class ShardEngine {
   liveState(): ShardLiveState | null {
     if (this.meta.text("site") === null) return null;
     const now = this.now();
-    return this.storage.transactionSync(() => {
-      const windows = this.storage.sql
-        .exec<{ state: string; start: number }>("SELECT start, state FROM windows WHERE start >= ? ORDER BY start DESC LIMIT ?", this.liveRetentionStart(now), LIVE_WINDOWS)
-        .toArray()
-        .map((row) => parseWithSafeRecords<WindowState>(row.state));
+    return this.stateTransaction("read", () => {
+      const windows = this.store.windowsAt(
+        this.storage.sql.exec<{ start: number }>("SELECT start FROM windows WHERE start >= ? ORDER BY start DESC LIMIT ?", this.liveRetentionStart(now), LIVE_WINDOWS).toArray(),
+      );
       return this.buildState(now, windows);
     });
   }
@@ -439,12 +523,12 @@ export class ShardEngine {
   private async sendLiveState(): Promise<void> {
     const now = this.now();
     if (this.meta.text("site") === null) return;
-    const built = this.storage.transactionSync(() => {
+    const built = this.stateTransaction("read", () => {
       const sentChange = this.meta.number("live_sent_change");
       const currentChange = this.meta.number("live_change");
       const rows = this.storage.sql
-        .exec<{ state: string; live_change: number }>(
-          "SELECT state, live_change FROM windows WHERE live_change > ? AND start >= ? ORDER BY live_change, start LIMIT ?",
+        .exec<{ start: number; live_change: number }>(
+          "SELECT start, live_change FROM windows WHERE live_change > ? AND start >= ? ORDER BY live_change, start LIMIT ?",
           sentChange,
           this.liveRetentionStart(now),
           MAX_WINDOWS_PER_SEND,
@@ -453,7 +537,7 @@ export class ShardEngine {
       // When capped, windows sharing the last change number may be cut: leave that number owed.
       const last = rows[rows.length - 1];
       const confirmsUpTo = rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.live_change - 1 : currentChange;
-      return { state: this.buildState(now, rows.map((row) => parseWithSafeRecords<WindowState>(row.state))), confirmsUpTo };
+      return { state: this.buildState(now, this.store.windowsAt(rows)), confirmsUpTo };
     });
     try {
       await this.options.sendToHub(built.state);

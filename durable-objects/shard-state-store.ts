@@ -4,6 +4,15 @@
  * and session once, lets the pure modules change them in memory, and writes every touched
  * one back at `commit()`; the caller runs all of it inside `transactionSync`, so a batch is
  * applied entirely or not at all.
+ *
+ * Windows and days are also kept parsed in memory between transactions (a write-through
+ * cache): parsing the day accumulator for every batch cost more than everything else the
+ * shard does. Storage stays the truth. The cache is only ever filled from storage or from
+ * what was just written to it, every change is still written in the transaction that made
+ * it, and the caller drops the cache (`dropCache`) when a transaction throws (its in-place
+ * changes were rolled back in storage but not in memory) or when storage was changed by
+ * someone else (ShardEngine checks a version number kept in storage). An evicted object
+ * simply starts with an empty cache.
  */
 import type { DayAccumulator } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
@@ -17,12 +26,80 @@ export const MEMBER_VISITOR = 0;
 export const MEMBER_SESSION = 1;
 type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
 
+/** Parsed windows kept in memory (the recent ones: a batch touches the current one or two). */
+export const MAX_CACHED_WINDOWS = 64;
+/** Parsed day accumulators kept in memory (today and the late days DAY_RETENTION_MS allows). */
+export const MAX_CACHED_DAYS = 4;
+
+/** A bounded map that forgets the least recently used entry first. */
+class RecentlyUsed<K, V> {
+  private readonly entries = new Map<K, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      // Re-inserted: Map iteration order is insertion order, so the first key is the least recent.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+  }
+
+  deleteWhere(test: (key: K) => boolean): void {
+    for (const key of [...this.entries.keys()]) if (test(key)) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 export class ShardStateStore {
+  private readonly windowCache = new RecentlyUsed<number, WindowState>(MAX_CACHED_WINDOWS);
+  private readonly dayCache = new RecentlyUsed<string, DayAccumulator>(MAX_CACHED_DAYS);
+  /** Bumped whenever a day is written or the cache dropped: lets a reader cache what it derives from a day. */
+  private dayWrites = 0;
+
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Forgets every parsed window and day: the next read parses them from storage again. */
+  dropCache(): void {
+    this.windowCache.clear();
+    this.dayCache.clear();
+    this.dayWrites += 1;
+  }
+
+  /** Changes whenever a day accumulator may have changed (see dayWrites). */
+  get dayVersion(): number {
+    return this.dayWrites;
+  }
+
+  /** After windows and days were deleted from storage (retention). */
+  forgetBefore(windowStart: number, day: string): void {
+    this.windowCache.deleteWhere((start) => start < windowStart);
+    this.dayCache.deleteWhere((cached) => cached < day);
+  }
+
+  /** The window's state; the object is the cached one, so change it only inside a transaction that saves it. */
   loadWindow(start: number): WindowState | null {
+    const cached = this.windowCache.get(start);
+    if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
-    return row === undefined ? null : parseWithSafeRecords<WindowState>(row.state);
+    if (row === undefined) return null;
+    const window = parseWithSafeRecords<WindowState>(row.state);
+    this.windowCache.set(start, window);
+    return window;
   }
 
   /** Writes a changed window: it needs a (further) part once sealed, and the hub must hear of it. */
@@ -33,19 +110,30 @@ export class ShardStateStore {
       JSON.stringify(window),
       liveChange,
     );
+    this.windowCache.set(window.start, window);
   }
 
   /** Writes a window whose counts are now all in emitted parts. */
   saveSealedWindow(window: WindowState): void {
     this.sql.exec("UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?", JSON.stringify(window), window.start);
+    this.windowCache.set(window.start, window);
   }
 
   /** Windows with counts not yet in a part and starting at or before `latestStart`, oldest first. */
   windowsNeedingPart(latestStart: number): WindowState[] {
-    return this.sql
-      .exec<{ state: string }>("SELECT state FROM windows WHERE needs_part = 1 AND start <= ? ORDER BY start", latestStart)
-      .toArray()
-      .map((row) => parseWithSafeRecords<WindowState>(row.state));
+    return this.windowsAt(
+      this.sql.exec<{ start: number }>("SELECT start FROM windows WHERE needs_part = 1 AND start <= ? ORDER BY start", latestStart).toArray(),
+    );
+  }
+
+  /** The stored windows of `rows`, in their order (rows from a query on `windows`). */
+  windowsAt(rows: readonly { start: number }[]): WindowState[] {
+    const windows: WindowState[] = [];
+    for (const row of rows) {
+      const window = this.loadWindow(row.start);
+      if (window !== null) windows.push(window);
+    }
+    return windows;
   }
 
   /** True when `member` is new to the window (and is now recorded). */
@@ -60,13 +148,21 @@ export class ShardStateStore {
     return this.sql.exec("INSERT INTO day_members (day, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", day, kind, member).toArray().length > 0;
   }
 
+  /** The day's accumulator; the object is the cached one, so change it only inside a transaction that saves it. */
   loadDay(day: string): DayAccumulator | null {
+    const cached = this.dayCache.get(day);
+    if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
-    return row === undefined ? null : parseWithSafeRecords<DayAccumulator>(row.state);
+    if (row === undefined) return null;
+    const accumulator = parseWithSafeRecords<DayAccumulator>(row.state);
+    this.dayCache.set(day, accumulator);
+    return accumulator;
   }
 
   saveDay(day: DayAccumulator): void {
     this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(day));
+    this.dayCache.set(day.day, day);
+    this.dayWrites += 1;
   }
 
   loadSession(sessionId: string): SessionState | null {
