@@ -2,26 +2,11 @@ import { describe, expect, it } from "vitest";
 import { overviewSchema, performanceSchema, type VitalMetric } from "../protocol";
 import { mergeDayPartials, overviewOf, performanceOf } from "./day-merge";
 import type { DayPartial } from "./live-delta";
+import { exactQuantile, mulberry32 } from "./quantile-fixture";
 import { addToSketch, emptySketch, SKETCH_RELATIVE_ERROR, type QuantileSketch } from "./quantile-sketch";
 import { counts, dayPartial } from "./shard-state-fixture";
 
 const DAY = "2026-11-20";
-
-/** Deterministic PRNG so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function exactQuantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * (sorted.length - 1))] ?? Number.NaN;
-}
 
 describe("mergeDayPartials", () => {
   it("sums counts, funnel, abandoned carts and products over shards of the same day", () => {

@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { exactQuantile, mulberry32 } from "./quantile-fixture";
 import { addToSketch, emptySketch, mergeSketchInto, SKETCH_RELATIVE_ERROR, sketchQuantile } from "./quantile-sketch";
-
-/** Deterministic PRNG so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function exactQuantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * (sorted.length - 1))] ?? Number.NaN;
-}
 
 describe("quantile sketch", () => {
   it("reports p75 within the stated relative error on log-normal LCP-like data", () => {
