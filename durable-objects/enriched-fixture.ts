@@ -1,28 +1,12 @@
 /** Builders of enriched batches and events for the IngestShard tests. */
-import type { EnrichedBatch, EnrichedEvent, PropValue, PurchaseItem } from "../protocol";
+import { emptyEnrichedFields, type EnrichedBatch, type EnrichedEvent, type PropValue, type PurchaseItem } from "../protocol";
 
 let eventCounter = 0;
 
 export function enrichedEvent(overrides: Partial<EnrichedEvent> & Pick<EnrichedEvent, "type" | "ts">): EnrichedEvent {
   return {
     event_id: `e${eventCounter++}`,
-    url: "",
-    path: "",
-    title: "",
-    referrer_host: "",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: [],
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: {},
+    ...emptyEnrichedFields(),
     ...overrides,
   };
 }

@@ -32,6 +32,32 @@ export interface EnrichedEvent {
   props: Record<string, PropValue>;
 }
 
+/**
+ * The fields of an EnrichedEvent that an event type does not set: '' and 0, as in ClickHouse.
+ * A function, so that no two events share one `items` array or `props` object.
+ */
+export function emptyEnrichedFields(): Omit<EnrichedEvent, "type" | "event_id" | "ts"> {
+  return {
+    url: "",
+    path: "",
+    title: "",
+    referrer_host: "",
+    action: "",
+    product_id: "",
+    product_name: "",
+    price: 0,
+    quantity: 0,
+    value: 0,
+    currency: "",
+    order_id: "",
+    items: [],
+    metric: "",
+    metric_value: 0,
+    name: "",
+    props: {},
+  };
+}
+
 export interface EnrichedBatch {
   site: string;
   /** Shard index this batch was routed to: hash(visitor_id) % SHARDS. */

@@ -4,7 +4,7 @@
  * columns of ClickHouse's `events` table ('' and 0 where a type has no such field).
  */
 import type { Batch, EnrichedBatch, EnrichedEvent, Event } from "../protocol";
-import { MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS } from "../protocol";
+import { emptyEnrichedFields, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS } from "../protocol";
 import { ApiError } from "./errors";
 import type { UserAgentInfo } from "./user-agent";
 
@@ -49,28 +49,8 @@ export function referrerHostOf(referrer: string | undefined, pageUrl: string): s
   return host;
 }
 
-const EMPTY_EVENT: Omit<EnrichedEvent, "type" | "event_id" | "ts"> = {
-  url: "",
-  path: "",
-  title: "",
-  referrer_host: "",
-  action: "",
-  product_id: "",
-  product_name: "",
-  price: 0,
-  quantity: 0,
-  value: 0,
-  currency: "",
-  order_id: "",
-  items: [],
-  metric: "",
-  metric_value: 0,
-  name: "",
-  props: {},
-};
-
 export function enrichEvent(event: Event, ts: number): EnrichedEvent {
-  const base = { ...EMPTY_EVENT, type: event.type, event_id: event.id, ts };
+  const base = { ...emptyEnrichedFields(), type: event.type, event_id: event.id, ts };
   switch (event.type) {
     case "page_view":
       return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHostOf(event.referrer, event.url) };
