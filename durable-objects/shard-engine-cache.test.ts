@@ -7,12 +7,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnrichedBatch } from "../protocol";
+import { DAY_MAP_STORE_CAP } from "./day-aggregate";
 import { cartAdd, checkout, enrichedBatch, enrichedEvent, pageView, productView, purchase, vital } from "./enriched-fixture";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { clickhouse, config, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
 
-/** A deterministic mixed stream: many pages, products, referrers and vitals over several windows, with idle gaps. */
+/** A deterministic mixed stream: pages (more than the day keeps), products, referrers and vitals over several windows, with an idle gap. */
 function stream(site: string, start: number): { at: number; batch: EnrichedBatch }[] {
   const batches: { at: number; batch: EnrichedBatch }[] = [];
   for (let index = 0; index < 48; index++) {
@@ -29,6 +30,8 @@ function stream(site: string, start: number): { at: number; batch: EnrichedBatch
           productView(ts + 10, sku, `Product ${sku}`),
           cartAdd(ts + 20, sku, 3.5 + (index % 4), 1 + (index % 2)),
           vital(ts + 30, `/p/${index % 13}`, index % 2 === 0 ? "LCP" : "CLS", index % 2 === 0 ? 900 + index * 37 : 0.01 * index),
+          // Late in the stream, many distinct pages: the day's capped page map starts evicting.
+          ...(index >= 40 ? Array.from({ length: 30 }, (_, page) => pageView(ts + 60 + page, `/many/${index}/${page}`)) : []),
           ...(index % 5 === 0 && index < 20 ? [checkout(ts + 40, 9), purchase(ts + 50, 9, index % 10 === 0 ? "EUR" : "USD", [{ product_id: sku, price: 9, quantity: 1 }])] : []),
         ],
         { visitor_id: visitor, batch_id: `${site}-b${index}` },
@@ -44,10 +47,18 @@ function reported(engine: ShardEngine) {
   return { windows: live?.windows, today: live?.today, online: live?.online };
 }
 
-/** What a shard stores of its windows and days. */
+/** What a shard stores of its windows and days (the *_entries tables: their maps, one row per entry). */
 function stored(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => ({
     days: state.storage.sql.exec<{ day: string; state: string }>("SELECT day, state FROM days ORDER BY day").toArray().map((row) => ({ day: row.day, state: JSON.parse(row.state) as unknown })),
+    dayEntries: state.storage.sql
+      .exec<{ day: string; map: string; key: string; value: string }>("SELECT day, map, key, value FROM day_entries ORDER BY day, map, key")
+      .toArray()
+      .map((row) => ({ ...row, value: JSON.parse(row.value) as unknown })),
+    windowEntries: state.storage.sql
+      .exec<{ window_start: number; map: string; key: string; value: string }>("SELECT window_start, map, key, value FROM window_entries ORDER BY window_start, map, key")
+      .toArray()
+      .map((row) => ({ ...row, value: JSON.parse(row.value) as unknown })),
     windows: state.storage.sql
       .exec<{ start: number; state: string; needs_part: number }>("SELECT start, state, needs_part FROM windows ORDER BY start")
       .toArray()
@@ -106,6 +117,8 @@ describe("ShardEngine state cache", () => {
     expect(evictedState).toEqual(keptState);
     const keptTables = await stored(kept);
     expect(keptTables.windows.length).toBeGreaterThan(3);
+    expect(keptTables.dayEntries.filter((entry) => entry.map === "vitals").length).toBeGreaterThan(3);
+    expect(keptTables.dayEntries.filter((entry) => entry.map === "pages").length).toBe(DAY_MAP_STORE_CAP);
     expect(await stored(evicted)).toEqual(keptTables);
   });
 
@@ -144,5 +157,41 @@ describe("ShardEngine state cache", () => {
     });
     expect(today.map((state) => state?.today.counts.page_views)).toEqual([3, 3]);
     expect(today.map((state) => state?.windows.find((window) => window.start === t)?.counts.page_views)).toEqual([3, 3]);
+  });
+
+  it("reads a day and a window stored whole (schema v1) and moves their maps to the entry tables on the next write", async () => {
+    const site = uniqueSite("cache-v1-day");
+    const h = harness(site);
+    const t = h.clock.now;
+    const day = new Date(t).toISOString().slice(0, 10);
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/new")])));
+    // Rewrite the day the way schema v1 stored it: everything in one JSON row, no entries.
+    await runInDurableObject(shardStub(site), (_instance, state) => {
+      const sql = state.storage.sql;
+      const core = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).one().state) as Record<string, unknown>;
+      const whole = { ...core, pages: { "/old": 4, "/new": 1 }, referrers: { "old.example": 2 }, products: {}, vitals: {} };
+      sql.exec("UPDATE days SET state = ? WHERE day = ?", JSON.stringify(whole), day);
+      sql.exec("DELETE FROM day_entries WHERE day = ?", day);
+      const window = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", t).one().state) as { total: Record<string, unknown> };
+      window.total = { ...window.total, pages: { "/old": 4, "/new": 1 }, products: {}, vitals: {} };
+      sql.exec("UPDATE windows SET state = ? WHERE start = ?", JSON.stringify(window), t);
+      sql.exec("DELETE FROM window_entries WHERE window_start = ?", t);
+    });
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 1, "/new")])));
+    const today = await h.run((engine) => engine.liveState()?.today);
+    expect(today?.pages).toEqual({ "/old": 4, "/new": 2 });
+    expect(today?.referrers).toEqual({ "old.example": 2 });
+    const tables = await stored(site);
+    expect(tables.days.map((row) => Object.keys(row.state as object).sort())).toEqual([["abandoned", "counters", "day", "funnel"]]);
+    expect(tables.dayEntries.map((entry) => [entry.map, entry.key, entry.value])).toEqual([
+      ["pages", "/new", 2],
+      ["pages", "/old", 4],
+      ["referrers", "old.example", 2],
+    ]);
+    expect(tables.windows.map((row) => Object.keys((row.state as { total: object }).total))).toEqual([["counters"]]);
+    expect(tables.windowEntries.map((entry) => [entry.window_start, entry.map, entry.key, entry.value])).toEqual([
+      [t, "pages", "/new", 2],
+      [t, "pages", "/old", 4],
+    ]);
   });
 });

@@ -316,10 +316,10 @@ export class ShardEngine {
     }
     sql.exec("DELETE FROM online_visitors WHERE last_active <= ?", now - ONLINE_SPAN_MS);
     const windowCutoff = now - WINDOW_RETENTION_MS;
-    sql.exec("DELETE FROM windows WHERE start < ? AND needs_part = 0", windowCutoff);
+    this.store.deleteEmittedWindowsBefore(windowCutoff);
     sql.exec("DELETE FROM window_members WHERE window_start < ?", windowCutoff);
     const dayCutoff = dayOf(now - DAY_RETENTION_MS);
-    sql.exec("DELETE FROM days WHERE day < ?", dayCutoff);
+    this.store.deleteDaysBefore(dayCutoff);
     sql.exec("DELETE FROM day_members WHERE day < ?", dayCutoff);
     this.store.forgetBefore(windowCutoff, dayCutoff);
   }

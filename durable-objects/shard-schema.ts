@@ -10,11 +10,16 @@
  *   seen_batches      batch ids accepted in the last 24 h (dedup), pruned by the alarm
  *   pending_events    event rows not yet acknowledged by ClickHouse, by insertion seq
  *   windows           per-window total / emitted-in-parts state (window-sealing.ts)
+ *   window_entries    the windows' maps (pages, products, vitals), one row per entry (v2,
+ *                     like day_entries below)
  *   window_members    (window, visitor|session) sets: exact distinct counts, late events too
  *   window_parts      sealed window_metrics parts not yet acknowledged by ClickHouse
  *   open_sessions     per-session state until the session closes
  *   pending_sessions  session rows not yet acknowledged by ClickHouse
- *   days              per-UTC-day accumulators (today's DayPartial)
+ *   days              per-UTC-day accumulators (today's DayPartial): counters, funnel, carts
+ *   day_entries       the days' top-list maps (pages, referrers, products, vitals), one row
+ *                     per entry, so a batch writes the entries it touched (v2; a v1 day
+ *                     still holding its maps in `days` moves them here on its next write)
  *   day_members       (day, visitor|session) sets for exact daily distinct counts
  *   online_visitors   last activity per visitor, for "online now"
  */
@@ -51,6 +56,13 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       "CREATE TABLE day_members (day TEXT NOT NULL, kind INTEGER NOT NULL, member TEXT NOT NULL, PRIMARY KEY (day, kind, member)) WITHOUT ROWID",
       "CREATE TABLE online_visitors (visitor_id TEXT PRIMARY KEY, last_active INTEGER NOT NULL)",
       "CREATE INDEX online_visitors_by_time ON online_visitors (last_active)",
+    ],
+  },
+  {
+    version: 2,
+    statements: [
+      "CREATE TABLE day_entries (day TEXT NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (day, map, key)) WITHOUT ROWID",
+      "CREATE TABLE window_entries (window_start INTEGER NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (window_start, map, key)) WITHOUT ROWID",
     ],
   },
 ];

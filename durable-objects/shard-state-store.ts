@@ -14,17 +14,25 @@
  * someone else (ShardEngine checks a version number kept in storage). An evicted object
  * simply starts with an empty cache.
  */
-import type { DayAccumulator } from "./day-aggregate";
+import type { DayAccumulator, PageVitals } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
-import { parseWithSafeRecords } from "./safe-record";
+import { emptyRecord, parseWithSafeRecords } from "./safe-record";
 import type { SessionState } from "./session-state";
-import { emptyWindowAggregate } from "./window-aggregate";
+import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
+import type { QuantileSketch } from "./quantile-sketch";
+import { emptyWindowAggregate, type ProductCounts } from "./window-aggregate";
 import { newWindowState, type WindowState } from "./window-sealing";
 
 /** Kinds of distinct members counted per window and per day. */
 export const MEMBER_VISITOR = 0;
 export const MEMBER_SESSION = 1;
 type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
+
+/** The maps of a day and of a window kept as rows (map-entries.ts); the rest stays one small JSON row. */
+const DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
+const WINDOW_MAPS = ["pages", "products", "vitals"] as const;
+type DayMap = (typeof DAY_MAPS)[number];
+type WindowMap = (typeof WINDOW_MAPS)[number];
 
 /** Parsed windows kept in memory (the recent ones: a batch touches the current one or two). */
 export const MAX_CACHED_WINDOWS = 64;
@@ -68,10 +76,18 @@ class RecentlyUsed<K, V> {
 export class ShardStateStore {
   private readonly windowCache = new RecentlyUsed<number, WindowState>(MAX_CACHED_WINDOWS);
   private readonly dayCache = new RecentlyUsed<string, DayAccumulator>(MAX_CACHED_DAYS);
+  /** Entries changed since each cached day / window was last written (by object, so an LRU eviction cannot lose them). */
+  private readonly dayChanges = new WeakMap<DayAccumulator, MapChanges<DayMap>>();
+  private readonly windowChanges = new WeakMap<WindowState, MapChanges<WindowMap>>();
+  private readonly dayEntries: MapEntryRows<DayMap>;
+  private readonly windowEntries: MapEntryRows<WindowMap>;
   /** Bumped whenever a day is written or the cache dropped: lets a reader cache what it derives from a day. */
   private dayWrites = 0;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly sql: SqlStorage) {
+    this.dayEntries = new MapEntryRows(sql, "day_entries", "day", DAY_MAPS);
+    this.windowEntries = new MapEntryRows(sql, "window_entries", "window_start", WINDOW_MAPS);
+  }
 
   /** Forgets every parsed window and day: the next read parses them from storage again. */
   dropCache(): void {
@@ -97,9 +113,47 @@ export class ShardStateStore {
     if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
     if (row === undefined) return null;
-    const window = parseWithSafeRecords<WindowState>(row.state);
-    this.windowCache.set(start, window);
-    return window;
+    const stored = parseWithSafeRecords<WindowState>(row.state);
+    const changes = this.windowEntries.noChanges();
+    const maps = {
+      pages: stored.total.pages ?? emptyRecord<number>(),
+      products: stored.total.products ?? emptyRecord<ProductCounts>(),
+      vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
+    };
+    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
+    for (const map of WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
+    this.windowEntries.readInto(start, maps);
+    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, changes);
+  }
+
+  /** A window with nothing stored yet, tracked and cached like a loaded one. */
+  newWindow(start: number): WindowState {
+    return this.trackWindow(newWindowState(start, emptyWindowAggregate()), this.windowEntries.noChanges());
+  }
+
+  private trackWindow(window: WindowState, changes: MapChanges<WindowMap>): WindowState {
+    const { total } = window;
+    const tracked: WindowState = {
+      ...window,
+      total: {
+        counters: total.counters,
+        pages: trackChanges(total.pages, changes.pages),
+        products: trackChanges(total.products, changes.products),
+        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changes.vitals),
+      },
+    };
+    this.windowChanges.set(tracked, changes);
+    this.windowCache.set(window.start, tracked);
+    return tracked;
+  }
+
+  /** The window's row without its maps (they are rows of window_entries), and its changed entries written. */
+  private writeWindow(window: WindowState): string {
+    const changes = this.windowChanges.get(window);
+    if (changes === undefined) throw new Error(`window ${window.start} was not loaded through the store`);
+    this.windowEntries.write(window.start, window.total as Record<WindowMap, Record<string, unknown>>, changes);
+    this.windowCache.set(window.start, window);
+    return JSON.stringify({ start: window.start, total: { counters: window.total.counters }, emitted: window.emitted, parts: window.parts });
   }
 
   /** Writes a changed window: it needs a (further) part once sealed, and the hub must hear of it. */
@@ -107,16 +161,20 @@ export class ShardStateStore {
     this.sql.exec(
       "INSERT INTO windows (start, state, needs_part, live_change) VALUES (?, ?, 1, ?) ON CONFLICT (start) DO UPDATE SET state = excluded.state, needs_part = 1, live_change = excluded.live_change",
       window.start,
-      JSON.stringify(window),
+      this.writeWindow(window),
       liveChange,
     );
-    this.windowCache.set(window.start, window);
   }
 
   /** Writes a window whose counts are now all in emitted parts. */
   saveSealedWindow(window: WindowState): void {
-    this.sql.exec("UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?", JSON.stringify(window), window.start);
-    this.windowCache.set(window.start, window);
+    this.sql.exec("UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?", this.writeWindow(window), window.start);
+  }
+
+  /** Deletes the windows before `start` whose counts are all emitted, with their entries (retention). */
+  deleteEmittedWindowsBefore(start: number): void {
+    this.sql.exec("DELETE FROM windows WHERE start < ? AND needs_part = 0", start);
+    this.sql.exec("DELETE FROM window_entries WHERE window_start < ? AND window_start NOT IN (SELECT start FROM windows WHERE start < ?)", start, start);
   }
 
   /** Windows with counts not yet in a part and starting at or before `latestStart`, oldest first. */
@@ -154,15 +212,53 @@ export class ShardStateStore {
     if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
     if (row === undefined) return null;
-    const accumulator = parseWithSafeRecords<DayAccumulator>(row.state);
-    this.dayCache.set(day, accumulator);
+    const stored = parseWithSafeRecords<Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">>(row.state);
+    const changes = this.dayEntries.noChanges();
+    const maps = {
+      pages: stored.pages ?? emptyRecord<number>(),
+      referrers: stored.referrers ?? emptyRecord<number>(),
+      products: stored.products ?? emptyRecord<ProductCounts>(),
+      vitals: stored.vitals ?? emptyRecord<PageVitals>(),
+    };
+    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
+    for (const map of DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
+    this.dayEntries.readInto(day, maps);
+    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, changes);
+  }
+
+  /** A day with nothing stored yet, tracked and cached like a loaded one. */
+  newDay(day: string): DayAccumulator {
+    return this.track(emptyDayAccumulator(day), this.dayEntries.noChanges());
+  }
+
+  private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
+    const accumulator: DayAccumulator = {
+      ...day,
+      pages: trackChanges(day.pages, changes.pages),
+      referrers: trackChanges(day.referrers, changes.referrers),
+      products: trackChanges(day.products, changes.products),
+      vitals: trackChanges(day.vitals, changes.vitals),
+    };
+    this.dayChanges.set(accumulator, changes);
+    this.dayCache.set(day.day, accumulator);
     return accumulator;
   }
 
+  /** Writes the day's counters and the map entries changed since its last write. */
   saveDay(day: DayAccumulator): void {
-    this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(day));
+    const core = { day: day.day, counters: day.counters, funnel: day.funnel, abandoned: day.abandoned };
+    this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(core));
+    const changes = this.dayChanges.get(day);
+    if (changes === undefined) throw new Error(`day ${day.day} was not loaded through the store`);
+    this.dayEntries.write(day.day, day as Record<DayMap, Record<string, unknown>>, changes);
     this.dayCache.set(day.day, day);
     this.dayWrites += 1;
+  }
+
+  /** Deletes the days before `day` (retention). */
+  deleteDaysBefore(day: string): void {
+    this.sql.exec("DELETE FROM days WHERE day < ?", day);
+    this.sql.exec("DELETE FROM day_entries WHERE day < ?", day);
   }
 
   loadSession(sessionId: string): SessionState | null {
@@ -222,7 +318,7 @@ export class StateChanges {
   window(start: number): WindowState {
     let window = this.windows.get(start);
     if (window === undefined) {
-      window = this.store.loadWindow(start) ?? newWindowState(start, emptyWindowAggregate());
+      window = this.store.loadWindow(start) ?? this.store.newWindow(start);
       this.windows.set(start, window);
     }
     return window;
@@ -231,7 +327,7 @@ export class StateChanges {
   day(day: string): DayAccumulator {
     let accumulator = this.days.get(day);
     if (accumulator === undefined) {
-      accumulator = this.store.loadDay(day) ?? emptyDayAccumulator(day);
+      accumulator = this.store.loadDay(day) ?? this.store.newDay(day);
       this.days.set(day, accumulator);
     }
     return accumulator;
