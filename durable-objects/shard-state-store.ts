@@ -18,7 +18,7 @@ import type { DayAccumulator, PageVitals } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
 import type { SessionState } from "./session-state";
-import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
+import { MapEntryRows, type MapChanges } from "./map-entries";
 import type { QuantileSketch } from "./quantile-sketch";
 import { emptyWindowAggregate, type ProductCounts } from "./window-aggregate";
 import { newWindowState, type WindowState } from "./window-sealing";
@@ -85,8 +85,12 @@ export class ShardStateStore {
   private dayWrites = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    this.dayEntries = new MapEntryRows(sql, "day_entries", "day", DAY_MAPS);
-    this.windowEntries = new MapEntryRows(sql, "window_entries", "window_start", WINDOW_MAPS);
+    // A day's vitals: path → { samples, metrics: metric → sketch }; a window's: metric → sketch.
+    this.dayEntries = new MapEntryRows(sql, "day_entries", "day", DAY_MAPS, {
+      map: "vitals",
+      sketchesOf: (entry) => Object.entries((entry as PageVitals).metrics) as [string, QuantileSketch][],
+    });
+    this.windowEntries = new MapEntryRows(sql, "window_entries", "window_start", WINDOW_MAPS, { map: "vitals", sketchesOf: (entry) => [["", entry as QuantileSketch]] });
   }
 
   /** Forgets every parsed window and day: the next read parses them from storage again. */
@@ -114,32 +118,33 @@ export class ShardStateStore {
     const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
     if (row === undefined) return null;
     const stored = parseWithSafeRecords<WindowState>(row.state);
-    const changes = this.windowEntries.noChanges();
+    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
+    const v1 = stored.total.pages !== undefined;
     const maps = {
       pages: stored.total.pages ?? emptyRecord<number>(),
       products: stored.total.products ?? emptyRecord<ProductCounts>(),
-      vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
+      vitals: (stored.total.vitals ?? emptyRecord<QuantileSketch>()) as Record<string, QuantileSketch>,
     };
-    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
-    for (const map of WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
     this.windowEntries.readInto(start, maps);
-    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, changes);
+    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, v1);
   }
 
   /** A window with nothing stored yet, tracked and cached like a loaded one. */
   newWindow(start: number): WindowState {
-    return this.trackWindow(newWindowState(start, emptyWindowAggregate()), this.windowEntries.noChanges());
+    return this.trackWindow(newWindowState(start, emptyWindowAggregate()), false);
   }
 
-  private trackWindow(window: WindowState, changes: MapChanges<WindowMap>): WindowState {
+  private trackWindow(window: WindowState, noteAll: boolean): WindowState {
     const { total } = window;
+    const entries = this.windowEntries;
+    const changes = entries.noChanges();
     const tracked: WindowState = {
       ...window,
       total: {
         counters: total.counters,
-        pages: trackChanges(total.pages, changes.pages),
-        products: trackChanges(total.products, changes.products),
-        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changes.vitals),
+        pages: entries.track("pages", total.pages, changes, noteAll),
+        products: entries.track("products", total.products, changes, noteAll),
+        vitals: entries.track("vitals", total.vitals as Record<string, QuantileSketch>, changes, noteAll),
       },
     };
     this.windowChanges.set(tracked, changes);
@@ -213,31 +218,32 @@ export class ShardStateStore {
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
     if (row === undefined) return null;
     const stored = parseWithSafeRecords<Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">>(row.state);
-    const changes = this.dayEntries.noChanges();
+    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
+    const v1 = stored.pages !== undefined;
     const maps = {
       pages: stored.pages ?? emptyRecord<number>(),
       referrers: stored.referrers ?? emptyRecord<number>(),
       products: stored.products ?? emptyRecord<ProductCounts>(),
       vitals: stored.vitals ?? emptyRecord<PageVitals>(),
     };
-    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
-    for (const map of DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
     this.dayEntries.readInto(day, maps);
-    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, changes);
+    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, v1);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
   newDay(day: string): DayAccumulator {
-    return this.track(emptyDayAccumulator(day), this.dayEntries.noChanges());
+    return this.track(emptyDayAccumulator(day), false);
   }
 
-  private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
+  private track(day: DayAccumulator, noteAll: boolean): DayAccumulator {
+    const entries = this.dayEntries;
+    const changes = entries.noChanges();
     const accumulator: DayAccumulator = {
       ...day,
-      pages: trackChanges(day.pages, changes.pages),
-      referrers: trackChanges(day.referrers, changes.referrers),
-      products: trackChanges(day.products, changes.products),
-      vitals: trackChanges(day.vitals, changes.vitals),
+      pages: entries.track("pages", day.pages, changes, noteAll),
+      referrers: entries.track("referrers", day.referrers, changes, noteAll),
+      products: entries.track("products", day.products, changes, noteAll),
+      vitals: entries.track("vitals", day.vitals, changes, noteAll),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
