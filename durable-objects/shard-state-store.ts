@@ -18,7 +18,7 @@ import type { DayAccumulator, PageVitals } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
 import type { SessionState } from "./session-state";
-import { MapEntryRows, type MapChanges } from "./map-entries";
+import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
 import type { QuantileSketch } from "./quantile-sketch";
 import { emptyWindowAggregate, type ProductCounts } from "./window-aggregate";
 import { newWindowState, type WindowState } from "./window-sealing";
@@ -85,12 +85,8 @@ export class ShardStateStore {
   private dayWrites = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    // A day's vitals: path → { samples, metrics: metric → sketch }; a window's: metric → sketch.
-    this.dayEntries = new MapEntryRows(sql, "day_entries", "day", DAY_MAPS, {
-      map: "vitals",
-      sketchesOf: (entry) => Object.entries((entry as PageVitals).metrics) as [string, QuantileSketch][],
-    });
-    this.windowEntries = new MapEntryRows(sql, "window_entries", "window_start", WINDOW_MAPS, { map: "vitals", sketchesOf: (entry) => [["", entry as QuantileSketch]] });
+    this.dayEntries = new MapEntryRows(sql, "day_entries", "day", DAY_MAPS);
+    this.windowEntries = new MapEntryRows(sql, "window_entries", "window_start", WINDOW_MAPS);
   }
 
   /** Forgets every parsed window and day: the next read parses them from storage again. */
@@ -118,33 +114,32 @@ export class ShardStateStore {
     const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
     if (row === undefined) return null;
     const stored = parseWithSafeRecords<WindowState>(row.state);
-    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
-    const v1 = stored.total.pages !== undefined;
+    const changes = this.windowEntries.noChanges();
     const maps = {
       pages: stored.total.pages ?? emptyRecord<number>(),
       products: stored.total.products ?? emptyRecord<ProductCounts>(),
-      vitals: (stored.total.vitals ?? emptyRecord<QuantileSketch>()) as Record<string, QuantileSketch>,
+      vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
     };
+    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
+    for (const map of WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
     this.windowEntries.readInto(start, maps);
-    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, v1);
+    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, changes);
   }
 
   /** A window with nothing stored yet, tracked and cached like a loaded one. */
   newWindow(start: number): WindowState {
-    return this.trackWindow(newWindowState(start, emptyWindowAggregate()), false);
+    return this.trackWindow(newWindowState(start, emptyWindowAggregate()), this.windowEntries.noChanges());
   }
 
-  private trackWindow(window: WindowState, noteAll: boolean): WindowState {
+  private trackWindow(window: WindowState, changes: MapChanges<WindowMap>): WindowState {
     const { total } = window;
-    const entries = this.windowEntries;
-    const changes = entries.noChanges();
     const tracked: WindowState = {
       ...window,
       total: {
         counters: total.counters,
-        pages: entries.track("pages", total.pages, changes, noteAll),
-        products: entries.track("products", total.products, changes, noteAll),
-        vitals: entries.track("vitals", total.vitals as Record<string, QuantileSketch>, changes, noteAll),
+        pages: trackChanges(total.pages, changes.pages),
+        products: trackChanges(total.products, changes.products),
+        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changes.vitals),
       },
     };
     this.windowChanges.set(tracked, changes);
@@ -218,32 +213,31 @@ export class ShardStateStore {
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
     if (row === undefined) return null;
     const stored = parseWithSafeRecords<Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">>(row.state);
-    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
-    const v1 = stored.pages !== undefined;
+    const changes = this.dayEntries.noChanges();
     const maps = {
       pages: stored.pages ?? emptyRecord<number>(),
       referrers: stored.referrers ?? emptyRecord<number>(),
       products: stored.products ?? emptyRecord<ProductCounts>(),
       vitals: stored.vitals ?? emptyRecord<PageVitals>(),
     };
+    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
+    for (const map of DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
     this.dayEntries.readInto(day, maps);
-    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, v1);
+    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, changes);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
   newDay(day: string): DayAccumulator {
-    return this.track(emptyDayAccumulator(day), false);
+    return this.track(emptyDayAccumulator(day), this.dayEntries.noChanges());
   }
 
-  private track(day: DayAccumulator, noteAll: boolean): DayAccumulator {
-    const entries = this.dayEntries;
-    const changes = entries.noChanges();
+  private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
     const accumulator: DayAccumulator = {
       ...day,
-      pages: entries.track("pages", day.pages, changes, noteAll),
-      referrers: entries.track("referrers", day.referrers, changes, noteAll),
-      products: entries.track("products", day.products, changes, noteAll),
-      vitals: entries.track("vitals", day.vitals, changes, noteAll),
+      pages: trackChanges(day.pages, changes.pages),
+      referrers: trackChanges(day.referrers, changes.referrers),
+      products: trackChanges(day.products, changes.products),
+      vitals: trackChanges(day.vitals, changes.vitals),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
