@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnrichedBatch } from "../protocol";
-import { DAY_MAP_STORE_CAP } from "./day-aggregate";
+import { DAY_MAP_STORE_CAP, DAY_VITAL_PAGES_STORE_CAP } from "./day-aggregate";
 import { cartAdd, checkout, enrichedBatch, enrichedEvent, pageView, productView, purchase, vital } from "./enriched-fixture";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
@@ -30,8 +30,10 @@ function stream(site: string, start: number): { at: number; batch: EnrichedBatch
           productView(ts + 10, sku, `Product ${sku}`),
           cartAdd(ts + 20, sku, 3.5 + (index % 4), 1 + (index % 2)),
           vital(ts + 30, `/p/${index % 13}`, index % 2 === 0 ? "LCP" : "CLS", index % 2 === 0 ? 900 + index * 37 : 0.01 * index),
-          // Late in the stream, many distinct pages: the day's capped page map starts evicting.
-          ...(index >= 40 ? Array.from({ length: 30 }, (_, page) => pageView(ts + 60 + page, `/many/${index}/${page}`)) : []),
+          // Late in the stream, many distinct pages with vitals: the day's capped page and vitals maps start evicting.
+          ...(index >= 40
+            ? Array.from({ length: 30 }, (_, page) => [pageView(ts + 60 + page, `/many/${index}/${page}`), vital(ts + 60 + page, `/many/${index}/${page}`, "LCP", 300 + 97 * page)]).flat()
+            : []),
           ...(index % 5 === 0 && index < 20 ? [checkout(ts + 40, 9), purchase(ts + 50, 9, index % 10 === 0 ? "EUR" : "USD", [{ product_id: sku, price: 9, quantity: 1 }])] : []),
         ],
         { visitor_id: visitor, batch_id: `${site}-b${index}` },
@@ -119,6 +121,7 @@ describe("ShardEngine state cache", () => {
     expect(keptTables.windows.length).toBeGreaterThan(3);
     expect(keptTables.dayEntries.filter((entry) => entry.map === "vitals").length).toBeGreaterThan(3);
     expect(keptTables.dayEntries.filter((entry) => entry.map === "pages").length).toBe(DAY_MAP_STORE_CAP);
+    expect(keptTables.dayEntries.filter((entry) => entry.map === "vitals").length).toBe(DAY_VITAL_PAGES_STORE_CAP);
     expect(await stored(evicted)).toEqual(keptTables);
   });
 
