@@ -119,7 +119,11 @@ export const vitalEventSchema = z.object({
   value: z.number().finite().min(0).max(3_600_000),
 });
 
-/** Property names start with a letter, which also keeps `__proto__` and friends out. */
+/**
+ * Property names start with a letter. A `__proto__` key is not refused but never arrives:
+ * zod's record parsing leaves it out (the hostile-input fuzz checks that no such prop is
+ * stored), so no property can reach an object's prototype.
+ */
 const propKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, "must be a letter followed by up to 63 letters, digits or _ . : -");
 const propValue = z.union([text(MAX_PROP_VALUE_LENGTH), z.number().finite(), z.boolean()]);
 
