@@ -4,17 +4,16 @@
  * the message it expects, in arrival order.
  */
 import { liveMessageSchema, type LiveMessage } from "../protocol";
+import { ArrivalQueue } from "../test/support/arrival-queue";
 
 interface Fetches {
   fetch(input: string, init?: RequestInit): Response | Promise<Response>;
 }
 
 export class LiveTestClient {
-  readonly messages: LiveMessage[] = [];
+  private readonly queue = new ArrivalQueue<LiveMessage>();
   /** Messages that did not parse with liveMessageSchema (a test expects none). */
   readonly invalid: string[] = [];
-  private readonly listeners = new Set<() => void>();
-  private cursor = 0;
 
   private constructor(readonly socket: WebSocket) {
     socket.addEventListener("message", (event) => {
@@ -26,9 +25,8 @@ export class LiveTestClient {
         json = undefined;
       }
       const parsed = liveMessageSchema.safeParse(json);
-      if (parsed.success) this.messages.push(parsed.data);
+      if (parsed.success) this.queue.push(parsed.data);
       else this.invalid.push(text.slice(0, 200));
-      for (const listener of this.listeners) listener();
     });
     socket.accept();
   }
@@ -43,24 +41,12 @@ export class LiveTestClient {
 
   /** The next message (after the ones already taken) that satisfies `predicate`. */
   async next(predicate: (message: LiveMessage) => boolean = () => true, timeoutMs = 10_000): Promise<LiveMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.cursor < this.messages.length) {
-        const message = this.messages[this.cursor++];
-        if (message !== undefined && predicate(message)) return message;
-      }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`no matching live message within ${timeoutMs} ms (${this.messages.length} received)`);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.listeners.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, remaining);
-        this.listeners.add(done);
-      });
-    }
+    return (await this.queue.next(predicate, timeoutMs)).item;
+  }
+
+  /** Every valid message so far, in arrival order. */
+  get messages(): readonly LiveMessage[] {
+    return this.queue.items;
   }
 
   close(): void {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveMessageSchema, windowsResponseSchema, overviewSchema, type BatchInput, type EventInput, type LiveMessage } from "../../protocol";
+import { ArrivalQueue } from "../support/arrival-queue";
 import { startStack, type Stack } from "../support/stack";
 
 const SITE = "live-e2e";
@@ -21,14 +22,11 @@ let eventsPosted = 0;
 
 /** A live-feed client over Node's WebSocket: every message checked against the protocol. */
 class NodeLiveClient {
-  readonly messages: LiveMessage[] = [];
-  private readonly listeners = new Set<() => void>();
-  private cursor = 0;
+  private readonly queue = new ArrivalQueue<LiveMessage>();
 
   private constructor(readonly socket: WebSocket) {
     socket.addEventListener("message", (event) => {
-      this.messages.push(liveMessageSchema.parse(JSON.parse(String(event.data))));
-      for (const listener of this.listeners) listener();
+      this.queue.push(liveMessageSchema.parse(JSON.parse(String(event.data))));
     });
   }
 
@@ -43,24 +41,8 @@ class NodeLiveClient {
 
   /** The next message (after those already taken) satisfying `predicate`, and when it arrived. */
   async next(predicate: (message: LiveMessage) => boolean, timeoutMs = 15_000): Promise<{ message: LiveMessage; at: number }> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      while (this.cursor < this.messages.length) {
-        const message = this.messages[this.cursor++];
-        if (message !== undefined && predicate(message)) return { message, at: performance.now() };
-      }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new Error(`no matching live message within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.listeners.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, remaining);
-        this.listeners.add(done);
-      });
-    }
+    const { item, at } = await this.queue.next(predicate, timeoutMs);
+    return { message: item, at };
   }
 
   close(): void {
