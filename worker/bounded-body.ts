@@ -9,6 +9,9 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, "payload_too_large", `the body is larger than ${maxBytes} bytes`);
 }
 
+/** How far past the limit an oversize body is still read (and discarded) before the 413. */
+const DRAIN_FACTOR = 32;
+
 /** Reads and discards until the stream ends or `limit` bytes were seen in all; cancels past that. */
 async function drainUpTo(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number, limit: number): Promise<void> {
   let total = seen;
@@ -33,11 +36,13 @@ export async function readBoundedBody(request: Request, maxBytes: number): Promi
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      // A body up to twice the limit is read to its end and discarded, so the connection stays
-      // usable: cancelling mid-body resets it, and under wrangler dev that also failed other
-      // requests in flight on it with a 500 (found by test/e2e/hostile-input.test.ts). Anything
-      // longer is cut off: the sender is stopped instead of drained.
-      await drainUpTo(reader, total, 2 * maxBytes);
+      // A body up to DRAIN_FACTOR × the limit (2 MiB for events) is read to its end and
+      // discarded, so the connection stays usable: cancelling mid-body resets it, and under
+      // wrangler dev that turned this 413, and other requests in flight on the connection, into
+      // 500s (found by test/e2e/hostile-input.test.ts and, for a 1 MiB chunked body, by
+      // test/e2e/ingest.test.ts). Draining costs no memory. Anything longer is cut off: the
+      // sender is stopped instead of drained.
+      await drainUpTo(reader, total, DRAIN_FACTOR * maxBytes);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
