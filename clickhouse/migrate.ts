@@ -81,6 +81,15 @@ export function readMigrations(directory: string = DEFAULT_MIGRATIONS_DIR): Migr
   return migrations;
 }
 
+/**
+ * `{database}` in a migration stands for the configured database, for statements that name a
+ * database of their own (the SQL console's `<database>_console`). Checksums are taken over the
+ * file as written, so the same file applies to any database.
+ */
+export function withDatabase(statement: string, database: string): string {
+  return statement.replaceAll("{database}", database);
+}
+
 interface AppliedRow {
   version: number;
   name: string;
@@ -122,7 +131,7 @@ ORDER BY version`,
     for (const migration of migrations) {
       if (applied.some((row) => row.version === migration.version)) continue;
       log(`applying ${migration.name} (${migration.statements.length} statements) to ${options.database}`);
-      for (const statement of migration.statements) await client.command({ query: statement });
+      for (const statement of migration.statements) await client.command({ query: withDatabase(statement, options.database) });
       await client.insert({
         table: "schema_migrations",
         format: "JSONEachRow",

@@ -2,24 +2,39 @@
  * The SQL console's guard: a user's query may read only its own site's rows of the EdgePulse
  * tables, and nothing else on the ClickHouse server.
  *
- * Three independent layers, each enough to stop most abuse on its own:
- *  1. Settings every statement runs under: `readonly=1` (no writes, no DDL, no changing
- *     settings), result/time limits that throw instead of truncating, and
- *     `additional_table_filters`, which makes ClickHouse itself add `site = '<site>'` to every
- *     read of events / sessions / window_metrics, wherever they appear in the query.
+ * The isolation itself comes from where the query runs (layer 1); the checks around it keep
+ * the query there:
+ *  1. The query runs in the console database (`<database>_console`), whose `events`,
+ *     `sessions` and `window_metrics` are views over the real tables with a LIMIT, and under
+ *     `additional_table_filters`, which makes ClickHouse add `site = '<site>'` to the views'
+ *     reads of the real tables. No filter can be moved below a LIMIT, so every expression of
+ *     the user's query (WHERE, SELECT list, joins, throwIf …) runs on the site's own rows only:
+ *     nothing it computes, throws or takes time over depends on another site's data. Settings:
+ *     `readonly=1` (no writes, no DDL, no changing settings) and limits on rows, bytes, memory
+ *     and time that throw instead of truncating.
  *  2. The parsed syntax tree (`EXPLAIN AST`, pure parsing, nothing runs): one SELECT, no
- *     SETTINGS / FORMAT / INTO OUTFILE, no table functions (url, file, remote, s3 …), no
- *     functions that read outside the tables (files, dictionaries, Join tables, server
- *     config), and no table of another database.
+ *     SETTINGS / FORMAT / INTO OUTFILE, no table functions (url, file, remote, s3 …), only
+ *     functions on the generated allow-list (sql-allowed-functions.ts), and no table named with
+ *     a database, so the real tables behind the views cannot be named.
  *  3. The analysed query tree (`EXPLAIN QUERY TREE`): ClickHouse resolves every table the
- *     query reads, CTEs and `IN table` included, and each must be one of the allowed tables.
+ *     query reads, CTEs and `IN table` included, and each must be one of the console's views.
  *
  * ClickHouse parses the SQL, never a regular expression here, so quoting tricks and comments
  * cannot hide a table from the checks. The query-tree step runs only after the syntax step
  * passed, because analysis may already evaluate scalar subqueries.
  */
 
+import { SQL_ALLOWED_FUNCTIONS } from "./sql-allowed-functions";
+
 export const SQL_ALLOWED_TABLES = ["events", "sessions", "window_metrics"] as const;
+
+/**
+ * The database a console query runs in: it holds one view per allowed table (migration
+ * 010_console_views.sql), so `FROM events` names the view, never the table behind it.
+ */
+export function consoleDatabase(database: string): string {
+  return `${database}_console`;
+}
 
 /** Bound on the lines of an EXPLAIN's output (a query of 10,000 characters prints far fewer). */
 const EXPLAIN_MAX_LINES = 100_000;
@@ -37,11 +52,13 @@ export interface ExplainRunner {
 }
 
 export interface SqlGuardOptions {
-  /** The ClickHouse database holding the EdgePulse tables (also the session's current database). */
+  /** The ClickHouse database holding the EdgePulse tables; queries run in its console database. */
   database: string;
   site: string;
   maxRows: number;
   maxExecutionSeconds: number;
+  /** ClickHouse's memory limit for one query, in bytes. */
+  maxMemoryBytes: number;
 }
 
 /** The statement to run and the settings it must run under. */
@@ -52,27 +69,24 @@ export interface GuardedQuery {
   describeSettings: ClickHouseSettings;
 }
 
+/** Suffixes ClickHouse stacks on an aggregate function (`countIf`, `sumArrayIf`, `uniqMerge` …). */
+const AGGREGATE_COMBINATORS = ["If", "Array", "Map", "ForEach", "Distinct", "OrNull", "OrDefault", "Merge", "MergeState", "State", "SimpleState", "Resample", "ArgMin", "ArgMax", "Null", "Tuple"];
+
 /**
- * Functions that read something other than the rows of the allowed tables: files, dictionaries,
- * Join-engine tables, server configuration and identity. Compared lower-cased.
+ * Whether the console may call `name`: it must be on the generated allow-list
+ * (sql-allowed-functions.ts), itself or, for an aggregate, after its combinator suffixes.
+ * Everything not listed is refused, so a function a new ClickHouse version adds is refused
+ * until the list is generated again and reviewed.
  */
-const DENIED_FUNCTION_PATTERNS: readonly RegExp[] = [
-  /^file$/,
-  /^dict/,
-  /^joinget/,
-  /^getmacro$/,
-  /^getsetting/,
-  /^getserversetting$/,
-  /^getclienthttpheader$/,
-  /^catboostevaluate$/,
-  /^modelevaluate$/,
-  /^(hostname|fqdn|getserverport|tcpport|serveruuid|getoskernelversion|uptime|version|revision|buildid|displayname)$/,
-  // Probes other databases' schemas (`hasColumnInTable('other_db', 'customers', 'email')`).
-  /^hascolumnintable$/,
-  /^(currentuser|currentprofiles|currentroles|enabledprofiles|enabledroles|defaultprofiles|defaultroles)$/,
-  /^filesystem/,
-  /^(initialqueryid|queryid|initial_query_id|query_id)$/,
-];
+export function isAllowedFunction(name: string): boolean {
+  let rest = name;
+  for (;;) {
+    if (SQL_ALLOWED_FUNCTIONS.has(rest.toLowerCase())) return true;
+    const suffix = AGGREGATE_COMBINATORS.find((combinator) => rest.length > combinator.length && rest.endsWith(combinator));
+    if (suffix === undefined) return false;
+    rest = rest.slice(0, -suffix.length);
+  }
+}
 
 /** The statement kinds a SELECT's syntax tree consists of; any other `…Query` node is another statement. */
 const SELECT_NODE_KINDS = new Set(["SelectWithUnionQuery", "SelectQuery", "SelectIntersectExceptQuery", "TablesInSelectQuery"]);
@@ -108,6 +122,9 @@ export function guardedSettings(options: SqlGuardOptions): ClickHouseSettings {
     max_execution_time: options.maxExecutionSeconds,
     timeout_overflow_mode: "throw",
     max_rows_to_read: 500_000_000,
+    max_memory_usage: options.maxMemoryBytes,
+    // The Worker aborts its request when the console's client goes away; the server then stops the query.
+    cancel_http_readonly_queries_on_client_close: 1,
     additional_table_filters: siteFilterSetting(options.database, options.site),
     readonly: 1,
   };
@@ -146,19 +163,20 @@ function unquoteIdentifier(name: string): string {
 /** The one-row table a SELECT without FROM reads; ClickHouse writes it into the tree itself. */
 const IMPLICIT_TABLE = "system.one";
 
-function isAllowedTableName(name: string, database: string): boolean {
-  if (name === IMPLICIT_TABLE) return true;
-  const parts = name.split(".").map(unquoteIdentifier);
-  const allowed: readonly string[] = SQL_ALLOWED_TABLES;
-  if (parts.length === 1) return true; // a table of the current database, or a CTE: decided by the query tree
-  return parts.length === 2 && parts[0] === database && allowed.includes(parts[1] ?? "");
+/**
+ * A table the syntax tree names: unqualified (resolved in the console database, where only the
+ * views exist, or a CTE: decided by the query tree) or the implicit `system.one`. A database
+ * name is refused outright, so the tables behind the views cannot be named.
+ */
+function isAllowedTableName(name: string): boolean {
+  return name === IMPLICIT_TABLE || !name.includes(".");
 }
 
 /**
  * Layer 2: checks `EXPLAIN AST` output. Throws SqlRejectedError naming the first violation.
  * Exported for tests; `guardSqlQuery` is the entry point.
  */
-export function checkSyntaxTree(lines: readonly string[], database: string): void {
+export function checkSyntaxTree(lines: readonly string[]): void {
   const nodes = parseSyntaxLines(lines);
   const roots = nodes.filter((node) => node.depth === 0);
   const root = roots[0];
@@ -180,7 +198,7 @@ export function checkSyntaxTree(lines: readonly string[], database: string): voi
       }
     }
     if (node.kind === "TableFunction") throw new SqlRejectedError("table functions are not allowed");
-    if (node.kind === "TableIdentifier" && !isAllowedTableName(node.label, database)) {
+    if (node.kind === "TableIdentifier" && !isAllowedTableName(node.label)) {
       throw new SqlRejectedError(`only the tables ${SQL_ALLOWED_TABLES.join(", ")} may be read (not ${node.label})`);
     }
     if (node.kind === "Identifier" || node.kind === "TableIdentifier") {
@@ -190,10 +208,8 @@ export function checkSyntaxTree(lines: readonly string[], database: string): voi
       }
     }
     if (node.kind === "Function") {
-      const name = (node.label.split(" ")[0] ?? "").toLowerCase();
-      if (DENIED_FUNCTION_PATTERNS.some((pattern) => pattern.test(name))) {
-        throw new SqlRejectedError(`the function ${name} is not allowed in the console`);
-      }
+      const name = node.label.split(" ")[0] ?? "";
+      if (!isAllowedFunction(name)) throw new SqlRejectedError(`the function ${name} is not allowed in the console`);
     }
   });
 }
@@ -204,12 +220,13 @@ export function checkSyntaxTree(lines: readonly string[], database: string): voi
  * `system.one` is the implicit table of a SELECT without FROM.
  */
 export function checkQueryTree(lines: readonly string[], database: string): void {
-  const allowed = new Set([...SQL_ALLOWED_TABLES.map((table) => `${database}.${table}`), IMPLICIT_TABLE]);
+  const allowed = new Set([...SQL_ALLOWED_TABLES.map((table) => `${consoleDatabase(database)}.${table}`), IMPLICIT_TABLE]);
   let sawTable = false;
   for (const raw of lines) {
     const line = raw.trim();
     if (line.startsWith("TABLE_FUNCTION")) throw new SqlRejectedError("table functions are not allowed");
-    if (!line.startsWith("TABLE ")) continue;
+    // `TABLE EXPRESSION` heads a join's side; the table itself follows as `TABLE id: …`.
+    if (!line.startsWith("TABLE id:")) continue;
     const match = /table_name: ([^,\s]+)/.exec(line);
     const name = match?.[1];
     if (name === undefined) throw new SqlRejectedError("the query reads a table the console cannot identify");
@@ -266,7 +283,7 @@ export async function guardSqlQuery(query: string, options: SqlGuardOptions, run
   // every write. The syntax check runs first and refuses SETTINGS and table functions, so the
   // analysis step cannot be talked into changing settings or reading elsewhere.
   const explainSettings = { ...settings, max_result_rows: EXPLAIN_MAX_LINES, readonly: 2 };
-  checkSyntaxTree(await runner.explain(explainStatement("AST", sql), explainSettings), options.database);
+  checkSyntaxTree(await runner.explain(explainStatement("AST", sql), explainSettings));
   checkQueryTree(await runner.explain(explainStatement("QUERY TREE", sql), explainSettings), options.database);
   return { sql, settings, describeSettings: { ...settings, max_result_rows: EXPLAIN_MAX_LINES } };
 }
