@@ -29,11 +29,18 @@ export class ClickHouseError extends Error {
   }
 }
 
+export interface QueryOptions {
+  /** Aborts the HTTP request; with `cancel_http_readonly_queries_on_client_close` the server stops the query too. */
+  signal?: AbortSignal;
+  /** Sent as the query's `query_id`. */
+  queryId?: string;
+}
+
 export interface ClickHouse {
   /** One INSERT … FORMAT JSONEachRow; a retry with the same dedupToken never doubles rows. */
   insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string): Promise<void>;
   /** Parameterised read: SQL with {name:Type} placeholders; settings e.g. { readonly: "1", max_result_rows: "10000" }. */
-  query<T>(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>): Promise<T[]>;
+  query<T>(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>, options?: QueryOptions): Promise<T[]>;
   ping(): Promise<boolean>;
   /** Current schema version from schema_migrations, or null when unreachable/missing. */
   schemaVersion(): Promise<number | null>;
@@ -97,11 +104,13 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
       );
     },
 
-    async query<T>(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}): Promise<T[]> {
+    async query<T>(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}, options: QueryOptions = {}): Promise<T[]> {
       return run(async (client) => {
         const result = await client.query({
           query: sql,
           query_params: params,
+          ...(options.signal === undefined ? {} : { abort_signal: options.signal }),
+          ...(options.queryId === undefined ? {} : { query_id: options.queryId }),
           // 64-bit integers as JSON numbers whatever the server's default (it changed across versions), so
           // callers see one shape; counts and sums stay far below 2^53.
           clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...settings } as ClickHouseSettings,

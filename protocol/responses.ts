@@ -11,6 +11,8 @@ export const errorCodeSchema = z.enum([
   "invalid_payload",
   "unsupported_media_type",
   "payload_too_large",
+  "request_timeout",
+  "batch_conflict",
   "unknown_site",
   "origin_not_allowed",
   "unauthorized",
@@ -36,6 +38,8 @@ export const errorResponseSchema = z.object({
     code: errorCodeSchema,
     message: z.string(),
     issues: z.array(errorIssueSchema).optional(),
+    /** For a query ClickHouse refused: its error code name (e.g. `UNKNOWN_IDENTIFIER`). */
+    clickhouse_error: z.string().optional(),
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;

@@ -38,6 +38,11 @@ const configSchema = z.object({
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? null : Number(value)))
     .pipe(z.number().int().min(1).max(100_000_000).nullable()),
+  LIVE_MAX_SOCKETS_PER_TOKEN: intVar(500, 1, 10_000),
+  LIVE_MAX_SOCKETS_PER_CLIENT: intVar(50, 1, 10_000),
+  SQL_MAX_MEMORY_BYTES: intVar(1024 ** 3, 16 * 1024 ** 2, 1024 ** 4),
+  SQL_MAX_CONCURRENT_PER_TOKEN: intVar(2, 1, 64),
+  SQL_QUERIES_PER_MINUTE: intVar(60, 0, 100_000),
   CLICKHOUSE_URL: z.string().optional(),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
@@ -56,6 +61,20 @@ export interface ClickHouseConfig {
   database: string;
 }
 
+/** Bounds on the SQL console, per query and per token. */
+export interface SqlConsoleLimits {
+  maxMemoryBytes: number;
+  maxConcurrentPerToken: number;
+  /** 0: no rate limit. */
+  queriesPerMinute: number;
+}
+
+/** Live sockets one token, and one client address, may hold on a site's hub. */
+export interface LiveLimits {
+  maxSocketsPerToken: number;
+  maxSocketsPerClient: number;
+}
+
 export interface Config {
   windowSeconds: number;
   allowedLatenessSeconds: number;
@@ -64,6 +83,8 @@ export interface Config {
   /** null: the shard's own default (shard-engine.ts MAX_PENDING_EVENTS). */
   shardMaxPendingEvents: number | null;
   clickhouse: ClickHouseConfig;
+  sqlConsole: SqlConsoleLimits;
+  live: LiveLimits;
   adminToken: string | null;
   visitorSecret: string | null;
   sites: ReadonlyMap<string, SiteConfig>;
@@ -111,6 +132,12 @@ export function loadConfig(env: object): Config {
       password: vars.CLICKHOUSE_PASSWORD ?? "",
       database: vars.CLICKHOUSE_DATABASE || "edgepulse",
     },
+    sqlConsole: {
+      maxMemoryBytes: vars.SQL_MAX_MEMORY_BYTES,
+      maxConcurrentPerToken: vars.SQL_MAX_CONCURRENT_PER_TOKEN,
+      queriesPerMinute: vars.SQL_QUERIES_PER_MINUTE,
+    },
+    live: { maxSocketsPerToken: vars.LIVE_MAX_SOCKETS_PER_TOKEN, maxSocketsPerClient: vars.LIVE_MAX_SOCKETS_PER_CLIENT },
     adminToken: vars.ADMIN_TOKEN || (localDev ? LOCAL_DEV_ADMIN_TOKEN : null),
     visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),
     sites,

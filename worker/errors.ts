@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly issues?: ErrorIssue[],
     /** Seconds, for 429 and 503. */
     readonly retryAfterSeconds?: number,
+    /** For a query ClickHouse refused: its error code name, shown to the client. */
+    readonly clickhouseError?: string,
   ) {
     super(message);
   }
@@ -36,8 +38,15 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[]): ErrorResponse {
-  return { error: issues && issues.length > 0 ? { code, message, issues } : { code, message } };
+export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[], clickhouseError?: string): ErrorResponse {
+  return {
+    error: {
+      code,
+      message,
+      ...(issues && issues.length > 0 ? { issues } : {}),
+      ...(clickhouseError === undefined ? {} : { clickhouse_error: clickhouseError }),
+    },
+  };
 }
 
 /** `app.onError`: the one place a thrown value becomes an HTTP answer. */
@@ -45,7 +54,7 @@ export function handleError(error: unknown, c: Context): Response {
   if (error instanceof ApiError) {
     recordRejection(c, error.code);
     if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterSeconds)));
-    return c.json(errorBody(error.code, error.message, error.issues), error.status);
+    return c.json(errorBody(error.code, error.message, error.issues, error.clickhouseError), error.status);
   }
   console.error("unhandled error", error);
   recordRejection(c, "internal");

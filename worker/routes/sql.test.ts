@@ -14,20 +14,20 @@ const SITE = "sql-shop";
 const OTHER = "sql-other";
 const TOKEN = "sql-shop-read-token-0123456789abc";
 const OTHER_TOKEN = "sql-other-read-token-0123456789ab";
-const testEnv: Env = {
-  ...env,
-  SITES: JSON.stringify([
-    { key: SITE, origins: ["*"], token: TOKEN },
-    { key: OTHER, origins: ["*"], token: OTHER_TOKEN },
-  ]),
-};
+const ADMIN = "dev-admin-token";
+const SITES = JSON.stringify([
+  { key: SITE, origins: ["*"], token: TOKEN },
+  { key: OTHER, origins: ["*"], token: OTHER_TOKEN },
+]);
+// The rate limit is off here (each test below that needs it sets it); concurrency stays at the default.
+const testEnv: Env = { ...env, SITES, SQL_QUERIES_PER_MINUTE: "0" };
 
-async function post(body: unknown, token: string | null = TOKEN): Promise<{ status: number; body: unknown }> {
+async function post(body: unknown, token: string | null = TOKEN, options: { env?: Env; path?: string } = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== null) headers.Authorization = `Bearer ${token}`;
-  const request = new Request("http://collector.test/v1/sql", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const response = await app.fetch(request, testEnv);
-  return { status: response.status, body: await response.json() };
+  const request = new Request(`http://collector.test${options.path ?? "/v1/sql"}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const response = await app.fetch(request, options.env ?? testEnv);
+  return { status: response.status, body: await response.json(), headers: response.headers };
 }
 
 function errorOf(answer: { status: number; body: unknown }) {
@@ -101,7 +101,6 @@ describe("POST /v1/sql results", () => {
     "ALTER TABLE window_metrics DELETE WHERE 1",
     "DROP TABLE events",
     "SELECT * FROM system.tables",
-    "SELECT * FROM quarantine",
     "SELECT * FROM url('http://127.0.0.1:9/x', CSV, 'a String')",
     "SELECT 1 SETTINGS readonly = 0",
   ])("refuses %s with 403", async (query) => {
@@ -110,12 +109,49 @@ describe("POST /v1/sql results", () => {
     expect(errorOf(answer).code).toBe("forbidden");
   });
 
-  it("answers 400 query_failed with ClickHouse's reason for a query it cannot run", async () => {
+  it("answers 400 UNKNOWN_TABLE for EdgePulse's other tables: they do not exist where console queries run", async () => {
+    for (const query of ["SELECT * FROM quarantine", "SELECT * FROM schema_migrations"]) {
+      const answer = await post({ site: SITE, query });
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer).clickhouse_error).toBe("UNKNOWN_TABLE");
+    }
+  });
+
+  it("answers a site token 400 query_failed with ClickHouse's error name and a message of ours", async () => {
     const answer = await post({ site: SITE, query: "SELECT no_such_column FROM events" });
     expect(answer.status).toBe(400);
     const error = errorOf(answer);
     expect(error.code).toBe("query_failed");
-    expect(error.message).toMatch(/no_such_column/);
+    expect(error.clickhouse_error).toBe("UNKNOWN_IDENTIFIER");
+    expect(error.message).toBe("the query names a column or alias that does not exist (UNKNOWN_IDENTIFIER)");
+  });
+
+  it("never hands a site token ClickHouse's text, which can quote row values", async () => {
+    const answer = await post({ site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" });
+    expect(answer.status).toBe(400);
+    const error = errorOf(answer);
+    expect(error.clickhouse_error).toMatch(/^CANNOT_PARSE/);
+    expect(JSON.stringify(answer.body)).not.toContain("row-value-");
+  });
+
+  it("gives the admin token ClickHouse's own text", async () => {
+    const answer = await post({ site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" }, ADMIN);
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).message).toContain(`row-value-${SITE}`);
+  });
+
+  it("answers 400, not 503, for a query with a NUL or another control character", async () => {
+    for (const query of ["SELECT 1\u0000", "SELECT\u0001 1", "SELECT '\u001b[2J'"]) {
+      const answer = await post(`{"site":"${SITE}","query":"${query}"}`);
+      expect(answer.status, query).toBe(400);
+      expect(errorOf(answer).code).toBe("invalid_payload");
+    }
+    expect((await post({ site: SITE, query: "SELECT\t1\r\n" })).status).toBe(200);
+  });
+
+  it("takes the token only from the Authorization header, never from ?token=", async () => {
+    const request = new Request(`http://collector.test/v1/sql?token=${TOKEN}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ site: SITE, query: "SELECT 1" }) });
+    expect((await app.fetch(request, testEnv)).status).toBe(401);
   });
 
   it("answers 400 when the result exceeds max_rows instead of truncating it", async () => {
@@ -125,5 +161,42 @@ describe("POST /v1/sql results", () => {
     const within = sqlResponseSchema.parse((await post({ site: SITE, query: "SELECT arrayJoin(range(3)) AS n FROM window_metrics", max_rows: 6 })).body);
     expect(within.row_count).toBe(6);
     expect(within.max_rows).toBe(6);
+  });
+});
+
+describe("POST /v1/sql limits per token", () => {
+  it("runs at most SQL_MAX_CONCURRENT_PER_TOKEN queries of a token at once; the others get 429", async () => {
+    const token = "sql-concurrency-token-0123456789";
+    const limitedEnv: Env = { ...testEnv, SITES: JSON.stringify([{ key: SITE, origins: ["*"], token }]), SQL_MAX_CONCURRENT_PER_TOKEN: "1" };
+    // A query that takes a while: one that reads many generated rows.
+    const slow = { site: SITE, query: "SELECT count() FROM (SELECT arrayJoin(range(3000000)) AS n FROM window_metrics) WHERE n % 7 = 1" };
+    const first = post(slow, token, { env: limitedEnv });
+    // Give the first query a moment to take its slot, then ask again while it runs.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await post({ site: SITE, query: "SELECT 1" }, token, { env: limitedEnv });
+    expect(second.status).toBe(429);
+    expect(errorOf(second).code).toBe("rate_limited");
+    expect(Number(second.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect((await first).status).toBe(200);
+    // The slot is free again once the first query answered.
+    expect((await post({ site: SITE, query: "SELECT 1" }, token, { env: limitedEnv })).status).toBe(200);
+  });
+
+  it("rate-limits each token's queries a minute, and another token is not affected", async () => {
+    const token = "sql-rate-token-0123456789abcdef";
+    const otherToken = "sql-rate-other-token-0123456789";
+    const limitedEnv: Env = {
+      ...testEnv,
+      SITES: JSON.stringify([
+        { key: SITE, origins: ["*"], token },
+        { key: OTHER, origins: ["*"], token: otherToken },
+      ]),
+      SQL_QUERIES_PER_MINUTE: "6",
+    };
+    const statuses: number[] = [];
+    for (let query = 0; query < 4; query++) statuses.push((await post({ site: SITE, query: "SELECT 1" }, token, { env: limitedEnv })).status);
+    // A burst of a third of a minute's queries (2), then one every 10 s.
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect((await post({ site: OTHER, query: "SELECT 1" }, otherToken, { env: limitedEnv })).status).toBe(200);
   });
 });
