@@ -10,6 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { siteKeySchema, type Overview, type Performance, type WindowsResponse } from "../protocol";
+import { LIVE_CAPS_HEADER, LIVE_CLIENT_HEADER, LIVE_TOKEN_HEADER } from "../protocol/live";
 import { loadConfig } from "../worker/config";
 import { errorBody } from "../worker/errors";
 import { ingestShardName } from "../worker/shard-routing";
@@ -108,9 +109,19 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
         headers: { "Retry-After": "5" },
       });
     }
+    // One token or one client cannot take the site's sockets from the others.
+    const tags = [`token:${request.headers.get(LIVE_TOKEN_HEADER) ?? ""}`, `client:${request.headers.get(LIVE_CLIENT_HEADER) ?? ""}`];
+    const [tokenTag = "", clientTag = ""] = tags;
+    const [perToken = 0, perClient = 0] = (request.headers.get(LIVE_CAPS_HEADER) ?? "").split(",").map(Number);
+    if (this.ctx.getWebSockets(tokenTag).length >= perToken || this.ctx.getWebSockets(clientTag).length >= perClient) {
+      return Response.json(errorBody("rate_limited", "too many live connections for this token or client; close some first"), {
+        status: 429,
+        headers: { "Retry-After": "5" },
+      });
+    }
     await this.prepare(site.data);
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
+    this.ctx.acceptWebSocket(server, tags);
     const now = Date.now();
     const state = this.hubState();
     server.send(

@@ -117,3 +117,13 @@ export const liveMessageSchema = z.discriminatedUnion("type", [liveSnapshotSchem
 export type LiveSnapshot = z.infer<typeof liveSnapshotSchema>;
 export type LiveUpdate = z.infer<typeof liveUpdateSchema>;
 export type LiveMessage = z.infer<typeof liveMessageSchema>;
+
+/**
+ * Headers the Worker's live route sets on the upgrade it hands the LiveHub (any client-sent
+ * value is replaced): digests of the token and of the client's address, and the caps on the
+ * sockets one token and one client may hold on a site's hub (LIVE_MAX_SOCKETS_PER_TOKEN /
+ * _PER_CLIENT, as `token,client`). The hub never sees the token or the address.
+ */
+export const LIVE_TOKEN_HEADER = "X-EdgePulse-Live-Token";
+export const LIVE_CLIENT_HEADER = "X-EdgePulse-Live-Client";
+export const LIVE_CAPS_HEADER = "X-EdgePulse-Live-Caps";

@@ -15,6 +15,7 @@ app.use("*", async (c, next) => {
   await next();
 });
 app.get("/read/:site", async (c) => c.json({ access: await requireReadAccess(c, c.req.param("site")) }));
+app.get("/upgrade/:site", async (c) => c.json({ access: await requireReadAccess(c, c.req.param("site"), "header-or-query") }));
 app.get("/admin", async (c) => {
   await requireAdminAccess(c);
   return c.json({ access: "admin" });
@@ -38,8 +39,9 @@ describe("requireReadAccess", () => {
     expect((await call("/read/blog", SHOP_TOKEN)).status).toBe(403);
   });
 
-  it("takes the token from ?token= for WebSockets", async () => {
-    expect((await call(`/read/shop?token=${SHOP_TOKEN}`)).status).toBe(200);
+  it("takes the token from ?token= only where the route asks for it (the live upgrade)", async () => {
+    expect((await call(`/upgrade/shop?token=${SHOP_TOKEN}`)).status).toBe(200);
+    expect((await call(`/read/shop?token=${SHOP_TOKEN}`)).status).toBe(401);
   });
 
   it("answers 401 without a token and 403 with a wrong one", async () => {

@@ -1,7 +1,9 @@
 /**
  * Read access for the dashboard routes (live feed, metrics, history, SQL): the admin token
  * reads every site, a site's own token reads only that site. The token comes as
- * `Authorization: Bearer <token>` or, for WebSockets that cannot set headers, `?token=`.
+ * `Authorization: Bearer <token>`; only the live feed's WebSocket upgrade, which a browser
+ * cannot give headers, may carry it as `?token=` (a URL ends up in logs and histories, so no
+ * other route accepts it there).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "./app-env";
@@ -9,14 +11,24 @@ import { ApiError } from "./errors";
 
 export type ReadAccess = "admin" | "site";
 
-export function requestToken(c: Context<AppEnv>): string | null {
+/** Where a route takes its token from: the Authorization header, or for a WebSocket upgrade also `?token=`. */
+export type TokenSource = "header" | "header-or-query";
+
+export function requestToken(c: Context<AppEnv>, source: TokenSource = "header"): string | null {
   const header = c.req.header("Authorization");
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1] !== undefined) return match[1];
   }
+  if (source === "header") return null;
   const query = c.req.query("token");
   return query !== undefined && query !== "" ? query : null;
+}
+
+/** Hex SHA-256 of a token: names its per-token objects without the token itself appearing anywhere. */
+export async function tokenDigest(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** Compares SHA-256 digests in constant time, so neither content nor length leaks through timing. */
@@ -30,10 +42,12 @@ async function tokensEqual(given: string, expected: string): Promise<boolean> {
 }
 
 /** Throws 401 without a token, 403 with a token that does not open `siteKey`. */
-export async function requireReadAccess(c: Context<AppEnv>, siteKey: string): Promise<ReadAccess> {
+export async function requireReadAccess(c: Context<AppEnv>, siteKey: string, source: TokenSource = "header"): Promise<ReadAccess> {
   const config = c.get("config");
-  const token = requestToken(c);
-  if (token === null) throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token> or ?token=)");
+  const token = requestToken(c, source);
+  if (token === null) {
+    throw new ApiError(401, "unauthorized", `a read token is required (Authorization: Bearer <token>${source === "header" ? "" : " or ?token="})`);
+  }
   if (config.adminToken !== null && (await tokensEqual(token, config.adminToken))) return "admin";
   const siteToken = config.sites.get(siteKey)?.token;
   if (siteToken !== undefined && (await tokensEqual(token, siteToken))) return "site";

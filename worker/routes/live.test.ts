@@ -2,6 +2,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorResponseSchema, overviewSchema, windowsResponseSchema } from "../../protocol";
+import { LIVE_CLIENT_HEADER } from "../../protocol/live";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { counts, shardState } from "../../durable-objects/shard-state-fixture";
 import { app } from "../app";
@@ -21,6 +22,9 @@ const testEnv: Env = {
     { key: INGEST_SITE, origins: ["*"] },
     { key: REBUILD_SITE, origins: ["*"] },
   ]),
+  // The hundreds-of-clients test below connects from one address with one token.
+  LIVE_MAX_SOCKETS_PER_CLIENT: "1000",
+  LIVE_MAX_SOCKETS_PER_TOKEN: "1000",
 };
 const worker = { fetch: (input: string, init?: RequestInit) => app.fetch(new Request(input, init), testEnv) };
 
@@ -45,7 +49,38 @@ describe("GET /v1/live", () => {
 
   it("answers a malformed site with 400 and a plain GET with 426", async () => {
     expect((await refusal("http://collector.test/v1/live?site=NO%20SUCH&token=dev-admin-token")).status).toBe(400);
-    expect((await refusal(`http://collector.test/v1/live?site=${SITE}&token=${SITE_TOKEN}`, {})).status).toBe(426);
+    expect((await refusal(`http://collector.test/v1/live?site=${SITE}`, { Authorization: `Bearer ${SITE_TOKEN}` })).status).toBe(426);
+  });
+
+  it("takes ?token= only on the WebSocket upgrade", async () => {
+    expect((await refusal(`http://collector.test/v1/live?site=${SITE}&token=${SITE_TOKEN}`, {})).status).toBe(401);
+  });
+
+  it("caps the sockets one client may hold, and other clients still connect", async () => {
+    const site = OTHER;
+    const worker = { fetch: (input: string, init?: RequestInit) => app.fetch(new Request(input, init), { ...testEnv, LIVE_MAX_SOCKETS_PER_CLIENT: "20" }) };
+    const refusal = async (url: string, headers: Record<string, string>) => {
+      const response = await worker.fetch(url, { headers });
+      return { status: response.status, body: errorResponseSchema.parse(await response.json()) };
+    };
+    const from = (ip: string) => ({ Upgrade: "websocket", "CF-Connecting-IP": ip, Authorization: `Bearer ${OTHER_TOKEN}` });
+    const sockets: WebSocket[] = [];
+    for (let opened = 0; opened < 20; opened++) {
+      const response = await worker.fetch(`http://collector.test/v1/live?site=${site}`, { headers: from("198.51.100.7") });
+      expect(response.status).toBe(101);
+      response.webSocket?.accept();
+      if (response.webSocket) sockets.push(response.webSocket);
+    }
+    const refused = await refusal(`http://collector.test/v1/live?site=${site}`, from("198.51.100.7"));
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe("rate_limited");
+    // A client-sent digest header is replaced by the Worker's own, so it cannot dodge the cap.
+    expect((await refusal(`http://collector.test/v1/live?site=${site}`, { ...from("198.51.100.7"), [LIVE_CLIENT_HEADER]: "forged" })).status).toBe(429);
+    const other = await worker.fetch(`http://collector.test/v1/live?site=${site}`, { headers: from("198.51.100.8") });
+    expect(other.status).toBe(101);
+    other.webSocket?.accept();
+    other.webSocket?.close();
+    for (const socket of sockets) socket.close();
   });
 
   it("upgrades with the site's token (query or header) and streams the site's hub", async () => {
