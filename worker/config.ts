@@ -38,6 +38,7 @@ const configSchema = z.object({
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? null : Number(value)))
     .pipe(z.number().int().min(1).max(100_000_000).nullable()),
+  DEDUP_ACROSS_SHARDS: z.enum(["on", "off"]).optional(),
   LIVE_MAX_SOCKETS_PER_TOKEN: intVar(500, 1, 10_000),
   LIVE_MAX_SOCKETS_PER_CLIENT: intVar(50, 1, 10_000),
   SQL_MAX_MEMORY_BYTES: intVar(1024 ** 3, 16 * 1024 ** 2, 1024 ** 4),
@@ -85,6 +86,8 @@ export interface Config {
   clickhouse: ClickHouseConfig;
   sqlConsole: SqlConsoleLimits;
   live: LiveLimits;
+  /** Whether batch ids are claimed in the BatchLedger, so a resend counts once on any shard. */
+  batchLedger: boolean;
   adminToken: string | null;
   visitorSecret: string | null;
   sites: ReadonlyMap<string, SiteConfig>;
@@ -137,6 +140,7 @@ export function loadConfig(env: object): Config {
       maxConcurrentPerToken: vars.SQL_MAX_CONCURRENT_PER_TOKEN,
       queriesPerMinute: vars.SQL_QUERIES_PER_MINUTE,
     },
+    batchLedger: vars.DEDUP_ACROSS_SHARDS !== "off",
     live: { maxSocketsPerToken: vars.LIVE_MAX_SOCKETS_PER_TOKEN, maxSocketsPerClient: vars.LIVE_MAX_SOCKETS_PER_CLIENT },
     adminToken: vars.ADMIN_TOKEN || (localDev ? LOCAL_DEV_ADMIN_TOKEN : null),
     visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),

@@ -22,3 +22,11 @@ export function shardIndexFor(visitorId: string, shards: number): number {
 export function ingestShardName(site: string, shardIndex: number): string {
   return `${site}:${shardIndex}`;
 }
+
+/**
+ * Durable Object name of the BatchLedger slice that remembers `batchId`'s shard: one per
+ * (site, hash(batch id) % SHARDS), so a site's claims spread like its batches do.
+ */
+export function batchLedgerName(site: string, batchId: string, shards: number): string {
+  return `${site}:${fnv1a32(batchId) % Math.max(1, shards)}`;
+}

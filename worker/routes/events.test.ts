@@ -237,3 +237,42 @@ describe("POST /v1/events", () => {
     expect(JSON.stringify(received)).not.toContain("203.0.113.9");
   });
 });
+
+describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () => {
+  /** Two client addresses whose cookieless visitors land on different shards (found, not assumed). */
+  async function addressesOnTwoShards(userAgent: string): Promise<[string, string]> {
+    const { deriveVisitorId } = await import("../visitor-id");
+    const { shardIndexFor } = await import("../shard-routing");
+    const { loadConfig } = await import("../config");
+    const config = loadConfig(env);
+    const shardOf = async (ip: string) =>
+      shardIndexFor(await deriveVisitorId({ secret: config.visitorSecret ?? "", site: "demo", ip, userAgent, at: Date.now() }), config.shards);
+    const first = "198.51.100.10";
+    for (let host = 1; host < 255; host++) {
+      if ((await shardOf(`203.0.113.${host}`)) !== (await shardOf(first))) return [first, `203.0.113.${host}`];
+    }
+    throw new Error("no second shard found");
+  }
+
+  it("answers a resend from another IP as a duplicate, and counts it twice with DEDUP_ACROSS_SHARDS=off", async () => {
+    const userAgent = "edgepulse-ledger-test";
+    const [firstIp, secondIp] = await addressesOnTwoShards(userAgent);
+    for (const setting of ["on", "off"] as const) {
+      const body = JSON.stringify(batch());
+      const from = (ip: string) => post(body, { "CF-Connecting-IP": ip, "User-Agent": userAgent });
+      expect((await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(firstIp))).status).toBe(202);
+      const again = await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(secondIp));
+      expect(again.status).toBe(202);
+      expect(await again.json()).toEqual(setting === "on" ? { accepted: 0, duplicate: true } : { accepted: 2, duplicate: false });
+    }
+  });
+
+  it("answers 409 batch_conflict for a reused batch id with other events, and a duplicate for a resend with a new sent_at", async () => {
+    const first = batch({ visitor: "v-conflict" });
+    expect((await send(post(JSON.stringify(first)))).status).toBe(202);
+    const resent = await send(post(JSON.stringify({ ...first, sent_at: first.sent_at + 5000 })));
+    expect(await resent.json()).toEqual({ accepted: 0, duplicate: true });
+    const other = { ...first, events: [{ type: "page_view", id: "e9", ts: NOW(), url: "https://shop.example/other" }] };
+    await expectError(await send(post(JSON.stringify(other))), 409, "batch_conflict");
+  });
+});

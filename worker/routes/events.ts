@@ -1,17 +1,19 @@
 /**
  * `POST /v1/events` (wire protocol v1): read a bounded body, validate, check site and origin,
- * enrich, and hand the batch to the IngestShard of (site, hash(visitor) % SHARDS) by RPC.
+ * enrich, and hand the batch to the IngestShard of (site, hash(visitor) % SHARDS) by RPC, or
+ * to the shard the BatchLedger says the batch id went to before (see batch-ledger.ts).
  * Every refusal is a 4xx JSON error; a shard that cannot answer is a 503 the SDK retries with
  * the same batch id, which the shard's dedup makes safe.
  */
-import { Hono } from "hono";
-import { batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
+import { type Context, Hono } from "hono";
+import type { BatchClaim } from "../../durable-objects/batch-ledger";
+import { type Batch, batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { clientIp } from "../client-ip";
 import { enrichBatch } from "../enrich";
 import { ApiError } from "../errors";
-import { ingestShardName, shardIndexFor } from "../shard-routing";
+import { batchLedgerName, ingestShardName, shardIndexFor } from "../shard-routing";
 import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
 import { enforceRateLimits } from "../rate-limit";
 import { parseUserAgent } from "../user-agent";
@@ -34,6 +36,34 @@ function requireSupportedMediaType(contentType: string | undefined): void {
   if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
     throw new ApiError(415, "unsupported_media_type", `Content-Type must be text/plain or application/json, not "${mediaType || "(none)"}"`);
   }
+}
+
+/** Hex SHA-256 of the batch's events as accepted: what a resend must repeat (its `sent_at` may change). */
+async function eventsDigest(events: unknown): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(events))));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The shard a batch goes to: its visitor's, unless its id went to another shard before (a
+ * resend after the client's IP or User-Agent changed), then that one, which knows the id.
+ * Throws 409 when the id was used for other events.
+ */
+async function claimShard(c: Context<AppEnv>, site: string, batch: Batch, visitorShard: number): Promise<number> {
+  const config = c.get("config");
+  if (!config.batchLedger) return visitorShard;
+  const ledger = c.env.BATCH_LEDGER.get(c.env.BATCH_LEDGER.idFromName(batchLedgerName(site, batch.batch, config.shards)));
+  let claim: BatchClaim;
+  try {
+    claim = await ledger.claim(batch.batch, visitorShard, await eventsDigest(batch.events));
+  } catch (error) {
+    console.error("batch ledger call failed", { site, error: String(error) });
+    throw new ApiError(503, "unavailable", "the collector is busy; retry with the same batch", undefined, UNAVAILABLE_RETRY_AFTER_SECONDS);
+  }
+  if (claim.status === "conflict") {
+    throw new ApiError(409, "batch_conflict", `batch id ${batch.batch} was already used for other events; every batch needs an id of its own`);
+  }
+  return claim.shard;
 }
 
 function parseJson(text: string): unknown {
@@ -87,7 +117,7 @@ eventsRoutes.post("/", async (c) => {
     }
     visitorId = await deriveVisitorId({ secret: config.visitorSecret, site: site.key, ip: clientIp(request.headers), userAgent, at: visitorDayOf(batch) });
   }
-  const shard = shardIndexFor(visitorId, config.shards);
+  const shard = await claimShard(c, site.key, batch, shardIndexFor(visitorId, config.shards));
   const enriched = enrichBatch(batch, {
     receivedAt,
     visitorId,
