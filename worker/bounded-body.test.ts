@@ -72,6 +72,62 @@ describe("readBoundedBody", () => {
   it("reads a missing body as empty", async () => {
     expect((await readBoundedBody(new Request("https://x/", { method: "POST" }), 100)).byteLength).toBe(0);
   });
+
+  it("answers 408 for a body that trickles or stops before its end", async () => {
+    // 60 bytes of a declared 5,000, then nothing more.
+    let sent = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (!sent) controller.enqueue(new Uint8Array(60));
+        sent = true;
+        return new Promise(() => undefined);
+      },
+    });
+    const request = new Request("https://x/", { method: "POST", body: stalled, headers: { "Content-Length": "5000" } });
+    const error = await rejection(readBoundedBody(request, 64 * 1024, { timeoutMs: 100 }));
+    expect([error.status, error.code]).toEqual([408, "request_timeout"]);
+  });
+
+  it("answers 400, not a 5xx, when the body stream breaks (the client went away)", async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const error = await rejection(readBoundedBody(new Request("https://x/", { method: "POST", body: broken }), 100));
+    expect([error.status, error.code]).toEqual([400, "invalid_payload"]);
+  });
+});
+
+describe("readBoundedBody with Content-Encoding", () => {
+  async function compressed(text: string, format: "gzip" | "deflate"): Promise<Uint8Array> {
+    return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer());
+  }
+
+  it.each(["gzip", "deflate"] as const)("decompresses a %s body", async (format) => {
+    const request = new Request("https://x/", { method: "POST", body: await compressed('{"v":1}', format), headers: { "Content-Encoding": format } });
+    expect(decodeUtf8(await readBoundedBody(request, 100))).toBe('{"v":1}');
+  });
+
+  it("applies the limit to the decompressed body (a small bomb is a 413)", async () => {
+    const bomb = await compressed("x".repeat(1_000_000), "gzip");
+    expect(bomb.byteLength).toBeLessThan(10_000);
+    const request = new Request("https://x/", { method: "POST", body: bomb, headers: { "Content-Encoding": "gzip" } });
+    expect((await rejection(readBoundedBody(request, 64 * 1024))).status).toBe(413);
+  });
+
+  it("answers 400 for a body that is not what its encoding says", async () => {
+    const request = new Request("https://x/", { method: "POST", body: '{"v":1}', headers: { "Content-Encoding": "gzip" } });
+    expect((await rejection(readBoundedBody(request, 100))).code).toBe("invalid_payload");
+  });
+
+  it("answers 415 for an encoding it cannot decode, never reading it as plain text", async () => {
+    for (const label of ["br", "zstd", "compress"]) {
+      const request = new Request("https://x/", { method: "POST", body: '{"v":1}', headers: { "Content-Encoding": label } });
+      const error = await rejection(readBoundedBody(request, 100));
+      expect([error.status, error.code]).toEqual([415, "unsupported_media_type"]);
+    }
+  });
 });
 
 describe("decodeUtf8", () => {
