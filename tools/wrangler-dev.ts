@@ -4,6 +4,9 @@
  * the end-to-end test stack.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -17,7 +20,10 @@ export interface WranglerDevOptions {
   port: number;
   /** Chrome devtools port; give a free one when several instances run at once. */
   inspectorPort?: number;
-  /** Worker vars, passed with `--var NAME:value` (wrangler hides their values in its output). */
+  /**
+   * Worker vars, passed through a private env file (`--env-file`), never on the command line:
+   * they include tokens and secrets, and a command line is on every user's process list.
+   */
   vars: Record<string, string>;
   persistTo: string;
   /** Called with every line of output (stdout and stderr), e.g. to echo it. */
@@ -89,11 +95,28 @@ async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: numbe
   throw new Error(`wrangler dev did not answer ${url}/healthz within ${timeoutMs} ms`);
 }
 
+/**
+ * `NAME='value'` lines for wrangler's `--env-file` (dotenv syntax): each value in a quote it does
+ * not contain, so it is read literally, JSON included.
+ */
+export function envFileText(vars: Record<string, string>): string {
+  const lines = Object.entries(vars).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid variable name ${JSON.stringify(name)}`);
+    const quote = ["'", '"', "`"].find((candidate) => !value.includes(candidate));
+    if (quote === undefined || value.includes("\n")) throw new Error(`the value of ${name} cannot be written to an env file`);
+    return `${name}=${quote}${value}${quote}`;
+  });
+  return `${lines.join("\n")}\n`;
+}
+
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   const ip = options.ip ?? "127.0.0.1";
   const args = [WRANGLER_BIN, "dev", "--ip", ip, "--port", String(options.port), "--persist-to", options.persistTo, "--show-interactive-dev-session=false", "--log-level", "log"];
   if (options.inspectorPort !== undefined) args.push("--inspector-port", String(options.inspectorPort));
-  for (const [name, value] of Object.entries(options.vars)) args.push("--var", `${name}:${value}`);
+  const varsDir = mkdtempSync(join(tmpdir(), "edgepulse-vars-"));
+  const varsFile = join(varsDir, "vars.env");
+  writeFileSync(varsFile, envFileText(options.vars), { mode: 0o600 });
+  args.push("--env-file", varsFile);
 
   // process.execPath is the Node that runs us (node_modules' Node 24 under npm scripts).
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: offlineWranglerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -120,6 +143,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     clearTimeout(timer);
     // wrangler may have exited before workerd; make sure the group is gone.
     signalGroup(child, "SIGKILL");
+    rmSync(varsDir, { recursive: true, force: true });
     process.removeListener("exit", killOnExit);
   };
   // Stopping twice (a test's finally and Ctrl-C) waits for the same exit.

@@ -99,6 +99,8 @@ beforeAll(async () => {
       ADMIN_TOKEN,
       RATE_LIMIT_SITE_PER_SECOND: "0",
       RATE_LIMIT_CLIENT_PER_SECOND: "0",
+      // Hundreds of console queries in a row; the per-token rate limit has its own tests.
+      SQL_QUERIES_PER_MINUTE: "0",
     },
   });
   const seeds: [string, string, string][] = [
@@ -114,7 +116,38 @@ beforeAll(async () => {
   eventsOfA = 12;
   await stack.waitForRows("SELECT count() FROM events WHERE site = 'a'", {}, eventsOfA, ROWS_TIMEOUT_MS);
   await stack.waitForRows("SELECT count() FROM events WHERE site = 'b'", {}, 12, ROWS_TIMEOUT_MS);
+  await interleaveSitesInParts();
 });
+
+/** Runs a statement on ClickHouse as its operator (not through the Worker). */
+async function operator(statement: string): Promise<void> {
+  const response = await fetch(`${stack.clickhouseUrl}/?database=edgepulse`, { method: "POST", body: statement });
+  if (!response.ok) throw new Error(`${statement.slice(0, 80)}: ${response.status} ${await response.text()}`);
+}
+
+/** Rows of b (carrying the marker) and a, alternating, in every table; then merged into one part each. */
+const INTERLEAVED_ROWS = 2000;
+async function interleaveSitesInParts(): Promise<void> {
+  const site = "if(number % 2 = 0, 'a', 'b')";
+  const marked = (column: string) => `if(number % 2 = 0, 'public-a-${column}', '${MARKER_B}-${column}')`;
+  await operator(
+    `INSERT INTO events (site, batch_id, event_id, type, ts, received_at, visitor_id, session_id, url, path, title, order_id, product_id, name, props)
+     SELECT ${site}, ${marked("batch")}, toString(number), 'page_view', now64(3) - number, now64(3), ${marked("visitor")}, ${marked("session")},
+            concat('https://x.example/', ${marked("url")}), ${marked("path")}, ${marked("title")}, ${marked("order")}, ${marked("sku")}, ${marked("name")}, '{}'
+     FROM numbers(${INTERLEAVED_ROWS})`,
+  );
+  await operator(
+    `INSERT INTO sessions (site, session_id, visitor_id, started_at, ended_at, entry_path, exit_path, referrer_host)
+     SELECT ${site}, ${marked("session")}, ${marked("visitor")}, now64(3) - number, now64(3), ${marked("entry")}, ${marked("exit")}, ${marked("referrer")}
+     FROM numbers(${INTERLEAVED_ROWS})`,
+  );
+  await operator(
+    `INSERT INTO window_metrics (site, window_start, window_seconds, currency, events)
+     SELECT ${site}, toDateTime('2025-01-01 00:00:00') + number * 10, 10, if(number % 2 = 0, 'EUR', 'USD'), 1 FROM numbers(${INTERLEAVED_ROWS})`,
+  );
+  for (const table of ["events", "sessions", "window_metrics"]) await operator(`OPTIMIZE TABLE ${table} FINAL`);
+  eventsOfA += INTERLEAVED_ROWS / 2;
+}
 
 afterAll(async () => {
   await stack?.stop();
@@ -324,6 +357,123 @@ describe("SQL console: a token for site a cannot read site b", () => {
     "SELECT * FROM events INTO OUTFILE '/tmp/leak.csv'",
     "SELECT * FROM events WHERE site = 'b' FORMAT JSON",
     "SELECT {site:String}",
+    // issue 11's repro and its relatives: expressions that throw on another site's value, quoting it
+    "SELECT count() FROM events PREWHERE toUInt64(if(site = 'a', '0', concat(site, '|', url, '|', title))) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', concat(site, '|', url, '|', title))) = 1",
+    "SELECT count() FROM window_metrics PREWHERE toUInt64(if(site = 'a', '0', concat(site, currency))) = 1",
+    "SELECT count() FROM window_metrics WHERE toUInt64(if(site = 'a', '0', concat(site, currency))) = 1",
+    "SELECT count() FROM sessions WHERE toUInt64(if(site = 'a', '0', entry_path)) = 1",
+    "SELECT count() FROM sessions PREWHERE toUInt64(if(site = 'a', '0', exit_path)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', visitor_id)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', order_id)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', batch_id)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', session_id)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', product_id)) = 1",
+    "SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', name)) = 1",
+    "SELECT count() FROM events WHERE toInt32(if(site = 'a', '1', path)) = 1",
+    "SELECT count() FROM events WHERE toFloat64(if(site = 'a', '1', title)) = 1",
+    "SELECT count() FROM events WHERE toDate(if(site = 'a', '2025-01-01', url)) = today()",
+    "SELECT count() FROM events WHERE toDateTime(if(site = 'a', '2025-01-01 00:00:00', url)) > now()",
+    "SELECT count() FROM events WHERE toDecimal64(if(site = 'a', '1', url), 2) = 1",
+    "SELECT count() FROM events WHERE toUUID(if(site = 'a', '00000000-0000-0000-0000-000000000000', url)) = toUUID('00000000-0000-0000-0000-000000000001')",
+    "SELECT count() FROM events WHERE toIPv4(if(site = 'a', '1.2.3.4', url)) = toIPv4('1.2.3.5')",
+    "SELECT count() FROM events WHERE toIPv6(if(site = 'a', '::1', title)) = toIPv6('::2')",
+    "SELECT count() FROM events WHERE parseDateTimeBestEffort(if(site = 'a', '2025-01-01', title)) > now()",
+    "SELECT count() FROM events WHERE CAST(if(site = 'a', 'x', url) AS Enum8('x' = 1)) = 'x'",
+    "SELECT count() FROM events WHERE CAST(if(site = 'a', '[]', url) AS Array(UInt8)) = []",
+    "SELECT count() FROM events WHERE JSONExtract(if(site = 'a', '1', url), 'UInt8') = 2",
+    "SELECT count() FROM events WHERE match(url, if(site = 'a', 'x', concat('(', url)))",
+    "SELECT count() FROM events WHERE extract(url, if(site = 'a', 'x', concat('[', title))) != ''",
+    "SELECT count() FROM events WHERE length(unhex(if(site = 'a', '00', url))) > 100",
+    "SELECT count() FROM events WHERE base64Decode(if(site = 'a', 'AA==', url)) != ''",
+    "SELECT count() FROM events WHERE throwIf(site != 'a', 'not a') = 0",
+    "SELECT count() FROM events WHERE throwIf(position(title, 'secret') > 0) = 0",
+    "SELECT count() FROM events WHERE throwIf(startsWith(visitor_id, 'secret'), 'v') = 0",
+    "SELECT count() FROM sessions WHERE throwIf(startsWith(entry_path, 'secret'), 's') = 0",
+    "SELECT count() FROM window_metrics WHERE throwIf(currency = 'USD', 'usd') = 0",
+    "SELECT count() FROM events WHERE intDiv(1, if(site = 'a', 1, 0)) = 1",
+    "SELECT count() FROM events WHERE 1 % if(site = 'a', 1, 0) = 0",
+    "SELECT count() FROM events WHERE arrayElement([1], if(site = 'a', 1, 1000000000)) = 1",
+    "SELECT count() FROM events WHERE tupleElement(tuple(1), if(site = 'a', 1, 2)) = 1",
+    "SELECT count() FROM events WHERE repeat(url, if(site = 'a', 1, 1000000000)) != ''",
+    "SELECT count() FROM events WHERE formatDateTime(now(), if(site = 'a', '%Y', concat('%', url))) != ''",
+    "SELECT count() FROM events WHERE toUInt64(site) = 0",
+    "SELECT count() FROM events AS e1 JOIN events AS e2 ON e1.url = e2.url WHERE toUInt64(if(e2.site = 'a', '0', e2.url)) = 1",
+    "SELECT count() FROM events WHERE url IN (SELECT toString(toUInt64(if(site = 'a', '0', url))) FROM events)",
+    "SELECT count() FROM events WHERE (SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', url)) = 1) = 0",
+    "SELECT max(toUInt64(if(site = 'a', '0', url))) FROM events",
+    "SELECT groupArray(if(site = 'a', '', url)) FROM events",
+    "SELECT any(url) FROM events WHERE site != 'a'",
+    "SELECT argMax(url, site != 'a') FROM events",
+    "SELECT uniqExact(site) AS sites, groupUniqArray(site) FROM events",
+    "SELECT count() FROM events GROUP BY site HAVING site != 'a'",
+    "SELECT site, count() FROM events GROUP BY site WITH TOTALS",
+    "SELECT site, count() FROM events GROUP BY site WITH ROLLUP",
+    "SELECT url FROM events ORDER BY site DESC LIMIT 1",
+    "SELECT url FROM events ORDER BY site != 'a' DESC LIMIT 1",
+    "SELECT url, row_number() OVER (PARTITION BY site) FROM events WHERE site != 'a'",
+    "SELECT lagInFrame(url) OVER (ORDER BY site DESC) FROM events LIMIT 5",
+    "SELECT neighbor(url, 1) FROM events WHERE site = 'b'",
+    "SELECT runningDifference(number) FROM (SELECT toUInt64(if(site = 'a', '0', url)) AS number FROM events)",
+    "SELECT arrayJoin(groupArray(url)) FROM events WHERE site = 'b'",
+    "SELECT url FROM events ARRAY JOIN [site] AS s WHERE s = 'b'",
+    "SELECT url FROM events ARRAY JOIN [url] AS u WHERE toUInt64(if(site = 'a', '0', u)) = 1",
+    "SELECT s.entry_path FROM events AS e CROSS JOIN sessions AS s WHERE s.site = 'b'",
+    "SELECT w.currency FROM window_metrics AS w CROSS JOIN events AS e WHERE toUInt64(if(w.site = 'a', '0', w.currency)) = 1",
+    "SELECT count() FROM events WHERE site = 'b' SETTINGS optimize_move_to_prewhere = 0",
+    "SELECT * FROM events SAMPLE 0.5",
+    "SELECT * FROM events FINAL",
+    "SELECT _part, _part_offset FROM events",
+    "SELECT _table, _database FROM events",
+    "SELECT * FROM edgepulse_console.events WHERE site = 'b'",
+    "SELECT * FROM `edgepulse_console`.`events`",
+    "SELECT count() FROM edgepulse.events PREWHERE toUInt64(url) = 1",
+    "WITH events AS (SELECT * FROM edgepulse.events) SELECT * FROM events WHERE site = 'b'",
+    "WITH events AS (SELECT * FROM events) SELECT count() FROM events WHERE toUInt64(if(site = 'a', '0', url)) = 1",
+    "SELECT count() FROM (SELECT * FROM events LIMIT 1000000) WHERE toUInt64(if(site = 'a', '0', url)) = 1",
+    // functions that say who and where the server is (let through by the old deny-list)
+    "SELECT user()",
+    "SELECT current_user()",
+    "SELECT currentUser()",
+    "SELECT fullHostName()",
+    "SELECT hostName()",
+    "SELECT FQDN()",
+    "SELECT version()",
+    "SELECT uptime()",
+    "SELECT serverUUID()",
+    "SELECT getMergeTreeSetting('index_granularity')",
+    "SELECT globalVariable('max_allowed_packet')",
+    "SELECT currentDatabase()",
+    "SELECT database()",
+    "SELECT currentProfiles()",
+    "SELECT currentRoles()",
+    "SELECT queryID()",
+    "SELECT initialQueryID()",
+    "SELECT getOSKernelVersion()",
+    "SELECT tcpPort()",
+    "SELECT displayName()",
+    "SELECT getClientHTTPHeader('Authorization')",
+    "SELECT getSettingOrDefault('readonly', 0)",
+    "SELECT getServerSetting('max_server_memory_usage')",
+    "SELECT filesystemAvailable()",
+    "SELECT buildId()",
+    "SELECT sleep(3)",
+    "SELECT sleepEachRow(1) FROM events",
+    "SELECT count() FROM events WHERE sleepEachRow(if(site = 'a', 0, 1)) = 0",
+    "SELECT formatQuery('SELECT 1')",
+    "SELECT generateSerialID('x')",
+    "SELECT dictGetOrDefault('d', 'x', 1, 'y')",
+    "SELECT joinGetOrNull('j', 'x', 1)",
+    "SELECT aiGenerate('hello')",
+    "SELECT evalMLMethod(1, 2)",
+    "SELECT addressToSymbol(1)",
+    "SELECT demangle('x')",
+    "SELECT encrypt('aes-128-ecb', 'x', '1234567890123456')",
+    "SELECT transactionID()",
+    "SELECT zookeeperSessionUptime()",
+    "SELECT showCertificate()",
+    "SELECT __getScalar('x')",
+    "SELECT _CAST(url, 'UInt64') FROM events WHERE site = 'b'",
   ];
 
   it(`refuses or contains every one of ${attacks.length} hostile queries`, async () => {
@@ -334,7 +484,10 @@ describe("SQL console: a token for site a cannot read site b", () => {
       const outcome = answer.status === 200 ? "answered" : `${answer.status} ${errorResponseSchema.safeParse(JSON.parse(answer.text)).data?.error.code ?? "non-JSON"}`;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       if (process.env.EDGEPULSE_VERBOSE_SQL === "1") console.log(`${outcome.padEnd(20)} ${query.replace(/\s+/g, " ")}  ${answer.status === 200 ? answer.text.slice(0, 120) : ""}`);
-      if (answer.status >= 500 && answer.status !== 503) leaks.push(`${query} → ${answer.status} ${answer.text.slice(0, 200)}`);
+      // Every refusal is a 4xx JSON error: never a 5xx, never ClickHouse's own text.
+      if (answer.status >= 500) leaks.push(`${query} → ${answer.status} ${answer.text.slice(0, 200)}`);
+      if (answer.status !== 200 && !errorResponseSchema.safeParse(JSON.parse(answer.text)).success) leaks.push(`${query} → not a JSON error: ${answer.text.slice(0, 200)}`);
+      if (answer.text.includes("DB::Exception") || answer.text.includes("Code: ")) leaks.push(`${query} → ClickHouse's own text: ${answer.text.slice(0, 200)}`);
       // Nothing of b, in an answer or in an error message.
       if (answer.text.includes(MARKER_B)) leaks.push(`${query} → leaked ${MARKER_B}: ${answer.text.slice(0, 300)}`);
       if (answer.status !== 200) continue;
@@ -345,10 +498,11 @@ describe("SQL console: a token for site a cannot read site b", () => {
     }
     console.log(`tenant-isolation: ${attacks.length} hostile SQL queries with token a: ${[...outcomes].map(([outcome, n]) => `${outcome}×${n}`).join(", ")}`);
     expect(leaks).toEqual([]);
+    expect(attacks.length).toBeGreaterThanOrEqual(200);
     // Metadata of other databases is not the site's either (hasColumnInTable answered 1 before the guard refused it).
     expect(expectRefused(await sql("a", "SELECT hasColumnInTable('system', 'tables', 'name')", TOKEN_A))).toBe("forbidden");
     // Still there: none of the attempted writes changed anything.
-    expect(await directCount("site = 'b'")).toBe(12);
+    expect(await directCount("site = 'b'")).toBe(12 + INTERLEAVED_ROWS / 2);
   });
 
   it("gives no yes/no oracle on b's rows: a condition on b answers as one that matches nothing", async () => {
@@ -415,5 +569,76 @@ describe("ingest: site keys and origin allow-lists", () => {
     const allowed = await fetch(`${stack.collectorUrl}/v1/events`, { method: "OPTIONS", headers: { Origin: ORIGIN_A, "Access-Control-Request-Method": "POST" } });
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN_A);
+  });
+});
+
+describe("the console cannot take the server from ingest, readiness or other tenants (issue 11)", () => {
+  /** Runs until ClickHouse's time limit stops it: generated rows, no table scan to bound it. */
+  const HOSTILE = "SELECT count() FROM (SELECT arrayJoin(range(5000000)) AS n FROM events) WHERE cityHash64(n) % 7 = 1";
+
+  it("keeps flushing events and answering /readyz while 4 hostile console queries run", async () => {
+    let hostileDone = 0;
+    const hostile = [TOKEN_A, TOKEN_A, ADMIN_TOKEN, ADMIN_TOKEN].map((token) =>
+      sql("a", HOSTILE, token).then((answer) => {
+        hostileDone += 1;
+        return answer;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await directCount("site = 'a'");
+    const now = Date.now();
+    const posted = await post("a", [{ type: "page_view", id: "e1", ts: now, url: "https://a.example/during-hostile-queries" }], ORIGIN_A, "during-hostile");
+    expect(posted.status).toBe(202);
+    const ready = await fetch(`${stack.collectorUrl}/readyz`);
+    expect(ready.status, await ready.text()).toBe(200);
+    await stack.waitForRows("SELECT count() FROM events WHERE site = 'a'", {}, before + 1, ROWS_TIMEOUT_MS);
+    // The flush did not wait for them: they were still running when the row arrived.
+    expect(hostileDone).toBe(0);
+    const answers = await Promise.all(hostile);
+    for (const answer of answers) {
+      expect([200, 400], answer.text).toContain(answer.status);
+      if (answer.status === 400) expect(errorResponseSchema.parse(JSON.parse(answer.text)).error.clickhouse_error).toBe("TIMEOUT_EXCEEDED");
+    }
+    eventsOfA += 1;
+  });
+
+  it("cancels the ClickHouse query when the console's client goes away", async () => {
+    const controller = new AbortController();
+    const request = fetch(`${stack.collectorUrl}/v1/sql`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN_A}` },
+      body: JSON.stringify({ site: "a", query: HOSTILE }),
+      signal: controller.signal,
+    }).catch(() => null);
+    const running = async () => {
+      const [row] = await stack.clickhouse.query<{ n: number }>("SELECT count() AS n FROM system.processes WHERE startsWith(query_id, 'console-')");
+      return Number(row?.n);
+    };
+    const deadline = Date.now() + 5_000;
+    while ((await running()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(1);
+    controller.abort();
+    await request;
+    // Gone long before its own time limit would have stopped it.
+    const gone = Date.now() + 5_000;
+    while ((await running()) > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await running()).toBe(0);
+  });
+});
+
+describe("tokens stay off the process list (issue 11)", () => {
+  it("no process's command line carries a site or admin token", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const carriers: string[] = [];
+    for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+      let commandLine = "";
+      try {
+        commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      } catch {
+        continue; // gone meanwhile
+      }
+      if ([TOKEN_A, TOKEN_B, ADMIN_TOKEN].some((token) => commandLine.includes(token))) carriers.push(`${pid}: ${commandLine.slice(0, 200)}`);
+    }
+    expect(carriers).toEqual([]);
   });
 });
