@@ -122,7 +122,7 @@ export interface PendingSummary {
 /**
  * The earliest time a flush of everything pending is due, or null when nothing is pending.
  * Due at once when a queue is full (`minEntries`) or a window was just sealed on time (the
- * window-sized boundary DESIGN.md asks inserts to follow; late events make later parts of
+ * window-sized boundary docs/design.md asks inserts to follow; late events make later parts of
  * sealed windows all the time, so those wait like events do); otherwise when the oldest
  * entry reaches `maxAgeMs` or nothing new arrived for `quietMs`. So an insert carries up to
  * ~2 s of a busy shard's events, a lone batch still lands about a second after it arrived,

@@ -65,7 +65,7 @@ export interface EnrichedBatch {
   batch_id: string;
   /** Worker receive time, ms. */
   received_at: number;
-  /** Sent by the client, or derived (cookieless, see DESIGN.md Privacy). Never empty. */
+  /** Sent by the client, or derived (cookieless, see docs/design.md, Privacy). Never empty. */
   visitor_id: string;
   /** Sent by the client, or null: the shard assigns one. */
   session_id: string | null;

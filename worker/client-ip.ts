@@ -1,6 +1,6 @@
 /**
  * The client's IP address, only as an input to the cookieless visitor hash. Callers must
- * never store or log it (DESIGN.md Privacy).
+ * never store or log it (docs/design.md, Privacy).
  */
 export function clientIp(headers: Headers): string {
   const connecting = headers.get("CF-Connecting-IP")?.trim();

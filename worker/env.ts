@@ -7,7 +7,7 @@ declare global {
     /** Read token for every site (admin). No default outside local dev. */
     ADMIN_TOKEN?: string;
     CLICKHOUSE_PASSWORD?: string;
-    /** Key of the daily-rotated cookieless visitor hash (see DESIGN.md Privacy). */
+    /** Key of the daily-rotated cookieless visitor hash (see docs/design.md, Privacy). */
     VISITOR_SECRET?: string;
     /** "1" under `npm run dev` and the tests: enables the `demo` site and `dev-admin-token`. */
     LOCAL_DEV?: string;

@@ -1,7 +1,7 @@
 /**
  * Which IngestShard a batch goes to: FNV-1a (32 bit) of the visitor id modulo SHARDS.
  * Stable across isolates and deploys, so every batch of a visitor meets the same shard and
- * its session state needs no coordination (see DESIGN.md, "Why these keys").
+ * its session state needs no coordination (see docs/design.md, "Why these keys").
  */
 
 export function fnv1a32(text: string): number {

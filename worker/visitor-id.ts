@@ -1,5 +1,5 @@
 /**
- * The cookieless visitor id (DESIGN.md Privacy): HMAC-SHA256 keyed with VISITOR_SECRET over
+ * The cookieless visitor id (docs/design.md, Privacy): HMAC-SHA256 keyed with VISITOR_SECRET over
  * (UTC day, site, IP, User-Agent), truncated. Including the day rotates the id every UTC
  * midnight, exactly as a secret rotated daily would, without storing keys; the site keeps ids
  * unlinkable across sites; the HMAC keeps them irreversible without the secret.
