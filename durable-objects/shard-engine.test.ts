@@ -68,6 +68,9 @@ describe("IngestShard ingest", () => {
     const stats = await h.run((engine) => engine.stats(), small);
     expect(stats.counters).toMatchObject({ ingested_events: 4, overloaded_batches: 1 });
     expect(stats.pending.events).toBe(4);
+    expect(stats.max_pending_events).toBe(5);
+    h.clock.now += 1_500;
+    expect((await h.run((engine) => engine.stats(), small)).oldest_pending_event_age_ms).toBe(1_500);
 
     await settle(h);
     // The refused batch was not remembered: its retry is accepted, not a duplicate.

@@ -559,7 +559,8 @@ export class ShardEngine {
   stats(): ShardStats {
     const now = this.now();
     const sql = this.storage.sql;
-    const oldest = [this.events.oldestStoredAt(), this.windowParts.oldestStoredAt(), this.closedSessions.oldestStoredAt()].filter((at): at is number => at !== null);
+    const oldestEvent = this.events.oldestStoredAt();
+    const oldest = [oldestEvent, this.windowParts.oldestStoredAt(), this.closedSessions.oldestStoredAt()].filter((at): at is number => at !== null);
     const lastFlush = this.meta.number("last_flush_at");
     const site = this.meta.text("site");
     return {
@@ -571,6 +572,8 @@ export class ShardEngine {
       unsealed_windows: sql.exec<{ n: number }>("SELECT count(*) AS n FROM windows WHERE needs_part = 1").one().n,
       last_flush_at: lastFlush > 0 ? lastFlush : null,
       flush_lag_ms: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
+      oldest_pending_event_age_ms: oldestEvent === null ? 0 : Math.max(0, now - oldestEvent),
+      max_pending_events: this.options.maxPendingEvents ?? MAX_PENDING_EVENTS,
       backoff_ms: this.meta.number("backoff_ms"),
       watermark: this.watermark(now),
     };

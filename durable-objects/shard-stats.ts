@@ -34,6 +34,10 @@ export interface ShardStats {
   last_flush_at: number | null;
   /** Age (ms) of the oldest row waiting for ClickHouse; 0 when nothing waits. */
   flush_lag_ms: number;
+  /** Age (ms) of the oldest event waiting for ClickHouse (the shard's consumer lag); 0 when none waits. */
+  oldest_pending_event_age_ms: number;
+  /** The backlog bound `pending.events` is checked against: a batch that would pass it is refused as overloaded. */
+  max_pending_events: number;
   /** Current retry delay while ClickHouse fails; 0 when healthy. */
   backoff_ms: number;
   /** The shard's watermark (ms): windows ending before it are sealed. */

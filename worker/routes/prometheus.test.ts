@@ -1,6 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorCodeSchema, errorResponseSchema } from "../../protocol";
+import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
+import { MAX_PENDING_EVENTS } from "../../durable-objects/shard-engine";
 import { LOCAL_DEV_ADMIN_TOKEN } from "../config";
 
 async function scrape(token: string | null = LOCAL_DEV_ADMIN_TOKEN): Promise<Response> {
@@ -49,12 +51,19 @@ describe("GET /metrics", () => {
       "edgepulse_quarantined_rows_total counter",
       "edgepulse_flush_lag_seconds gauge",
       "edgepulse_unflushed_events gauge",
+      "edgepulse_shard_backlog_events gauge",
+      "edgepulse_shard_backlog_limit_events gauge",
+      "edgepulse_oldest_pending_event_age_seconds gauge",
       "edgepulse_websocket_clients gauge",
+      "edgepulse_websocket_clients_limit gauge",
     ]) {
       expect(text).toContain(`# TYPE ${family}\n`);
     }
     for (const code of errorCodeSchema.options) expect(sample(text, `edgepulse_rejected_requests_total{code="${code}"}`)).not.toBeNull();
     expect(sample(text, 'edgepulse_metrics_source_errors{source="shard"}')).toBe(0);
+    // The caps the alerts compare against (ops/prometheus/edgepulse-rules.yml).
+    expect(sample(text, 'edgepulse_shard_backlog_limit_events{site="demo"}')).toBe(MAX_PENDING_EVENTS);
+    expect(sample(text, "edgepulse_websocket_clients_limit")).toBe(MAX_LIVE_CLIENTS);
     // Every line is a comment or `name{labels} value`.
     for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .*|[a-z_]+(\{[^}]*\})? \S+)$/);
   });

@@ -12,8 +12,10 @@
  *    batches ingested, duplicate batches, rows flushed per table, flush errors, quarantined
  *    rows, late events, batches refused as overloaded; and gauges: flush lag (age of the
  *    oldest row not yet in ClickHouse) and flush backoff (max over the site's shards), events
- *    waiting for ClickHouse (sum);
- *  - every site's LiveHub: WebSocket clients connected now.
+ *    waiting for ClickHouse (sum), and the consumer-lag pair an alert needs per site: the
+ *    fullest shard's backlog beside the bound it is refused at (the bound is per shard, so a
+ *    sum would hide one full shard among idle ones), and the oldest waiting event's age;
+ *  - every site's LiveHub: WebSocket clients connected now, beside the per-hub cap.
  * A source that does not answer is counted in `edgepulse_metrics_source_errors` and left out,
  * rather than failing the scrape. A site with a silent shard is left out whole for that scrape:
  * a sum over the other shards would look like a counter reset to Prometheus.
@@ -25,6 +27,7 @@ import { requireAdminAccess } from "../auth";
 import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
 import { ingestShardName } from "../shard-routing";
 import { rejectionCounts } from "../telemetry";
+import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
 import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
 import type { RejectionCounts } from "../../durable-objects/telemetry";
 
@@ -44,6 +47,10 @@ interface SiteShardTotals {
   flushLagSeconds: number;
   flushBackoffSeconds: number;
   unflushedEvents: number;
+  /** Max over the site's shards: the shard closest to refusing batches decides. */
+  shardBacklogEvents: number;
+  shardBacklogLimitEvents: number;
+  oldestPendingEventAgeSeconds: number;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight; settles every item. */
@@ -96,7 +103,15 @@ prometheusRoutes.get("/metrics", async (c) => {
   const incompleteSites = new Set<string>();
   for (const site of sites) {
     const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>;
-    totals.set(site, { counters, flushLagSeconds: 0, flushBackoffSeconds: 0, unflushedEvents: 0 });
+    totals.set(site, {
+      counters,
+      flushLagSeconds: 0,
+      flushBackoffSeconds: 0,
+      unflushedEvents: 0,
+      shardBacklogEvents: 0,
+      shardBacklogLimitEvents: 0,
+      oldestPendingEventAgeSeconds: 0,
+    });
   }
   shardStats.forEach((settled, index) => {
     const target = shardTargets[index];
@@ -113,6 +128,9 @@ prometheusRoutes.get("/metrics", async (c) => {
     site.flushLagSeconds = Math.max(site.flushLagSeconds, stats.flush_lag_ms / 1000);
     site.flushBackoffSeconds = Math.max(site.flushBackoffSeconds, stats.backoff_ms / 1000);
     site.unflushedEvents += stats.pending.events;
+    site.shardBacklogEvents = Math.max(site.shardBacklogEvents, stats.pending.events);
+    site.shardBacklogLimitEvents = Math.max(site.shardBacklogLimitEvents, stats.max_pending_events);
+    site.oldestPendingEventAgeSeconds = Math.max(site.oldestPendingEventAgeSeconds, stats.oldest_pending_event_age_ms / 1000);
   });
 
   const clientSamples = hubClients.flatMap((settled, index): MetricSample[] => {
@@ -148,10 +166,30 @@ prometheusRoutes.get("/metrics", async (c) => {
     counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.counters.quarantined_rows)),
     counter("edgepulse_late_events_total", "Events that arrived after their window was sealed (stored and flushed, never dropped).", perSite((site) => site.counters.late_events)),
     counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full.", perSite((site) => site.counters.overloaded_batches)),
-    gauge("edgepulse_flush_lag_seconds", "Age of the oldest event not yet in ClickHouse (max over the site's shards).", perSite((site) => site.flushLagSeconds)),
+    gauge(
+      "edgepulse_flush_lag_seconds",
+      "Age of the oldest row (event, window part or session) not yet in ClickHouse (max over the site's shards).",
+      perSite((site) => site.flushLagSeconds),
+    ),
     gauge("edgepulse_flush_backoff_seconds", "Current retry delay of failing flushes (max over the site's shards); 0 when healthy.", perSite((site) => site.flushBackoffSeconds)),
     gauge("edgepulse_unflushed_events", "Events held by the shards until ClickHouse acknowledges them.", perSite((site) => site.unflushedEvents)),
+    gauge(
+      "edgepulse_shard_backlog_events",
+      "Events waiting for ClickHouse in the site's fullest shard (max over the site's shards).",
+      perSite((site) => site.shardBacklogEvents),
+    ),
+    gauge(
+      "edgepulse_shard_backlog_limit_events",
+      "Backlog at which a shard refuses batches with 503 overloaded (SHARD_MAX_PENDING_EVENTS).",
+      perSite((site) => site.shardBacklogLimitEvents),
+    ),
+    gauge(
+      "edgepulse_oldest_pending_event_age_seconds",
+      "Age of the oldest event not yet in ClickHouse, the consumer lag (max over the site's shards); 0 when none waits.",
+      perSite((site) => site.oldestPendingEventAgeSeconds),
+    ),
     gauge("edgepulse_websocket_clients", "Live dashboard WebSockets connected now.", clientSamples),
+    gauge("edgepulse_websocket_clients_limit", "WebSockets one site's LiveHub accepts; beyond it a connect is refused with 503.", [{ labels: {}, value: MAX_LIVE_CLIENTS }]),
     gauge(
       "edgepulse_metrics_source_errors",
       "Sources that did not answer this scrape (their numbers are missing above).",
