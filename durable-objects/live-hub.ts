@@ -112,7 +112,11 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     // One token or one client cannot take the site's sockets from the others.
     const tags = [`token:${request.headers.get(LIVE_TOKEN_HEADER) ?? ""}`, `client:${request.headers.get(LIVE_CLIENT_HEADER) ?? ""}`];
     const [tokenTag = "", clientTag = ""] = tags;
-    const [perToken = 0, perClient = 0] = (request.headers.get(LIVE_CAPS_HEADER) ?? "").split(",").map(Number);
+    // Without the Worker's caps (a caller inside the deployment), only the site's cap applies.
+    const [perToken = Number.POSITIVE_INFINITY, perClient = Number.POSITIVE_INFINITY] = (request.headers.get(LIVE_CAPS_HEADER) ?? "")
+      .split(",")
+      .filter((cap) => cap !== "")
+      .map(Number);
     if (this.ctx.getWebSockets(tokenTag).length >= perToken || this.ctx.getWebSockets(clientTag).length >= perClient) {
       return Response.json(errorBody("rate_limited", "too many live connections for this token or client; close some first"), {
         status: 429,
