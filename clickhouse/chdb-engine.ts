@@ -1,21 +1,34 @@
 /**
  * The embedded ClickHouse engine (npm `chdb`) behind the local HTTP server.
  *
- * Every request runs on a connection of its own, opened on the shared data directory and
- * closed afterwards, the way clickhouse-server gives every HTTP query a fresh context:
- * `USE db`, URL settings and `param_*` values are applied with SET on that connection only,
- * so nothing leaks into the next query. Requests run one at a time through a bounded queue:
- * chdb documents races between concurrent parameterised queries, and one core's worth of
- * serial throughput is plenty for local development.
+ * Every request without `session_id` runs on a connection of its own, opened on the shared
+ * data directory (about a millisecond) and closed afterwards, the way clickhouse-server
+ * gives every HTTP query a fresh context: `USE db`, URL settings and `param_*` values are
+ * applied with SET on that connection only, so nothing leaks into the next query. Requests
+ * with a `session_id` share their session's connection instead (see `http-sessions.ts`).
+ *
+ * Connections on one data directory run queries in parallel, each on a libuv pool thread;
+ * {@link QuerySlots} decides how many at once and keeps slots free for writes. Results are
+ * streamed chunk by chunk (`queryStream`), so the first byte leaves as soon as the first
+ * block is computed, and an abort (the client went away) stops the engine between chunks.
+ * Statements the engine cannot stream (DDL, INSERT, SET, SHOW …) run as one-shot queries.
  */
-import { Session } from "chdb";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ChdbQueryStream, type RawInsertFormat, Session } from "chdb";
+import { HttpSessions, type SessionRequest } from "./http-sessions";
+import type { InsertPlan } from "./insert-body";
+import { QuerySlots } from "./query-slots";
 import { ServerException } from "./server-exception";
 
 export interface EngineRequest {
-  /** SQL text; for an INSERT with a body, the part before the data (`INSERT INTO t FORMAT JSONEachRow`). */
+  /** SQL text; for an INSERT whose data travels beside it, see `insert`. */
   sql: string;
-  /** Request body holding the INSERT's data when the SQL came in the URL. */
-  data: Buffer | null;
+  /** Set when the INSERT's data is passed to the engine as bytes rather than as SQL text. */
+  insert: InsertPlan | null;
   database: string | null;
   /** URL settings, applied to this query only; `readonly` is applied last so it cannot lock out the others. */
   settings: ReadonlyMap<string, string>;
@@ -23,6 +36,9 @@ export interface EngineRequest {
   params: ReadonlyMap<string, string>;
   /** Output format unless the SQL names one. */
   defaultFormat: string;
+  /** Read-only queries may use only part of the slots; see {@link QuerySlots}. */
+  readOnly: boolean;
+  session: SessionRequest | null;
 }
 
 export interface EngineSummary {
@@ -30,22 +46,30 @@ export interface EngineSummary {
   read_bytes: number;
   written_rows: number;
   written_bytes: number;
+  result_rows: number;
   elapsed_ns: number;
 }
 
-export interface EngineResponse {
-  body: Uint8Array;
-  summary: EngineSummary;
+/** Receives result bytes in order; resolves when the receiver can take more (back-pressure). */
+export type ResultSink = (chunk: Uint8Array) => Promise<void>;
+
+export interface ChdbEngineOptions {
+  /** Queries admitted (running or waiting) beyond which new ones are refused. */
+  maxPendingQueries: number;
+  /** Queries running at once. */
+  maxConcurrentQueries: number;
+  /** Of those, how many may be read-only. */
+  maxConcurrentReadOnlyQueries: number;
+  /** `max_memory_usage` of a query that does not set its own. */
+  defaultMaxMemoryUsage: number;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `INSERT INTO [db.]table [(a, b)] FORMAT X` with plain identifiers: the shape clients send for bulk inserts. */
-const PLAIN_INSERT = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*(?:\(([^()]*)\))?\s*FORMAT\s+([A-Za-z]+)\s*$/i;
-const RAW_INSERT_FORMATS = new Set(["JSONEachRow", "JSONCompactEachRow", "CSV", "CSVWithNames", "TSV", "TabSeparated", "TSVWithNames", "TabSeparatedWithNames"] as const);
-type RawInsertFormat = typeof RAW_INSERT_FORMATS extends Set<infer F> ? F : never;
+const PLAIN_TABLE = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+const RAW_INSERT_FORMATS = new Set<string>(["JSONEachRow", "JSONCompactEachRow", "CSV", "CSVWithNames", "TSV", "TabSeparated", "TSVWithNames", "TabSeparatedWithNames"]);
 
 function isRawInsertFormat(format: string): format is RawInsertFormat {
-  return (RAW_INSERT_FORMATS as Set<string>).has(format);
+  return RAW_INSERT_FORMATS.has(format);
 }
 
 /** A string literal whose value is exactly `value` (ClickHouse unescapes `\\` and `\'`). */
@@ -60,32 +84,44 @@ function clickhouseCodeOf(error: unknown): number | null {
 
 export function toServerException(error: unknown): ServerException {
   if (error instanceof ServerException) return error;
+  if (error instanceof Error && error.name === "AbortError") return ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
   const message = error instanceof Error ? error.message : String(error);
-  const code = clickhouseCodeOf(error) ?? /^Code: (\d+)\./.exec(message)?.[1];
+  const code = /^Code: (\d+)\./.exec(message)?.[1] ?? clickhouseCodeOf(error);
   if (code !== undefined && code !== null) return new ServerException(Number(code), message.trimEnd());
   return ServerException.of("STD_EXCEPTION", message);
+}
+
+/** chdb refuses to stream statements that are not queries with a result; those run one-shot. */
+function cannotStream(error: unknown): boolean {
+  return error instanceof Error && /Streaming query is not supported/.test(error.message);
 }
 
 export class ChdbEngine {
   /** Kept open for the engine's lifetime so the data directory stays loaded between requests. */
   private readonly anchor: Session;
-  private tail: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+  private readonly slots: QuerySlots;
+  private readonly sessions: HttpSessions<Session>;
+  /** Binary INSERT bodies are written here and read by the engine with FROM INFILE. */
+  private readonly spoolDir: string;
+  private readonly running = new Set<Promise<unknown>>();
   private closed = false;
 
   private constructor(
     private readonly dataDir: string,
     readonly version: string,
     anchor: Session,
-    private readonly maxPending: number,
+    private readonly options: ChdbEngineOptions,
   ) {
     this.anchor = anchor;
+    this.slots = new QuerySlots({ capacity: options.maxConcurrentQueries, readOnlyCapacity: options.maxConcurrentReadOnlyQueries, maxPending: options.maxPendingQueries });
+    this.sessions = new HttpSessions(() => this.connect());
+    this.spoolDir = mkdtempSync(join(tmpdir(), "edgepulse-clickhouse-spool-"));
   }
 
-  static async open(dataDir: string, maxPending = 256): Promise<ChdbEngine> {
+  static async open(dataDir: string, options: ChdbEngineOptions): Promise<ChdbEngine> {
     let anchor: Session;
     try {
-      anchor = new Session(dataDir);
+      anchor = new Session(dataDir, { connectionArgs: connectionArgs(options) });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(
@@ -97,66 +133,120 @@ export class ChdbEngine {
     }
     try {
       const version = (await anchor.queryAsync("SELECT version()", { format: "TabSeparatedRaw" })).text().trim();
-      return new ChdbEngine(dataDir, version, anchor, maxPending);
+      return new ChdbEngine(dataDir, version, anchor, options);
     } catch (error) {
       anchor.close();
       throw error;
     }
   }
 
-  /** Queues the request; refuses with TOO_MANY_SIMULTANEOUS_QUERIES beyond `maxPending`. */
-  run(request: EngineRequest): Promise<EngineResponse> {
-    if (this.closed) return Promise.reject(ServerException.of("NETWORK_ERROR", "The local ClickHouse server is shutting down", 503));
-    if (this.pending >= this.maxPending) {
-      return Promise.reject(ServerException.of("TOO_MANY_SIMULTANEOUS_QUERIES", `Too many simultaneous queries. Maximum: ${this.maxPending}`));
+  /**
+   * Runs one request, writing its result to `sink`. `signal` means the client went away:
+   * a waiting query leaves the queue, a streaming one stops between chunks.
+   */
+  async run(request: EngineRequest, sink: ResultSink, signal: AbortSignal): Promise<EngineSummary> {
+    if (this.closed) throw ServerException.of("NETWORK_ERROR", "The local ClickHouse server is shutting down", 503);
+    const release = await this.slots.acquire(request.readOnly, signal);
+    const work = this.runInSlot(request, sink, signal);
+    this.running.add(work);
+    try {
+      return await work;
+    } finally {
+      this.running.delete(work);
+      release();
     }
-    this.pending += 1;
-    const result = this.tail.then(() => this.execute(request));
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result.finally(() => {
-      this.pending -= 1;
-    });
   }
 
-  /** Waits for queued requests, then releases the data directory. */
+  /** Waits for running requests, ends the sessions and releases the data directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tail;
+    await Promise.allSettled([...this.running]);
+    this.sessions.closeAll();
     this.anchor.close();
+    rmSync(this.spoolDir, { recursive: true, force: true });
   }
 
-  private async execute(request: EngineRequest): Promise<EngineResponse> {
-    const connection = new Session(this.dataDir);
-    try {
-      const setup = this.setupStatements(request);
-      if (setup.length > 0) await connection.queryAsync(setup.join(";\n"), { format: "TabSeparated" });
-      const insert = request.data === null ? null : PLAIN_INSERT.exec(request.sql);
-      const format = insert?.[3];
-      if (insert && request.data !== null && format !== undefined && isRawInsertFormat(format)) {
-        const columns = insert[2]?.split(",").map((column) => column.trim().replace(/^`(.*)`$/, "$1"));
-        if (columns === undefined || columns.every((column) => IDENTIFIER.test(column))) {
-          const written = await connection.insert({ table: insert[1] ?? "", values: request.data, format, ...(columns ? { columns } : {}) });
-          return {
-            body: new Uint8Array(0),
-            summary: { read_rows: 0, read_bytes: 0, written_rows: written.rowsWritten, written_bytes: written.bytesWritten, elapsed_ns: Math.round(written.elapsed * 1e9) },
-          };
-        }
+  private connect(): Session {
+    return new Session(this.dataDir, { connectionArgs: connectionArgs(this.options) });
+  }
+
+  private async runInSlot(request: EngineRequest, sink: ResultSink, signal: AbortSignal): Promise<EngineSummary> {
+    if (request.session === null) {
+      const connection = this.connect();
+      try {
+        return await this.execute(connection, request, sink, signal, this.setupStatements(request));
+      } catch (error) {
+        throw toServerException(error);
+      } finally {
+        connection.close();
       }
-      // ClickHouse's HTTP handler joins the URL query and the body with a newline; inline data follows FORMAT.
-      const sql = request.data === null ? request.sql : `${request.sql}\n${request.data.toString("utf8")}`;
-      const result = await connection.queryAsync(sql, { format: request.defaultFormat });
-      return {
-        body: result.bytes(),
-        summary: { read_rows: result.rowsRead, read_bytes: result.bytesRead, written_rows: 0, written_bytes: 0, elapsed_ns: Math.round(result.elapsed * 1e9) },
-      };
+    }
+    const { resource: connection, release } = this.sessions.acquire(request.session);
+    try {
+      // In a session, URL settings still apply to one query only (SET statements persist):
+      // remember what they were and put them back afterwards.
+      const restore = await this.snapshotFor(connection, request);
+      try {
+        return await this.execute(connection, request, sink, signal, this.setupStatements(request));
+      } finally {
+        if (restore.length > 0) await connection.queryAsync(restore.join(";\n")).catch(() => undefined);
+      }
     } catch (error) {
       throw toServerException(error);
     } finally {
-      connection.close();
+      release();
+    }
+  }
+
+  private async execute(connection: Session, request: EngineRequest, sink: ResultSink, signal: AbortSignal, setup: string[]): Promise<EngineSummary> {
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started);
+    if (setup.length > 0) await connection.queryAsync(setup.join(";\n"), { format: "TabSeparated" });
+    if (request.insert !== null) return this.insert(connection, request.insert, elapsed);
+
+    let stream: ChdbQueryStream;
+    try {
+      stream = connection.queryStream(request.sql, { format: request.defaultFormat, signal });
+    } catch (error) {
+      if (!cannotStream(error)) throw error;
+      // One-shot: no signal, because the engine cannot stop it and the slot must stay held until it ends.
+      const result = await connection.queryAsync(request.sql, { format: request.defaultFormat });
+      const body = result.bytes();
+      if (body.byteLength > 0) await sink(body);
+      return { read_rows: result.rowsRead, read_bytes: result.bytesRead, written_rows: 0, written_bytes: 0, result_rows: 0, elapsed_ns: elapsed() };
+    }
+    let rows = 0;
+    for await (const chunk of stream) {
+      rows += chunk.numRows;
+      await sink(chunk.raw());
+      if (signal.aborted) {
+        stream.cancel();
+        throw ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
+      }
+    }
+    return { read_rows: 0, read_bytes: 0, written_rows: 0, written_bytes: 0, result_rows: rows, elapsed_ns: elapsed() };
+  }
+
+  /**
+   * Text formats the engine's raw insert knows go straight from the buffer; every other
+   * format (RowBinary, Native, Parquet …), and inserts with SETTINGS or quoted names, is
+   * spooled to a file the engine reads with FROM INFILE, so the bytes are never decoded.
+   */
+  private async insert(connection: Session, plan: InsertPlan, elapsed: () => number): Promise<EngineSummary> {
+    const columns = plan.columns === "" ? [] : plan.columns.slice(1, -1).split(",").map((column) => column.trim());
+    if (plan.data.byteLength > 0 && isRawInsertFormat(plan.format) && PLAIN_TABLE.test(plan.table) && plan.settings === "" && columns.every((column) => IDENTIFIER.test(column))) {
+      const written = await connection.insert({ table: plan.table, values: plan.data, format: plan.format, ...(columns.length > 0 ? { columns } : {}) });
+      return { read_rows: 0, read_bytes: 0, written_rows: written.rowsWritten, written_bytes: written.bytesWritten, result_rows: 0, elapsed_ns: elapsed() };
+    }
+    const file = join(this.spoolDir, `${randomUUID()}.data`);
+    await writeFile(file, plan.data, { mode: 0o600 });
+    try {
+      const sql = `INSERT INTO ${plan.table} ${plan.columns} FROM INFILE ${quote(file)} ${plan.settings} FORMAT ${plan.format}`;
+      const result = await connection.queryAsync(sql, { format: "TabSeparated" });
+      return { read_rows: 0, read_bytes: 0, written_rows: result.rowsRead, written_bytes: plan.data.byteLength, result_rows: 0, elapsed_ns: elapsed() };
+    } finally {
+      await rm(file, { force: true });
     }
   }
 
@@ -179,4 +269,30 @@ export class ChdbEngine {
     if (readonly !== undefined) statements.push(`SET readonly = ${quote(readonly)}`);
     return statements;
   }
+
+  /** Statements that put back the session's database and the settings this request overrides. */
+  private async snapshotFor(connection: Session, request: EngineRequest): Promise<string[]> {
+    const names = [...request.settings.keys()].filter((name) => IDENTIFIER.test(name) && name !== "readonly");
+    if (names.length === 0 && request.database === null) return [];
+    const result = await connection.queryAsync(
+      `SELECT currentDatabase() AS name, '' AS value, 1 AS is_database UNION ALL SELECT name, value, 0 FROM system.settings WHERE name IN (${names.map(quote).join(", ") || "''"})`,
+      { format: "JSONEachRow" },
+    );
+    const rows = result
+      .text()
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as { name: string; value: string; is_database: number });
+    return rows.map((row) => (row.is_database === 1 ? `USE \`${row.name.replaceAll("`", "``")}\`` : `SET ${row.name} = ${quote(row.value)}`));
+  }
+}
+
+/** Engine defaults every connection starts with, as a real server's profile would set them. */
+function connectionArgs(options: ChdbEngineOptions): string[] {
+  return [
+    // The embedded engine answers `1+1` as `SELECT 1+1`; clickhouse-server says SYNTAX_ERROR.
+    "--implicit_select=0",
+    // One query must not be able to take the machine (an aborted unbounded SELECT grew to 22 GB).
+    `--max_memory_usage=${options.defaultMaxMemoryUsage}`,
+  ];
 }

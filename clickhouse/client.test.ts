@@ -90,7 +90,7 @@ describe("error classification", () => {
   });
 
   it("marks SQL errors as not retryable", async () => {
-    const error = await failure(clickhouse.query("SELEC 1"));
+    const error = await failure(clickhouse.query("SELECT (1"));
     expect(error).toMatchObject({ code: 62, type: "SYNTAX_ERROR", retryable: false });
   });
 

@@ -198,7 +198,7 @@ describe("errors", () => {
     expect(response.status).toBe(400);
     expect(response.headers.get("x-clickhouse-exception-code")).toBe("62");
     expect(await response.text()).toMatch(/^Code: 62\. DB::Exception: Syntax error.*\(SYNTAX_ERROR\) \(version \d+\.\d+[^)]*\)\n$/s);
-    const error = await rejection(client.query({ query: "SELEC 1", format: "JSONEachRow" }));
+    const error = await rejection(client.query({ query: "SELECT (1", format: "JSONEachRow" }));
     expect(error.code).toBe("62");
     expect(error.type).toBe("SYNTAX_ERROR");
   });
@@ -284,12 +284,6 @@ describe("request limits", () => {
     } finally {
       await small.close();
     }
-  });
-
-  it("says so instead of misreading a compressed or multipart body", async () => {
-    const gzip = await fetch(`${server.url}/`, { method: "POST", body: "SELECT 1", headers: { "Content-Encoding": "gzip" } });
-    expect(gzip.status).toBe(501);
-    expect(await gzip.text()).toMatch(/Content-Encoding gzip is not supported/);
   });
 
   it("takes the database and default format from X-ClickHouse-Database / X-ClickHouse-Format headers", async () => {

@@ -1,16 +1,23 @@
 /**
  * Local ClickHouse: the embedded engine (npm `chdb`, data in a directory) behind a small
- * HTTP server that speaks the part of ClickHouse's HTTP interface `@clickhouse/client-web`
- * uses, so the Worker talks to it exactly as it talks to a real server:
+ * HTTP server that speaks ClickHouse's HTTP interface closely enough that clients written
+ * for a real server (the Worker's `@clickhouse/client-web`, clickhouse-js, curl) cannot
+ * tell the difference in what they rely on:
  *
  * - `GET /ping` → `Ok.`; `GET /?query=…` (readonly, as on a real server); `POST /` with the
  *   SQL in the body, or `?query=INSERT … FORMAT X` in the URL and the data in the body;
+ *   INSERT data in any format (RowBinary, Parquet …) reaches the engine as the bytes sent;
  * - URL `database`, `query_id`, `default_format`, `param_<name>` (for `{name:Type}`), and every
- *   other URL parameter as a setting of that one query (e.g. `insert_deduplication_token`,
- *   `readonly`, `max_result_rows`);
+ *   other URL parameter as a setting of that one query; the same as multipart/form-data fields;
+ * - HTTP sessions (`session_id`, `session_timeout`, `session_check`, `close_session`);
+ * - gzip/deflate/br/zstd request bodies (`Content-Encoding`, bounded after decompression),
+ *   and compressed responses with `enable_http_compression=1` and `Accept-Encoding`;
+ * - results streamed as they are computed, the query stopped when the client goes away, a
+ *   default per-query memory limit, several queries at once with slots kept for writes;
  * - Basic auth or `X-ClickHouse-User`/`X-ClickHouse-Key`, checked against one configured user;
  * - errors as `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and the HTTP status
- *   clickhouse-server picks for the code; bodies beyond the limit get 413 without being buffered.
+ *   clickhouse-server picks for the code (mid-stream: the tagged exception block of 25.11+);
+ *   bodies beyond the limit get 413 without being buffered.
  *
  * Run standalone with `npm run clickhouse` (127.0.0.1:8123, data in `.data/clickhouse`).
  */
@@ -21,7 +28,12 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { drainPending } from "chdb";
-import { ChdbEngine, type EngineRequest, type EngineSummary, toServerException } from "./chdb-engine";
+import { ChdbEngine, type EngineRequest, toServerException } from "./chdb-engine";
+import { sessionRequestOf } from "./http-sessions";
+import { isSafeAsSqlText, planInsertFromBody, planInsertFromUrl } from "./insert-body";
+import { isMultipartForm, parseMultipartForm } from "./multipart-form";
+import { decodeBody, readBody } from "./request-body";
+import { negotiateEncoding, ResultWriter } from "./result-writer";
 import { ServerException } from "./server-exception";
 
 export interface LocalClickHouseOptions {
@@ -36,8 +48,15 @@ export interface LocalClickHouseOptions {
   password?: string;
   /** Largest request body accepted; larger ones get 413. Default 64 MiB. */
   maxBodyBytes?: number;
-  /** Queries waiting for the engine beyond which new ones are refused. Default 256. */
+  /** Queries admitted (running or waiting) beyond which new ones are refused. Default 256. */
   maxPendingQueries?: number;
+  /**
+   * Queries running at once; default from the libuv thread pool (UV_THREADPOOL_SIZE, 4 unless
+   * set at process start): two threads stay free for file and compression work.
+   */
+  maxConcurrentQueries?: number;
+  /** `max_memory_usage` for queries that do not set one. Default 2 GiB. */
+  defaultMaxMemoryUsage?: number;
 }
 
 export interface LocalClickHouse {
@@ -47,6 +66,13 @@ export interface LocalClickHouse {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_MEMORY_USAGE = 2 * 1024 * 1024 * 1024;
+
+/** Engine queries run on libuv pool threads: as many at once as the pool has, less two for fs and zlib. */
+export function defaultConcurrentQueries(): number {
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(2, Math.min(16, threads - 2));
+}
 
 /** URL parameters of the HTTP interface itself; every other one is a query setting. */
 const INTERFACE_PARAMS = new Set([
@@ -62,6 +88,7 @@ const INTERFACE_PARAMS = new Set([
   "wait_end_of_query",
   "stacktrace",
   "client_protocol_version",
+  "session_id",
   "session_timeout",
   "session_check",
   "close_session",
@@ -72,8 +99,15 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
   const user = options.user ?? "default";
   const passwordDigest = digest(options.password ?? "");
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxConcurrentQueries = options.maxConcurrentQueries ?? defaultConcurrentQueries();
   mkdirSync(options.dataDir, { recursive: true });
-  const engine = await ChdbEngine.open(resolve(options.dataDir), options.maxPendingQueries);
+  const engine = await ChdbEngine.open(resolve(options.dataDir), {
+    maxPendingQueries: options.maxPendingQueries ?? 256,
+    maxConcurrentQueries,
+    // Keep a quarter of the slots (at least one) for writes: see QuerySlots.
+    maxConcurrentReadOnlyQueries: maxConcurrentQueries - Math.max(1, Math.floor(maxConcurrentQueries / 4)) || 1,
+    defaultMaxMemoryUsage: options.defaultMaxMemoryUsage ?? DEFAULT_MAX_MEMORY_USAGE,
+  });
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => sendException(response, toServerException(error), engine.version));
@@ -86,39 +120,49 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     if (url.pathname !== "/") throw ServerException.of("BAD_ARGUMENTS", `There is no handle ${url.pathname}`, 404);
     if (method !== "GET" && method !== "POST") throw ServerException.of("BAD_ARGUMENTS", `HTTP method ${method} is not supported`, 405);
 
-    authenticate(request, url.searchParams);
-    const urlQuery = url.searchParams.get("query") ?? "";
-    if (method === "GET" && urlQuery === "") return sendText(response, 200, "Ok.\n");
+    const params = new URLSearchParams(url.searchParams);
+    authenticate(request, params);
+    if (method === "GET" && (params.get("query") ?? "") === "") return sendText(response, 200, "Ok.\n");
 
-    const engineRequest = parseRequest(url.searchParams, method, request.headers);
-    const encoding = request.headers["content-encoding"];
-    if (encoding !== undefined && encoding !== "identity") {
-      throw ServerException.of("NOT_IMPLEMENTED", `Content-Encoding ${encoding} is not supported by the local server; send the body uncompressed`);
+    let body = method === "POST" ? await readBody(request, maxBodyBytes) : Buffer.alloc(0);
+    body = await decodeBody(body, request.headers["content-encoding"], maxBodyBytes);
+    const contentType = request.headers["content-type"];
+    if (contentType !== undefined && isMultipartForm(contentType)) {
+      // Form fields count as URL parameters (query, param_*, settings); nothing is left as data.
+      for (const [name, value] of parseMultipartForm(contentType, body)) params.set(name, value);
+      body = Buffer.alloc(0);
     }
-    if (request.headers["content-type"]?.startsWith("multipart/form-data")) {
-      throw ServerException.of("NOT_IMPLEMENTED", "multipart/form-data requests are not supported by the local server; send query parameters in the URL");
-    }
-    const body = method === "POST" ? await readBody(request, maxBodyBytes) : Buffer.alloc(0);
+
+    const engineRequest = parseRequest(params, method, request.headers);
+    const urlQuery = params.get("query") ?? "";
     if (urlQuery !== "") {
-      engineRequest.sql = urlQuery;
-      engineRequest.data = body.length > 0 ? body : null;
+      // The URL holds the statement and the body its data; INSERT … FORMAT data stays bytes.
+      engineRequest.insert = planInsertFromUrl(urlQuery, body);
+      engineRequest.sql = engineRequest.insert !== null || body.byteLength === 0 ? urlQuery : `${urlQuery}\n${sqlText(body)}`;
     } else {
-      engineRequest.sql = body.toString("utf8");
+      engineRequest.insert = planInsertFromBody(body);
+      engineRequest.sql = sqlText(engineRequest.insert === null ? body : body.subarray(0, body.byteLength - engineRequest.insert.data.byteLength));
     }
     if (engineRequest.sql.trim() === "") throw ServerException.of("SYNTAX_ERROR", "Empty query");
 
-    const queryId = url.searchParams.get("query_id") || randomUUID();
-    const result = await engine.run(engineRequest);
-    const format = outputFormat(engineRequest);
-    response.writeHead(200, {
-      "Content-Type": contentType(format),
-      "X-ClickHouse-Query-Id": queryId,
-      ...(format === null ? {} : { "X-ClickHouse-Format": format }),
-      "X-ClickHouse-Summary": summaryHeader(result.summary, result.body.byteLength),
-      "X-ClickHouse-Server-Display-Name": "edgepulse-local",
-      "Content-Length": String(result.body.byteLength),
+    const acceptEncoding = request.headers["accept-encoding"];
+    const writer = new ResultWriter(response, {
+      queryId: params.get("query_id") || randomUUID(),
+      format: outputFormat(engineRequest),
+      encoding: negotiateEncoding(typeof acceptEncoding === "string" ? acceptEncoding : undefined, params.get("enable_http_compression") === "1"),
+      waitEndOfQuery: params.get("wait_end_of_query") === "1",
+      version: engine.version,
     });
-    response.end(result.body);
+    // The client went away before the end of the response: stop the query.
+    const cancel = new AbortController();
+    response.once("close", () => {
+      if (!response.writableFinished) cancel.abort();
+    });
+    try {
+      writer.finish(await engine.run(engineRequest, writer.write, cancel.signal));
+    } catch (error) {
+      writer.fail(toServerException(error), (exception) => sendException(response, exception, engine.version));
+    }
   }
 
   function authenticate(request: IncomingMessage, params: URLSearchParams): void {
@@ -184,10 +228,23 @@ function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
 
+/**
+ * SQL text from body bytes. Bytes that would not survive as SQL (invalid UTF-8, NUL) are
+ * refused: appended to the statement they would be stored wrong without an error.
+ */
+function sqlText(bytes: Buffer): string {
+  if (!isSafeAsSqlText(bytes)) {
+    throw ServerException.of(
+      "NOT_IMPLEMENTED",
+      "The local server takes binary data only after INSERT INTO <table> [(columns)] [SETTINGS …] FORMAT <format>; this body is not valid UTF-8 SQL",
+    );
+  }
+  return bytes.toString("utf8");
+}
+
 function parseRequest(params: URLSearchParams, method: string, headers: IncomingHttpHeaders): EngineRequest {
-  if (params.has("session_id")) throw ServerException.of("NOT_IMPLEMENTED", "HTTP sessions (session_id) are not supported by the local server");
   for (const name of ["compress", "decompress"]) {
-    if (params.get(name) === "1") throw ServerException.of("NOT_IMPLEMENTED", `${name}=1 (ClickHouse native compression) is not supported by the local server`);
+    if (params.get(name) === "1") throw ServerException.of("NOT_IMPLEMENTED", `${name}=1 (ClickHouse native compression) is not supported by the local server; use Content-Encoding or enable_http_compression`);
   }
   const settings = new Map<string, string>();
   const queryParams = new Map<string, string>();
@@ -199,76 +256,21 @@ function parseRequest(params: URLSearchParams, method: string, headers: Incoming
   if (method === "GET" && (settings.get("readonly") ?? "0") === "0") settings.set("readonly", "2");
   return {
     sql: "",
-    data: null,
+    insert: null,
     database: params.get("database") || headerValue(headers, "x-clickhouse-database") || null,
     settings,
     params: queryParams,
     defaultFormat: params.get("default_format") || headerValue(headers, "x-clickhouse-format") || "TabSeparated",
+    readOnly: (settings.get("readonly") ?? "0") !== "0",
+    session: sessionRequestOf(params),
   };
-}
-
-/** Reads the body up to `limit` bytes; beyond that answers 413 without buffering the rest. */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    // Let the rest arrive into the void so the client reads the 413 instead of a reset.
-    request.resume();
-    return Promise.reject(bodyTooLarge(limit));
-  }
-  return new Promise((resolveBody, rejectBody) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    request.on("data", (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.byteLength;
-      if (size > limit) {
-        refused = true;
-        chunks.length = 0;
-        rejectBody(bodyTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (!refused) resolveBody(Buffer.concat(chunks, size));
-    });
-    request.on("error", rejectBody);
-  });
-}
-
-function bodyTooLarge(limit: number): ServerException {
-  return ServerException.of("QUERY_IS_TOO_LARGE", `Request body is larger than the local server's limit of ${limit} bytes`, 413);
 }
 
 /** The format of the result: the last FORMAT clause of a query, else default_format; none for INSERTs. */
 function outputFormat(request: EngineRequest): string | null {
-  if (/^\s*INSERT\b/i.test(request.sql)) return null;
+  if (request.insert !== null || /^\s*INSERT\b/i.test(request.sql)) return null;
   const clauses = [...request.sql.matchAll(/\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)/gi)];
   return clauses.at(-1)?.[1] ?? request.defaultFormat;
-}
-
-function contentType(format: string | null): string {
-  if (format === null) return "text/plain; charset=UTF-8";
-  if (/EachRow/.test(format)) return "application/x-ndjson; charset=UTF-8";
-  if (format.startsWith("JSON")) return "application/json; charset=UTF-8";
-  if (format.startsWith("CSV")) return "text/csv; charset=UTF-8; header=absent";
-  if (format.startsWith("TabSeparated") || format.startsWith("TSV")) return "text/tab-separated-values; charset=UTF-8";
-  return "text/plain; charset=UTF-8";
-}
-
-/** Same keys as clickhouse-server's header; its values are strings too. */
-function summaryHeader(summary: EngineSummary, resultBytes: number): string {
-  return JSON.stringify({
-    read_rows: String(summary.read_rows),
-    read_bytes: String(summary.read_bytes),
-    written_rows: String(summary.written_rows),
-    written_bytes: String(summary.written_bytes),
-    total_rows_to_read: String(summary.read_rows),
-    result_rows: String(summary.written_rows),
-    result_bytes: String(resultBytes),
-    elapsed_ns: String(summary.elapsed_ns),
-  });
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

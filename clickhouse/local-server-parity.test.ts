@@ -1,0 +1,233 @@
+/**
+ * The local server behaving as clickhouse-server does where a client's own test suite
+ * (clickhouse-js) found it did not (issue 13, section 3): binary INSERT bodies, streamed
+ * results and mid-stream errors, implicit_select off, compressed bodies, multipart
+ * parameters, HTTP sessions and empty INSERTs. Plain fetch, so the HTTP details are visible.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync, gzipSync, deflateSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalClickHouse, startLocalClickHouse } from "./local-server";
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+let dataDir: string;
+let server: LocalClickHouse;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "edgepulse-local-parity-"));
+  server = await startLocalClickHouse({ port: 0, dataDir, maxBodyBytes: MAX_BODY_BYTES });
+  await post("CREATE DATABASE parity");
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function url(params: Record<string, string> = {}): string {
+  return `${server.url}/?${new URLSearchParams(params)}`;
+}
+
+async function post(body: BodyInit, params: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url(params), { method: "POST", body, headers });
+}
+
+async function text(sql: string, params: Record<string, string> = {}): Promise<string> {
+  const response = await post(sql, params);
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${response.status}: ${body}`);
+  return body;
+}
+
+function uint32LittleEndian(...values: number[]): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(4 * values.length);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, index) => view.setUint32(index * 4, value, true));
+  return bytes;
+}
+
+describe("binary INSERT bodies", () => {
+  it("stores RowBinary rows exactly, with the statement in the URL or before the data in the body", async () => {
+    await text("CREATE TABLE parity.binary (x UInt32) ENGINE = MergeTree ORDER BY tuple()");
+    // 128 and 255 are the bytes that UTF-8 decoding used to turn into three wrong rows.
+    const viaUrl = await post(uint32LittleEndian(128, 255), { query: "INSERT INTO parity.binary FORMAT RowBinary" });
+    expect(viaUrl.status).toBe(200);
+    expect(await text("SELECT x FROM parity.binary ORDER BY x")).toBe("128\n255\n");
+
+    const inline = Buffer.concat([Buffer.from("INSERT INTO parity.binary (x) FORMAT RowBinary\n"), uint32LittleEndian(0, 4_294_967_295)]);
+    expect((await post(new Uint8Array(inline))).status).toBe(200);
+    expect(await text("SELECT x FROM parity.binary ORDER BY x")).toBe("0\n128\n255\n4294967295\n");
+  });
+
+  it("round-trips Parquet written by the engine itself", async () => {
+    const parquet = await post("SELECT number AS x FROM numbers(5) FORMAT Parquet");
+    expect(parquet.status).toBe(200);
+    await text("CREATE TABLE parity.from_parquet (x UInt64) ENGINE = MergeTree ORDER BY x");
+    const insert = await post(new Uint8Array(await parquet.arrayBuffer()), { query: "INSERT INTO parity.from_parquet FORMAT Parquet" });
+    expect(insert.status).toBe(200);
+    expect(await text("SELECT sum(x), count() FROM parity.from_parquet")).toBe("10\t5\n");
+  });
+
+  it("refuses binary bytes it cannot route instead of storing them wrong", async () => {
+    await text("CREATE TABLE parity.refused (x UInt32) ENGINE = Memory");
+    const response = await post(uint32LittleEndian(128, 255), { query: "INSERT INTO parity.refused SELECT * FROM input('x UInt32') FORMAT RowBinary" });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.headers.get("x-clickhouse-exception-code")).not.toBeNull();
+    expect(await text("SELECT count() FROM parity.refused")).toBe("0\n");
+  });
+});
+
+describe("empty INSERT bodies", () => {
+  it("accepts an INSERT without data as zero rows, and still checks the table", async () => {
+    await text("CREATE TABLE parity.empty (x UInt32) ENGINE = MergeTree ORDER BY x");
+    const empty = await fetch(url({ query: "INSERT INTO parity.empty FORMAT JSONEachRow" }), { method: "POST" });
+    expect(empty.status).toBe(200);
+    expect(JSON.parse(empty.headers.get("x-clickhouse-summary") ?? "{}")).toMatchObject({ written_rows: "0" });
+    expect(await text("SELECT count() FROM parity.empty")).toBe("0\n");
+    const missing = await fetch(url({ query: "INSERT INTO parity.no_such_table FORMAT JSONEachRow" }), { method: "POST" });
+    expect(missing.status).toBe(404);
+    expect((await missing.text()).match(/Code: 60\./g)).toHaveLength(1);
+  });
+});
+
+describe("implicit_select", () => {
+  it("is off, as on clickhouse-server: a bare expression is a syntax error", async () => {
+    for (const sql of ["1+1", "foobar FORMAT JSON"]) {
+      const response = await post(sql);
+      expect(response.status).toBe(400);
+      expect(response.headers.get("x-clickhouse-exception-code")).toBe("62");
+    }
+  });
+});
+
+describe("streamed results", () => {
+  it("sends the first rows of a result that never ends, and stops when the client goes away", async () => {
+    const abort = new AbortController();
+    const response = await fetch(url(), { method: "POST", body: "SELECT number FROM system.numbers", signal: abort.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body?.getReader();
+    const first = await reader?.read();
+    expect(new TextDecoder().decode(first?.value).startsWith("0\n1\n2\n")).toBe(true);
+    abort.abort();
+    await reader?.cancel().catch(() => undefined);
+    // The server is free for the next query.
+    expect(await text("SELECT 'after'")).toBe("after\n");
+  });
+
+  it("ends a body whose query fails midway with the tagged exception block clients look for", async () => {
+    const response = await post("SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1", { default_format: "JSONEachRow" });
+    expect(response.status).toBe(200);
+    const tag = response.headers.get("x-clickhouse-exception-tag");
+    expect(tag).toMatch(/^[0-9a-f]+$/);
+    const body = await response.text();
+    expect(body).toMatch(/^\{"number":"?0"?,/);
+    expect(body.endsWith(` ${tag}\r\n__exception__\r\n`)).toBe(true);
+    expect(body).toContain(`\r\n__exception__\r\n${tag}\nCode: 395. DB::Exception: boom`);
+  });
+
+  it("holds the whole result back with wait_end_of_query=1, so a late failure is an error status", async () => {
+    const response = await post("SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1", { wait_end_of_query: "1" });
+    expect(response.status).toBe(500);
+    expect(response.headers.get("x-clickhouse-exception-code")).toBe("395");
+  });
+
+  it("applies a default per-query memory limit that a query may raise", async () => {
+    expect(await text("SELECT getSetting('max_memory_usage')")).toBe(`${2 * 1024 * 1024 * 1024}\n`);
+    expect(await text("SELECT getSetting('max_memory_usage')", { max_memory_usage: "1000000000" })).toBe("1000000000\n");
+  });
+});
+
+describe("compression", () => {
+  it("accepts gzip and deflate request bodies", async () => {
+    expect(await (await post(new Uint8Array(gzipSync("SELECT 'gzip'")), {}, { "Content-Encoding": "gzip" })).text()).toBe("gzip\n");
+    expect(await (await post(new Uint8Array(deflateSync("SELECT 'deflate'")), {}, { "Content-Encoding": "deflate" })).text()).toBe("deflate\n");
+    await text("CREATE TABLE parity.gzipped (x UInt32) ENGINE = MergeTree ORDER BY x");
+    const rows = gzipSync('{"x":1}\n{"x":2}\n');
+    expect((await post(new Uint8Array(rows), { query: "INSERT INTO parity.gzipped FORMAT JSONEachRow" }, { "Content-Encoding": "gzip" })).status).toBe(200);
+    expect(await text("SELECT sum(x) FROM parity.gzipped")).toBe("3\n");
+  });
+
+  it("bounds the body after decompression, and says so when it is not what it claims", async () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_BODY_BYTES * 4, 0x20));
+    expect(bomb.byteLength).toBeLessThan(MAX_BODY_BYTES);
+    const tooLarge = await post(new Uint8Array(bomb), {}, { "Content-Encoding": "gzip" });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("x-clickhouse-exception-code")).toBe("229");
+    const notGzip = await post("SELECT 1", {}, { "Content-Encoding": "gzip" });
+    expect(notGzip.status).toBe(400);
+    expect(notGzip.headers.get("x-clickhouse-exception-code")).toBe("271");
+    const unknown = await post("SELECT 1", {}, { "Content-Encoding": "snappy" });
+    expect(unknown.status).toBe(415);
+  });
+
+  it("compresses the response with enable_http_compression=1 and Accept-Encoding: gzip", async () => {
+    const { request } = await import("node:http");
+    // fetch would decompress on its own; a raw request shows the bytes on the wire.
+    const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolveRaw, rejectRaw) => {
+      const outgoing = request(url({ enable_http_compression: "1" }), { method: "POST", headers: { "Accept-Encoding": "gzip" } }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+        incoming.on("end", () => resolveRaw({ encoding: incoming.headers["content-encoding"], body: Buffer.concat(chunks) }));
+      });
+      outgoing.on("error", rejectRaw);
+      outgoing.end("SELECT number FROM numbers(3)");
+    });
+    expect(raw.encoding).toBe("gzip");
+    expect(gunzipSync(raw.body).toString()).toBe("0\n1\n2\n");
+    // Without the setting the answer stays plain, as on clickhouse-server.
+    const plain = await post("SELECT 1", {}, { "Accept-Encoding": "gzip" });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+  });
+});
+
+describe("multipart/form-data parameters", () => {
+  it("takes the query and param_* from form fields, as clickhouse-js sends long parameters", async () => {
+    const form = new FormData();
+    form.set("query", "SELECT {values:Array(String)} AS v, {n:UInt8} + 1 AS n FORMAT JSONEachRow");
+    form.set("param_values", "['a@b.com','it\\'s']");
+    form.set("param_n", "41");
+    const response = await fetch(url(), { method: "POST", body: form });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ v: ["a@b.com", "it's"], n: 42 });
+  });
+});
+
+describe("HTTP sessions", () => {
+  it("keeps SET and temporary tables for requests with the same session_id, and only for them", async () => {
+    const session = { session_id: `parity-${Date.now()}` };
+    await text("CREATE TEMPORARY TABLE scratch (x UInt8)", session);
+    await text("INSERT INTO scratch VALUES (7)", session);
+    await text("SET max_result_rows = 123", session);
+    expect(await text("SELECT x, getSetting('max_result_rows') FROM scratch", session)).toBe("7\t123\n");
+    // A URL setting still applies to one query only, inside a session too.
+    expect(await text("SELECT getSetting('max_result_rows')", { ...session, max_result_rows: "5" })).toBe("5\n");
+    expect(await text("SELECT getSetting('max_result_rows')", session)).toBe("123\n");
+    const outside = await post("SELECT x FROM scratch");
+    expect(outside.status).toBe(404);
+    expect(await text("SELECT getSetting('max_result_rows')")).toBe("0\n");
+  });
+
+  it("answers session_check for an unknown session, refuses a bad timeout and ends on close_session", async () => {
+    const unknown = await post("SELECT 1", { session_id: "never-opened", session_check: "1" });
+    expect(unknown.headers.get("x-clickhouse-exception-code")).toBe("372");
+    const badTimeout = await post("SELECT 1", { session_id: "timeout", session_timeout: "86400" });
+    expect(badTimeout.status).toBe(400);
+    expect(badTimeout.headers.get("x-clickhouse-exception-code")).toBe("374");
+    await text("SET max_result_rows = 9", { session_id: "closing" });
+    expect(await text("SELECT getSetting('max_result_rows')", { session_id: "closing", close_session: "1" })).toBe("9\n");
+    const closed = await post("SELECT 1", { session_id: "closing", session_check: "1" });
+    expect(closed.headers.get("x-clickhouse-exception-code")).toBe("372");
+  });
+
+  it("refuses a second concurrent request in one session with SESSION_IS_LOCKED", async () => {
+    const session = { session_id: "locked" };
+    const slow = post("SELECT sleep(1)", session);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    const second = await post("SELECT 1", session);
+    expect(second.headers.get("x-clickhouse-exception-code")).toBe("373");
+    expect((await slow).status).toBe(200);
+  });
+});
