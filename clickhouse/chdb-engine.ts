@@ -205,27 +205,52 @@ export class ChdbEngine {
     if (setup.length > 0) await connection.queryAsync(setup.join(";\n"), { format: "TabSeparated" });
     if (request.insert !== null) return this.insert(connection, request.insert, elapsed);
 
-    let stream: ChdbQueryStream;
+    // A read-only query is tagged, so that when its client goes away it can be found and killed
+    // in the engine even while it computes (an aggregate yields no chunk to stop between), as a
+    // server does with cancel_http_readonly_queries_on_client_close.
+    const tag = request.readOnly ? `/* local-query:${randomUUID()} */` : null;
+    const sql = tag === null ? request.sql : `${tag}\n${request.sql}`;
+    const kill = () => {
+      if (tag !== null) void this.killTagged(tag);
+    };
+    signal.addEventListener("abort", kill, { once: true });
     try {
-      stream = connection.queryStream(request.sql, { format: request.defaultFormat, signal });
-    } catch (error) {
-      if (!cannotStream(error)) throw error;
-      // One-shot: no signal, because the engine cannot stop it and the slot must stay held until it ends.
-      const result = await connection.queryAsync(request.sql, { format: request.defaultFormat });
-      const body = result.bytes();
-      if (body.byteLength > 0) await sink(body);
-      return { read_rows: result.rowsRead, read_bytes: result.bytesRead, written_rows: 0, written_bytes: 0, result_rows: 0, elapsed_ns: elapsed() };
-    }
-    let rows = 0;
-    for await (const chunk of stream) {
-      rows += chunk.numRows;
-      await sink(chunk.raw());
-      if (signal.aborted) {
-        stream.cancel();
-        throw ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
+      let stream: ChdbQueryStream;
+      try {
+        stream = connection.queryStream(sql, { format: request.defaultFormat, signal });
+      } catch (error) {
+        if (!cannotStream(error)) throw error;
+        // One-shot: the slot stays held until it ends (a read-only one is killed on abort).
+        const result = await connection.queryAsync(sql, { format: request.defaultFormat });
+        const body = result.bytes();
+        if (body.byteLength > 0) await sink(body);
+        return { read_rows: result.rowsRead, read_bytes: result.bytesRead, written_rows: 0, written_bytes: 0, result_rows: 0, elapsed_ns: elapsed() };
       }
+      let rows = 0;
+      for await (const chunk of stream) {
+        rows += chunk.numRows;
+        await sink(chunk.raw());
+        if (signal.aborted) {
+          stream.cancel();
+          throw ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
+        }
+      }
+      return { read_rows: 0, read_bytes: 0, written_rows: 0, written_bytes: 0, result_rows: rows, elapsed_ns: elapsed() };
+    } finally {
+      signal.removeEventListener("abort", kill);
     }
-    return { read_rows: 0, read_bytes: 0, written_rows: 0, written_bytes: 0, result_rows: rows, elapsed_ns: elapsed() };
+  }
+
+  /** Kills the running query carrying `tag` (ASYNC: the engine stops it at its next check). */
+  private async killTagged(tag: string): Promise<void> {
+    const connection = this.connect();
+    try {
+      await connection.queryAsync(`KILL QUERY WHERE position(query, ${quote(tag)}) > 0 AND NOT startsWith(query, 'KILL') ASYNC`, { format: "TabSeparated" });
+    } catch {
+      // The query ended meanwhile, or the engine is closing: nothing left to stop.
+    } finally {
+      connection.close();
+    }
   }
 
   /**

@@ -117,6 +117,24 @@ describe("streamed results", () => {
     expect(await text("SELECT 'after'")).toBe("after\n");
   });
 
+  it("kills a read-only query that computes without yielding rows when its client goes away", async () => {
+    // An aggregate sends nothing until it is done, so there is no chunk to stop between: the
+    // server must find the query in the engine and kill it, as cancel_http_readonly_queries_on_client_close does.
+    const marker = `abandoned_${Date.now()}`;
+    const sql = `SELECT count() AS ${marker} FROM numbers(3000) AS a CROSS JOIN numbers(3000) AS b CROSS JOIN numbers(3000) AS c WHERE cityHash64(a.number, b.number, c.number) % 7 = 1`;
+    const running = async () =>
+      Number(await text(`SELECT count() FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 FORMAT TSV`));
+    const controller = new AbortController();
+    const request = fetch(url({ readonly: "1" }), { method: "POST", body: sql, signal: controller.signal }).catch(() => null);
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await running()).toBe(1);
+    controller.abort();
+    await request;
+    // The query would run for minutes; gone within a few polls once killed.
+    for (let attempt = 0; attempt < 100 && (await running()) > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(0);
+  });
+
   it("ends a body whose query fails midway with the tagged exception block clients look for", async () => {
     const response = await post("SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1", { default_format: "JSONEachRow" });
     expect(response.status).toBe(200);
