@@ -200,3 +200,35 @@ describe("POST /v1/sql limits per token", () => {
     expect((await post({ site: OTHER, query: "SELECT 1" }, otherToken, { env: limitedEnv })).status).toBe(200);
   });
 });
+
+describe("POST /v1/sql when the client goes away", () => {
+  it("aborts the ClickHouse request, and the server kills the query", async () => {
+    // The request's signal is what workerd aborts when the client disconnects (enable_request_signal);
+    // here the test aborts it. A real disconnect does not reach the signal behind Miniflare's
+    // entry worker, so this is the nearest the local runtime gets.
+    const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+    const marker = `abandoned_console_${Date.now()}`;
+    const running = async () => {
+      const [row] = await clickhouse.query<{ n: number }>(
+        `SELECT count() AS n FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 AND NOT startsWith(query, 'KILL') AND position(query, 'EXPLAIN') = 0 AND NOT startsWith(query, 'DESCRIBE')`,
+      );
+      return Number(row?.n);
+    };
+    const controller = new AbortController();
+    const query = `SELECT count() AS ${marker} FROM (SELECT arrayJoin(range(100000)) AS n FROM window_metrics) AS a CROSS JOIN (SELECT arrayJoin(range(100000)) AS m FROM window_metrics) AS b WHERE cityHash64(n, m) % 7 = 1`;
+    const request = new Request("http://collector.test/v1/sql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ site: SITE, query }),
+      signal: controller.signal,
+    });
+    const answer = app.fetch(request, testEnv);
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(1);
+    controller.abort();
+    expect((await answer).status).toBe(499);
+    // Without the cancel it would run on to its 10 s limit; polls stop after about 3 s.
+    for (let attempt = 0; attempt < 60 && (await running()) > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(0);
+  });
+});
