@@ -59,6 +59,19 @@ export class FlushQueue<T extends TableName> {
     return this.meta.number(`size:${this.queue}`);
   }
 
+  /** Sequence number of the newest entry ever added (0 before the first). */
+  get lastSeq(): number {
+    return this.meta.number(`next_seq:${this.queue}`);
+  }
+
+  /**
+   * Sequence number of the oldest waiting entry, from meta alone: entries leave in sequence
+   * order (a whole chunk at a time), so the waiting ones are the newest `size`.
+   */
+  get firstWaitingSeq(): number {
+    return this.lastSeq - this.size + 1;
+  }
+
   oldestStoredAt(): number | null {
     const row = this.storage.sql.exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq LIMIT 1`).toArray()[0];
     return row?.stored_at ?? null;

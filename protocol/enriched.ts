@@ -77,7 +77,31 @@ export interface EnrichedBatch {
   events: EnrichedEvent[];
 }
 
+/** A token bucket's size: sustained rate (tokens a second, > 0) and capacity (≥ 1). */
+export interface BudgetLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * What a shard needs, besides the batch, to decide whether to take it. Sent with every
+ * batch, so a change of the RATE_LIMIT_SITE_* vars applies at once and the shard keeps no
+ * configuration of its own.
+ */
+export interface IngestAdmission {
+  /**
+   * A salted hash of the client's network address (never the address itself): the shard
+   * bounds each client's share of its backlog by it, so a client that picks one `visitor`
+   * cannot fill the shard for the others.
+   */
+  client_key: string;
+  /** This shard's share of the site's batch rate (the site's limit ÷ SHARDS), or null: no site limit. */
+  site_budget: BudgetLimit | null;
+}
+
 export type IngestOutcome =
   | { status: "accepted"; accepted: number }
   | { status: "duplicate" }
-  | { status: "overloaded"; retry_after_seconds: number };
+  | { status: "overloaded"; retry_after_seconds: number }
+  /** Over the site's budget on this shard, or this client holds too much of the shard's backlog. */
+  | { status: "rate_limited"; scope: "site" | "client"; retry_after_seconds: number };

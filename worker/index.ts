@@ -3,7 +3,6 @@ import { app } from "./app";
 
 export { IngestShard } from "../durable-objects/ingest-shard";
 export { LiveHub } from "../durable-objects/live-hub";
-export { RateLimiter } from "../durable-objects/rate-limiter";
 export { Telemetry } from "../durable-objects/telemetry";
 
 export default {

@@ -148,6 +148,11 @@ prometheusRoutes.get("/metrics", async (c) => {
     counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.counters.quarantined_rows)),
     counter("edgepulse_late_events_total", "Events that arrived after their window was sealed (stored and flushed, never dropped).", perSite((site) => site.counters.late_events)),
     counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full.", perSite((site) => site.counters.overloaded_batches)),
+    counter(
+      "edgepulse_shard_rate_limited_batches_total",
+      "Batches a shard refused with 429: over its share of the site's rate, or from a client holding too much of its backlog.",
+      perSite((site) => site.counters.rate_limited_batches),
+    ),
     gauge("edgepulse_flush_lag_seconds", "Age of the oldest event not yet in ClickHouse (max over the site's shards).", perSite((site) => site.flushLagSeconds)),
     gauge("edgepulse_flush_backoff_seconds", "Current retry delay of failing flushes (max over the site's shards); 0 when healthy.", perSite((site) => site.flushBackoffSeconds)),
     gauge("edgepulse_unflushed_events", "Events held by the shards until ClickHouse acknowledges them.", perSite((site) => site.unflushedEvents)),
