@@ -8,7 +8,7 @@
  * the merged numbers.
  */
 import { z } from "zod";
-import { metricCountsSchema, vitalMetricSchema } from "../protocol";
+import { METRIC_COUNT_NAMES, metricCountsSchema, vitalMetricSchema } from "../protocol";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import type { QuantileSketch } from "./quantile-sketch";
 
@@ -89,7 +89,7 @@ function checkRecord(value: unknown, path: string, max: number): Record<string, 
   return record;
 }
 
-const METRIC_COUNT_KEYS = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases"] as const;
+const METRIC_COUNT_KEYS = METRIC_COUNT_NAMES;
 const VITAL_METRICS: ReadonlySet<string> = new Set(vitalMetricSchema.options);
 /** Currencies per count record: ISO codes, so a handful; this only bounds a bug. */
 const MAX_CURRENCIES = 200;

@@ -8,17 +8,19 @@ import { vitalMetricSchema } from "./events";
 const count = z.number().int().min(0);
 const moneyByCurrency = z.record(z.string(), z.number());
 
+/**
+ * The counts every window, day and total reports, named once: the schemas, the shard's
+ * counters, their sums, differences and zero checks, the hub's checks and the window_metrics
+ * rows all derive from this list, so a count added here cannot be skipped by one of them.
+ */
+export const METRIC_COUNT_NAMES = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases"] as const;
+export type MetricCountName = (typeof METRIC_COUNT_NAMES)[number];
+
+const countShape = Object.fromEntries(METRIC_COUNT_NAMES.map((name) => [name, count])) as Record<MetricCountName, typeof count>;
+
 /** The counters every window, day and total reports. */
 export const metricCountsSchema = z.object({
-  events: count,
-  page_views: count,
-  visitors: count,
-  sessions: count,
-  bounces: count,
-  cart_adds: count,
-  cart_removes: count,
-  checkouts: count,
-  purchases: count,
+  ...countShape,
   /** Sum of purchase values over all currencies (meaningful for single-currency sites). */
   revenue: z.number(),
   revenue_by_currency: moneyByCurrency,
