@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { METRIC_COUNT_NAMES, metricCountsSchema, vitalMetricSchema } from "../protocol";
+import { MAX_JOBS } from "./jobs/registered-jobs";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import type { QuantileSketch } from "./quantile-sketch";
 
@@ -55,6 +56,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
     MAX_DAY_MAP_ENTRIES,
   ),
   vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
+  jobs: cappedRecord(cappedRecord(count, MAX_DAY_MAP_ENTRIES), MAX_JOBS).optional(),
 });
 
 export const shardLiveStateSchema: z.ZodType<ShardLiveState> = z.object({
@@ -149,6 +151,11 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
       checkCount(sketch["count"], `today.vitals.${path}.${metric}.count`);
       checkCount(sketch["zeros"], `today.vitals.${path}.${metric}.zeros`);
       checkRecord(sketch["buckets"], `today.vitals.${path}.${metric}.buckets`, MAX_SKETCH_BUCKETS);
+    }
+  }
+  if (today.jobs !== undefined) {
+    for (const [job, counts] of Object.entries(checkRecord(today.jobs, "today.jobs", MAX_JOBS))) {
+      for (const [key, value] of Object.entries(checkRecord(counts, `today.jobs.${job}`, MAX_DAY_MAP_ENTRIES))) checkCount(value, `today.jobs.${job}.${key}`);
     }
   }
   return state;

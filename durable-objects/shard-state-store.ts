@@ -15,7 +15,9 @@
  * simply starts with an empty cache.
  */
 import type { DayAccumulator, PageVitals } from "./day-aggregate";
-import { emptyDayAccumulator } from "./day-aggregate";
+import { emptyDayAccumulator, emptyJobCounts } from "./day-aggregate";
+import { jobMapName } from "./jobs/keyed-count-job";
+import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
 import type { SessionState } from "./session-state";
 import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
@@ -29,9 +31,11 @@ export const MEMBER_SESSION = 1;
 type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
 
 /** The maps of a day and of a window kept as rows (map-entries.ts); the rest stays one small JSON row. */
-const DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
+const BUILT_IN_DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
+/** Each keyed-count job's map is stored beside them as `job:<name>` (jobs/keyed-count-job.ts). */
+const DAY_MAPS: readonly string[] = [...BUILT_IN_DAY_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
 const WINDOW_MAPS = ["pages", "products", "vitals"] as const;
-type DayMap = (typeof DAY_MAPS)[number];
+type DayMap = string;
 type WindowMap = (typeof WINDOW_MAPS)[number];
 
 /** Parsed windows kept in memory (the recent ones: a batch touches the current one or two). */
@@ -71,6 +75,16 @@ class RecentlyUsed<K, V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** A day's job maps keyed by their stored map names (`job:<name>`), the same objects. */
+function jobRecords(jobs: Record<string, Record<string, number>>): Record<string, Record<string, number>> {
+  const records = emptyRecord<Record<string, number>>();
+  for (const job of KEYED_COUNT_JOBS) {
+    const counts = jobs[job.name];
+    if (counts !== undefined) records[jobMapName(job)] = counts;
+  }
+  return records;
 }
 
 export class ShardStateStore {
@@ -221,9 +235,10 @@ export class ShardStateStore {
       vitals: stored.vitals ?? emptyRecord<PageVitals>(),
     };
     // A day written before day_entries existed holds its maps in `days`: the next write moves them.
-    for (const map of DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
-    this.dayEntries.readInto(day, maps);
-    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, changes);
+    for (const map of BUILT_IN_DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
+    const jobs = emptyJobCounts();
+    this.dayEntries.readInto(day, { ...maps, ...jobRecords(jobs) });
+    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps, jobs }, changes);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
@@ -232,12 +247,20 @@ export class ShardStateStore {
   }
 
   private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
+    const changed = (map: string): Set<string> => {
+      const set = changes[map];
+      if (set === undefined) throw new Error(`no change set for day map ${map}`);
+      return set;
+    };
+    const jobs = emptyRecord<Record<string, number>>();
+    for (const job of KEYED_COUNT_JOBS) jobs[job.name] = trackChanges(day.jobs[job.name] ?? emptyRecord<number>(), changed(jobMapName(job)));
     const accumulator: DayAccumulator = {
       ...day,
-      pages: trackChanges(day.pages, changes.pages),
-      referrers: trackChanges(day.referrers, changes.referrers),
-      products: trackChanges(day.products, changes.products),
-      vitals: trackChanges(day.vitals, changes.vitals),
+      pages: trackChanges(day.pages, changed("pages")),
+      referrers: trackChanges(day.referrers, changed("referrers")),
+      products: trackChanges(day.products, changed("products")),
+      vitals: trackChanges(day.vitals, changed("vitals")),
+      jobs,
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
@@ -250,7 +273,8 @@ export class ShardStateStore {
     this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(core));
     const changes = this.dayChanges.get(day);
     if (changes === undefined) throw new Error(`day ${day.day} was not loaded through the store`);
-    this.dayEntries.write(day.day, day as Record<DayMap, Record<string, unknown>>, changes);
+    const records: Record<DayMap, Record<string, unknown>> = { pages: day.pages, referrers: day.referrers, products: day.products, vitals: day.vitals, ...jobRecords(day.jobs) };
+    this.dayEntries.write(day.day, records, changes);
     this.dayCache.set(day.day, day);
     this.dayWrites += 1;
   }

@@ -53,6 +53,8 @@ export type Funnel = z.infer<typeof funnelSchema>;
 
 export const topPageSchema = z.object({ path: z.string(), views: count });
 export const topReferrerSchema = z.object({ host: z.string(), visits: count });
+/** A keyed-count job's entry in a top list: the key and its count of events. */
+export const topKeySchema = z.object({ key: z.string(), count: count });
 export const topProductSchema = z.object({
   product_id: z.string(),
   name: z.string(),
@@ -74,6 +76,12 @@ export const overviewSchema = z.object({
   top_pages: z.array(topPageSchema).max(50),
   top_referrers: z.array(topReferrerSchema).max(50),
   top_products: z.array(topProductSchema).max(50),
+  /**
+   * Each keyed-count job's top keys today (durable-objects/jobs/), e.g. `custom_events`:
+   * custom events by name. Optional so that a client built before a job existed still reads
+   * the overview.
+   */
+  jobs: z.record(z.string(), z.array(topKeySchema).max(50)).optional(),
 });
 export type Overview = z.infer<typeof overviewSchema>;
 
