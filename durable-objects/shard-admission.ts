@@ -9,8 +9,12 @@
  *
  * Client share: a batch's `visitor` is chosen by the client and picks the shard, so one
  * client could fill a shard's backlog (while ClickHouse is away) and lock out every other
- * visitor routed there. Each client — a salted hash of its network address, made by the
- * Worker — may hold at most MAX_CLIENT_BACKLOG_SHARE of the shard's pending-event bound.
+ * visitor routed there. So the last MAX_CLIENT_BACKLOG_SHARE of the shard's pending-event
+ * bound is kept for clients holding less than that share: once the backlog reaches the rest,
+ * a client — a salted hash of its network address, made by the Worker — holding more is
+ * refused like a full shard (503 overloaded), while the others still get in until the shard
+ * is really full. Below that mark nobody is refused for its share, so a single busy client
+ * (a load test, one big NAT) still uses the whole shard while ClickHouse keeps up.
  * A client's holding is the events of its accepted batches that are still pending; the
  * flush queue deletes in sequence order, so "pending" is "sequence after the oldest pending
  * one" (exact up to a chunk that bisection removed out of order, which errs lenient).
@@ -21,12 +25,21 @@
 import type { BudgetLimit } from "../protocol";
 import { TokenBucket } from "./token-bucket";
 
-/** The part of a shard's pending-event bound one client may hold. */
+/** The part of a shard's pending-event bound kept for clients holding less than this part of it. */
 export const MAX_CLIENT_BACKLOG_SHARE = 0.1;
 /** Clients tracked at most; past it the least recently seen are forgotten (lenient). */
 export const MAX_TRACKED_CLIENTS = 10_000;
 
 export type AdmissionRefusal = { scope: "site"; retryAfterSeconds: number } | { scope: "client" };
+
+/** The shard's backlog as the refusal check needs it. */
+export interface Backlog {
+  /** Events waiting for ClickHouse now, and the bound. */
+  pending: number;
+  maxPending: number;
+  /** Sequence number of the oldest waiting event. */
+  firstPendingSeq: number;
+}
 
 interface ClientHolding {
   /** Accepted batches still (partly) pending, oldest first: last sequence number and event count. */
@@ -38,24 +51,24 @@ export class ShardAdmission {
   private siteBucket: TokenBucket | null = null;
   /** Insertion order is recency order: a client is re-inserted whenever it is seen. */
   private readonly holdings = new Map<string, ClientHolding>();
-  private readonly maxClientEvents: number;
+  private readonly reserved: number;
 
   constructor(maxPendingEvents: number) {
-    this.maxClientEvents = Math.max(1, Math.floor(maxPendingEvents * MAX_CLIENT_BACKLOG_SHARE));
+    this.reserved = Math.max(1, Math.floor(maxPendingEvents * MAX_CLIENT_BACKLOG_SHARE));
   }
 
   /**
    * Why this batch may not be taken now, or null. Takes nothing: a batch refused later (by
-   * the backlog bound) must not use up the site's budget. `firstPendingSeq` is the sequence
-   * number of the oldest event still waiting for ClickHouse.
+   * the backlog bound) must not use up the site's budget.
    */
-  refusal(clientKey: string, budget: BudgetLimit | null, events: number, firstPendingSeq: number, now: number): AdmissionRefusal | null {
+  refusal(clientKey: string, budget: BudgetLimit | null, events: number, backlog: Backlog, now: number): AdmissionRefusal | null {
     if (budget !== null) {
       this.siteBucket ??= new TokenBucket(budget, now);
       const wait = this.siteBucket.secondsUntilToken(budget, now);
       if (wait > 0) return { scope: "site", retryAfterSeconds: wait };
     }
-    if (this.heldBy(clientKey, firstPendingSeq) + events > this.maxClientEvents) return { scope: "client" };
+    const intoReserve = backlog.pending + events > backlog.maxPending - this.reserved;
+    if (intoReserve && this.heldBy(clientKey, backlog.firstPendingSeq) + events > this.reserved) return { scope: "client" };
     return null;
   }
 

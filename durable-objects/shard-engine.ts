@@ -181,11 +181,16 @@ export class ShardEngine {
       return { status: "duplicate" };
     }
     // A resend of a stored batch was answered above without spending any budget.
-    const refusal = admission === null ? null : this.admission.refusal(admission.client_key, admission.site_budget, batch.events.length, this.events.firstWaitingSeq, now);
-    if (refusal !== null) {
+    const backlog = { pending: this.events.size, maxPending: this.maxPendingEvents, firstPendingSeq: this.events.firstWaitingSeq };
+    const refusal = admission === null ? null : this.admission.refusal(admission.client_key, admission.site_budget, batch.events.length, backlog, now);
+    if (refusal?.scope === "site") {
       this.meta.count("rate_limited_batches");
-      const retryAfter = refusal.scope === "site" ? Math.max(1, Math.ceil(refusal.retryAfterSeconds)) : this.retryAfterSeconds(now);
-      return { status: "rate_limited", scope: refusal.scope, retry_after_seconds: retryAfter };
+      return { status: "rate_limited", retry_after_seconds: Math.max(1, Math.ceil(refusal.retryAfterSeconds)) };
+    }
+    // A client holding more than its share of a nearly full backlog: refused as if the shard were full.
+    if (refusal?.scope === "client") {
+      this.meta.count("overloaded_batches");
+      return { status: "overloaded", retry_after_seconds: this.retryAfterSeconds(now) };
     }
     if (this.events.size + batch.events.length > this.maxPendingEvents) {
       this.meta.count("overloaded_batches");

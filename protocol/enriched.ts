@@ -90,9 +90,9 @@ export interface BudgetLimit {
  */
 export interface IngestAdmission {
   /**
-   * A salted hash of the client's network address (never the address itself): the shard
-   * bounds each client's share of its backlog by it, so a client that picks one `visitor`
-   * cannot fill the shard for the others.
+   * A salted hash of the client's network address (never the address itself): a shard keeps
+   * the last part of its backlog for clients holding little of it, so a client that picks
+   * one `visitor` cannot fill the shard for the others.
    */
   client_key: string;
   /** This shard's share of the site's batch rate (the site's limit ÷ SHARDS), or null: no site limit. */
@@ -102,6 +102,7 @@ export interface IngestAdmission {
 export type IngestOutcome =
   | { status: "accepted"; accepted: number }
   | { status: "duplicate" }
+  /** The backlog is full, or nearly full and this client holds much of it. */
   | { status: "overloaded"; retry_after_seconds: number }
-  /** Over the site's budget on this shard, or this client holds too much of the shard's backlog. */
-  | { status: "rate_limited"; scope: "site" | "client"; retry_after_seconds: number };
+  /** Over this shard's share of the site's rate. */
+  | { status: "rate_limited"; retry_after_seconds: number };

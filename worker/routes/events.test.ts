@@ -177,7 +177,7 @@ describe("POST /v1/events", () => {
   });
 
   it("maps a shard's rate_limited answer to 429 rate_limited with its Retry-After", async () => {
-    const response = await sendWith({ INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "rate_limited", scope: "site", retry_after_seconds: 4 })) }, post(JSON.stringify(batch())));
+    const response = await sendWith({ INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "rate_limited", retry_after_seconds: 4 })) }, post(JSON.stringify(batch())));
     await expectError(response, 429, "rate_limited");
     expect(response.headers.get("Retry-After")).toBe("4");
   });

@@ -116,10 +116,8 @@ eventsRoutes.post("/", async (c) => {
       return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
     case "overloaded":
       throw new ApiError(503, "overloaded", "the ingest shard is overloaded; retry later with the same batch", undefined, outcome.retry_after_seconds);
-    case "rate_limited": {
-      const why = outcome.scope === "site" ? `too many requests for site "${site.key}"` : "this client holds too many events waiting for storage";
-      throw new ApiError(429, "rate_limited", `${why}; retry after ${outcome.retry_after_seconds} s with the same batch`, undefined, outcome.retry_after_seconds);
-    }
+    case "rate_limited":
+      throw new ApiError(429, "rate_limited", `too many requests for site "${site.key}"; retry after ${outcome.retry_after_seconds} s with the same batch`, undefined, outcome.retry_after_seconds);
   }
 });
 
