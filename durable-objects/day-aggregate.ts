@@ -7,7 +7,7 @@
  */
 import type { EnrichedEvent, VitalMetric } from "../protocol";
 import { incrementCapped, admitKey, largestEntries } from "./capped-map";
-import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
+import { addEventToJobCounts, emptyJobCounts, largestJobCounts, type JobCounts } from "./jobs/job-counts";
 import type { DayPartial, ProductPartial } from "./live-delta";
 import { fromMoneyUnits } from "./money";
 import { addToSketch, emptySketch, type QuantileSketch } from "./quantile-sketch";
@@ -51,14 +51,7 @@ export interface DayAccumulator {
   products: Record<string, ProductCounts>;
   vitals: Record<string, PageVitals>;
   /** Keyed-count job name → key → events (jobs/keyed-count-job.ts), capped like the maps above. */
-  jobs: Record<string, Record<string, number>>;
-}
-
-/** An empty count map for every registered job. */
-export function emptyJobCounts(): Record<string, Record<string, number>> {
-  const jobs = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS) jobs[job.name] = emptyRecord<number>();
-  return jobs;
+  jobs: JobCounts;
 }
 
 /** UTC day of a time in ms. */
@@ -94,14 +87,7 @@ export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, members
   if (event.type === "page_view") incrementCapped(day.pages, event.path, 1, DAY_MAP_STORE_CAP);
   if (event.type === "vital") addVital(day, event.path, event.metric as VitalMetric, event.metric_value);
   addProductTouches(day.products, productTouchesOf(event), DAY_MAP_STORE_CAP);
-  for (const job of KEYED_COUNT_JOBS) {
-    const key = job.keyOf(event);
-    if (key === null) continue;
-    const counts = day.jobs[job.name];
-    // Every day is made by emptyDayAccumulator or the store, both with a map per job.
-    if (counts === undefined) throw new Error(`day ${day.day} has no map for job ${job.name}`);
-    incrementCapped(counts, key, 1, DAY_MAP_STORE_CAP);
-  }
+  addEventToJobCounts(day.jobs, event, DAY_MAP_STORE_CAP);
 }
 
 function addVital(day: DayAccumulator, path: string, metric: VitalMetric, value: number): void {
@@ -154,12 +140,6 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
     referrers: largestEntries(day.referrers, DAY_MAP_REPORT_CAP, (visits) => visits),
     products,
     vitals,
-    jobs: jobPartials(day),
+    jobs: largestJobCounts(day.jobs, DAY_MAP_REPORT_CAP),
   };
-}
-
-function jobPartials(day: DayAccumulator): Record<string, Record<string, number>> {
-  const jobs = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS) jobs[job.name] = largestEntries(day.jobs[job.name] ?? emptyRecord<number>(), DAY_MAP_REPORT_CAP, (count) => count);
-  return jobs;
 }

@@ -10,7 +10,7 @@ import type { DayPartial, ProductPartial } from "./live-delta";
 import { addMetricCountsInto, emptyMetricCounts, roundMoney } from "./metric-counts";
 import { emptySketch, mergeSketchInto, SKETCH_RELATIVE_ERROR, sketchQuantile, type QuantileSketch } from "./quantile-sketch";
 import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
-import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries } from "./top-list";
+import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries, topJobKeys } from "./top-list";
 
 /** The UTC day `YYYY-MM-DD` of a time in ms, the key DayPartial uses. */
 export function utcDay(ms: number): string {
@@ -115,7 +115,7 @@ export function overviewOf(site: string, merged: MergedDay, online: number): Ove
       purchases: product.purchases,
       revenue: product.revenue,
     })),
-    jobs: Object.fromEntries([...merged.jobs].map(([name, counts]) => [name, topEntries(counts, byCountDescending).map(([key, count]) => ({ key, count }))])),
+    jobs: topJobKeys(merged.jobs),
   };
 }
 

@@ -18,6 +18,8 @@ export interface WindowPartial {
   start: number;
   end: number;
   counts: MetricCounts;
+  /** Keyed-count job name → key → count in this window (≤ 100 keys each); absent in states stored before jobs existed. */
+  jobs?: Record<string, Record<string, number>>;
 }
 
 export interface ProductPartial {

@@ -30,7 +30,8 @@ import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
 import { MEMBER_SESSION, MEMBER_VISITOR, ShardStateStore, StateChanges } from "./shard-state-store";
-import { addEventToWindow, toMetricCounts } from "./window-aggregate";
+import { largestJobCounts } from "./jobs/job-counts";
+import { addEventToWindow, toMetricCounts, WINDOW_MAP_CAP } from "./window-aggregate";
 import { nextSealedPart, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
 import { isWindowSealedBy, wallClockSealTime, watermarkOf, windowStartOf } from "./watermark";
 
@@ -501,7 +502,14 @@ export class ShardEngine {
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
-      windows: windows.map((window): WindowPartial => ({ start: window.start, end: window.start + this.windowMs, counts: toPlainData(toMetricCounts(window.total.counters)) })),
+      windows: windows.map(
+        (window): WindowPartial => ({
+          start: window.start,
+          end: window.start + this.windowMs,
+          counts: toPlainData(toMetricCounts(window.total.counters)),
+          jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
+        }),
+      ),
       today: this.todayPartial(dayOf(now)),
       online: this.onlineCount(now),
     };

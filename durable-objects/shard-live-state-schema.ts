@@ -32,10 +32,13 @@ export const quantileSketchSchema: z.ZodType<QuantileSketch> = z.object({
   count: count,
 });
 
+const jobCountsSchema = cappedRecord(cappedRecord(count, MAX_DAY_MAP_ENTRIES), MAX_JOBS);
+
 export const windowPartialSchema: z.ZodType<WindowPartial> = z.object({
   start: z.number().int(),
   end: z.number().int(),
   counts: metricCountsSchema,
+  jobs: jobCountsSchema.optional(),
 });
 
 export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
@@ -56,7 +59,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
     MAX_DAY_MAP_ENTRIES,
   ),
   vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
-  jobs: cappedRecord(cappedRecord(count, MAX_DAY_MAP_ENTRIES), MAX_JOBS).optional(),
+  jobs: jobCountsSchema.optional(),
 });
 
 export const shardLiveStateSchema: z.ZodType<ShardLiveState> = z.object({
@@ -127,6 +130,7 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
   state.windows.forEach((window, index) => {
     if (!Number.isInteger(window.start) || !Number.isInteger(window.end)) fail(`windows.${index}`, "expected integer bounds");
     checkMetricCounts(window.counts, `windows.${index}.counts`);
+    if (window.jobs !== undefined) checkJobCounts(window.jobs, `windows.${index}.jobs`);
   });
   const today = state.today;
   if (typeof today !== "object" || today === null || typeof today.day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(today.day)) fail("today.day", "expected YYYY-MM-DD");
@@ -153,10 +157,12 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
       checkRecord(sketch["buckets"], `today.vitals.${path}.${metric}.buckets`, MAX_SKETCH_BUCKETS);
     }
   }
-  if (today.jobs !== undefined) {
-    for (const [job, counts] of Object.entries(checkRecord(today.jobs, "today.jobs", MAX_JOBS))) {
-      for (const [key, value] of Object.entries(checkRecord(counts, `today.jobs.${job}`, MAX_DAY_MAP_ENTRIES))) checkCount(value, `today.jobs.${job}.${key}`);
-    }
-  }
+  if (today.jobs !== undefined) checkJobCounts(today.jobs, "today.jobs");
   return state;
+}
+
+function checkJobCounts(value: unknown, path: string): void {
+  for (const [job, counts] of Object.entries(checkRecord(value, path, MAX_JOBS))) {
+    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_DAY_MAP_ENTRIES))) checkCount(count, `${path}.${job}.${key}`);
+  }
 }

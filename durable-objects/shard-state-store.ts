@@ -15,7 +15,8 @@
  * simply starts with an empty cache.
  */
 import type { DayAccumulator, PageVitals } from "./day-aggregate";
-import { emptyDayAccumulator, emptyJobCounts } from "./day-aggregate";
+import { emptyDayAccumulator } from "./day-aggregate";
+import { emptyJobCounts, type JobCounts } from "./jobs/job-counts";
 import { jobMapName } from "./jobs/keyed-count-job";
 import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
@@ -34,9 +35,10 @@ type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
 const BUILT_IN_DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
 /** Each keyed-count job's map is stored beside them as `job:<name>` (jobs/keyed-count-job.ts). */
 const DAY_MAPS: readonly string[] = [...BUILT_IN_DAY_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
-const WINDOW_MAPS = ["pages", "products", "vitals"] as const;
+const BUILT_IN_WINDOW_MAPS = ["pages", "products", "vitals"] as const;
+const WINDOW_MAPS: readonly string[] = [...BUILT_IN_WINDOW_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
 type DayMap = string;
-type WindowMap = (typeof WINDOW_MAPS)[number];
+type WindowMap = string;
 
 /** Parsed windows kept in memory (the recent ones: a batch touches the current one or two). */
 export const MAX_CACHED_WINDOWS = 64;
@@ -77,8 +79,21 @@ class RecentlyUsed<K, V> {
   }
 }
 
-/** A day's job maps keyed by their stored map names (`job:<name>`), the same objects. */
-function jobRecords(jobs: Record<string, Record<string, number>>): Record<string, Record<string, number>> {
+function changeSet(changes: MapChanges<string>, map: string): Set<string> {
+  const set = changes[map];
+  if (set === undefined) throw new Error(`no change set for map ${map}`);
+  return set;
+}
+
+/** Each job's counts behind a Proxy recording changed keys into its map's change set. */
+function trackedJobs(jobs: JobCounts, changes: MapChanges<string>): JobCounts {
+  const tracked = emptyRecord<Record<string, number>>();
+  for (const job of KEYED_COUNT_JOBS) tracked[job.name] = trackChanges(jobs[job.name] ?? emptyRecord<number>(), changeSet(changes, jobMapName(job)));
+  return tracked;
+}
+
+/** Job maps keyed by their stored map names (`job:<name>`), the same objects. */
+function jobRecords(jobs: JobCounts): JobCounts {
   const records = emptyRecord<Record<string, number>>();
   for (const job of KEYED_COUNT_JOBS) {
     const counts = jobs[job.name];
@@ -135,9 +150,10 @@ export class ShardStateStore {
       vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
     };
     // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
-    for (const map of WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
-    this.windowEntries.readInto(start, maps);
-    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, changes);
+    for (const map of BUILT_IN_WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
+    const jobs = emptyJobCounts();
+    this.windowEntries.readInto(start, { ...maps, ...jobRecords(jobs) });
+    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps, jobs } }, changes);
   }
 
   /** A window with nothing stored yet, tracked and cached like a loaded one. */
@@ -151,9 +167,10 @@ export class ShardStateStore {
       ...window,
       total: {
         counters: total.counters,
-        pages: trackChanges(total.pages, changes.pages),
-        products: trackChanges(total.products, changes.products),
-        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changes.vitals),
+        pages: trackChanges(total.pages, changeSet(changes, "pages")),
+        products: trackChanges(total.products, changeSet(changes, "products")),
+        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changeSet(changes, "vitals")),
+        jobs: trackedJobs(total.jobs, changes),
       },
     };
     this.windowChanges.set(tracked, changes);
@@ -165,7 +182,9 @@ export class ShardStateStore {
   private writeWindow(window: WindowState): string {
     const changes = this.windowChanges.get(window);
     if (changes === undefined) throw new Error(`window ${window.start} was not loaded through the store`);
-    this.windowEntries.write(window.start, window.total as Record<WindowMap, Record<string, unknown>>, changes);
+    const { pages, products, vitals, jobs } = window.total;
+    const records: Record<WindowMap, Record<string, unknown>> = { pages, products, vitals, ...jobRecords(jobs) };
+    this.windowEntries.write(window.start, records, changes);
     this.windowCache.set(window.start, window);
     return JSON.stringify({ start: window.start, total: { counters: window.total.counters }, emitted: window.emitted, parts: window.parts });
   }
@@ -247,20 +266,13 @@ export class ShardStateStore {
   }
 
   private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
-    const changed = (map: string): Set<string> => {
-      const set = changes[map];
-      if (set === undefined) throw new Error(`no change set for day map ${map}`);
-      return set;
-    };
-    const jobs = emptyRecord<Record<string, number>>();
-    for (const job of KEYED_COUNT_JOBS) jobs[job.name] = trackChanges(day.jobs[job.name] ?? emptyRecord<number>(), changed(jobMapName(job)));
     const accumulator: DayAccumulator = {
       ...day,
-      pages: trackChanges(day.pages, changed("pages")),
-      referrers: trackChanges(day.referrers, changed("referrers")),
-      products: trackChanges(day.products, changed("products")),
-      vitals: trackChanges(day.vitals, changed("vitals")),
-      jobs,
+      pages: trackChanges(day.pages, changeSet(changes, "pages")),
+      referrers: trackChanges(day.referrers, changeSet(changes, "referrers")),
+      products: trackChanges(day.products, changeSet(changes, "products")),
+      vitals: trackChanges(day.vitals, changeSet(changes, "vitals")),
+      jobs: trackedJobs(day.jobs, changes),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);

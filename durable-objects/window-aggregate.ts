@@ -9,6 +9,7 @@
  */
 import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts, type VitalMetric } from "../protocol";
 import { incrementCapped, admitKey } from "./capped-map";
+import { addEventToJobCounts, emptyJobCounts, type JobCounts } from "./jobs/job-counts";
 import { zeroCounts } from "./metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "./money";
 import { addToSketch, type QuantileSketch, emptySketch } from "./quantile-sketch";
@@ -48,6 +49,8 @@ export interface WindowAggregate {
   pages: Record<string, number>;
   products: Record<string, ProductCounts>;
   vitals: Partial<Record<VitalMetric, QuantileSketch>>;
+  /** Keyed-count job name → key → events in this window (jobs/keyed-count-job.ts). */
+  jobs: JobCounts;
 }
 
 /** Whether the event's visitor / session is new to the window (or day) it is added to. */
@@ -63,7 +66,7 @@ export function emptyCounters(): WindowCounters {
 }
 
 export function emptyWindowAggregate(): WindowAggregate {
-  return { counters: emptyCounters(), pages: emptyRecord(), products: emptyRecord(), vitals: emptyRecord() };
+  return { counters: emptyCounters(), pages: emptyRecord(), products: emptyRecord(), vitals: emptyRecord(), jobs: emptyJobCounts() };
 }
 
 /** Value a cart add/remove moves: its explicit value, else price × quantity. */
@@ -163,6 +166,7 @@ export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, 
     window.vitals[metric] = sketch;
   }
   addProductTouches(window.products, productTouchesOf(event), WINDOW_MAP_CAP);
+  addEventToJobCounts(window.jobs, event, WINDOW_MAP_CAP);
 }
 
 /** `total − emitted`: what changed since the last sealed part. Never negative (counters only grow). */

@@ -27,10 +27,15 @@ export const metricCountsSchema = z.object({
 });
 export type MetricCounts = z.infer<typeof metricCountsSchema>;
 
+/** A keyed-count job's entry in a top list: the key and its count of events. */
+export const topKeySchema = z.object({ key: z.string(), count: count });
+
 /** One tumbling window; `start`/`end` in ms since the epoch, `end` exclusive. */
 export const windowMetricsSchema = metricCountsSchema.extend({
   start: z.number().int(),
   end: z.number().int(),
+  /** Each keyed-count job's top keys in this window (at most 10; see the overview's `jobs`). */
+  jobs: z.record(z.string(), z.array(topKeySchema).max(50)).optional(),
 });
 export type WindowMetrics = z.infer<typeof windowMetricsSchema>;
 
@@ -53,8 +58,6 @@ export type Funnel = z.infer<typeof funnelSchema>;
 
 export const topPageSchema = z.object({ path: z.string(), views: count });
 export const topReferrerSchema = z.object({ host: z.string(), visits: count });
-/** A keyed-count job's entry in a top list: the key and its count of events. */
-export const topKeySchema = z.object({ key: z.string(), count: count });
 export const topProductSchema = z.object({
   product_id: z.string(),
   name: z.string(),

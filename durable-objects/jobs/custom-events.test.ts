@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { overviewSchema } from "../../protocol";
+import { overviewSchema, windowMetricsSchema } from "../../protocol";
 import { dayOf } from "../day-aggregate";
 import { mergeDayPartials, overviewOf } from "../day-merge";
 import { enrichedBatch, enrichedEvent, pageView } from "../enriched-fixture";
 import { checkShardLiveState, dayPartialSchema } from "../shard-live-state-schema";
-import { dayPartial } from "../shard-state-fixture";
-import { harness, uniqueSite } from "../shard-test-harness";
+import { HubState } from "../hub-state";
+import { emptyMetricCounts } from "../metric-counts";
+import { dayPartial, shardState } from "../shard-state-fixture";
+import { harness, uniqueSite, WINDOW_MS } from "../shard-test-harness";
+import { windowStartOf } from "../watermark";
 import { customEventsJob } from "./custom-events";
 
 const custom = (ts: number, name: string) => enrichedEvent({ type: "custom", ts, name });
@@ -32,6 +35,26 @@ describe("custom events job", () => {
     if (state === null) throw new Error("no state");
     expect(() => checkShardLiveState(state)).not.toThrow();
     expect(dayPartialSchema.parse(state.today).jobs).toEqual({ custom_events: { signup_click: 3, newsletter: 1 } });
+    // Per window too: all five events fell in the first window.
+    const window = state.windows.find((partial) => partial.start === windowStartOf(t, WINDOW_MS));
+    expect(window?.jobs).toEqual({ custom_events: { signup_click: 3, newsletter: 1 } });
+  });
+
+  it("adds up per window across shards in the hub, top keys in each window's live entry", () => {
+    const start = windowStartOf(Date.now(), WINDOW_MS);
+    const partial = (jobs: Record<string, number>) => ({ start, end: start + WINDOW_MS, counts: emptyMetricCounts(), jobs: { custom_events: jobs } });
+    const hub = new HubState(WINDOW_MS);
+    hub.apply(shardState("shop", 0, 1, Date.now(), { windows: [partial({ signup_click: 2 })] }), Date.now());
+    hub.apply(shardState("shop", 1, 1, Date.now(), { windows: [partial({ signup_click: 1, newsletter: 5 })] }), Date.now());
+    // A window partial stored before jobs existed adds nothing.
+    hub.apply(shardState("shop", 2, 1, Date.now(), { windows: [{ start, end: start + WINDOW_MS, counts: emptyMetricCounts() }] }), Date.now());
+    const [merged] = hub.recentWindows(1);
+    expect(windowMetricsSchema.parse(merged).jobs).toEqual({
+      custom_events: [
+        { key: "newsletter", count: 5 },
+        { key: "signup_click", count: 3 },
+      ],
+    });
   });
 
   it("adds up across shards in the hub and shows the day's top names in the overview", () => {
