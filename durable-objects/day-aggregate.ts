@@ -7,6 +7,7 @@
  */
 import type { EnrichedEvent, VitalMetric } from "../protocol";
 import { incrementCapped, admitKey, largestEntries } from "./capped-map";
+import { addEventToJobCounts, emptyJobCounts, largestJobCounts, type JobCounts } from "./jobs/job-counts";
 import type { DayPartial, ProductPartial } from "./live-delta";
 import { fromMoneyUnits } from "./money";
 import { addToSketch, emptySketch, type QuantileSketch } from "./quantile-sketch";
@@ -49,6 +50,8 @@ export interface DayAccumulator {
   referrers: Record<string, number>;
   products: Record<string, ProductCounts>;
   vitals: Record<string, PageVitals>;
+  /** Keyed-count job name → key → events (jobs/keyed-count-job.ts), capped like the maps above. */
+  jobs: JobCounts;
 }
 
 /** UTC day of a time in ms. */
@@ -66,6 +69,7 @@ export function emptyDayAccumulator(day: string): DayAccumulator {
     referrers: emptyRecord(),
     products: emptyRecord(),
     vitals: emptyRecord(),
+    jobs: emptyJobCounts(),
   };
 }
 
@@ -83,6 +87,7 @@ export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, members
   if (event.type === "page_view") incrementCapped(day.pages, event.path, 1, DAY_MAP_STORE_CAP);
   if (event.type === "vital") addVital(day, event.path, event.metric as VitalMetric, event.metric_value);
   addProductTouches(day.products, productTouchesOf(event), DAY_MAP_STORE_CAP);
+  addEventToJobCounts(day.jobs, event, DAY_MAP_STORE_CAP);
 }
 
 function addVital(day: DayAccumulator, path: string, metric: VitalMetric, value: number): void {
@@ -135,5 +140,6 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
     referrers: largestEntries(day.referrers, DAY_MAP_REPORT_CAP, (visits) => visits),
     products,
     vitals,
+    jobs: largestJobCounts(day.jobs, DAY_MAP_REPORT_CAP),
   };
 }

@@ -9,7 +9,8 @@ import { funnelWithRates, type FunnelSteps } from "./funnel";
 import type { DayPartial, ProductPartial } from "./live-delta";
 import { addMetricCountsInto, emptyMetricCounts, roundMoney } from "./metric-counts";
 import { emptySketch, mergeSketchInto, SKETCH_RELATIVE_ERROR, sketchQuantile, type QuantileSketch } from "./quantile-sketch";
-import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries } from "./top-list";
+import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
+import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries, topJobKeys } from "./top-list";
 
 /** The UTC day `YYYY-MM-DD` of a time in ms, the key DayPartial uses. */
 export function utcDay(ms: number): string {
@@ -25,6 +26,8 @@ export interface MergedDay {
   referrers: Map<string, number>;
   products: Map<string, ProductPartial>;
   vitals: Map<string, Map<VitalMetric, QuantileSketch>>;
+  /** Keyed-count job name → key → count, summed (jobs/keyed-count-job.ts). */
+  jobs: Map<string, Map<string, number>>;
 }
 
 /** Sums the partials of `day`; partials of other days are ignored. Never changes its input. */
@@ -38,6 +41,7 @@ export function mergeDayPartials(partials: Iterable<DayPartial>, day: string): M
     referrers: new Map(),
     products: new Map(),
     vitals: new Map(),
+    jobs: new Map(KEYED_COUNT_JOBS.map((job) => [job.name, new Map<string, number>()])),
   };
   for (const partial of partials) {
     if (partial.day !== day) continue;
@@ -51,6 +55,10 @@ export function mergeDayPartials(partials: Iterable<DayPartial>, day: string): M
     merged.abandonedCarts.value = roundMoney(merged.abandonedCarts.value + partial.abandoned_carts.value);
     addCountsByKeyInto(merged.pages, partial.pages);
     addCountsByKeyInto(merged.referrers, partial.referrers);
+    for (const [name, counts] of merged.jobs) {
+      const shardCounts = partial.jobs?.[name];
+      if (shardCounts !== undefined) addCountsByKeyInto(counts, shardCounts);
+    }
     for (const [productId, product] of Object.entries(partial.products)) {
       const sum = merged.products.get(productId);
       if (sum === undefined) {
@@ -107,6 +115,7 @@ export function overviewOf(site: string, merged: MergedDay, online: number): Ove
       purchases: product.purchases,
       revenue: product.revenue,
     })),
+    jobs: topJobKeys(merged.jobs),
   };
 }
 

@@ -7,9 +7,14 @@
  * rows the hub stored or from the shards themselves.
  */
 import type { Overview, Performance, WindowMetrics } from "../protocol";
+import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
+import { addCountsByKeyInto, topJobKeys } from "./top-list";
 import { mergeDayPartials, overviewOf, performanceOf, utcDay } from "./day-merge";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import { addMetricCountsInto, emptyMetricCounts } from "./metric-counts";
+
+/** Keys of each job a window reports live (a window is short: few keys, and a snapshot carries hundreds of windows). */
+export const WINDOW_JOB_TOP_LIMIT = 10;
 
 /** Recent windows the hub keeps (1 h at the default 10 s windows). */
 export const MAX_HUB_WINDOWS = 360;
@@ -115,12 +120,17 @@ export class HubState {
 
   private mergedWindow(start: number, byShard: Map<number, ShardWindow>): WindowMetrics {
     const counts = emptyMetricCounts();
+    const jobs = new Map(KEYED_COUNT_JOBS.map((job) => [job.name, new Map<string, number>()]));
     let end = start + this.windowMs;
     for (const { partial } of byShard.values()) {
       addMetricCountsInto(counts, partial.counts);
+      for (const [name, merged] of jobs) {
+        const shardCounts = partial.jobs?.[name];
+        if (shardCounts !== undefined) addCountsByKeyInto(merged, shardCounts);
+      }
       end = partial.end;
     }
-    return { ...counts, start, end };
+    return { ...counts, start, end, jobs: topJobKeys(jobs, WINDOW_JOB_TOP_LIMIT) };
   }
 
   /** The newest `limit` windows, newest first. */

@@ -4,13 +4,13 @@
  * pending rows in SQLite and flushes them to ClickHouse from its alarm.
  *
  * Transport only: the work is in ShardEngine (shard-engine.ts) and the pure modules it uses.
- * RPC surface: `ingest(batch)`, `stats()` for /metrics, `liveState()` for a LiveHub that
+ * RPC surface: `ingest(batch, admission)`, `stats()` for /metrics, `liveState()` for a LiveHub that
  * rebuilds itself. A shard learns its (site, shard) from its first batch and refuses a batch
  * for another one (a routing bug), since its rows and dedup tokens are named after it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createClickHouse } from "../clickhouse/client";
-import type { EnrichedBatch, IngestOutcome } from "../protocol";
+import type { EnrichedBatch, IngestAdmission, IngestOutcome } from "../protocol";
 import { loadConfig } from "../worker/config";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine } from "./shard-engine";
@@ -34,8 +34,8 @@ export class IngestShard extends DurableObject<Env> {
     });
   }
 
-  async ingest(batch: EnrichedBatch): Promise<IngestOutcome> {
-    return this.engine.ingest(batch);
+  async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
+    return this.engine.ingest(batch, admission);
   }
 
   async stats(): Promise<ShardStats> {

@@ -18,6 +18,8 @@ export interface WindowPartial {
   start: number;
   end: number;
   counts: MetricCounts;
+  /** Keyed-count job name → key → count in this window (≤ 100 keys each); absent in states stored before jobs existed. */
+  jobs?: Record<string, Record<string, number>>;
 }
 
 export interface ProductPartial {
@@ -42,6 +44,11 @@ export interface DayPartial {
   products: Record<string, ProductPartial>;
   /** path → metric → sketch, for the pages with the most vitals (≤ 50). */
   vitals: Record<string, Partial<Record<VitalMetric, QuantileSketch>>>;
+  /**
+   * Keyed-count job name → key → count, the largest 100 keys of each job. Absent in states a
+   * hub stored before jobs existed (read as no counts).
+   */
+  jobs?: Record<string, Record<string, number>>;
 }
 
 export interface ShardLiveState {

@@ -62,12 +62,14 @@ export class MapEntryRows<M extends string> {
     const upserts: [string, string, string][] = [];
     const deletes: [string, string][] = [];
     for (const map of this.maps) {
-      const record = records[map];
-      for (const key of changes[map]) {
+      const record: Record<string, unknown> | undefined = records[map];
+      const changed: Set<string> | undefined = changes[map];
+      if (record === undefined || changed === undefined) throw new Error(`${this.table}: no map ${map} to write`);
+      for (const key of changed) {
         if (Object.hasOwn(record, key)) upserts.push([map, key, JSON.stringify(record[key])]);
         else deletes.push([map, key]);
       }
-      changes[map].clear();
+      changed.clear();
     }
     if (upserts.length > 0) {
       this.sql.exec(

@@ -2,22 +2,17 @@
  * Adding MetricCounts. Every count a shard reports covers its own disjoint set of visitors
  * (routing by visitor), so the site's numbers are plain sums over shards.
  */
-import type { MetricCounts } from "../protocol";
+import { METRIC_COUNT_NAMES, type MetricCountName, type MetricCounts } from "../protocol";
+
+/** Every count of METRIC_COUNT_NAMES at 0. */
+export function zeroCounts(): Record<MetricCountName, number> {
+  const counts = {} as Record<MetricCountName, number>;
+  for (const name of METRIC_COUNT_NAMES) counts[name] = 0;
+  return counts;
+}
 
 export function emptyMetricCounts(): MetricCounts {
-  return {
-    events: 0,
-    page_views: 0,
-    visitors: 0,
-    sessions: 0,
-    bounces: 0,
-    cart_adds: 0,
-    cart_removes: 0,
-    checkouts: 0,
-    purchases: 0,
-    revenue: 0,
-    revenue_by_currency: {},
-  };
+  return { ...zeroCounts(), revenue: 0, revenue_by_currency: {} };
 }
 
 /**
@@ -30,15 +25,7 @@ export function roundMoney(value: number): number {
 
 /** Adds `source` into `target` (target changes). */
 export function addMetricCountsInto(target: MetricCounts, source: MetricCounts): void {
-  target.events += source.events;
-  target.page_views += source.page_views;
-  target.visitors += source.visitors;
-  target.sessions += source.sessions;
-  target.bounces += source.bounces;
-  target.cart_adds += source.cart_adds;
-  target.cart_removes += source.cart_removes;
-  target.checkouts += source.checkouts;
-  target.purchases += source.purchases;
+  for (const name of METRIC_COUNT_NAMES) target[name] += source[name];
   target.revenue = roundMoney(target.revenue + source.revenue);
   for (const [currency, value] of Object.entries(source.revenue_by_currency)) {
     target.revenue_by_currency[currency] = roundMoney((target.revenue_by_currency[currency] ?? 0) + value);

@@ -17,7 +17,7 @@
  */
 import type { ClickHouse } from "../clickhouse/client";
 import { toEventRow, type EventRow } from "../clickhouse/rows";
-import type { EnrichedBatch, EnrichedEvent, IngestOutcome } from "../protocol";
+import type { EnrichedBatch, EnrichedEvent, IngestAdmission, IngestOutcome } from "../protocol";
 import { CoalescedSender } from "./coalesced-sender";
 import { addAbandonedCartToDay, addBounceToDay, addEventToDay, dayOf, emptyDayAccumulator, toDayPartial } from "./day-aggregate";
 import { EVENTS_PER_INSERT, FLUSH_MIN_ENTRIES, flushDueAt, flushPolicy, nextBackoffMs, SESSIONS_PER_INSERT, type FlushPolicy, type TokenScope } from "./flush-plan";
@@ -25,11 +25,13 @@ import { FlushQueue } from "./flush-queue";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, newSessionState, toSessionRow, type SessionState } from "./session-state";
 import { toPlainData } from "./plain-data";
+import { ShardAdmission } from "./shard-admission";
 import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
 import { MEMBER_SESSION, MEMBER_VISITOR, ShardStateStore, StateChanges } from "./shard-state-store";
-import { addEventToWindow, toMetricCounts } from "./window-aggregate";
+import { largestJobCounts } from "./jobs/job-counts";
+import { addEventToWindow, toMetricCounts, WINDOW_MAP_CAP } from "./window-aggregate";
 import { nextSealedPart, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
 import { isWindowSealedBy, wallClockSealTime, watermarkOf, windowStartOf } from "./watermark";
 
@@ -94,6 +96,8 @@ export class ShardEngine {
   private readonly windowParts: FlushQueue<"window_metrics">;
   private readonly closedSessions: FlushQueue<"sessions">;
   private readonly live: CoalescedSender;
+  private readonly admission: ShardAdmission;
+  private readonly maxPendingEvents: number;
   private readonly windowMs: number;
   private readonly latenessMs: number;
   private readonly idleMs: number;
@@ -115,6 +119,8 @@ export class ShardEngine {
     this.latenessMs = options.settings.allowedLatenessSeconds * 1000;
     this.idleMs = options.settings.sessionIdleMinutes * 60 * 1000;
     this.flushPolicy = flushPolicy(this.windowMs);
+    this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
+    this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
     this.store = new ShardStateStore(sql);
@@ -129,9 +135,13 @@ export class ShardEngine {
 
   // ---- ingest ---------------------------------------------------------------------------
 
-  async ingest(batch: EnrichedBatch): Promise<IngestOutcome> {
+  /**
+   * `admission` carries the client's key and this shard's share of the site's rate (see
+   * shard-admission.ts); null (tools, tests of the engine alone) applies neither.
+   */
+  async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
     const now = this.now();
-    const outcome = this.stateTransaction("write", () => this.applyBatch(batch, now));
+    const outcome = this.stateTransaction("write", () => this.applyBatch(batch, admission, now));
     // Overloaded too: the backlog it refused for must keep draining.
     if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES);
     if (outcome.status === "accepted") this.live.request();
@@ -165,13 +175,25 @@ export class ShardEngine {
     }
   }
 
-  private applyBatch(batch: EnrichedBatch, now: number): IngestOutcome {
+  private applyBatch(batch: EnrichedBatch, admission: IngestAdmission | null, now: number): IngestOutcome {
     const sql = this.storage.sql;
     if (sql.exec("SELECT 1 FROM seen_batches WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
     }
-    if (this.events.size + batch.events.length > (this.options.maxPendingEvents ?? MAX_PENDING_EVENTS)) {
+    // A resend of a stored batch was answered above without spending any budget.
+    const backlog = { pending: this.events.size, maxPending: this.maxPendingEvents, firstPendingSeq: this.events.firstWaitingSeq };
+    const refusal = admission === null ? null : this.admission.refusal(admission.client_key, admission.site_budget, batch.events.length, backlog, now);
+    if (refusal?.scope === "site") {
+      this.meta.count("rate_limited_batches");
+      return { status: "rate_limited", retry_after_seconds: Math.max(1, Math.ceil(refusal.retryAfterSeconds)) };
+    }
+    // A client holding more than its share of a nearly full backlog: refused as if the shard were full.
+    if (refusal?.scope === "client") {
+      this.meta.count("overloaded_batches");
+      return { status: "overloaded", retry_after_seconds: this.retryAfterSeconds(now) };
+    }
+    if (this.events.size + batch.events.length > this.maxPendingEvents) {
       this.meta.count("overloaded_batches");
       return { status: "overloaded", retry_after_seconds: this.retryAfterSeconds(now) };
     }
@@ -213,6 +235,7 @@ export class ShardEngine {
     }
     changes.commit();
     this.events.enqueueAll(eventRows, now);
+    if (admission !== null) this.admission.accepted(admission.client_key, admission.site_budget, eventRows.length, this.events.lastSeq, now);
 
     if (ordered.length > 0) {
       this.meta.set("max_event_ts", Math.max(this.meta.number("max_event_ts", maxTs), maxTs));
@@ -479,7 +502,14 @@ export class ShardEngine {
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
-      windows: windows.map((window): WindowPartial => ({ start: window.start, end: window.start + this.windowMs, counts: toPlainData(toMetricCounts(window.total.counters)) })),
+      windows: windows.map(
+        (window): WindowPartial => ({
+          start: window.start,
+          end: window.start + this.windowMs,
+          counts: toPlainData(toMetricCounts(window.total.counters)),
+          jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
+        }),
+      ),
       today: this.todayPartial(dayOf(now)),
       online: this.onlineCount(now),
     };

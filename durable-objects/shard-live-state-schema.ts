@@ -8,7 +8,8 @@
  * the merged numbers.
  */
 import { z } from "zod";
-import { metricCountsSchema, vitalMetricSchema } from "../protocol";
+import { METRIC_COUNT_NAMES, metricCountsSchema, vitalMetricSchema } from "../protocol";
+import { MAX_JOBS } from "./jobs/registered-jobs";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
 import type { QuantileSketch } from "./quantile-sketch";
 
@@ -31,10 +32,13 @@ export const quantileSketchSchema: z.ZodType<QuantileSketch> = z.object({
   count: count,
 });
 
+const jobCountsSchema = cappedRecord(cappedRecord(count, MAX_DAY_MAP_ENTRIES), MAX_JOBS);
+
 export const windowPartialSchema: z.ZodType<WindowPartial> = z.object({
   start: z.number().int(),
   end: z.number().int(),
   counts: metricCountsSchema,
+  jobs: jobCountsSchema.optional(),
 });
 
 export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
@@ -55,6 +59,7 @@ export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
     MAX_DAY_MAP_ENTRIES,
   ),
   vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
+  jobs: jobCountsSchema.optional(),
 });
 
 export const shardLiveStateSchema: z.ZodType<ShardLiveState> = z.object({
@@ -89,7 +94,7 @@ function checkRecord(value: unknown, path: string, max: number): Record<string, 
   return record;
 }
 
-const METRIC_COUNT_KEYS = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases"] as const;
+const METRIC_COUNT_KEYS = METRIC_COUNT_NAMES;
 const VITAL_METRICS: ReadonlySet<string> = new Set(vitalMetricSchema.options);
 /** Currencies per count record: ISO codes, so a handful; this only bounds a bug. */
 const MAX_CURRENCIES = 200;
@@ -125,6 +130,7 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
   state.windows.forEach((window, index) => {
     if (!Number.isInteger(window.start) || !Number.isInteger(window.end)) fail(`windows.${index}`, "expected integer bounds");
     checkMetricCounts(window.counts, `windows.${index}.counts`);
+    if (window.jobs !== undefined) checkJobCounts(window.jobs, `windows.${index}.jobs`);
   });
   const today = state.today;
   if (typeof today !== "object" || today === null || typeof today.day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(today.day)) fail("today.day", "expected YYYY-MM-DD");
@@ -151,5 +157,12 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
       checkRecord(sketch["buckets"], `today.vitals.${path}.${metric}.buckets`, MAX_SKETCH_BUCKETS);
     }
   }
+  if (today.jobs !== undefined) checkJobCounts(today.jobs, "today.jobs");
   return state;
+}
+
+function checkJobCounts(value: unknown, path: string): void {
+  for (const [job, counts] of Object.entries(checkRecord(value, path, MAX_JOBS))) {
+    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_DAY_MAP_ENTRIES))) checkCount(count, `${path}.${job}.${key}`);
+  }
 }

@@ -16,6 +16,9 @@
  */
 import type { DayAccumulator, PageVitals } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
+import { emptyJobCounts, type JobCounts } from "./jobs/job-counts";
+import { jobMapName } from "./jobs/keyed-count-job";
+import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
 import type { SessionState } from "./session-state";
 import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
@@ -29,10 +32,13 @@ export const MEMBER_SESSION = 1;
 type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
 
 /** The maps of a day and of a window kept as rows (map-entries.ts); the rest stays one small JSON row. */
-const DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
-const WINDOW_MAPS = ["pages", "products", "vitals"] as const;
-type DayMap = (typeof DAY_MAPS)[number];
-type WindowMap = (typeof WINDOW_MAPS)[number];
+const BUILT_IN_DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
+/** Each keyed-count job's map is stored beside them as `job:<name>` (jobs/keyed-count-job.ts). */
+const DAY_MAPS: readonly string[] = [...BUILT_IN_DAY_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
+const BUILT_IN_WINDOW_MAPS = ["pages", "products", "vitals"] as const;
+const WINDOW_MAPS: readonly string[] = [...BUILT_IN_WINDOW_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
+type DayMap = string;
+type WindowMap = string;
 
 /** Parsed windows kept in memory (the recent ones: a batch touches the current one or two). */
 export const MAX_CACHED_WINDOWS = 64;
@@ -71,6 +77,29 @@ class RecentlyUsed<K, V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+function changeSet(changes: MapChanges<string>, map: string): Set<string> {
+  const set = changes[map];
+  if (set === undefined) throw new Error(`no change set for map ${map}`);
+  return set;
+}
+
+/** Each job's counts behind a Proxy recording changed keys into its map's change set. */
+function trackedJobs(jobs: JobCounts, changes: MapChanges<string>): JobCounts {
+  const tracked = emptyRecord<Record<string, number>>();
+  for (const job of KEYED_COUNT_JOBS) tracked[job.name] = trackChanges(jobs[job.name] ?? emptyRecord<number>(), changeSet(changes, jobMapName(job)));
+  return tracked;
+}
+
+/** Job maps keyed by their stored map names (`job:<name>`), the same objects. */
+function jobRecords(jobs: JobCounts): JobCounts {
+  const records = emptyRecord<Record<string, number>>();
+  for (const job of KEYED_COUNT_JOBS) {
+    const counts = jobs[job.name];
+    if (counts !== undefined) records[jobMapName(job)] = counts;
+  }
+  return records;
 }
 
 export class ShardStateStore {
@@ -121,9 +150,10 @@ export class ShardStateStore {
       vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
     };
     // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
-    for (const map of WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
-    this.windowEntries.readInto(start, maps);
-    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps } }, changes);
+    for (const map of BUILT_IN_WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
+    const jobs = emptyJobCounts();
+    this.windowEntries.readInto(start, { ...maps, ...jobRecords(jobs) });
+    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps, jobs } }, changes);
   }
 
   /** A window with nothing stored yet, tracked and cached like a loaded one. */
@@ -137,9 +167,10 @@ export class ShardStateStore {
       ...window,
       total: {
         counters: total.counters,
-        pages: trackChanges(total.pages, changes.pages),
-        products: trackChanges(total.products, changes.products),
-        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changes.vitals),
+        pages: trackChanges(total.pages, changeSet(changes, "pages")),
+        products: trackChanges(total.products, changeSet(changes, "products")),
+        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changeSet(changes, "vitals")),
+        jobs: trackedJobs(total.jobs, changes),
       },
     };
     this.windowChanges.set(tracked, changes);
@@ -151,7 +182,9 @@ export class ShardStateStore {
   private writeWindow(window: WindowState): string {
     const changes = this.windowChanges.get(window);
     if (changes === undefined) throw new Error(`window ${window.start} was not loaded through the store`);
-    this.windowEntries.write(window.start, window.total as Record<WindowMap, Record<string, unknown>>, changes);
+    const { pages, products, vitals, jobs } = window.total;
+    const records: Record<WindowMap, Record<string, unknown>> = { pages, products, vitals, ...jobRecords(jobs) };
+    this.windowEntries.write(window.start, records, changes);
     this.windowCache.set(window.start, window);
     return JSON.stringify({ start: window.start, total: { counters: window.total.counters }, emitted: window.emitted, parts: window.parts });
   }
@@ -221,9 +254,10 @@ export class ShardStateStore {
       vitals: stored.vitals ?? emptyRecord<PageVitals>(),
     };
     // A day written before day_entries existed holds its maps in `days`: the next write moves them.
-    for (const map of DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map].add(key);
-    this.dayEntries.readInto(day, maps);
-    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps }, changes);
+    for (const map of BUILT_IN_DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
+    const jobs = emptyJobCounts();
+    this.dayEntries.readInto(day, { ...maps, ...jobRecords(jobs) });
+    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps, jobs }, changes);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
@@ -234,10 +268,11 @@ export class ShardStateStore {
   private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
     const accumulator: DayAccumulator = {
       ...day,
-      pages: trackChanges(day.pages, changes.pages),
-      referrers: trackChanges(day.referrers, changes.referrers),
-      products: trackChanges(day.products, changes.products),
-      vitals: trackChanges(day.vitals, changes.vitals),
+      pages: trackChanges(day.pages, changeSet(changes, "pages")),
+      referrers: trackChanges(day.referrers, changeSet(changes, "referrers")),
+      products: trackChanges(day.products, changeSet(changes, "products")),
+      vitals: trackChanges(day.vitals, changeSet(changes, "vitals")),
+      jobs: trackedJobs(day.jobs, changes),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
@@ -250,7 +285,8 @@ export class ShardStateStore {
     this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(core));
     const changes = this.dayChanges.get(day);
     if (changes === undefined) throw new Error(`day ${day.day} was not loaded through the store`);
-    this.dayEntries.write(day.day, day as Record<DayMap, Record<string, unknown>>, changes);
+    const records: Record<DayMap, Record<string, unknown>> = { pages: day.pages, referrers: day.referrers, products: day.products, vitals: day.vitals, ...jobRecords(day.jobs) };
+    this.dayEntries.write(day.day, records, changes);
     this.dayCache.set(day.day, day);
     this.dayWrites += 1;
   }

@@ -9,6 +9,7 @@ export const COUNTER_NAMES = [
   "ingested_batches",
   "duplicate_batches",
   "overloaded_batches",
+  "rate_limited_batches",
   "flushed_rows_events",
   "flushed_rows_window_metrics",
   "flushed_rows_sessions",

@@ -9,8 +9,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createClickHouse, type ClickHouse } from "../clickhouse/client";
+import { METRIC_COUNT_NAMES } from "../protocol";
 import { loadConfig } from "../worker/config";
 import type { ShardLiveState } from "./live-delta";
+import { zeroCounts } from "./metric-counts";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { windowStartOf } from "./watermark";
 
@@ -67,7 +69,7 @@ export function unreachableClickHouse(): ClickHouse {
   return createClickHouse({ ...config.clickhouse, url: "http://127.0.0.1:1" }, { timeoutMs: 2_000 });
 }
 
-const COUNT_KEYS = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases", "rows"] as const;
+const COUNT_KEYS = [...METRIC_COUNT_NAMES, "rows"] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
 
 export interface Totals extends Record<CountKey, number> {
@@ -77,7 +79,7 @@ export interface Totals extends Record<CountKey, number> {
 
 /** Reads the count columns present in `rows` (absent ones are 0). */
 function totalsOf(rows: (Record<string, unknown> | undefined)[], revenue: { currency: string; revenue: string | number }[]): Totals {
-  const totals: Totals = { events: 0, page_views: 0, visitors: 0, sessions: 0, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, rows: 0, revenue: [] };
+  const totals: Totals = { ...zeroCounts(), rows: 0, revenue: [] };
   for (const row of rows) for (const key of COUNT_KEYS) if (row?.[key] !== undefined) totals[key] = Number(row[key]);
   totals.revenue = revenue.map((entry) => [entry.currency, Number(entry.revenue)]);
   return totals;

@@ -7,8 +7,10 @@
  * says whether this event's visitor/session is new to the window, so a retried or late event
  * never counts them twice. Per-page and per-product maps are capped (capped-map.ts).
  */
-import type { EnrichedEvent, MetricCounts, VitalMetric } from "../protocol";
+import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts, type VitalMetric } from "../protocol";
 import { incrementCapped, admitKey } from "./capped-map";
+import { addEventToJobCounts, emptyJobCounts, type JobCounts } from "./jobs/job-counts";
+import { zeroCounts } from "./metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "./money";
 import { addToSketch, type QuantileSketch, emptySketch } from "./quantile-sketch";
 import { emptyRecord } from "./safe-record";
@@ -19,22 +21,19 @@ export const WINDOW_MAP_CAP = 100;
 /** The custom event an app sends when a product page is viewed: `track("product_view", { product_id, name? })`. */
 export const PRODUCT_VIEW_EVENT = "product_view";
 
-export interface WindowCounters {
-  events: number;
-  page_views: number;
-  visitors: number;
-  sessions: number;
-  bounces: number;
-  cart_adds: number;
-  cart_removes: number;
-  /** Value added to / removed from carts, money units. */
-  cart_add_units: number;
-  cart_remove_units: number;
-  checkouts: number;
-  purchases: number;
+/**
+ * Counters a window or day keeps beyond the reported counts: value added to / removed from
+ * carts, money units (they feed abandoned carts and top lists, not window_metrics).
+ */
+export const CART_UNIT_NAMES = ["cart_add_units", "cart_remove_units"] as const;
+/** Every plain number of WindowCounters: what add, subtract and the zero check go over. */
+export const WINDOW_COUNTER_NAMES = [...METRIC_COUNT_NAMES, ...CART_UNIT_NAMES] as const;
+export type WindowCounterName = (typeof WINDOW_COUNTER_NAMES)[number];
+
+export type WindowCounters = Record<WindowCounterName, number> & {
   /** currency → purchase value, money units. */
   revenue_units: Record<string, number>;
-}
+};
 
 export interface ProductCounts {
   name: string;
@@ -50,6 +49,8 @@ export interface WindowAggregate {
   pages: Record<string, number>;
   products: Record<string, ProductCounts>;
   vitals: Partial<Record<VitalMetric, QuantileSketch>>;
+  /** Keyed-count job name → key → events in this window (jobs/keyed-count-job.ts). */
+  jobs: JobCounts;
 }
 
 /** Whether the event's visitor / session is new to the window (or day) it is added to. */
@@ -59,24 +60,13 @@ export interface Membership {
 }
 
 export function emptyCounters(): WindowCounters {
-  return {
-    events: 0,
-    page_views: 0,
-    visitors: 0,
-    sessions: 0,
-    bounces: 0,
-    cart_adds: 0,
-    cart_removes: 0,
-    cart_add_units: 0,
-    cart_remove_units: 0,
-    checkouts: 0,
-    purchases: 0,
-    revenue_units: emptyRecord<number>(),
-  };
+  const counters = { revenue_units: emptyRecord<number>() } as WindowCounters;
+  for (const name of WINDOW_COUNTER_NAMES) counters[name] = 0;
+  return counters;
 }
 
 export function emptyWindowAggregate(): WindowAggregate {
-  return { counters: emptyCounters(), pages: emptyRecord(), products: emptyRecord(), vitals: emptyRecord() };
+  return { counters: emptyCounters(), pages: emptyRecord(), products: emptyRecord(), vitals: emptyRecord(), jobs: emptyJobCounts() };
 }
 
 /** Value a cart add/remove moves: its explicit value, else price × quantity. */
@@ -176,6 +166,7 @@ export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, 
     window.vitals[metric] = sketch;
   }
   addProductTouches(window.products, productTouchesOf(event), WINDOW_MAP_CAP);
+  addEventToJobCounts(window.jobs, event, WINDOW_MAP_CAP);
 }
 
 /** `total − emitted`: what changed since the last sealed part. Never negative (counters only grow). */
@@ -185,55 +176,21 @@ export function subtractCounters(total: WindowCounters, emitted: WindowCounters)
     const delta = units - (emitted.revenue_units[currency] ?? 0);
     if (delta !== 0) revenue[currency] = delta;
   }
-  return {
-    events: total.events - emitted.events,
-    page_views: total.page_views - emitted.page_views,
-    visitors: total.visitors - emitted.visitors,
-    sessions: total.sessions - emitted.sessions,
-    bounces: total.bounces - emitted.bounces,
-    cart_adds: total.cart_adds - emitted.cart_adds,
-    cart_removes: total.cart_removes - emitted.cart_removes,
-    cart_add_units: total.cart_add_units - emitted.cart_add_units,
-    cart_remove_units: total.cart_remove_units - emitted.cart_remove_units,
-    checkouts: total.checkouts - emitted.checkouts,
-    purchases: total.purchases - emitted.purchases,
-    revenue_units: revenue,
-  };
+  const delta = { revenue_units: revenue } as WindowCounters;
+  for (const name of WINDOW_COUNTER_NAMES) delta[name] = total[name] - emitted[name];
+  return delta;
 }
 
 /** Adds `source` into `target` (target changes): how partial rows merge (SummingMergeTree, the hub). */
 export function addCountersInto(target: WindowCounters, source: WindowCounters): void {
-  target.events += source.events;
-  target.page_views += source.page_views;
-  target.visitors += source.visitors;
-  target.sessions += source.sessions;
-  target.bounces += source.bounces;
-  target.cart_adds += source.cart_adds;
-  target.cart_removes += source.cart_removes;
-  target.cart_add_units += source.cart_add_units;
-  target.cart_remove_units += source.cart_remove_units;
-  target.checkouts += source.checkouts;
-  target.purchases += source.purchases;
+  for (const name of WINDOW_COUNTER_NAMES) target[name] += source[name];
   for (const [currency, units] of Object.entries(source.revenue_units)) {
     target.revenue_units[currency] = (target.revenue_units[currency] ?? 0) + units;
   }
 }
 
 export function isZeroCounters(counters: WindowCounters): boolean {
-  return (
-    counters.events === 0 &&
-    counters.page_views === 0 &&
-    counters.visitors === 0 &&
-    counters.sessions === 0 &&
-    counters.bounces === 0 &&
-    counters.cart_adds === 0 &&
-    counters.cart_removes === 0 &&
-    counters.cart_add_units === 0 &&
-    counters.cart_remove_units === 0 &&
-    counters.checkouts === 0 &&
-    counters.purchases === 0 &&
-    Object.values(counters.revenue_units).every((units) => units === 0)
-  );
+  return WINDOW_COUNTER_NAMES.every((name) => counters[name] === 0) && Object.values(counters.revenue_units).every((units) => units === 0);
 }
 
 /** The live protocol's counts (money back in currency units). */
@@ -244,17 +201,12 @@ export function toMetricCounts(counters: WindowCounters): MetricCounts {
     byCurrency[currency] = fromMoneyUnits(units);
     revenueUnits += units;
   }
-  return {
-    events: counters.events,
-    page_views: counters.page_views,
-    visitors: counters.visitors,
-    sessions: counters.sessions,
-    bounces: counters.bounces,
-    cart_adds: counters.cart_adds,
-    cart_removes: counters.cart_removes,
-    checkouts: counters.checkouts,
-    purchases: counters.purchases,
-    revenue: fromMoneyUnits(revenueUnits),
-    revenue_by_currency: byCurrency,
-  };
+  return { ...pickMetricCounts(counters), revenue: fromMoneyUnits(revenueUnits), revenue_by_currency: byCurrency };
+}
+
+/** The reported counts of `counters` (METRIC_COUNT_NAMES), without the cart units. */
+export function pickMetricCounts(counters: WindowCounters): Record<MetricCountName, number> {
+  const counts = zeroCounts();
+  for (const name of METRIC_COUNT_NAMES) counts[name] = counters[name];
+  return counts;
 }

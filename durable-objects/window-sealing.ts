@@ -14,10 +14,11 @@
  */
 import type { WindowMetricsRow } from "../clickhouse/rows";
 import { toDateTime } from "../clickhouse/rows";
+import { METRIC_COUNT_NAMES } from "../protocol";
+import { zeroCounts } from "./metric-counts";
 import { fromMoneyUnits } from "./money";
 import { isWindowSealedBy } from "./watermark";
-import { emptyRecord } from "./safe-record";
-import { addCountersInto, emptyCounters, isZeroCounters, subtractCounters, type WindowAggregate, type WindowCounters } from "./window-aggregate";
+import { addCountersInto, emptyCounters, isZeroCounters, pickMetricCounts, subtractCounters, type WindowAggregate, type WindowCounters } from "./window-aggregate";
 
 export interface WindowState {
   start: number;
@@ -62,24 +63,12 @@ export function newWindowState(start: number, total: WindowAggregate): WindowSta
  */
 export function windowMetricsRows(site: string, windowSeconds: number, part: WindowPart): WindowMetricsRow[] {
   const base = { site, window_start: toDateTime(part.start), window_seconds: windowSeconds };
-  const zero = { events: 0, page_views: 0, visitors: 0, sessions: 0, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0 };
+  const zero = zeroCounts();
   const rows: WindowMetricsRow[] = [];
   const { counters } = part;
-  const counterRow: WindowMetricsRow = {
-    ...base,
-    currency: "",
-    events: counters.events,
-    page_views: counters.page_views,
-    visitors: counters.visitors,
-    sessions: counters.sessions,
-    bounces: counters.bounces,
-    cart_adds: counters.cart_adds,
-    cart_removes: counters.cart_removes,
-    checkouts: counters.checkouts,
-    purchases: counters.purchases,
-    revenue: 0,
-  };
-  if (!isZeroCounters({ ...counters, cart_add_units: 0, cart_remove_units: 0, revenue_units: emptyRecord() })) rows.push(counterRow);
+  const counts = pickMetricCounts(counters);
+  const counterRow: WindowMetricsRow = { ...base, currency: "", ...counts, revenue: 0 };
+  if (METRIC_COUNT_NAMES.some((name) => counts[name] !== 0)) rows.push(counterRow);
   for (const currency of Object.keys(counters.revenue_units).sort()) {
     const units = counters.revenue_units[currency] ?? 0;
     if (units !== 0) rows.push({ ...base, ...zero, currency, revenue: fromMoneyUnits(units) });

@@ -77,7 +77,32 @@ export interface EnrichedBatch {
   events: EnrichedEvent[];
 }
 
+/** A token bucket's size: sustained rate (tokens a second, > 0) and capacity (≥ 1). */
+export interface BudgetLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * What a shard needs, besides the batch, to decide whether to take it. Sent with every
+ * batch, so a change of the RATE_LIMIT_SITE_* vars applies at once and the shard keeps no
+ * configuration of its own.
+ */
+export interface IngestAdmission {
+  /**
+   * A salted hash of the client's network address (never the address itself): a shard keeps
+   * the last part of its backlog for clients holding little of it, so a client that picks
+   * one `visitor` cannot fill the shard for the others.
+   */
+  client_key: string;
+  /** This shard's share of the site's batch rate (the site's limit ÷ SHARDS), or null: no site limit. */
+  site_budget: BudgetLimit | null;
+}
+
 export type IngestOutcome =
   | { status: "accepted"; accepted: number }
   | { status: "duplicate" }
-  | { status: "overloaded"; retry_after_seconds: number };
+  /** The backlog is full, or nearly full and this client holds much of it. */
+  | { status: "overloaded"; retry_after_seconds: number }
+  /** Over this shard's share of the site's rate. */
+  | { status: "rate_limited"; retry_after_seconds: number };

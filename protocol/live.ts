@@ -8,27 +8,34 @@ import { vitalMetricSchema } from "./events";
 const count = z.number().int().min(0);
 const moneyByCurrency = z.record(z.string(), z.number());
 
+/**
+ * The counts every window, day and total reports, named once: the schemas, the shard's
+ * counters, their sums, differences and zero checks, the hub's checks and the window_metrics
+ * rows all derive from this list, so a count added here cannot be skipped by one of them.
+ */
+export const METRIC_COUNT_NAMES = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases"] as const;
+export type MetricCountName = (typeof METRIC_COUNT_NAMES)[number];
+
+const countShape = Object.fromEntries(METRIC_COUNT_NAMES.map((name) => [name, count])) as Record<MetricCountName, typeof count>;
+
 /** The counters every window, day and total reports. */
 export const metricCountsSchema = z.object({
-  events: count,
-  page_views: count,
-  visitors: count,
-  sessions: count,
-  bounces: count,
-  cart_adds: count,
-  cart_removes: count,
-  checkouts: count,
-  purchases: count,
+  ...countShape,
   /** Sum of purchase values over all currencies (meaningful for single-currency sites). */
   revenue: z.number(),
   revenue_by_currency: moneyByCurrency,
 });
 export type MetricCounts = z.infer<typeof metricCountsSchema>;
 
+/** A keyed-count job's entry in a top list: the key and its count of events. */
+export const topKeySchema = z.object({ key: z.string(), count: count });
+
 /** One tumbling window; `start`/`end` in ms since the epoch, `end` exclusive. */
 export const windowMetricsSchema = metricCountsSchema.extend({
   start: z.number().int(),
   end: z.number().int(),
+  /** Each keyed-count job's top keys in this window (at most 10; see the overview's `jobs`). */
+  jobs: z.record(z.string(), z.array(topKeySchema).max(50)).optional(),
 });
 export type WindowMetrics = z.infer<typeof windowMetricsSchema>;
 
@@ -72,6 +79,12 @@ export const overviewSchema = z.object({
   top_pages: z.array(topPageSchema).max(50),
   top_referrers: z.array(topReferrerSchema).max(50),
   top_products: z.array(topProductSchema).max(50),
+  /**
+   * Each keyed-count job's top keys today (durable-objects/jobs/), e.g. `custom_events`:
+   * custom events by name. Optional so that a client built before a job existed still reads
+   * the overview.
+   */
+  jobs: z.record(z.string(), z.array(topKeySchema).max(50)).optional(),
 });
 export type Overview = z.infer<typeof overviewSchema>;
 

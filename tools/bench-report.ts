@@ -137,7 +137,7 @@ export function reportRows(results: BenchResults): string[][] {
     }
   };
   ingestRows("2 ingest (Miniflare, rate limiter off)", results.ingest);
-  ingestRows("2 ingest (Miniflare, rate limiter on)", results.ingestWithRateLimiter);
+  ingestRows("2 ingest (Miniflare, rate limits on)", results.ingestWithRateLimiter);
   ingestRows("2 ingest (wrangler dev)", results.ingestWranglerDev);
   if (baselineRps === null && results.ingest.ok) add("  (no baseline ratio: baseline failed)", "");
 

@@ -34,14 +34,20 @@ import { freePort, PROJECT_ROOT } from "./wrangler-dev";
 
 /**
  * Where the collector's CPU goes, by the function on a sample's stack (first match wins):
- * names from durable-objects/ (shard engine, live sender, hub) and the rate limiter object.
+ * names from durable-objects/ (shard engine, live sender, hub), then the Worker route's
+ * phases (worker/). What is left ("other") is the runtime: HTTP, RPC serialisation, GC.
  */
 const PROFILE_PHASES: readonly Phase[] = [
   { name: "hub merge", functions: ["applyShardState"] },
   { name: "shard live send", functions: ["sendLiveState", "buildState"] },
   { name: "shard alarm + flush", functions: ["alarm", "drain", "flush"] },
   { name: "shard ingest", functions: ["ingest", "applyBatch"] },
-  { name: "rate limiter (Worker side)", functions: ["enforceRateLimits", "clientRateLimitKey"] },
+  { name: "route: body read + JSON", functions: ["readBoundedBody", "decodeUtf8", "parseJson"] },
+  { name: "route: zod validation", functions: ["safeParse"] },
+  { name: "route: User-Agent parse", functions: ["parseUserAgent"] },
+  { name: "route: visitor id + client key (HMAC)", functions: ["deriveVisitorId", "clientRateLimitKey", "clientKeyFor"] },
+  { name: "route: rate limit binding", functions: ["enforceClientRateLimit", "countRefusedRequests", "withinClientLimit"] },
+  { name: "route: enrich", functions: ["enrichBatch"] },
 ];
 
 const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk"] as const;

@@ -34,7 +34,6 @@ export const PASSED_THROUGH_VARS = [
   "RATE_LIMIT_SITE_PER_SECOND",
   "RATE_LIMIT_SITE_BURST",
   "RATE_LIMIT_CLIENT_PER_SECOND",
-  "RATE_LIMIT_CLIENT_BURST",
 ] as const;
 
 function log(message: string): void {

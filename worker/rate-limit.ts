@@ -1,35 +1,45 @@
 /**
- * Per-site and per-client rate limits for `POST /v1/events`, answering 429 `rate_limited`
- * with Retry-After (the SDK waits that long and resends the same batch id).
+ * Rate limits for `POST /v1/events`, answering 429 `rate_limited` with Retry-After (the SDK
+ * waits that long and resends the same batch id). Nothing here waits on another Durable
+ * Object: a site's batches are not funnelled through one object, which on Cloudflare sits in
+ * one location and would cap the site at one object's throughput.
  *
- * Why a Durable Object and not Cloudflare's Rate Limiting binding: the binding's limit is
- * fixed in wrangler.toml (10 or 60 s periods) and cannot be raised or lowered per deployment
- * through vars, and it cannot say how long to wait; here the limits are vars, passed with
- * every check, and a token bucket knows exactly when the next token is due. One RateLimiter
- * object per site holds the site's bucket and its clients' buckets, in memory only.
+ * Per client: Cloudflare's Rate Limiting binding `CLIENT_RATE_LIMIT` (wrangler.toml
+ * `[[ratelimits]]`: 100 requests per 10 s, counted per Cloudflare location), keyed by an
+ * HMAC of (site, client network) under VISITOR_SECRET. The network is the IP, or its /64 for
+ * IPv6 (one subscriber's block), and never the User-Agent: rotating the User-Agent is free,
+ * so a key containing it could be escaped at will. Requests refused before the limiter
+ * (invalid or oversized bodies, unknown sites) count too, under the key of (no site,
+ * network), and are answered 429 once that is over: a flood of 60 KB garbage is limited
+ * like a flood of good batches. The binding cannot be configured by vars (Cloudflare fixes
+ * its limit and its 10 or 60 s period at deploy time); RATE_LIMIT_CLIENT_PER_SECOND = 0
+ * turns it off.
  *
- * A client is an HMAC of (site, IP, User-Agent) under VISITOR_SECRET: the IP is never sent
- * to the object, stored or logged. If the limiter cannot be reached, the request passes:
- * losing analytics to a hiccup of the protection in front of it is the worse failure.
+ * Per site: split over the site's shards, each enforcing its share in memory
+ * (durable-objects/shard-admission.ts), so the check costs no extra hop. The Worker sends the
+ * share with every batch: RATE_LIMIT_SITE_PER_SECOND (1000) and RATE_LIMIT_SITE_BURST (2 ×
+ * rate), divided by SHARDS.
  *
- * Vars (requests per second; a rate of 0 turns that limit off):
- *   RATE_LIMIT_SITE_PER_SECOND (1000), RATE_LIMIT_SITE_BURST (2 × rate),
- *   RATE_LIMIT_CLIENT_PER_SECOND (10), RATE_LIMIT_CLIENT_BURST (5 × rate).
+ * If the binding cannot be reached, the request passes: losing analytics to a hiccup of the
+ * protection in front of it is the worse failure.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import type { RateLimits } from "../durable-objects/site-rate-limiter";
-import type { BucketLimit } from "../durable-objects/token-bucket";
+import type { BudgetLimit } from "../protocol";
 import type { AppEnv } from "./app-env";
 import { clientIp } from "./client-ip";
 import { ApiError } from "./errors";
 
 export const DEFAULT_SITE_PER_SECOND = 1000;
-export const DEFAULT_CLIENT_PER_SECOND = 10;
 const DEFAULT_SITE_BURST_FACTOR = 2;
-const DEFAULT_CLIENT_BURST_FACTOR = 5;
-/** The shortest wait a 429 asks for: Retry-After counts whole seconds. */
-const MIN_RETRY_AFTER_SECONDS = 1;
+/**
+ * The binding's period (wrangler.toml `[[ratelimits]] simple.period`; Cloudflare allows 10
+ * or 60). Its counters restart at each multiple of the period on the wall clock, so a
+ * refused client can go again when the current period ends: that is the Retry-After.
+ */
+export const CLIENT_LIMIT_PERIOD_SECONDS = 10;
+/** Key prefix of requests refused before their site was known. */
+const NO_SITE = "";
 
 const rateVar = z
   .string()
@@ -41,12 +51,13 @@ const rateLimitVarsSchema = z.object({
   RATE_LIMIT_SITE_PER_SECOND: rateVar,
   RATE_LIMIT_SITE_BURST: rateVar,
   RATE_LIMIT_CLIENT_PER_SECOND: rateVar,
-  RATE_LIMIT_CLIENT_BURST: rateVar,
 });
 
-function bucketLimit(perSecond: number, burst: number | undefined, burstFactor: number): BucketLimit | null {
-  if (perSecond === 0) return null;
-  return { perSecond, burst: Math.max(1, burst ?? Math.ceil(perSecond * burstFactor)) };
+export interface RateLimits {
+  /** The whole site's rate, null: no site limit. Each shard enforces a SHARDS-th of it. */
+  site: BudgetLimit | null;
+  /** Whether the per-client binding is consulted. */
+  client: boolean;
 }
 
 const cache = new WeakMap<object, RateLimits>();
@@ -58,12 +69,39 @@ export function rateLimitsFrom(env: object): RateLimits {
   const parsed = rateLimitVarsSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid rate limit configuration: ${z.prettifyError(parsed.error)}`);
   const vars = parsed.data;
+  const sitePerSecond = vars.RATE_LIMIT_SITE_PER_SECOND ?? DEFAULT_SITE_PER_SECOND;
   const limits: RateLimits = {
-    site: bucketLimit(vars.RATE_LIMIT_SITE_PER_SECOND ?? DEFAULT_SITE_PER_SECOND, vars.RATE_LIMIT_SITE_BURST, DEFAULT_SITE_BURST_FACTOR),
-    client: bucketLimit(vars.RATE_LIMIT_CLIENT_PER_SECOND ?? DEFAULT_CLIENT_PER_SECOND, vars.RATE_LIMIT_CLIENT_BURST, DEFAULT_CLIENT_BURST_FACTOR),
+    site: sitePerSecond === 0 ? null : { perSecond: sitePerSecond, burst: Math.max(1, vars.RATE_LIMIT_SITE_BURST ?? Math.ceil(sitePerSecond * DEFAULT_SITE_BURST_FACTOR)) },
+    client: vars.RATE_LIMIT_CLIENT_PER_SECOND !== 0,
   };
   cache.set(env, limits);
   return limits;
+}
+
+/**
+ * One shard's share of the site's limit. The burst is split too, but never below one batch,
+ * so a small site limit over many shards still lets each shard take something.
+ */
+export function shardSiteBudget(site: BudgetLimit | null, shards: number): BudgetLimit | null {
+  if (site === null) return null;
+  return { perSecond: site.perSecond / shards, burst: Math.max(1, site.burst / shards) };
+}
+
+/**
+ * The part of an address that one client controls: an IPv4 address, or the /64 of an IPv6
+ * one (a subscriber gets a whole /64 and can use any address in it).
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail] = ip.toLowerCase().split("::", 2);
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = tail === undefined ? 0 : Math.max(0, 8 - headGroups.length - tailGroups.length);
+  const groups = [...headGroups, ...Array<string>(missing).fill("0"), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
 
 /** Only used when VISITOR_SECRET is unset: keys then differ per isolate, which is lenient. */
@@ -75,7 +113,7 @@ function fallbackSalt(): string {
 
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 
-/** The key is derived from the salt with a prefix, so it never equals the visitor-id key. */
+/** Imported once per salt and isolate. The key is derived with a prefix, so it never equals the visitor-id key. */
 function hmacKey(salt: string): Promise<CryptoKey> {
   let key = hmacKeys.get(salt);
   if (key === undefined) {
@@ -87,30 +125,64 @@ function hmacKey(salt: string): Promise<CryptoKey> {
   return key;
 }
 
-/** HMAC-SHA256 of (site, IP, User-Agent), 16 bytes in hex: stable per client, not reversible. */
-export async function clientRateLimitKey(salt: string, site: string, ip: string, userAgent: string): Promise<string> {
+/** HMAC-SHA256 of (site, client network), 16 bytes in hex: stable per client, not reversible. */
+export async function clientRateLimitKey(salt: string, site: string, ip: string): Promise<string> {
   const key = await hmacKey(salt);
-  // Newline-separated: headers cannot contain newlines, so the message is unambiguous.
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode([site, ip, userAgent].join("\n")));
+  // Newline-separated: neither a site key nor an address contains one, so the message is unambiguous.
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${site}\n${clientNetwork(ip)}`));
   return Array.from(new Uint8Array(mac, 0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Throws 429 `rate_limited` with Retry-After when the site or this client is over its limit. */
-export async function enforceRateLimits(c: Context<AppEnv>, site: string): Promise<void> {
-  const limits = rateLimitsFrom(c.env);
-  if (limits.site === null && limits.client === null) return;
-  const salt = c.get("config").visitorSecret ?? fallbackSalt();
-  const clientKey = await clientRateLimitKey(salt, site, clientIp(c.req.raw.headers), c.req.header("User-Agent") ?? "");
-  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(site));
-  let decision;
-  try {
-    decision = await limiter.check(clientKey, limits);
-  } catch (error) {
-    console.error("rate limiter unavailable; letting the request pass", { site, error: String(error) });
-    return;
-  }
-  if (decision.allowed) return;
-  const retryAfter = Math.max(MIN_RETRY_AFTER_SECONDS, Math.ceil(decision.retryAfterSeconds));
-  const who = decision.scope === "site" ? `site "${site}"` : "this client";
-  throw new ApiError(429, "rate_limited", `too many requests for ${who}; retry after ${retryAfter} s with the same batch`, undefined, retryAfter);
+function saltOf(c: Context<AppEnv>): string {
+  return c.get("config").visitorSecret ?? fallbackSalt();
 }
+
+/** The client's key for `site`: what the binding counts, and what a shard bounds the backlog share of. */
+export function clientKeyFor(c: Context<AppEnv>, site: string): Promise<string> {
+  return clientRateLimitKey(saltOf(c), site, clientIp(c.req.raw.headers));
+}
+
+/** Whole seconds until the binding's current period ends (its counters restart then). */
+export function secondsToNextPeriod(now: number, periodSeconds = CLIENT_LIMIT_PERIOD_SECONDS): number {
+  const periodMs = periodSeconds * 1000;
+  return Math.max(1, Math.ceil((periodMs - (now % periodMs)) / 1000));
+}
+
+/** Counts a request against the client's limit; false when the client is over it. */
+async function withinClientLimit(c: Context<AppEnv>, key: string): Promise<boolean> {
+  try {
+    return (await c.env.CLIENT_RATE_LIMIT.limit({ key })).success;
+  } catch (error) {
+    console.error("rate limit binding unavailable; letting the request pass", { error: String(error) });
+    return true;
+  }
+}
+
+function clientRateLimited(who: string): ApiError {
+  const retryAfter = secondsToNextPeriod(Date.now());
+  return new ApiError(429, "rate_limited", `too many requests from ${who}; retry after ${retryAfter} s with the same batch`, undefined, retryAfter);
+}
+
+/**
+ * Counts this batch against its client's limit (throws 429 `rate_limited` when over) and
+ * returns the client's key, which the shard needs whether or not the limit is on.
+ */
+export async function enforceClientRateLimit(c: Context<AppEnv>, site: string): Promise<string> {
+  const key = await clientKeyFor(c, site);
+  if (rateLimitsFrom(c.env).client && !(await withinClientLimit(c, key))) throw clientRateLimited("this client");
+  return key;
+}
+
+/**
+ * Middleware for the ingest route: a request refused with a 4xx before it reached the limiter
+ * (bad body, unknown site, wrong origin) still counts, and once its client is over the limit
+ * the answer becomes 429, so refused requests cannot be sent without bound either. Answers
+ * the limiter or a shard gave (202, 429, 503) were counted already.
+ */
+export const countRefusedRequests: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  const status = c.res.status;
+  if (c.req.method !== "POST" || status < 400 || status >= 500 || status === 429) return;
+  if (!rateLimitsFrom(c.env).client) return;
+  if (!(await withinClientLimit(c, await clientKeyFor(c, NO_SITE)))) throw clientRateLimited("this client (counting refused requests)");
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseUserAgent } from "./user-agent";
+import { parseUserAgent, USER_AGENT_CACHE_SIZE } from "./user-agent";
 
 const CHROME_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const SAFARI_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -30,5 +30,15 @@ describe("parseUserAgent", () => {
 
   it("survives a huge hostile header", () => {
     expect(parseUserAgent("Mozilla/5.0 (".repeat(10_000)).device).toMatch(/^(desktop|mobile|tablet|bot|unknown)$/);
+  });
+
+  it("parses a header once and answers repeats from a bounded cache, the same for every caller", () => {
+    const header = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0 cache-test";
+    const first = parseUserAgent(header);
+    expect(parseUserAgent(header)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // A client sending endless distinct headers cannot grow the cache past its bound.
+    for (let i = 0; i < USER_AGENT_CACHE_SIZE + 10; i++) parseUserAgent(`bot/${i}`);
+    expect(parseUserAgent(header)).toEqual(first);
   });
 });

@@ -3,6 +3,7 @@
  * Only these three coarse fields leave this module; the header itself is never stored.
  */
 import Bowser from "bowser";
+import { LruCache } from "./lru-cache";
 
 export type DeviceClass = "desktop" | "mobile" | "tablet" | "bot" | "unknown";
 
@@ -33,9 +34,25 @@ function toDeviceClass(platformType: string): DeviceClass {
   }
 }
 
+/**
+ * Parsed headers by string: a site's visitors send a few hundred distinct User-Agents, and
+ * bowser's regexes cost far more than a lookup. Bounded, since a client can send any header.
+ */
+export const USER_AGENT_CACHE_SIZE = 2_000;
+const parsedByHeader = new LruCache<string, UserAgentInfo>(USER_AGENT_CACHE_SIZE);
+
+/** Device class, browser and OS of a User-Agent header; the answer is shared, never change it. */
 export function parseUserAgent(header: string | null | undefined): UserAgentInfo {
   const userAgent = (header ?? "").slice(0, MAX_USER_AGENT_LENGTH).trim();
   if (userAgent === "") return UNKNOWN;
+  const cached = parsedByHeader.get(userAgent);
+  if (cached !== undefined) return cached;
+  const info = Object.freeze(parseUncached(userAgent));
+  parsedByHeader.set(userAgent, info);
+  return info;
+}
+
+function parseUncached(userAgent: string): UserAgentInfo {
   let parsed: Bowser.Parser.ParsedResult;
   try {
     parsed = Bowser.parse(userAgent);

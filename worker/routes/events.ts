@@ -15,7 +15,7 @@ import { enrichBatch } from "../enrich";
 import { ApiError } from "../errors";
 import { batchLedgerName, ingestShardName, shardIndexFor } from "../shard-routing";
 import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
-import { enforceRateLimits } from "../rate-limit";
+import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId, visitorDayOf } from "../visitor-id";
 
@@ -87,6 +87,9 @@ eventsRoutes.use("*", async (c, next) => {
   await next();
 });
 
+// Refused requests count against their client's rate limit too (worker/rate-limit.ts).
+eventsRoutes.use("/", countRefusedRequests);
+
 eventsRoutes.options("/", (c) => {
   const origin = c.req.header("Origin");
   if (origin === undefined) return c.body(null, 204, { Allow: "POST, OPTIONS" });
@@ -106,7 +109,7 @@ eventsRoutes.post("/", async (c) => {
 
   const site = requireSite(config, batch.site);
   requireOriginAllowed(site, c.req.header("Origin") ?? null);
-  await enforceRateLimits(c, site.key);
+  const clientKey = await enforceClientRateLimit(c, site.key);
 
   const receivedAt = Date.now();
   const userAgent = c.req.header("User-Agent") ?? "";
@@ -129,7 +132,7 @@ eventsRoutes.post("/", async (c) => {
   const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site.key, shard)));
   let outcome: IngestOutcome;
   try {
-    outcome = await stub.ingest(enriched);
+    outcome = await stub.ingest(enriched, { client_key: clientKey, site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards) });
   } catch (error) {
     // An overloaded or restarting object, a reset connection: the batch may or may not have
     // been stored, and a retry with the same batch id is deduplicated either way.
@@ -143,6 +146,8 @@ eventsRoutes.post("/", async (c) => {
       return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
     case "overloaded":
       throw new ApiError(503, "overloaded", "the ingest shard is overloaded; retry later with the same batch", undefined, outcome.retry_after_seconds);
+    case "rate_limited":
+      throw new ApiError(429, "rate_limited", `too many requests for site "${site.key}"; retry after ${outcome.retry_after_seconds} s with the same batch`, undefined, outcome.retry_after_seconds);
   }
 });
 

@@ -165,7 +165,12 @@ prometheusRoutes.get("/metrics", async (c) => {
     counter("edgepulse_flush_errors_total", "Flushes to ClickHouse that failed (retried with backoff).", perSite((site) => site.counters.flush_errors)),
     counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.counters.quarantined_rows)),
     counter("edgepulse_late_events_total", "Events that arrived after their window was sealed (stored and flushed, never dropped).", perSite((site) => site.counters.late_events)),
-    counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full.", perSite((site) => site.counters.overloaded_batches)),
+    counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full (or nearly full, from a client holding much of it).", perSite((site) => site.counters.overloaded_batches)),
+    counter(
+      "edgepulse_shard_rate_limited_batches_total",
+      "Batches a shard refused with 429: over its share of the site's rate limit.",
+      perSite((site) => site.counters.rate_limited_batches),
+    ),
     gauge(
       "edgepulse_flush_lag_seconds",
       "Age of the oldest row (event, window part or session) not yet in ClickHouse (max over the site's shards).",
