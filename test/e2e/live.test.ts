@@ -79,7 +79,8 @@ function summary(values: number[]): string {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ vars: { SITES } });
+  // The 1,000-socket test connects from one address with one token: lift the per-client caps.
+  stack = await startStack({ vars: { SITES, LIVE_MAX_SOCKETS_PER_CLIENT: "2000", LIVE_MAX_SOCKETS_PER_TOKEN: "2000" } });
 });
 
 afterAll(async () => {
