@@ -11,7 +11,7 @@ import type { AppEnv } from "../app-env";
 import { requireReadAccess, tokenDigest } from "../auth";
 import { clientIp } from "../client-ip";
 import { ApiError } from "../errors";
-import { requireSite } from "../sites";
+import { requireSite } from "../site-directory";
 
 const liveQuerySchema = z.object({
   site: siteKeySchema,
@@ -28,7 +28,7 @@ liveRoutes.get("/", async (c) => {
   // Refused before any upgrade: a client without access never gets a socket. Only the upgrade
   // may carry the token in the URL (a browser's WebSocket cannot set headers).
   await requireReadAccess(c, site, upgrade ? "header-or-query" : "header");
-  requireSite(c.get("config"), site);
+  await requireSite(c, site);
   if (!upgrade) throw new ApiError(426, "invalid_payload", "this route is a WebSocket: send Upgrade: websocket");
   // The token has done its job here; the hub never sees it, only digests of it and of the
   // client's address, by which it caps the sockets one token or one client may hold.
