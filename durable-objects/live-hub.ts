@@ -165,6 +165,19 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     return this.hubState().performance(site, Date.now());
   }
 
+  /** A token was revoked: close the sockets it opened (tagged with its digest by worker/routes/live.ts). */
+  async closeSocketsOf(tokenTag: string): Promise<number> {
+    const sockets = this.ctx.getWebSockets(`token:${tokenTag}`);
+    for (const socket of sockets) {
+      try {
+        socket.close(4401, "token revoked");
+      } catch {
+        // Already closed.
+      }
+    }
+    return sockets.length;
+  }
+
   /** The site was deleted: close its dashboards' sockets, drop every stored row and the alarm. */
   async purge(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) {

@@ -202,11 +202,15 @@ export class SiteRegistry extends DurableObject<Env> {
     return { ok: true, value: rows.map(toTokenInfo) };
   }
 
-  /** Marks the token revoked (idempotent: a second revoke keeps the first time). */
-  async revokeToken(site: string, id: string): Promise<RegistryResult<TokenInfo>> {
-    if (this.tokenInfo(site, id) === null) return { ok: false, reason: "not_found" };
+  /**
+   * Marks the token revoked (idempotent: a second revoke keeps the first time). Answers its
+   * digest too, so the Worker can close the live sockets the token opened.
+   */
+  async revokeToken(site: string, id: string): Promise<RegistryResult<{ info: TokenInfo; digest: string }>> {
+    const row = this.sql.exec<{ digest: string }>("SELECT digest FROM tokens WHERE site = ? AND id = ?", site, id).toArray()[0];
+    if (row === undefined) return { ok: false, reason: "not_found" };
     this.sql.exec("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE site = ? AND id = ?", Date.now(), site, id);
-    return { ok: true, value: this.tokenInfo(site, id) as TokenInfo };
+    return { ok: true, value: { info: this.tokenInfo(site, id) as TokenInfo, digest: row.digest } };
   }
 
   /** The grant of an unrevoked token with this digest, or null. */

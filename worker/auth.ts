@@ -36,6 +36,11 @@ export async function tokenDigest(token: string): Promise<string> {
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** The tag a live socket carries for its token (the hub caps sockets per tag; a revoke closes them by it). */
+export function liveTokenTag(digest: string): string {
+  return digest.slice(0, 32);
+}
+
 /** Compares SHA-256 digests in constant time, so neither content nor length leaks through timing. */
 async function tokensEqual(given: string, expected: string): Promise<boolean> {
   const encoder = new TextEncoder();

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
 import { type EventRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { ingestShardName } from "../shard-routing";
 import { errorResponseSchema } from "../../protocol";
 import { createdTokenSchema, siteDeletionSchema, siteSchema, tokenInfoSchema } from "../../protocol/sites";
@@ -112,6 +113,18 @@ describe("/v1/admin/sites/:key/tokens", () => {
 
     const mine = await call("GET", "/v1/sites", { token: created.token });
     expect(await mine.json()).toEqual({ admin: false, sites: [{ key, time_zone: "Europe/Berlin", scopes: ["read"] }] });
+  });
+
+  it("closes the live sockets a token holds when it is revoked", async () => {
+    const key = await createSite();
+    const created = await createToken(key, ["read"]);
+    const client = await LiveTestClient.connect(exports.default, `http://collector.test/v1/live?site=${key}&token=${created.token}`);
+    await client.next((message) => message.type === "snapshot");
+    const closed = new Promise<number>((resolve) => client.socket.addEventListener("close", (event) => resolve(event.code)));
+    expect((await call("DELETE", `/v1/admin/sites/${key}/tokens/${created.id}`)).status).toBe(200);
+    expect(await closed).toBe(4401);
+    const again = await exports.default.fetch(new Request(`http://collector.test/v1/live?site=${key}&token=${created.token}`, { headers: { Upgrade: "websocket" } }));
+    await expectError(again, 403, "forbidden");
   });
 
   it("revokes a token (refused from then on) and rotates one (old refused, new works, same scopes)", async () => {

@@ -15,7 +15,7 @@ import type { RegistryResult } from "../../durable-objects/site-registry";
 import { siteKeySchema } from "../../protocol";
 import { type CreatedToken, type SiteDeletion, createSiteSchema, createTokenSchema, updateSiteSchema } from "../../protocol/sites";
 import type { AppEnv } from "../app-env";
-import { requireAdminAccess } from "../auth";
+import { liveTokenTag, requireAdminAccess } from "../auth";
 import { ApiError } from "../errors";
 import { readJsonBody } from "../json-body";
 import { requireClickHouse } from "../production-checks";
@@ -56,6 +56,19 @@ function tokenId(c: Context<AppEnv>): string {
   const id = c.req.param("id") ?? "";
   if (!/^tok_[A-Za-z0-9_-]{1,40}$/.test(id)) throw ApiError.invalidPayload(`"${id}" is not a token id (tok_…)`);
   return id;
+}
+
+/**
+ * A revoked token's open live sockets are closed at once: other routes refuse it within the
+ * cache TTL, but a socket, once open, is never asked for its token again. Best effort: the
+ * revocation stands even if the hub cannot be reached.
+ */
+async function closeLiveSockets(c: Context<AppEnv>, site: string, digest: string): Promise<void> {
+  try {
+    await c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)).closeSocketsOf(liveTokenTag(digest));
+  } catch (error) {
+    console.error("closing a revoked token's live sockets failed", { site, error: String(error) });
+  }
 }
 
 export const adminSitesRoutes = new Hono<AppEnv>();
@@ -164,8 +177,9 @@ adminSitesRoutes.post("/:key/tokens", async (c) => {
 adminSitesRoutes.delete("/:key/tokens/:id", async (c) => {
   const key = siteKey(c);
   const id = tokenId(c);
-  const info = unwrap(await registryOf(c).revokeToken(key, id), `token ${id} of site "${key}"`);
+  const { info, digest } = unwrap(await registryOf(c).revokeToken(key, id), `token ${id} of site "${key}"`);
   forgetTokens();
+  await closeLiveSockets(c, key, digest);
   return c.json(info);
 });
 
@@ -177,7 +191,8 @@ adminSitesRoutes.post("/:key/tokens/:id/rotate", async (c) => {
   if (old === null) throw new ApiError(404, "not_found", `token ${id} of site "${key}" does not exist`);
   const { secret, token } = await mintToken(old.scopes, old.label);
   const info = unwrap(await registry.createToken(key, token), `site "${key}"`);
-  unwrap(await registry.revokeToken(key, id), `token ${id} of site "${key}"`);
+  const { digest } = unwrap(await registry.revokeToken(key, id), `token ${id} of site "${key}"`);
   forgetTokens();
+  await closeLiveSockets(c, key, digest);
   return c.json({ ...info, token: secret } satisfies CreatedToken, 201);
 });
