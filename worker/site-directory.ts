@@ -30,6 +30,15 @@ export function siteRegistry(env: Env | undefined): DurableObjectStub<SiteRegist
   return namespace.get(namespace.idFromName(SITE_REGISTRY_NAME));
 }
 
+function hasRegistry(env: Env | undefined): boolean {
+  return env?.SITE_REGISTRY !== undefined;
+}
+
+/** Only on a cache miss: a hit touches no binding at all. */
+function registryStub(env: Env): DurableObjectStub<SiteRegistry> {
+  return env.SITE_REGISTRY.get(env.SITE_REGISTRY.idFromName(SITE_REGISTRY_NAME));
+}
+
 export function seedSite(site: SiteConfig): Site {
   return {
     key: site.key,
@@ -55,9 +64,8 @@ async function fromRegistry<T>(what: string, call: () => Promise<T>): Promise<T>
 export async function findSite(c: Context<AppEnv>, key: string): Promise<Site | null> {
   const seeded = c.get("config").sites.get(key);
   if (seeded !== undefined) return seedSite(seeded);
-  const registry = siteRegistry(c.env);
-  if (registry === null) return null;
-  const site = await cache.getOrLoad(`site:${key}`, () => fromRegistry("getSite", () => registry.getSite(key)));
+  if (!hasRegistry(c.env)) return null;
+  const site = await cache.getOrLoad(`site:${key}`, () => fromRegistry("getSite", () => registryStub(c.env).getSite(key)));
   return site === null || typeof site !== "object" || !("key" in site) ? null : site;
 }
 
@@ -71,17 +79,15 @@ export async function requireSite(c: Context<AppEnv>, key: string): Promise<Site
 /** Whether some site (seed or registry) allows `origin`: what a preflight, which names no site, can check. */
 export async function anySiteAllowsOrigin(c: Context<AppEnv>, origin: string): Promise<boolean> {
   if (isOriginAllowedByAnySite(c.get("config"), origin)) return true;
-  const registry = siteRegistry(c.env);
-  if (registry === null) return false;
-  const allowed = await cache.getOrLoad(`origin:${origin.toLowerCase()}`, () => fromRegistry("anySiteAllowsOrigin", () => registry.anySiteAllowsOrigin(origin)));
+  if (!hasRegistry(c.env)) return false;
+  const allowed = await cache.getOrLoad(`origin:${origin.toLowerCase()}`, () => fromRegistry("anySiteAllowsOrigin", () => registryStub(c.env).anySiteAllowsOrigin(origin)));
   return allowed === true;
 }
 
 /** What a registry token (by its SHA-256 digest) opens, or null (unknown or revoked). */
 export async function tokenGrant(c: Context<AppEnv>, digest: string): Promise<TokenGrant | null> {
-  const registry = siteRegistry(c.env);
-  if (registry === null) return null;
-  const grant = await cache.getOrLoad(`token:${digest}`, () => fromRegistry("lookupToken", () => registry.lookupToken(digest)));
+  if (!hasRegistry(c.env)) return null;
+  const grant = await cache.getOrLoad(`token:${digest}`, () => fromRegistry("lookupToken", () => registryStub(c.env).lookupToken(digest)));
   return grant !== null && typeof grant === "object" && "scopes" in grant ? grant : null;
 }
 
