@@ -41,6 +41,10 @@ export interface ClickHouse {
   insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string): Promise<void>;
   /** Parameterised read: SQL with {name:Type} placeholders; settings e.g. { readonly: "1", max_result_rows: "10000" }. */
   query<T>(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>, options?: QueryOptions): Promise<T[]>;
+  /** A statement without a result (DELETE, ALTER): parameterised like `query`. */
+  command(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>): Promise<void>;
+  /** The raw answer of `sql` (which names its FORMAT) as a stream, for exports that must not be held in memory. */
+  stream(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>, options?: QueryOptions): Promise<ReadableStream<Uint8Array>>;
   ping(): Promise<boolean>;
   /** Current schema version from schema_migrations, or null when unreachable/missing. */
   schemaVersion(): Promise<number | null>;
@@ -117,6 +121,22 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
           format: "JSONEachRow",
         });
         return result.json<T>();
+      });
+    },
+
+    async command(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}): Promise<void> {
+      await run((client) => client.command({ query: sql, query_params: params, clickhouse_settings: settings as ClickHouseSettings }));
+    },
+
+    async stream(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}, options: QueryOptions = {}) {
+      return run(async (client) => {
+        const result = await client.exec({
+          query: sql,
+          query_params: params,
+          clickhouse_settings: settings as ClickHouseSettings,
+          ...(options.signal === undefined ? {} : { abort_signal: options.signal }),
+        });
+        return result.stream as ReadableStream<Uint8Array>;
       });
     },
 

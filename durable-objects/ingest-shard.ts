@@ -5,7 +5,7 @@
  *
  * Transport only: the work is in ShardEngine (shard-engine.ts) and the pure modules it uses.
  * RPC surface: `ingest(batch, admission)`, `stats()` for /metrics, `liveState()` for a LiveHub that
- * rebuilds itself. A shard learns its (site, shard) from its first batch and refuses a batch
+ * rebuilds itself, `purge()` when its site is deleted. A shard learns its (site, shard) from its first batch and refuses a batch
  * for another one (a routing bug), since its rows and dedup tokens are named after it.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -19,13 +19,18 @@ import type { ShardStats } from "./shard-stats";
 export type { ShardStats } from "./shard-stats";
 
 export class IngestShard extends DurableObject<Env> {
-  private readonly engine: ShardEngine;
+  private engine: ShardEngine;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.engine = this.createEngine();
+  }
+
+  private createEngine(): ShardEngine {
+    const { ctx, env } = this;
     const config = loadConfig(env);
     const hubs = env.LIVE_HUB;
-    this.engine = new ShardEngine({
+    return new ShardEngine({
       storage: ctx.storage,
       settings: config,
       clickhouse: createClickHouse(config.clickhouse),
@@ -48,5 +53,12 @@ export class IngestShard extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.engine.alarm();
+  }
+
+  /** The site was deleted: drop every stored row and the alarm, and start over empty. */
+  async purge(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.engine = this.createEngine();
   }
 }

@@ -26,7 +26,7 @@ export const BROADCAST_INTERVAL_MS = 250;
 export const MAX_LIVE_CLIENTS = 10_000;
 
 export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
-  private readonly store: HubStore;
+  private store: HubStore;
   private readonly windowSeconds: number;
   /** Cache of the stored rows; null until first needed after a (re)start. */
   private state: HubState | null = null;
@@ -167,6 +167,34 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   async performance(site: string): Promise<Performance> {
     await this.prepare(site);
     return this.hubState().performance(site, Date.now());
+  }
+
+  /** A token was revoked: close the sockets it opened (tagged with its digest by worker/routes/live.ts). */
+  async closeSocketsOf(tokenTag: string): Promise<number> {
+    const sockets = this.ctx.getWebSockets(`token:${tokenTag}`);
+    for (const socket of sockets) {
+      try {
+        socket.close(4401, "token revoked");
+      } catch {
+        // Already closed.
+      }
+    }
+    return sockets.length;
+  }
+
+  /** The site was deleted: close its dashboards' sockets, drop every stored row and the alarm. */
+  async purge(): Promise<void> {
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.close(4404, "site deleted");
+      } catch {
+        // Already closed.
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store = new HubStore(this.ctx.storage.sql);
+    this.state = null;
   }
 
   /** Sockets connected now, hibernated ones included (for `GET /metrics`). */

@@ -18,6 +18,7 @@ export const errorCodeSchema = z.enum([
   "unauthorized",
   "forbidden",
   "not_found",
+  "conflict",
   "method_not_allowed",
   "rate_limited",
   "overloaded",

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
 import { ApiError, handleError } from "./errors";
+import { adminSitesRoutes } from "./routes/admin-sites";
 import { eventsRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { historyRoutes } from "./routes/history";
@@ -13,6 +14,7 @@ import { liveRoutes } from "./routes/live";
 import { metricsRoutes } from "./routes/metrics";
 import { prometheusRoutes } from "./routes/prometheus";
 import { sdkScriptRoutes } from "./routes/sdk-scripts";
+import { sitesRoutes } from "./routes/sites";
 import { sqlRoutes } from "./routes/sql";
 
 export const app = new Hono<AppEnv>();
@@ -30,6 +32,8 @@ app.route("/v1/live", liveRoutes);
 app.route("/v1/metrics", metricsRoutes);
 app.route("/v1/history", historyRoutes);
 app.route("/v1/sql", sqlRoutes);
+app.route("/v1/sites", sitesRoutes);
+app.route("/v1/admin/sites", adminSitesRoutes);
 
 app.notFound((c) => {
   if (c.req.path.startsWith("/v1/")) throw new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`);

@@ -4,6 +4,7 @@ import { app } from "./app";
 export { BatchLedger } from "../durable-objects/batch-ledger";
 export { IngestShard } from "../durable-objects/ingest-shard";
 export { LiveHub } from "../durable-objects/live-hub";
+export { SiteRegistry } from "../durable-objects/site-registry";
 export { SqlGate } from "../durable-objects/sql-gate";
 export { Telemetry } from "../durable-objects/telemetry";
 

@@ -1,16 +1,17 @@
 /**
- * Site keys and the origins allowed to post for them, and the CORS answers that follow.
+ * The origins allowed to post for a site, and the CORS answers that follow (sites themselves
+ * are found through site-directory.ts).
  *
  * A preflight carries no body, so it cannot name its site: it is answered for any origin
  * that some configured site allows, and the real POST is then checked against its own site.
  */
-import type { Config, SiteConfig } from "./config";
+import type { Config } from "./config";
 import { ApiError } from "./errors";
 
-export function requireSite(config: Config, siteKey: string): SiteConfig {
-  const site = config.sites.get(siteKey);
-  if (site === undefined) throw new ApiError(403, "unknown_site", `unknown site "${siteKey}"`);
-  return site;
+/** What the origin checks need of a site, seeded or from the registry. */
+export interface SiteOrigins {
+  key: string;
+  origins: readonly string[];
 }
 
 /** Normalises an origin for comparison (scheme and host are case-insensitive; no trailing slash). */
@@ -18,13 +19,13 @@ function normaliseOrigin(origin: string): string {
   return origin.trim().replace(/\/+$/, "").toLowerCase();
 }
 
-export function isOriginAllowed(site: SiteConfig, origin: string): boolean {
+export function isOriginAllowed(site: SiteOrigins, origin: string): boolean {
   const wanted = normaliseOrigin(origin);
   return site.origins.some((allowed) => allowed === "*" || normaliseOrigin(allowed) === wanted);
 }
 
 /** No Origin header means a server-to-server call (no browser to protect): allowed. */
-export function requireOriginAllowed(site: SiteConfig, origin: string | null): void {
+export function requireOriginAllowed(site: SiteOrigins, origin: string | null): void {
   if (origin === null) return;
   if (!isOriginAllowed(site, origin)) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events for site "${site.key}"`);
 }

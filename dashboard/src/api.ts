@@ -63,3 +63,11 @@ export async function apiPost<T>(path: string, body: unknown, schema: z.ZodType<
   });
   return readAnswer(response, schema);
 }
+
+/** PATCH / DELETE / POST with an optional JSON body (the admin's site registry calls). */
+export async function apiSend<T>(method: "POST" | "PATCH" | "DELETE", path: string, body: unknown, schema: z.ZodType<T>, token: string): Promise<T> {
+  const headers: Record<string, string> = authorization(token);
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(new URL(path, location.origin), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return readAnswer(response, schema);
+}

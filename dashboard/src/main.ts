@@ -1,13 +1,18 @@
 /**
- * Dashboard entry: the settings form (site + token), the connection badge, the tabs, and the
- * three panels. The live feed runs whichever tab is shown, so the badge is always true.
+ * Dashboard entry: the settings form (site + token), the site switcher, the connection badge,
+ * the tabs, and the panels (Sites only for the admin token). The live feed runs whichever tab
+ * is shown, so the badge is always true. The token is checked every ACCESS_CHECK_MS: a
+ * revoked token closes the feed and says so, even though an open socket would keep running.
  */
 import { siteKeySchema } from "../../protocol/events";
+import { ApiRequestError } from "./api";
 import { byId, setText } from "./dom";
 import { HistoryViewPanel } from "./history-view";
 import { type ConnectionStatus, LiveConnection } from "./live-connection";
 import { LiveState } from "./live-state";
 import { LiveViewPanel } from "./live-view";
+import { SiteSwitcher } from "./site-switcher";
+import { SitesPage } from "./sites-page";
 import { SqlConsole } from "./sql-console";
 import { Tabs } from "./tabs";
 import { type StoredSettings, loadSettings, saveSettings } from "./token-store";
@@ -21,6 +26,9 @@ const settingsError = byId("settings-error", HTMLElement);
 const badge = byId("connection", HTMLElement);
 const badgeText = byId("connection-text", HTMLElement);
 const reconnectButton = byId("reconnect", HTMLButtonElement);
+const sitesTab = byId("tab-sites", HTMLButtonElement);
+/** How often the token is checked; with the collector's 5 s cache a revocation shows within 10 s. */
+const ACCESS_CHECK_MS = 4_000;
 
 siteInput.value = settings.site;
 tokenInput.value = settings.token ?? "";
@@ -34,6 +42,9 @@ const liveState = new LiveState();
 const livePanel = new LiveViewPanel(byId("live-content", HTMLElement));
 const historyPanel = new HistoryViewPanel(byId("history-content", HTMLElement), source);
 new SqlConsole(byId("sql-content", HTMLElement), source);
+let sitesLoaded = false;
+const sitesPage = new SitesPage(byId("sites-content", HTMLElement), source, () => void checkAccess());
+const switcher = new SiteSwitcher(byId("site-switcher", HTMLSelectElement), (site) => useSite(site));
 
 let connection: LiveConnection | null = null;
 let historyLoaded = false;
@@ -72,6 +83,35 @@ function connect(): void {
   connection.start();
 }
 
+/** Asks which sites the token reads; a refusal stops the feed. Shows the Sites tab to the admin. */
+async function checkAccess(): Promise<void> {
+  const token = settings.token;
+  if (token === null) return;
+  try {
+    const answer = await switcher.refresh(token, settings.site);
+    sitesTab.hidden = !answer.admin;
+  } catch (error) {
+    if (error instanceof ApiRequestError && (error.status === 401 || error.status === 403) && token === settings.token) {
+      connection?.stop();
+      connection = null;
+      sitesTab.hidden = true;
+      showStatus({ state: "unauthorized", detail: `the token was refused: ${error.message}` });
+    }
+  }
+}
+
+function useSite(site: string): void {
+  settings.site = site;
+  siteInput.value = site;
+  saveSettings(sessionStorage, settings);
+  connect();
+  historyLoaded = false;
+  if (tabs.current() === "history") {
+    historyLoaded = true;
+    void historyPanel.load();
+  }
+}
+
 settingsForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const site = siteKeySchema.safeParse(siteInput.value.trim());
@@ -87,6 +127,7 @@ settingsForm.addEventListener("submit", (event) => {
   settings.token = tokenInput.value.trim() === "" ? null : tokenInput.value.trim();
   saveSettings(sessionStorage, settings);
   connect();
+  void checkAccess();
   historyLoaded = false;
   if (tabs.current() === "history") {
     historyLoaded = true;
@@ -101,7 +142,13 @@ const tabs = new Tabs(byId("tabs", HTMLElement), (name) => {
     historyLoaded = true;
     void historyPanel.load();
   }
+  if (name === "sites" && !sitesLoaded) {
+    sitesLoaded = true;
+    void sitesPage.load();
+  }
 });
 
 tabs.show(location.hash.slice(1) || "live", false);
 connect();
+void checkAccess();
+setInterval(() => void checkAccess(), ACCESS_CHECK_MS);

@@ -37,8 +37,10 @@ export class Tabs {
   }
 
   private onKey(event: KeyboardEvent, tab: HTMLButtonElement): void {
-    const index = this.tabs.indexOf(tab);
-    const last = this.tabs.length - 1;
+    // A hidden tab (Sites, for a token that is not the admin's) is skipped.
+    const tabs = this.tabs.filter((candidate) => !candidate.hidden);
+    const index = tabs.indexOf(tab);
+    const last = tabs.length - 1;
     const next =
       event.key === "ArrowRight" ? (index === last ? 0 : index + 1)
       : event.key === "ArrowLeft" ? (index === 0 ? last : index - 1)
@@ -47,7 +49,7 @@ export class Tabs {
       : null;
     if (next === null) return;
     event.preventDefault();
-    const target = this.tabs[next];
+    const target = tabs[next];
     if (target === undefined) return;
     target.focus();
     this.show(target.dataset.tab ?? "", true);

@@ -14,7 +14,8 @@ import { clientIp } from "../client-ip";
 import { enrichBatch } from "../enrich";
 import { ApiError } from "../errors";
 import { batchLedgerName, ingestShardName, shardIndexFor } from "../shard-routing";
-import { corsHeaders, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed, requireSite } from "../sites";
+import { anySiteAllowsOrigin, requireSite } from "../site-directory";
+import { corsHeaders, preflightHeaders, requireOriginAllowed } from "../sites";
 import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId, visitorDayOf } from "../visitor-id";
@@ -81,7 +82,7 @@ export const eventsRoutes = new Hono<AppEnv>();
 // for origins some site allows, before any check can throw.
 eventsRoutes.use("*", async (c, next) => {
   const origin = c.req.header("Origin");
-  if (origin !== undefined && isOriginAllowedByAnySite(c.get("config"), origin)) {
+  if (origin !== undefined && (await anySiteAllowsOrigin(c, origin))) {
     for (const [name, value] of Object.entries(corsHeaders(origin))) c.header(name, value);
   }
   await next();
@@ -90,10 +91,10 @@ eventsRoutes.use("*", async (c, next) => {
 // Refused requests count against their client's rate limit too (worker/rate-limit.ts).
 eventsRoutes.use("/", countRefusedRequests);
 
-eventsRoutes.options("/", (c) => {
+eventsRoutes.options("/", async (c) => {
   const origin = c.req.header("Origin");
   if (origin === undefined) return c.body(null, 204, { Allow: "POST, OPTIONS" });
-  if (!isOriginAllowedByAnySite(c.get("config"), origin)) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events`);
+  if (!(await anySiteAllowsOrigin(c, origin))) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events`);
   return c.body(null, 204, preflightHeaders(origin));
 });
 
@@ -107,7 +108,7 @@ eventsRoutes.post("/", async (c) => {
   if (!parsed.success) throw ApiError.fromZod(parsed.error);
   const batch = parsed.data;
 
-  const site = requireSite(config, batch.site);
+  const site = await requireSite(c, batch.site);
   requireOriginAllowed(site, c.req.header("Origin") ?? null);
   const clientKey = await enforceClientRateLimit(c, site.key);
 

@@ -1,12 +1,14 @@
 /**
- * `GET /healthz`: the Worker runs. `GET /readyz`: it can do its job, i.e. ClickHouse answers
- * and its schema is at least the version this code writes. Readiness is bounded in time so a
+ * `GET /healthz`: the Worker runs. `GET /readyz`: it can do its job, i.e. every required
+ * setting is there (`settings` names the missing ones: CLICKHOUSE_URL, ADMIN_TOKEN,
+ * VISITOR_SECRET), ClickHouse answers and its schema is at least the version this code writes. Readiness is bounded in time so a
  * hanging ClickHouse makes a probe fail instead of hang.
  */
 import { Hono } from "hono";
 import { createClickHouse } from "../../clickhouse/client";
 import { LATEST_SCHEMA_VERSION } from "../../clickhouse/schema-version";
 import type { AppEnv } from "../app-env";
+import { missingSettings } from "../production-checks";
 
 const READINESS_TIMEOUT_MS = 2_000;
 
@@ -31,7 +33,12 @@ healthRoutes.get("/healthz", (c) => c.json({ status: "ok" }));
 
 healthRoutes.get("/readyz", async (c) => {
   const config = c.get("config");
-  const checks: { clickhouse: CheckResult; schema: CheckResult } = { clickhouse: "not checked", schema: "not checked" };
+  const missing = missingSettings(config);
+  const checks: { settings: CheckResult; clickhouse: CheckResult; schema: CheckResult } = {
+    settings: missing.length === 0 ? "ok" : `missing: ${missing.join(", ")}`,
+    clickhouse: "not checked",
+    schema: "not checked",
+  };
   if (config.clickhouse.url === "") {
     checks.clickhouse = "CLICKHOUSE_URL is not configured";
   } else {
@@ -53,7 +60,7 @@ healthRoutes.get("/readyz", async (c) => {
       else checks.clickhouse = describe(error);
     }
   }
-  const ready = checks.clickhouse === "ok" && checks.schema === "ok";
+  const ready = checks.settings === "ok" && checks.clickhouse === "ok" && checks.schema === "ok";
   c.header("Cache-Control", "no-store");
   return ready ? c.json({ status: "ok", checks }) : c.json({ status: "not_ready", checks }, 503);
 });

@@ -37,7 +37,8 @@ import {
   vitalsQuery,
 } from "../history-queries";
 import { historyParamsSchema, resolveHistoryRange } from "../history-range";
-import { requireSite } from "../sites";
+import { requireClickHouse } from "../production-checks";
+import { requireSite } from "../site-directory";
 
 /** Bounds every history query on the server, whatever the range. */
 const HISTORY_QUERY_SETTINGS = { readonly: 1, max_execution_time: 20, max_result_rows: 200_000, result_overflow_mode: "throw" } as const;
@@ -113,7 +114,8 @@ async function answer(c: Context<AppEnv>): Promise<Response> {
   if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
   await requireReadAccess(c, params.data.site);
   const config = c.get("config");
-  requireSite(config, params.data.site);
+  await requireSite(c, params.data.site);
+  requireClickHouse(config);
   const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds);
   if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
   const body = await answers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds);

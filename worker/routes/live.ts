@@ -8,10 +8,10 @@ import { z } from "zod";
 import { siteKeySchema } from "../../protocol";
 import { LIVE_CAPS_HEADER, LIVE_CLIENT_HEADER, LIVE_TOKEN_HEADER } from "../../protocol/live";
 import type { AppEnv } from "../app-env";
-import { requireReadAccess, tokenDigest } from "../auth";
+import { liveTokenTag, requestToken, requireReadAccess, tokenDigest } from "../auth";
 import { clientIp } from "../client-ip";
 import { ApiError } from "../errors";
-import { requireSite } from "../sites";
+import { requireSite } from "../site-directory";
 
 const liveQuerySchema = z.object({
   site: siteKeySchema,
@@ -28,16 +28,16 @@ liveRoutes.get("/", async (c) => {
   // Refused before any upgrade: a client without access never gets a socket. Only the upgrade
   // may carry the token in the URL (a browser's WebSocket cannot set headers).
   await requireReadAccess(c, site, upgrade ? "header-or-query" : "header");
-  requireSite(c.get("config"), site);
+  await requireSite(c, site);
   if (!upgrade) throw new ApiError(426, "invalid_payload", "this route is a WebSocket: send Upgrade: websocket");
   // The token has done its job here; the hub never sees it, only digests of it and of the
   // client's address, by which it caps the sockets one token or one client may hold.
   const url = new URL(c.req.url);
-  const token = url.searchParams.get("token") ?? c.req.header("Authorization") ?? "";
+  const token = requestToken(c, "header-or-query") ?? "";
   url.searchParams.delete("token");
   const headers = new Headers(c.req.raw.headers);
   headers.delete("Authorization");
-  headers.set(LIVE_TOKEN_HEADER, (await tokenDigest(token)).slice(0, 32));
+  headers.set(LIVE_TOKEN_HEADER, liveTokenTag(await tokenDigest(token)));
   headers.set(LIVE_CLIENT_HEADER, (await tokenDigest(`client:${clientIp(c.req.raw.headers)}`)).slice(0, 32));
   const { maxSocketsPerToken, maxSocketsPerClient } = c.get("config").live;
   headers.set(LIVE_CAPS_HEADER, `${maxSocketsPerToken},${maxSocketsPerClient}`);

@@ -13,7 +13,7 @@ import { MAX_HUB_WINDOWS } from "../../durable-objects/hub-state";
 import type { AppEnv } from "../app-env";
 import { requireReadAccess } from "../auth";
 import { ApiError } from "../errors";
-import { requireSite } from "../sites";
+import { requireSite } from "../site-directory";
 
 export const DEFAULT_WINDOWS_LIMIT = 60;
 
@@ -28,7 +28,7 @@ async function hubFor<T extends z.ZodType<{ site: string }>>(c: Context<AppEnv>,
   if (!query.success) throw ApiError.fromZod(query.error, "invalid query");
   const { site } = query.data;
   await requireReadAccess(c, site);
-  requireSite(c.get("config"), site);
+  await requireSite(c, site);
   return { query: query.data, hub: c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)) };
 }
 

@@ -24,6 +24,7 @@ import { Hono } from "hono";
 import { errorCodeSchema } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { requireAdminAccess } from "../auth";
+import { allSites } from "../site-directory";
 import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
 import { ingestShardName } from "../shard-routing";
 import { rejectionCounts } from "../telemetry";
@@ -85,7 +86,7 @@ export const prometheusRoutes = new Hono<AppEnv>();
 prometheusRoutes.get("/metrics", async (c) => {
   await requireAdminAccess(c);
   const config = c.get("config");
-  const sites = [...config.sites.keys()].sort();
+  const sites = (await allSites(c)).map((site) => site.key).sort();
   const sourceErrors = { telemetry: 0, shard: 0, live_hub: 0 };
 
   const shardTargets = sites.flatMap((site) => Array.from({ length: config.shards }, (_, shard) => ({ site, shard })));

@@ -25,7 +25,8 @@ import { type ReadAccess, requestToken, requireReadAccess, tokenDigest } from ".
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { ApiError } from "../errors";
 import { type ExplainRunner, type GuardedQuery, SqlRejectedError, consoleDatabase, guardSqlQuery } from "../sql-guard";
-import { requireSite } from "../sites";
+import { requireClickHouse } from "../production-checks";
+import { requireSite } from "../site-directory";
 
 /** The JSON body holds the query plus a little; anything larger is refused unread. */
 const MAX_SQL_BODY_BYTES = MAX_SQL_QUERY_LENGTH * 4 + 1024;
@@ -123,9 +124,10 @@ sqlRoutes.post("/", async (c) => {
   const { site, query } = request.data;
   if (CONTROL_CHARACTERS.test(query)) throw ApiError.invalidPayload("the query contains a control character (only tabs and line breaks are allowed)");
   const maxRows = request.data.max_rows ?? DEFAULT_SQL_MAX_ROWS;
-  const access = await requireReadAccess(c, site);
+  const access = await requireReadAccess(c, site, "header", "sql");
   const config = c.get("config");
-  requireSite(config, site);
+  await requireSite(c, site);
+  requireClickHouse(config);
 
   const gate = c.env.SQL_GATE.get(c.env.SQL_GATE.idFromName(await tokenDigest(token)));
   const limits: SqlGateLimits = { maxConcurrent: config.sqlConsole.maxConcurrentPerToken, perMinute: config.sqlConsole.queriesPerMinute, leaseMs: LEASE_MS };
