@@ -3,6 +3,9 @@
  * so `/readyz` can tell whether `npm run migrate` has run. Must list `clickhouse/migrations/*.sql`
  * exactly; `migrate.test.ts` checks it against the files.
  */
-export const SCHEMA_MIGRATIONS = [{ version: 1, name: "001_init" }] as const;
+export const SCHEMA_MIGRATIONS = [
+  { version: 1, name: "001_init" },
+  { version: 2, name: "002_rollups" },
+] as const;
 
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_MIGRATIONS[SCHEMA_MIGRATIONS.length - 1]?.version ?? 0;
