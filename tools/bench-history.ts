@@ -37,6 +37,14 @@ export interface DatasetOptions {
   end: number;
 }
 
+/** `10m`, `100m`, `500k` or a plain number: the events of the history data set (`--history-events`). */
+export function parseEventCount(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+  const count = match ? Number(match[1]) * ({ "": 1, k: 1_000, m: 1_000_000 } as const)[(match[2] ?? "").toLowerCase() as "" | "k" | "m"] : Number.NaN;
+  if (!Number.isFinite(count) || count < 25 || count > 1_000_000_000) throw new RangeError(`--history-events: expected e.g. 10m or 100m, got "${text}"`);
+  return Math.floor(count);
+}
+
 /** Runs one statement through ClickHouse's HTTP interface; returns the body. */
 async function clickhouseStatement(url: string, database: string, sql: string): Promise<string> {
   const response = await fetch(`${url}/?database=${encodeURIComponent(database)}`, { method: "POST", body: sql });

@@ -6,6 +6,7 @@
  *   npm run bench                   # the full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
  *   npm run bench -- --skip wrangler,history
+ *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
  *
  * Method and the latest figures: docs/benchmarks.md.
  */
@@ -19,7 +20,7 @@ import { BENCH_DATABASE, startClickHouseProcess } from "./bench-clickhouse";
 import { ClickHouseGate } from "./bench-clickhouse-gate";
 import { startCpuMeter } from "./bench-cpu";
 import { measureFlush } from "./bench-flush";
-import { generateHistoryDataset, timeHistoryQueries } from "./bench-history";
+import { generateHistoryDataset, parseEventCount, timeHistoryQueries } from "./bench-history";
 import { probeLiveLatency } from "./bench-live";
 import { machineInfo } from "./bench-machine";
 import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       skip: { type: "string", default: "" },
       "history-rows": { type: "string" },
+      "history-events": { type: "string" },
       out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
     },
     strict: true,
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     connectionLevels: [8, 24, 64],
     openLoopSeconds: quick ? 4 : 8,
     liveProbes: quick ? 15 : 40,
-    historyRows: values["history-rows"] === undefined ? (quick ? 1_000_000 : 10_000_000) : Number(values["history-rows"]),
+    historyRows: parseEventCount(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
     flushBacklogSeconds: quick ? 3 : 6,
   };
