@@ -40,7 +40,7 @@ export function assertClusterName(cluster: string): void {
 const localName = (table: string) => `${table}_local`;
 const replicaPath = (table: string) => `'/clickhouse/tables/{shard}/{database}/${table}', '{replica}'`;
 
-const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS non_replicated_deduplication_window = \d+\s*$/;
+const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS ((?:\w+ = \d+, )*)non_replicated_deduplication_window = \d+\s*$/;
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s([\s\S]*)$/;
 const TRUNCATE = /^TRUNCATE TABLE IF EXISTS (\w+)\s*$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
@@ -58,12 +58,12 @@ export class ClusterTranslator {
     const onCluster = `ON CLUSTER ${this.cluster}`;
     const table = CREATE_TABLE.exec(statement);
     if (table) {
-      const [, name = "", columns = "", engine = "", engineArgs = "", clauses = ""] = table;
+      const [, name = "", columns = "", engine = "", engineArgs = "", clauses = "", otherSettings = ""] = table;
       this.tables.add(name);
       const args = engineArgs.trim() === "" ? replicaPath(localName(name)) : `${replicaPath(localName(name))}, ${engineArgs.trim()}`;
       const settings = clauses.trim() === "" ? "" : `\n${clauses.trim()}`;
       return [
-        `CREATE TABLE IF NOT EXISTS ${localName(name)} ${onCluster}\n${columns}\nENGINE = Replicated${engine}(${args})${settings}\nSETTINGS ${REPLICATED_DEDUPLICATION_SETTINGS}`,
+        `CREATE TABLE IF NOT EXISTS ${localName(name)} ${onCluster}\n${columns}\nENGINE = Replicated${engine}(${args})${settings}\nSETTINGS ${otherSettings}${REPLICATED_DEDUPLICATION_SETTINGS}`,
         `CREATE TABLE IF NOT EXISTS ${name} ${onCluster} AS ${localName(name)}\nENGINE = Distributed(${this.cluster}, currentDatabase(), ${localName(name)}, ${SHARDING_KEYS[name] ?? "cityHash64(site)"})`,
       ];
     }

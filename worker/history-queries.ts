@@ -7,9 +7,9 @@
  *
  * Each query is a UNION ALL of the same partial aggregate from every source of the range plan
  * (history-segments.ts): the daily and hourly (or minute) rollups for whole periods, raw rows
- * for the ragged edges. Partials are sums or mergeable states (uniqCombined, quantilesDD,
+ * for the ragged edges. Partials are sums or mergeable states (uniqCombined(12), quantilesDD,
  * argMax, groupBitOr), so the outer GROUP BY gives what one scan of the raw rows would give:
- * counts and sums exactly, distinct counts within uniqCombined's bound (0.29 % standard
+ * counts and sums exactly, distinct counts within uniqCombined(12)'s bound (1.6 % standard
  * error; exact for small sets), Web Vitals quantiles within DDSketch's 1 % relative accuracy.
  *
  * Buckets are aligned to the Unix epoch (`intDiv(seconds, interval) * interval`), exactly as
@@ -138,7 +138,7 @@ LIMIT 100000`,
 /** Unique visitors per bucket: minute, hour and day states of `visitors_rollup` merged with the edges' events. */
 export function timeseriesVisitorsQuery(range: HistoryQueryRange): HistoryQuery {
   const { params, raw, rollups } = plan(range, grainsForInterval(range.interval, MINUTE_HOUR_AND_DAY));
-  const events = `SELECT toInt64(intDiv(toUnixTimestamp64Milli(ts), {interval:UInt32} * 1000) * {interval:UInt32} * 1000) AS start, uniqCombinedState(visitor_id) AS visitors
+  const events = `SELECT toInt64(intDiv(toUnixTimestamp64Milli(ts), {interval:UInt32} * 1000) * {interval:UInt32} * 1000) AS start, uniqCombinedState(12)(visitor_id) AS visitors
 FROM events WHERE ${SITE} AND ${raw.condition("ts")}
 GROUP BY start`;
   const periods = rollups.map(
@@ -146,7 +146,7 @@ GROUP BY start`;
   );
   return {
     sql: `
-SELECT start, uniqCombinedMerge(visitors) AS visitors
+SELECT start, uniqCombinedMerge(12)(visitors) AS visitors
 FROM
 (
 ${unionAll([events, ...periods])}
@@ -160,9 +160,15 @@ LIMIT 100000`,
 
 /**
  * Page views along the dimensions of `page_view_rollup`, as (dimension, key, page_views,
- * visitors, sessions) partials; callers merge and rank them.
+ * visitors[, sessions for referrers]) partials; callers merge and rank them. With `states: false` only
+ * (dimension, key, page_views): what ranking by page views needs, without reading or building
+ * a single distinct-count state.
  */
-function pageViewPartials(range: HistoryQueryRange, dimensions: readonly ("path" | "referrer" | "country" | "device" | "browser" | "os")[]): { sql: string; params: Record<string, string | number> } {
+function pageViewPartials(
+  range: HistoryQueryRange,
+  dimensions: readonly ("path" | "referrer" | "country" | "device" | "browser" | "os")[],
+  states = true,
+): { sql: string; params: Record<string, string | number> } {
   const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
   const pairs: Record<(typeof dimensions)[number], string> = {
     path: "('path', path)",
@@ -173,27 +179,46 @@ function pageViewPartials(range: HistoryQueryRange, dimensions: readonly ("path"
     os: "('os', toString(os))",
   };
   const wanted = dimensions.map((dimension) => `'${dimension}'`).join(", ");
-  const events = `SELECT pair.1 AS dimension, pair.2 AS key, toUInt64(count()) AS page_views,
-  uniqCombinedState(visitor_id) AS visitors, uniqCombinedState(session_id) AS sessions
+  // Distinct sessions are counted for referrers only (the rollup's other rows hold empty states).
+  const withSessions = dimensions.includes("referrer");
+  const rawStates = states ? `,\n  uniqCombinedState(12)(visitor_id) AS visitors${withSessions ? ", uniqCombinedState(12)(session_id) AS sessions" : ""}` : "";
+  const events = `SELECT pair.1 AS dimension, pair.2 AS key, toUInt64(count()) AS page_views${rawStates}
 FROM events
 ARRAY JOIN arrayFilter(p -> p.1 != 'referrer' OR p.2 != '', [${dimensions.map((dimension) => pairs[dimension]).join(", ")}]) AS pair
 WHERE ${SITE} AND type = 'page_view' AND ${raw.condition("ts")}
 GROUP BY dimension, key`;
   const periods = rollups.map(
-    (rollup) => `SELECT toString(dimension) AS dimension, value AS key, toUInt64(page_views) AS page_views, visitors, sessions
+    (rollup) => `SELECT toString(dimension) AS dimension, value AS key, toUInt64(page_views) AS page_views${states ? `, visitors${withSessions ? ", sessions" : ""}` : ""}
 FROM page_view_rollup WHERE ${rollupWhere(rollup, `dimension IN (${wanted})`)}`,
   );
   return { sql: unionAll([events, ...periods]), params };
 }
 
+/**
+ * The top pages by views. Ranking needs only the page-view sums, so the `limit` paths are
+ * chosen first and distinct-visitor states are merged for those paths alone, not for every
+ * path a month has seen (the sums are exact, so the ranking equals the raw one).
+ */
 export function pagesQuery(range: HistoryQueryRange): HistoryQuery {
   const partials = pageViewPartials(range, ["path"]);
+  const counts = pageViewPartials(range, ["path"], false);
   return {
     sql: `
-SELECT key AS path, sum(page_views) AS views, uniqCombinedMerge(visitors) AS visitors
+SELECT key AS path, sum(page_views) AS views, uniqCombinedMerge(12)(visitors) AS visitors
 FROM
 (
 ${partials.sql}
+)
+WHERE key IN
+(
+  SELECT key
+  FROM
+  (
+  ${counts.sql.replaceAll("\n", "\n  ")}
+  )
+  GROUP BY key
+  ORDER BY sum(page_views) DESC, key
+  LIMIT {limit:UInt32}
 )
 GROUP BY path
 ORDER BY views DESC, path
@@ -206,7 +231,7 @@ export function referrersQuery(range: HistoryQueryRange): HistoryQuery {
   const partials = pageViewPartials(range, ["referrer"]);
   return {
     sql: `
-SELECT key AS host, uniqCombinedMerge(sessions) AS visits, sum(page_views) AS page_views
+SELECT key AS host, uniqCombinedMerge(12)(sessions) AS visits, sum(page_views) AS page_views
 FROM
 (
 ${partials.sql}
@@ -222,7 +247,7 @@ export function countriesQuery(range: HistoryQueryRange): HistoryQuery {
   const partials = pageViewPartials(range, ["country"]);
   return {
     sql: `
-SELECT key AS country, uniqCombinedMerge(visitors) AS visitors, sum(page_views) AS page_views
+SELECT key AS country, uniqCombinedMerge(12)(visitors) AS visitors, sum(page_views) AS page_views
 FROM
 (
 ${partials.sql}
@@ -239,7 +264,7 @@ export function devicesQuery(range: HistoryQueryRange): HistoryQuery {
   const partials = pageViewPartials(range, ["device", "browser", "os"]);
   return {
     sql: `
-SELECT dimension, key AS value, uniqCombinedMerge(visitors) AS visitors, sum(page_views) AS page_views
+SELECT dimension, key AS value, uniqCombinedMerge(12)(visitors) AS visitors, sum(page_views) AS page_views
 FROM
 (
 ${partials.sql}
@@ -375,19 +400,24 @@ WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND sta
   };
 }
 
-/** p50 / p75 / p95 per page and metric (DDSketch, 1 % relative accuracy), for the `limit` pages with the most measurements. */
+/**
+ * p50 / p75 / p95 per page and metric (DDSketch, 1 % relative accuracy), for the `limit` pages
+ * with the most measurements. The pages are ranked from the measurement counts alone; sketches
+ * are merged for those pages only.
+ */
 export function vitalsQuery(range: HistoryQueryRange): HistoryQuery {
   const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
-  const events = `SELECT path, metric, toUInt64(count()) AS measurements, quantilesDDState(0.01, 0.5, 0.75, 0.95)(metric_value) AS sketch
+  const partials = (sketches: boolean) =>
+    unionAll([
+      `SELECT path, metric, toUInt64(count()) AS measurements${sketches ? ", quantilesDDState(0.01, 0.5, 0.75, 0.95)(metric_value) AS sketch" : ""}
 FROM events WHERE ${SITE} AND type = 'vital' AND ${raw.condition("ts")}
-GROUP BY path, metric`;
-  const periods = rollups.map((rollup) => `SELECT path, metric, toUInt64(measurements) AS measurements, quantiles AS sketch FROM vitals_rollup WHERE ${rollupWhere(rollup)}`);
+GROUP BY path, metric`,
+      ...rollups.map(
+        (rollup) => `SELECT path, metric, toUInt64(measurements) AS measurements${sketches ? ", quantiles AS sketch" : ""} FROM vitals_rollup WHERE ${rollupWhere(rollup)}`,
+      ),
+    ]);
   return {
     sql: `
-WITH partials AS
-(
-${unionAll([events, ...periods])}
-)
 SELECT
   path,
   toString(metric) AS metric,
@@ -396,8 +426,21 @@ SELECT
   q[2] AS p75,
   q[3] AS p95,
   sum(measurements) AS count
-FROM partials
-WHERE path IN (SELECT path FROM partials GROUP BY path ORDER BY sum(measurements) DESC, path LIMIT {limit:UInt32})
+FROM
+(
+${partials(true)}
+)
+WHERE path IN
+(
+  SELECT path
+  FROM
+  (
+  ${partials(false).replaceAll("\n", "\n  ")}
+  )
+  GROUP BY path
+  ORDER BY sum(measurements) DESC, path
+  LIMIT {limit:UInt32}
+)
 GROUP BY path, metric
 ORDER BY path, metric`,
     params,
