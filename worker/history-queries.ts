@@ -36,6 +36,8 @@ export interface HistoryQuery {
 
 /** Grains of the event rollups (`period_seconds`), finest first. */
 export const HOUR_AND_DAY = [3600, 86400] as const;
+/** Days only, raw rows for the rest (see pageViewPartials). */
+export const DAYS_ONLY = [86400] as const;
 /** `visitors_rollup` also keeps minutes, for timeseries buckets of 1 to 59 minutes. */
 export const MINUTE_HOUR_AND_DAY = [60, 3600, 86400] as const;
 
@@ -51,6 +53,7 @@ interface Source {
 interface Plan {
   params: Record<string, string | number>;
   raw: Source;
+  /** Only the grains whose spans cover something: a union branch reading nothing still costs a pass. */
   rollups: Source[];
 }
 
@@ -79,6 +82,7 @@ function plan(range: HistoryQueryRange, grainsSeconds: readonly number[]): Plan 
   const params: Record<string, string | number> = { site: range.site, interval: range.interval, limit: range.limit, ...spanParams("raw", segments.raw) };
   const rollups: Source[] = [];
   for (const rollup of segments.rollups) {
+    if (rollup.spans.every((span) => span.from >= span.to)) continue;
     const name = `g${rollup.grainSeconds}`;
     Object.assign(params, spanParams(name, rollup.spans));
     rollups.push(source(name, rollup.grainSeconds));
@@ -167,9 +171,10 @@ LIMIT 100000`,
 function pageViewPartials(
   range: HistoryQueryRange,
   dimensions: readonly ("path" | "referrer" | "country" | "device" | "browser" | "os")[],
+  grains: readonly number[],
   states = true,
-): { sql: string; params: Record<string, string | number> } {
-  const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
+): { sql: string; params: Record<string, string | number>; usesRollups: boolean } {
+  const { params, raw, rollups } = plan(range, grains);
   const pairs: Record<(typeof dimensions)[number], string> = {
     path: "('path', path)",
     referrer: "('referrer', referrer_host)",
@@ -191,7 +196,7 @@ GROUP BY dimension, key`;
     (rollup) => `SELECT toString(dimension) AS dimension, value AS key, toUInt64(page_views) AS page_views${states ? `, visitors${withSessions ? ", sessions" : ""}` : ""}
 FROM page_view_rollup WHERE ${rollupWhere(rollup, `dimension IN (${wanted})`)}`,
   );
-  return { sql: unionAll([events, ...periods]), params };
+  return { sql: unionAll([events, ...periods]), params, usesRollups: periods.length > 0 };
 }
 
 /**
@@ -200,16 +205,11 @@ FROM page_view_rollup WHERE ${rollupWhere(rollup, `dimension IN (${wanted})`)}`,
  * path a month has seen (the sums are exact, so the ranking equals the raw one).
  */
 export function pagesQuery(range: HistoryQueryRange): HistoryQuery {
-  const partials = pageViewPartials(range, ["path"]);
-  const counts = pageViewPartials(range, ["path"], false);
-  return {
-    sql: `
-SELECT key AS path, sum(page_views) AS views, uniqCombinedMerge(12)(visitors) AS visitors
-FROM
-(
-${partials.sql}
-)
-WHERE key IN
+  const partials = pageViewPartials(range, ["path"], DAYS_ONLY);
+  const counts = pageViewPartials(range, ["path"], DAYS_ONLY, false);
+  // Without rollup rows (ranges shorter than a whole day) ranking first would scan the raw rows twice.
+  const topPaths = partials.usesRollups
+    ? `WHERE key IN
 (
   SELECT key
   FROM
@@ -220,7 +220,16 @@ WHERE key IN
   ORDER BY sum(page_views) DESC, key
   LIMIT {limit:UInt32}
 )
-GROUP BY path
+`
+    : "";
+  return {
+    sql: `
+SELECT key AS path, sum(page_views) AS views, uniqCombinedMerge(12)(visitors) AS visitors
+FROM
+(
+${partials.sql}
+)
+${topPaths}GROUP BY path
 ORDER BY views DESC, path
 LIMIT {limit:UInt32}`,
     params: partials.params,
@@ -228,7 +237,7 @@ LIMIT {limit:UInt32}`,
 }
 
 export function referrersQuery(range: HistoryQueryRange): HistoryQuery {
-  const partials = pageViewPartials(range, ["referrer"]);
+  const partials = pageViewPartials(range, ["referrer"], DAYS_ONLY);
   return {
     sql: `
 SELECT key AS host, uniqCombinedMerge(12)(sessions) AS visits, sum(page_views) AS page_views
@@ -244,7 +253,7 @@ LIMIT {limit:UInt32}`,
 }
 
 export function countriesQuery(range: HistoryQueryRange): HistoryQuery {
-  const partials = pageViewPartials(range, ["country"]);
+  const partials = pageViewPartials(range, ["country"], DAYS_ONLY);
   return {
     sql: `
 SELECT key AS country, uniqCombinedMerge(12)(visitors) AS visitors, sum(page_views) AS page_views
@@ -261,7 +270,7 @@ LIMIT {limit:UInt32}`,
 
 /** Three dimensions from one pass over the partials. */
 export function devicesQuery(range: HistoryQueryRange): HistoryQuery {
-  const partials = pageViewPartials(range, ["device", "browser", "os"]);
+  const partials = pageViewPartials(range, ["device", "browser", "os"], HOUR_AND_DAY);
   return {
     sql: `
 SELECT dimension, key AS value, uniqCombinedMerge(12)(visitors) AS visitors, sum(page_views) AS page_views
@@ -406,7 +415,20 @@ WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND sta
  * are merged for those pages only.
  */
 export function vitalsQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
+  const { params, raw, rollups } = plan(range, DAYS_ONLY);
+  // The answer holds the top pages only, so this filter stays even when every row is raw.
+  const topPaths = (counts: string) => `WHERE path IN
+(
+  SELECT path
+  FROM
+  (
+  ${counts.replaceAll("\n", "\n  ")}
+  )
+  GROUP BY path
+  ORDER BY sum(measurements) DESC, path
+  LIMIT {limit:UInt32}
+)
+`;
   const partials = (sketches: boolean) =>
     unionAll([
       `SELECT path, metric, toUInt64(count()) AS measurements${sketches ? ", quantilesDDState(0.01, 0.5, 0.75, 0.95)(metric_value) AS sketch" : ""}
@@ -430,18 +452,7 @@ FROM
 (
 ${partials(true)}
 )
-WHERE path IN
-(
-  SELECT path
-  FROM
-  (
-  ${partials(false).replaceAll("\n", "\n  ")}
-  )
-  GROUP BY path
-  ORDER BY sum(measurements) DESC, path
-  LIMIT {limit:UInt32}
-)
-GROUP BY path, metric
+${topPaths(partials(false))}GROUP BY path, metric
 ORDER BY path, metric`,
     params,
   };
