@@ -2,7 +2,7 @@
 --
 -- Each rollup holds rows per (site, period_seconds, period): period_seconds is the grain
 -- (60, 3600 or 86400; epoch-aligned, so a UTC day or hour is one period), and one inserted
--- event adds a row to every grain at once (ARRAY JOIN of the grains). Values are sums
+-- event adds a row to every grain its rollup keeps (ARRAY JOIN of the grains). Values are sums
 -- (SimpleAggregateFunction) or mergeable states (AggregateFunction), so partial rows of the
 -- same period - from different insert blocks, late rows, backfills - add up exactly however
 -- ClickHouse merges them, and readers always GROUP BY and -Merge instead of relying on merges.
