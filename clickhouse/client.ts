@@ -103,6 +103,12 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
             // Explicit, so a server whose defaults differ (e.g. async inserts on) still deduplicates synchronously.
             insert_deduplicate: 1,
             async_insert: 0,
+            // The rollup views (migrations/002_rollups.sql) drop a retried block too, not only the source table
+            // (the default only since ClickHouse 25.x).
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            // On a cluster (CLICKHOUSE_CLUSTER) the tables are Distributed: answer only once every shard has
+            // its rows, under the same token, so an acknowledged flush is stored and a retry is deduplicated.
+            insert_distributed_sync: 1,
           },
         }),
       );

@@ -54,7 +54,26 @@ describe("applyMigrations", () => {
 
     const client = createClient({ ...connection(), database: "migrated" });
     const tables = await (await client.query({ query: "SELECT name FROM system.tables WHERE database = 'migrated' ORDER BY name", format: "JSONEachRow" })).json<{ name: string }>();
-    expect(tables.map((table) => table.name)).toEqual(["events", "quarantine", "schema_migrations", "sessions", "window_metrics"]);
+    expect(tables.map((table) => table.name)).toEqual([
+      "events",
+      "funnel_rollup",
+      "funnel_rollup_mv",
+      "page_view_rollup",
+      "page_view_rollup_mv",
+      "product_interest_rollup_mv",
+      "product_purchase_rollup_mv",
+      "product_rollup",
+      "quarantine",
+      "schema_migrations",
+      "sessions",
+      "visitors_rollup",
+      "visitors_rollup_mv",
+      "vitals_rollup",
+      "vitals_rollup_mv",
+      "window_metrics",
+      "window_metrics_rollup",
+      "window_metrics_rollup_mv",
+    ]);
     const recorded = await (await client.query({ query: "SELECT version, name, length(checksum) AS l FROM schema_migrations FINAL ORDER BY version", format: "JSONEachRow" })).json();
     expect(recorded).toEqual(SCHEMA_MIGRATIONS.map(({ version, name }) => ({ version, name, l: 64 })));
     // The SQL console's views, in the database named after the configured one.

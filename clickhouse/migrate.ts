@@ -2,6 +2,9 @@
  * Applies `clickhouse/migrations/NNN_name.sql` in order to a ClickHouse server (the local one
  * or a real one), recording each in `schema_migrations` with the file's checksum.
  *
+ * With a cluster name, every statement is replaced by its cluster variant (cluster-ddl.ts):
+ * `ON CLUSTER`, Replicated engines, Distributed tables under the plain names.
+ *
  * Invariants: a migration is recorded only after all its statements succeeded, and every
  * statement is idempotent (`IF NOT EXISTS`), so a run interrupted between the two is simply
  * repeated. An applied file must never change: a checksum mismatch stops the run, because the
@@ -12,6 +15,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient, type ClickHouseClient } from "@clickhouse/client-web";
+import { ClusterTranslator, clusterDatabaseStatement, clusterSchemaMigrationsStatement } from "./cluster-ddl";
+import { MigrationError } from "./migration-error";
 import { toDateTime64 } from "./rows";
 
 export interface MigrateOptions {
@@ -21,6 +26,8 @@ export interface MigrateOptions {
   database: string;
   /** Where the `.sql` files are; default `clickhouse/migrations`. */
   migrationsDir?: string;
+  /** A cluster name (`CLICKHOUSE_CLUSTER`): apply the cluster variant of every statement (cluster-ddl.ts). */
+  cluster?: string;
 }
 
 export interface Migration {
@@ -31,9 +38,7 @@ export interface Migration {
   statements: string[];
 }
 
-export class MigrationError extends Error {
-  override name = "MigrationError";
-}
+export { MigrationError };
 
 export const DEFAULT_MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
 
@@ -90,6 +95,35 @@ export function withDatabase(statement: string, database: string): string {
   return statement.replaceAll("{database}", database);
 }
 
+const SINGLE_NODE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version    UInt32,
+    name       String,
+    checksum   String,
+    applied_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version`;
+
+/** Every statement `applyMigrations` would run on an empty database, in order: what `npm run migrate -- --print` shows. */
+export function schemaStatements(database: string, migrations: Migration[], cluster?: string): { version: number | null; statements: string[] }[] {
+  if (cluster === undefined) {
+    return [
+      { version: null, statements: [`CREATE DATABASE IF NOT EXISTS \`${database}\``, SINGLE_NODE_SCHEMA_MIGRATIONS] },
+      ...migrations.map((migration) => ({ version: migration.version, statements: migration.statements.map((statement) => withDatabase(statement, database)) })),
+    ];
+  }
+  // One translator over all files in order, so a view in a later file finds the tables of earlier ones.
+  const translator = new ClusterTranslator(cluster);
+  return [
+    { version: null, statements: [clusterDatabaseStatement(database, cluster), clusterSchemaMigrationsStatement(cluster)] },
+    ...migrations.map((migration) => ({
+      version: migration.version,
+      statements: migration.statements.flatMap((statement) => translator.translate(withDatabase(statement, database))),
+    })),
+  ];
+}
+
 interface AppliedRow {
   version: number;
   name: string;
@@ -103,18 +137,11 @@ export async function applyMigrations(options: MigrateOptions, log: (line: strin
   const server = createClient(connection);
   const client = createClient({ ...connection, database: options.database });
   try {
-    await server.command({ query: `CREATE DATABASE IF NOT EXISTS \`${options.database}\`` });
-    await client.command({
-      query: `CREATE TABLE IF NOT EXISTS schema_migrations
-(
-    version    UInt32,
-    name       String,
-    checksum   String,
-    applied_at DateTime64(3, 'UTC')
-)
-ENGINE = ReplacingMergeTree(applied_at)
-ORDER BY version`,
-    });
+    const [setup, ...perMigration] = schemaStatements(options.database, migrations, options.cluster);
+    const [createDatabase, createSchemaMigrations] = setup?.statements ?? [];
+    if (createDatabase === undefined || createSchemaMigrations === undefined) throw new MigrationError("no setup statements");
+    await server.command({ query: createDatabase });
+    await client.command({ query: createSchemaMigrations });
     const applied = await appliedMigrations(client);
     // Check every applied file before running anything, so a changed file stops the whole run.
     for (const migration of migrations) {
@@ -130,8 +157,9 @@ ORDER BY version`,
     let current = applied.at(-1)?.name ?? "";
     for (const migration of migrations) {
       if (applied.some((row) => row.version === migration.version)) continue;
-      log(`applying ${migration.name} (${migration.statements.length} statements) to ${options.database}`);
-      for (const statement of migration.statements) await client.command({ query: withDatabase(statement, options.database) });
+      const statements = perMigration.find((entry) => entry.version === migration.version)?.statements ?? [];
+      log(`applying ${migration.name} (${statements.length} statements) to ${options.database}${options.cluster === undefined ? "" : ` on cluster ${options.cluster}`}`);
+      for (const statement of statements) await client.command({ query: statement });
       await client.insert({
         table: "schema_migrations",
         format: "JSONEachRow",

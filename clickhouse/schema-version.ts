@@ -5,6 +5,7 @@
  */
 export const SCHEMA_MIGRATIONS = [
   { version: 1, name: "001_init" },
+  { version: 2, name: "002_rollups" },
   { version: 10, name: "010_console_views" },
 ] as const;
 

@@ -37,6 +37,14 @@ export interface DatasetOptions {
   end: number;
 }
 
+/** `10m`, `100m`, `500k` or a plain number: the events of the history data set (`--history-events`). */
+export function parseEventCount(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+  const count = match ? Number(match[1]) * ({ "": 1, k: 1_000, m: 1_000_000 } as const)[(match[2] ?? "").toLowerCase() as "" | "k" | "m"] : Number.NaN;
+  if (!Number.isFinite(count) || count < 25 || count > 1_000_000_000) throw new RangeError(`--history-events: expected e.g. 10m or 100m, got "${text}"`);
+  return Math.floor(count);
+}
+
 /** Runs one statement through ClickHouse's HTTP interface; returns the body. */
 async function clickhouseStatement(url: string, database: string, sql: string): Promise<string> {
   const response = await fetch(`${url}/?database=${encodeURIComponent(database)}`, { method: "POST", body: sql });
@@ -62,6 +70,24 @@ export async function generateHistoryDataset(options: DatasetOptions): Promise<{
   const ms = performance.now() - began;
   const count = await clickhouseStatement(options.clickhouseUrl, options.database, `SELECT count() FROM events WHERE site = '${options.site}' FORMAT TabSeparated`);
   return { ms, events: Number(count.trim()) };
+}
+
+/**
+ * Merges every rollup table's parts (OPTIMIZE … FINAL) and returns how long it took (ms). Run
+ * after a bulk load and before timing: a long-lived server has merged its rollups in the
+ * background long before anyone asks for last month, whereas a just-loaded one still holds
+ * one partial row per insert block and period.
+ */
+export async function optimizeRollups(clickhouseUrl: string, database: string): Promise<{ ms: number; tables: string[] }> {
+  const began = performance.now();
+  const listed = await clickhouseStatement(
+    clickhouseUrl,
+    database,
+    `SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name LIKE '%rollup%' ORDER BY name FORMAT TabSeparated`,
+  );
+  const tables = listed.split("\n").filter((name) => /^[a-z_][a-z0-9_]*$/.test(name));
+  for (const table of tables) await clickhouseStatement(clickhouseUrl, database, `OPTIMIZE TABLE ${table} FINAL`);
+  return { ms: performance.now() - began, tables };
 }
 
 /** The resources of `GET /v1/history/*` with the queries each runs (timeseries runs two). */

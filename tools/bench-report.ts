@@ -50,6 +50,8 @@ export interface IngestProfile {
 export interface HistoryResult {
   events: number;
   generateSeconds: number;
+  /** OPTIMIZE … FINAL of the rollups after loading (absent in results from before it ran). */
+  optimizeSeconds?: number;
   timings: QueryTiming[];
 }
 

@@ -6,6 +6,7 @@
  *   npm run bench                   # the full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
  *   npm run bench -- --skip wrangler,history
+ *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
  *
  * Method and the latest figures: docs/benchmarks.md.
  */
@@ -19,7 +20,7 @@ import { BENCH_DATABASE, startClickHouseProcess } from "./bench-clickhouse";
 import { ClickHouseGate } from "./bench-clickhouse-gate";
 import { startCpuMeter } from "./bench-cpu";
 import { measureFlush } from "./bench-flush";
-import { generateHistoryDataset, timeHistoryQueries } from "./bench-history";
+import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./bench-history";
 import { probeLiveLatency } from "./bench-live";
 import { machineInfo } from "./bench-machine";
 import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       skip: { type: "string", default: "" },
       "history-rows": { type: "string" },
+      "history-events": { type: "string" },
       out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
     },
     strict: true,
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
     connectionLevels: [8, 24, 64],
     openLoopSeconds: quick ? 4 : 8,
     liveProbes: quick ? 15 : 40,
-    historyRows: values["history-rows"] === undefined ? (quick ? 1_000_000 : 10_000_000) : Number(values["history-rows"]),
+    historyRows: parseEventCount(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
     flushBacklogSeconds: quick ? 3 : 6,
   };
@@ -322,13 +324,15 @@ async function main(): Promise<void> {
           const start = end - 30 * 86_400_000;
           log(`  generating ${settings.historyRows.toLocaleString("en-US")} events in ClickHouse`);
           const generated = await generateHistoryDataset({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, site: HISTORY_SITE, rows: settings.historyRows, start, end });
-          log(`  ${generated.events.toLocaleString("en-US")} events in ${(generated.ms / 1000).toFixed(0)} s; timing the history routes`);
+          log(`  ${generated.events.toLocaleString("en-US")} events in ${(generated.ms / 1000).toFixed(0)} s`);
+          const optimized = await optimizeRollups(clickhouse.url, BENCH_DATABASE);
+          log(`  OPTIMIZE … FINAL on ${optimized.tables.length} rollup tables in ${(optimized.ms / 1000).toFixed(0)} s; timing the history routes`);
           const timings = [
             ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "24 h", from: end - 86_400_000, to: end, interval: 300 }], runs: settings.historyRuns.day })),
             ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "30 d", from: start, to: end, interval: 3 * 3600 }], runs: settings.historyRuns.month })),
           ];
           for (const timing of timings) log(`  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`);
-          return { events: generated.events, generateSeconds: generated.ms / 1000, timings };
+          return { events: generated.events, generateSeconds: generated.ms / 1000, optimizeSeconds: optimized.ms / 1000, timings };
         });
       });
     }

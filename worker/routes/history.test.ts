@@ -241,8 +241,9 @@ describe("GET /v1/history/* answers", () => {
     const vitals = historyVitalsSchema.parse((await get(query("vitals"))).body);
     expect(vitals.rows).toHaveLength(1);
     expect(vitals.rows[0]).toMatchObject({ path: "/p/mug", metric: "LCP", count: 2 });
-    expect(vitals.rows[0]?.p50).toBeGreaterThanOrEqual(1800);
-    expect(vitals.rows[0]?.p95).toBeLessThanOrEqual(4200);
+    // Quantiles come from DDSketch states (1 % relative accuracy), so within 1 % of the two values.
+    expect(vitals.rows[0]?.p50).toBeGreaterThanOrEqual(1800 * 0.99);
+    expect(vitals.rows[0]?.p95).toBeLessThanOrEqual(4200 * 1.01);
   });
 
   it("an empty range answers zeros, not errors", async () => {

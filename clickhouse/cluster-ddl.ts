@@ -1,0 +1,111 @@
+/**
+ * The cluster variant of the migrations (`CLICKHOUSE_CLUSTER=<name> npm run migrate`).
+ *
+ * Each table `x` of the single-node schema becomes `x_local` on every node (`ON CLUSTER`,
+ * the Replicated form of its engine, replicated deduplication windows instead of the
+ * non-replicated one) plus a Distributed table `x` over them, so the Worker, the shards and
+ * every query keep using the plain names for reads and writes. Materialized views attach to
+ * the local tables, so each shard rolls up the events it stores; a rollup's states merge
+ * across shards when read through its Distributed table, exactly as they merge across parts.
+ *
+ * Sharding keys are deterministic (never rand()): a retried flush splits into the same
+ * per-shard blocks under the same token, so each shard drops its copy. Sessions shard by
+ * session so a replaced session row meets the row it replaces on one shard (FINAL is
+ * per shard); events shard by visitor, like the IngestShards.
+ *
+ * Only the statement forms the migrations use are translated; anything else is refused,
+ * so a new migration cannot silently come out wrong on a cluster.
+ */
+import { MigrationError } from "./migration-error";
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Distributed sharding keys; tables not listed (the rollups, read-only through Distributed) shard by site. */
+const SHARDING_KEYS: Record<string, string> = {
+  events: "cityHash64(site, visitor_id)",
+  sessions: "cityHash64(site, session_id)",
+  window_metrics: "cityHash64(site, window_start)",
+};
+
+/**
+ * A retried flush must still find its token: keep the last 10,000 block hashes per table
+ * and for an hour (the shards back off at most 60 s between retries).
+ */
+export const REPLICATED_DEDUPLICATION_SETTINGS = "replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 3600";
+
+export function assertClusterName(cluster: string): void {
+  if (!IDENTIFIER.test(cluster)) throw new MigrationError(`invalid cluster name ${JSON.stringify(cluster)}`);
+}
+
+const localName = (table: string) => `${table}_local`;
+const replicaPath = (table: string) => `'/clickhouse/tables/{shard}/{database}/${table}', '{replica}'`;
+
+const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS ((?:\w+ = \d+, )*)non_replicated_deduplication_window = \d+\s*$/;
+const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s([\s\S]*)$/;
+const TRUNCATE = /^TRUNCATE TABLE IF EXISTS (\w+)\s*$/;
+const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
+
+/** Table names the migrations created so far, so views and truncates can point at their local tables. */
+export class ClusterTranslator {
+  private readonly tables = new Set<string>();
+
+  constructor(private readonly cluster: string) {
+    assertClusterName(cluster);
+  }
+
+  /** The cluster statements standing for one single-node statement. */
+  translate(statement: string): string[] {
+    const onCluster = `ON CLUSTER ${this.cluster}`;
+    const table = CREATE_TABLE.exec(statement);
+    if (table) {
+      const [, name = "", columns = "", engine = "", engineArgs = "", clauses = "", otherSettings = ""] = table;
+      this.tables.add(name);
+      const args = engineArgs.trim() === "" ? replicaPath(localName(name)) : `${replicaPath(localName(name))}, ${engineArgs.trim()}`;
+      const settings = clauses.trim() === "" ? "" : `\n${clauses.trim()}`;
+      return [
+        `CREATE TABLE IF NOT EXISTS ${localName(name)} ${onCluster}\n${columns}\nENGINE = Replicated${engine}(${args})${settings}\nSETTINGS ${otherSettings}${REPLICATED_DEDUPLICATION_SETTINGS}`,
+        `CREATE TABLE IF NOT EXISTS ${name} ${onCluster} AS ${localName(name)}\nENGINE = Distributed(${this.cluster}, currentDatabase(), ${localName(name)}, ${SHARDING_KEYS[name] ?? "cityHash64(site)"})`,
+      ];
+    }
+    const view = CREATE_VIEW.exec(statement);
+    if (view) {
+      const [, name = "", target = "", select = ""] = view;
+      // The view fires on inserts into a node's local source table and writes that node's local rollup.
+      const localSelect = select.replace(/\bFROM (\w+)\b/g, (whole, source: string) => (this.tables.has(source) ? `FROM ${localName(source)}` : whole));
+      return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} ${onCluster} TO ${this.local(target)} AS\n${localSelect}`];
+    }
+    const truncate = TRUNCATE.exec(statement);
+    if (truncate) return [`TRUNCATE TABLE IF EXISTS ${this.local(truncate[1] ?? "")} ${onCluster}`];
+    // A backfill runs once, from the node migrate talks to: read through Distributed, write through Distributed.
+    if (INSERT_SELECT.test(statement)) return [statement];
+    throw new MigrationError(`no cluster translation for this statement; extend clickhouse/cluster-ddl.ts:\n${statement.slice(0, 200)}`);
+  }
+
+  private local(table: string): string {
+    if (!this.tables.has(table)) throw new MigrationError(`table ${table} is not created by an earlier migration`);
+    return localName(table);
+  }
+}
+
+/** `CREATE DATABASE` on every node. */
+export function clusterDatabaseStatement(database: string, cluster: string): string {
+  assertClusterName(cluster);
+  return `CREATE DATABASE IF NOT EXISTS \`${database}\` ON CLUSTER ${cluster}`;
+}
+
+/**
+ * `schema_migrations` as one replicated table shared by every node (no {shard} in its path),
+ * so whichever node `npm run migrate` or `/readyz` talks to sees the same versions.
+ */
+export function clusterSchemaMigrationsStatement(cluster: string): string {
+  assertClusterName(cluster);
+  return `CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER ${cluster}
+(
+    version    UInt32,
+    name       String,
+    checksum   String,
+    applied_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/schema_migrations', '{replica}', applied_at)
+ORDER BY version`;
+}
