@@ -43,6 +43,9 @@ const replicaPath = (table: string) => `'/clickhouse/tables/{shard}/{database}/$
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS ((?:\w+ = \d+, )*)non_replicated_deduplication_window = \d+\s*$/;
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s([\s\S]*)$/;
 const TRUNCATE = /^TRUNCATE TABLE IF EXISTS (\w+)\s*$/;
+const CREATE_DATABASE = /^CREATE DATABASE IF NOT EXISTS (`\w+`)\s*$/;
+/** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
+const CREATE_PLAIN_VIEW = /^CREATE OR REPLACE VIEW (`\w+`\.\w+) AS\s([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
 
 /** Table names the migrations created so far, so views and truncates can point at their local tables. */
@@ -74,6 +77,10 @@ export class ClusterTranslator {
       const localSelect = select.replace(/\bFROM (\w+)\b/g, (whole, source: string) => (this.tables.has(source) ? `FROM ${localName(source)}` : whole));
       return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} ${onCluster} TO ${this.local(target)} AS\n${localSelect}`];
     }
+    const database = CREATE_DATABASE.exec(statement);
+    if (database) return [`CREATE DATABASE IF NOT EXISTS ${database[1]} ${onCluster}`];
+    const plainView = CREATE_PLAIN_VIEW.exec(statement);
+    if (plainView) return [`CREATE OR REPLACE VIEW ${plainView[1]} ${onCluster} AS\n${plainView[2]}`];
     const truncate = TRUNCATE.exec(statement);
     if (truncate) return [`TRUNCATE TABLE IF EXISTS ${this.local(truncate[1] ?? "")} ${onCluster}`];
     // A backfill runs once, from the node migrate talks to: read through Distributed, write through Distributed.

@@ -169,8 +169,9 @@ describe("the settings a guarded query runs under", () => {
   });
 
   it("quote the site inside additional_table_filters", async () => {
+    const filter = "'site = \\'shop\\''";
     expect(siteFilterSetting("edgepulse", "shop")).toBe(
-      "{'edgepulse.events':'site = \\'shop\\'','edgepulse.sessions':'site = \\'shop\\'','edgepulse.window_metrics':'site = \\'shop\\''}",
+      `{${["events", "events_local", "sessions", "sessions_local", "window_metrics", "window_metrics_local"].map((table) => `'edgepulse.${table}':${filter}`).join(",")}}`,
     );
     // Site keys are validated long before this, but the quoting must hold on its own.
     const hostile = { additional_table_filters: siteFilterSetting(DATABASE, "guard-a' OR '1' = '1"), readonly: 1 };

@@ -104,8 +104,10 @@ function quoteClickHouseString(value: string): string {
  */
 export function siteFilterSetting(database: string, site: string): string {
   const condition = `site = ${quoteClickHouseString(site)}`;
-  const entries = SQL_ALLOWED_TABLES.map(
-    (table) => `${quoteClickHouseString(`${database}.${table}`)}:${quoteClickHouseString(condition)}`,
+  // On a cluster (clickhouse/cluster-ddl.ts) each table is a Distributed one over `<table>_local`:
+  // the local names let every shard filter before sending rows. A single node has none of them.
+  const entries = SQL_ALLOWED_TABLES.flatMap((table) => [`${database}.${table}`, `${database}.${table}_local`]).map(
+    (table) => `${quoteClickHouseString(table)}:${quoteClickHouseString(condition)}`,
   );
   return `{${entries.join(",")}}`;
 }
