@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
 import { ApiError, handleError } from "./errors";
+import { alertsRoutes } from "./routes/alerts";
 import { eventsRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { historyRoutes } from "./routes/history";
@@ -30,6 +31,7 @@ app.route("/v1/live", liveRoutes);
 app.route("/v1/metrics", metricsRoutes);
 app.route("/v1/history", historyRoutes);
 app.route("/v1/sql", sqlRoutes);
+app.route("/v1/alerts", alertsRoutes);
 
 app.notFound((c) => {
   if (c.req.path.startsWith("/v1/")) throw new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`);
