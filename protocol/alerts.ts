@@ -158,10 +158,31 @@ export const alertNotificationSchema = z.object({
   span_start: z.number().int(),
   value: z.number().nullable(),
   baseline: z.number().nullable(),
-  /** One line for humans, e.g. `FIRING demo: checkouts down 50 % (3 vs 12.5)`. */
+  /** One line for humans, e.g. `FIRING [demo] Checkouts: checkouts per 1 h down 50 % vs same time last week (value 3, baseline 12)`. */
   summary: z.string(),
 });
 export type AlertNotification = z.infer<typeof alertNotificationSchema>;
 
 export const ALERT_SIGNATURE_HEADER = "X-EdgePulse-Signature";
 export const ALERT_DELIVERY_HEADER = "X-EdgePulse-Delivery";
+
+/** Seconds as the dashboard and messages write them: `5 min`, `1 h`, `30 s`. */
+export function formatSpan(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+/** The rule's condition in words: `page_views per 5 min < 10`, `checkouts down 50 % vs last week`, `no events for 10 min`. */
+export function describeCondition(condition: AlertCondition): string {
+  switch (condition.kind) {
+    case "threshold":
+      return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.op} ${condition.value}`;
+    case "change": {
+      const baseline = condition.baseline === "last_week" ? "same time last week" : `mean of the ${condition.baseline_spans} spans before`;
+      return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.direction} ${condition.tolerance_pct} % vs ${baseline}`;
+    }
+    case "no_data":
+      return `no events for ${formatSpan(condition.span_seconds)}`;
+  }
+}

@@ -55,11 +55,27 @@ export async function apiGet<T>(
 }
 
 export async function apiPost<T>(path: string, body: unknown, schema: z.ZodType<T>, token: string, signal?: AbortSignal): Promise<T> {
+  return apiSend("POST", path, body, schema, token, signal);
+}
+
+/** A write with a JSON body (POST, PUT). */
+export async function apiSend<T>(method: "POST" | "PUT", path: string, body: unknown, schema: z.ZodType<T>, token: string, signal?: AbortSignal): Promise<T> {
   const response = await fetch(new URL(path, location.origin), {
-    method: "POST",
+    method,
     headers: { ...authorization(token), "Content-Type": "application/json" },
     body: JSON.stringify(body),
     signal,
   });
   return readAnswer(response, schema);
+}
+
+/** DELETE; resolves on 204, throws an ApiRequestError otherwise. */
+export async function apiDelete(path: string, params: Record<string, string>, token: string): Promise<void> {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const response = await fetch(url, { method: "DELETE", headers: authorization(token) });
+  if (response.status === 204) return;
+  // Throws: with the error's code and message on a refusal, as a protocol mismatch on anything else.
+  await readAnswer(response, errorResponseSchema);
+  throw new ApiRequestError(response.status, "invalid_answer", `the server answered ${response.status} to a delete`);
 }

@@ -1,8 +1,9 @@
 /**
  * Dashboard entry: the settings form (site + token), the connection badge, the tabs, and the
- * three panels. The live feed runs whichever tab is shown, so the badge is always true.
+ * four panels. The live feed runs whichever tab is shown, so the badge is always true.
  */
 import { siteKeySchema } from "../../protocol/events";
+import { AlertsPanel } from "./alerts-view";
 import { byId, setText } from "./dom";
 import { HistoryViewPanel } from "./history-view";
 import { type ConnectionStatus, LiveConnection } from "./live-connection";
@@ -34,6 +35,7 @@ const liveState = new LiveState();
 const livePanel = new LiveViewPanel(byId("live-content", HTMLElement));
 const historyPanel = new HistoryViewPanel(byId("history-content", HTMLElement), source);
 new SqlConsole(byId("sql-content", HTMLElement), source);
+const alertsPanel = new AlertsPanel(byId("alerts-content", HTMLElement), source);
 
 let connection: LiveConnection | null = null;
 let historyLoaded = false;
@@ -92,11 +94,15 @@ settingsForm.addEventListener("submit", (event) => {
     historyLoaded = true;
     void historyPanel.load();
   }
+  if (tabs.current() === "alerts") void alertsPanel.load();
 });
 
 reconnectButton.addEventListener("click", () => connection?.reconnectNow());
 
 const tabs = new Tabs(byId("tabs", HTMLElement), (name) => {
+  // The Alerts tab polls only while shown.
+  if (name === "alerts") alertsPanel.start();
+  else alertsPanel.stop();
   if (name === "history" && !historyLoaded) {
     historyLoaded = true;
     void historyPanel.load();

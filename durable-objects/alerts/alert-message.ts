@@ -3,31 +3,11 @@
  * body is built once, when the notification is queued, and stored: every retry sends the
  * same bytes under the same signature.
  */
-import type { AlertCondition, AlertNotification, AlertNotificationKind } from "../../protocol";
+import { type AlertCondition, type AlertNotification, type AlertNotificationKind, describeCondition } from "../../protocol";
 
 function formatNumber(value: number | null): string {
   if (value === null) return "n/a";
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
-}
-
-function formatSpan(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${seconds} s`;
-}
-
-/** The rule's condition in words: `page_views per 5 min < 10`, `checkouts down 50 % vs last week`, `no events for 10 min`. */
-export function describeCondition(condition: AlertCondition): string {
-  switch (condition.kind) {
-    case "threshold":
-      return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.op} ${condition.value}`;
-    case "change": {
-      const baseline = condition.baseline === "last_week" ? "same time last week" : `mean of the ${condition.baseline_spans} spans before`;
-      return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.direction} ${condition.tolerance_pct} % vs ${baseline}`;
-    }
-    case "no_data":
-      return `no events for ${formatSpan(condition.span_seconds)}`;
-  }
 }
 
 const LABELS: Record<AlertNotificationKind, string> = { firing: "FIRING", repeat: "STILL FIRING", resolved: "RESOLVED" };
