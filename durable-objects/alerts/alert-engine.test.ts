@@ -7,7 +7,10 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { type AlertEvaluation, type AlertFiring, type AlertRule, alertNotificationSchema, alertRuleSchema, errorResponseSchema } from "../../protocol";
+import { createClickHouse } from "../../clickhouse/client";
+import { toDateTime } from "../../clickhouse/rows";
 import { app } from "../../worker/app";
+import { loadConfig } from "../../worker/config";
 import { shardState, TEST_WINDOW_MS, windowPartial } from "../shard-state-fixture";
 import { nextEvaluationAt } from "./evaluation-schedule";
 import { verifyWebhookSignature } from "./webhook-signature";
@@ -188,5 +191,51 @@ describe("AlertEngine evaluation", () => {
     const reloaded = alertRuleSchema.parse((await call("GET", `/v1/alerts/${noData.id}?site=${site}`)).body);
     expect(reloaded.state).toEqual({ ...afterRun.state, last_delivery_error: "HTTP 503 (attempt 2)" });
     expect(await firings(threshold)).toHaveLength(1);
+  });
+
+  it("compares with the same windows a week earlier, read from window_metrics", async () => {
+    const { site, call, engine, hub } = newSite();
+    const rule = alertRuleSchema.parse(
+      (
+        await call("POST", "/v1/alerts", {
+          site,
+          name: "checkouts vs last week",
+          condition: { kind: "change", metric: "checkouts", span_seconds: 20, baseline: "last_week", direction: "down", tolerance_pct: 50, min_baseline: 5 },
+          webhook: { url: `${RECEIVER}/hook/${site}` },
+        })
+      ).body,
+    );
+    const first = rule.state.last_evaluated_window_end ?? 0;
+    const WEEK = 7 * 86_400_000;
+    // Last week: 6 + 4 checkouts in S1's window (two parts of one window add up), none in S2's, 9 in S3's.
+    const clickhouse = createClickHouse(loadConfig(env).clickhouse);
+    const row = (start: number, checkouts: number) => ({
+      site,
+      window_start: toDateTime(start - WEEK),
+      window_seconds: W / 1000,
+      currency: "",
+      events: checkouts,
+      page_views: 0,
+      visitors: 0,
+      sessions: 0,
+      bounces: 0,
+      cart_adds: 0,
+      cart_removes: 0,
+      checkouts,
+      purchases: 0,
+      revenue: 0,
+    });
+    await clickhouse.insert("window_metrics", [row(first, 6), row(first, 4), row(first + W, 0), row(first + 2 * W, 9)], `alerts-test-${site}`);
+    // This week: 3, 5, 5. Spans of two windows: 3 vs 10 (down 70 %: fires), 8 vs 10 (resolves), 10 vs 9.
+    await hub.applyShardState(
+      shardState(site, 0, 1, Date.now(), { windows: [windowPartial(first, { checkouts: 3 }), windowPartial(first + W, { checkouts: 5 }), windowPartial(first + 2 * W, { checkouts: 5 })] }),
+    );
+    await engine.runAt(nextEvaluationAt(first + W, TIMING));
+    const answer = (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}`)).body as { evaluations: AlertEvaluation[] };
+    expect(answer.evaluations.reverse().map((e) => [e.window_end - first, e.value, e.baseline, e.status])).toEqual([
+      [W, 3, 10, "firing"],
+      [2 * W, 8, 10, "ok"],
+      [3 * W, 10, 9, "ok"],
+    ]);
   });
 });

@@ -25,6 +25,7 @@ import {
   type AlertRuleInput,
   type Performance,
   type WindowMetrics,
+  windowAlertMetrics,
 } from "../../protocol";
 import { loadConfig } from "../../worker/config";
 import { MAX_HUB_WINDOWS } from "../hub-state";
@@ -35,6 +36,7 @@ import { DELIVERY_CONCURRENCY, DELIVERY_TIMEOUT_MS, isRetryableStatus, retryDela
 import { latestSealedWindowStart, nextEvaluationAt, type WindowTiming, windowsToEvaluate } from "./evaluation-schedule";
 import {
   changeVerdict,
+  emptySpanSums,
   isWindowMetric,
   noDataVerdict,
   rollingMeanBaseline,
@@ -192,7 +194,13 @@ export class AlertEngine extends DurableObject<Env> {
    */
   async runAt(now: number): Promise<void> {
     const rules = this.store.rules().filter((rule) => rule.definition.enabled);
-    if (rules.length > 0) await this.evaluate(rules, now);
+    try {
+      if (rules.length > 0) await this.evaluate(rules, now);
+    } catch (error) {
+      // The hub did not answer. Nothing was applied; the next alarm evaluates these windows too
+      // (catch-up), so an error must not keep the alarm from being re-armed below.
+      console.warn(`alert engine: evaluation failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     await this.deliverDue(now);
     await this.armAlarm(now);
   }
@@ -240,9 +248,23 @@ export class AlertEngine extends DurableObject<Env> {
     }
   }
 
-  /** Sums over [from, to) from the hub when it still keeps those windows, else from `window_metrics`. */
+  /**
+   * Sums over [from, to): the windows the hub still keeps from the hub (the newest are not in
+   * ClickHouse yet when they are evaluated: shards flush a window just after sealing it), the
+   * older part of the span from `window_metrics`, where windows an hour old have long been.
+   */
   private async spanSums(site: string, from: number, to: number, inputs: AlarmInputs): Promise<SpanSums> {
-    if (inputs.hubWindows !== null && from >= inputs.hubCoverageStart) return sumWindows(inputs.hubWindows, from, to);
+    const split = inputs.hubWindows === null ? to : Math.min(to, Math.max(from, inputs.hubCoverageStart));
+    const recent = inputs.hubWindows === null || split >= to ? emptySpanSums() : sumWindows(inputs.hubWindows, split, to);
+    if (split <= from) return recent;
+    const older = await this.clickhouseSums(site, from, split);
+    const sums = emptySpanSums();
+    for (const metric of windowAlertMetrics) sums[metric] = recent[metric] + older[metric];
+    sums.revenue = Math.round(sums.revenue * 10_000) / 10_000;
+    return sums;
+  }
+
+  private async clickhouseSums(site: string, from: number, to: number): Promise<SpanSums> {
     const rows = await this.clickhouse.query<Record<string, number | string>>(
       `SELECT sum(events) AS events, sum(page_views) AS page_views, sum(sessions) AS sessions, sum(bounces) AS bounces,
               sum(cart_adds) AS cart_adds, sum(cart_removes) AS cart_removes, sum(checkouts) AS checkouts,
