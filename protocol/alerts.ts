@@ -177,6 +177,8 @@ export function formatSpan(seconds: number): string {
 export function describeCondition(condition: AlertCondition): string {
   switch (condition.kind) {
     case "threshold":
+      // A vital's p75 is today's, whatever the span.
+      if (/_p75$/.test(condition.metric)) return `${condition.metric} (worst page today) ${condition.op} ${condition.value}`;
       return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.op} ${condition.value}`;
     case "change": {
       const baseline = condition.baseline === "last_week" ? "same time last week" : `mean of the ${condition.baseline_spans} spans before`;

@@ -18,7 +18,7 @@ import {
 import { apiDelete, apiGet, apiSend } from "./api";
 import { DataTable } from "./data-table";
 import { h, setText } from "./dom";
-import { formatDateTime } from "./format";
+import { formatDateTimeSeconds } from "./format";
 
 /** How often the shown tab refreshes rules and the open history. */
 export const ALERTS_POLL_MS = 3_000;
@@ -98,7 +98,7 @@ export class AlertsPanel {
         { label: "Condition", cell: (rule) => describeCondition(rule.condition) },
         { label: "State", cell: (rule) => h("span", { class: "alert-state", "data-state": rule.enabled ? rule.state.status : "disabled", "data-testid": `alert-state-${rule.name}` }, rule.enabled ? rule.state.status : "disabled") },
         { label: "Last value", numeric: true, cell: (rule) => formatValue(rule.state.last_value) },
-        { label: "Last fired", cell: (rule) => (rule.state.last_fired_at === null ? "never" : formatDateTime(rule.state.last_fired_at)) },
+        { label: "Last fired", cell: (rule) => (rule.state.last_fired_at === null ? "never" : formatDateTimeSeconds(rule.state.last_fired_at)) },
         { label: "Webhook", cell: (rule) => (rule.state.last_delivery_error === null ? rule.webhook.format : `failing: ${rule.state.last_delivery_error}`) },
         {
           label: "Actions",
@@ -186,10 +186,10 @@ export class AlertsPanel {
     this.historyTable = new DataTable<AlertFiring>(
       "Firings",
       [
-        { label: "Fired", cell: (firing) => formatDateTime(firing.fired_at) },
+        { label: "Fired", cell: (firing) => formatDateTimeSeconds(firing.fired_at) },
         { label: "Value", numeric: true, cell: (firing) => formatValue(firing.value) },
         { label: "Baseline", numeric: true, cell: (firing) => formatValue(firing.baseline) },
-        { label: "Resolved", cell: (firing) => (firing.resolved_at === null ? "still firing" : formatDateTime(firing.resolved_at)) },
+        { label: "Resolved", cell: (firing) => (firing.resolved_at === null ? "still firing" : formatDateTimeSeconds(firing.resolved_at)) },
         { label: "Resolved at value", numeric: true, cell: (firing) => formatValue(firing.resolved_value) },
         { label: "Delivered", numeric: true, cell: (firing) => `${firing.delivered}/${firing.notifications}` },
       ],
