@@ -1,7 +1,7 @@
 /**
  * Webhook delivery retries: bounded in attempts and in the queue's length, so a receiver
  * that is down for a day costs a fixed amount of storage and requests. Delays double from
- * 1 s to at most 5 minutes: 1, 2, 4, 8, 16, 32 s … which spans about an hour over 12 attempts.
+ * 1 s to at most 5 minutes: 1, 2, 4 … 256 s, then 300 s: about 20 minutes over 12 attempts.
  */
 export const MAX_DELIVERY_ATTEMPTS = 12;
 /** Notifications waiting for delivery, over all rules of a site; the oldest is dropped beyond. */
