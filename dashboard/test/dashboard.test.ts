@@ -40,7 +40,7 @@ async function numberIn(page: Page, testId: string): Promise<number> {
   return digits === "" ? Number.NaN : Number(digits);
 }
 
-async function showTab(page: Page, name: "Live" | "History" | "SQL"): Promise<void> {
+async function showTab(page: Page, name: "Live" | "History" | "SQL" | "Alerts"): Promise<void> {
   await page.getByRole("tab", { name }).click();
 }
 
@@ -232,8 +232,8 @@ describe("dashboard in Chromium", () => {
     expect(await dashboard.getByRole("tab", { name: "History" }).getAttribute("aria-selected")).toBe("true");
     expect(await dashboard.locator("#panel-history").isVisible()).toBe(true);
     await dashboard.keyboard.press("End");
-    expect(await dashboard.getByRole("tab", { name: "SQL" }).getAttribute("aria-selected")).toBe("true");
-    expect(await dashboard.evaluate(() => document.activeElement?.id)).toBe("tab-sql");
+    expect(await dashboard.getByRole("tab", { name: "Alerts" }).getAttribute("aria-selected")).toBe("true");
+    expect(await dashboard.evaluate(() => document.activeElement?.id)).toBe("tab-alerts");
     const unlabelled = await dashboard.evaluate(() =>
       [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input, select, textarea")]
         .filter((control) => control.labels?.length === 0 && !control.getAttribute("aria-label"))

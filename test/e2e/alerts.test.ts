@@ -72,7 +72,6 @@ async function load(durationMs: number, rate: number, outageAt: number | null): 
 
 describe("alerts end to end", () => {
   it("fires a change rule on a checkout outage, and a no-data rule when traffic stops, resolved when it returns", { timeout: 240_000 }, async () => {
-    const noData = await createRule("no-data", { kind: "no_data", span_seconds: 3 });
     const checkoutsDown = await createRule(
       "checkouts-down",
       { kind: "change", metric: "checkouts", span_seconds: 5, baseline: "rolling_mean", baseline_spans: 4, direction: "down", tolerance_pct: 80, min_baseline: 4 },
@@ -84,7 +83,11 @@ describe("alerts end to end", () => {
     // 32 s of shop traffic; checkouts stop reaching the collector after 18 s.
     const trafficStart = Date.now();
     const outageAt = trafficStart + 18_000;
-    await load(32_000, 30, outageAt);
+    const traffic = load(32_000, 30, outageAt);
+    // Created once traffic flows: a site that has had no events yet rightly has "no data".
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const noData = await createRule("no-data", { kind: "no_data", span_seconds: 3 });
+    await traffic;
     const trafficEnd = Date.now();
 
     const changeFired = await receiver.waitFor("checkouts-down", (webhook) => notification(webhook).kind === "firing", 30_000);
