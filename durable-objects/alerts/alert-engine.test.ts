@@ -8,9 +8,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { type AlertEvaluation, type AlertFiring, type AlertRule, alertNotificationSchema, alertRuleSchema, errorResponseSchema } from "../../protocol";
 import { createClickHouse } from "../../clickhouse/client";
-import { toDateTime } from "../../clickhouse/rows";
+import { toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import { app } from "../../worker/app";
 import { loadConfig } from "../../worker/config";
+import { addToSketch, emptySketch } from "../quantile-sketch";
 import { shardState, TEST_WINDOW_MS, windowPartial } from "../shard-state-fixture";
 import { nextEvaluationAt } from "./evaluation-schedule";
 import { verifyWebhookSignature } from "./webhook-signature";
@@ -237,5 +238,68 @@ describe("AlertEngine evaluation", () => {
       [2 * W, 8, 10, "ok"],
       [3 * W, 10, 9, "ok"],
     ]);
+  });
+
+  it("measures conversion rate, the worst page's LCP p75 and abandoned cart value", async () => {
+    const { site, call, engine, hub } = newSite();
+    const create = async (name: string, condition: unknown) =>
+      alertRuleSchema.parse((await call("POST", "/v1/alerts", { site, name, condition, webhook: { url: `${RECEIVER}/hook/${site}` } })).body);
+    const conversion = await create("conversion", { kind: "threshold", metric: "conversion_rate", span_seconds: 20, op: "<", value: 1 });
+    const lcp = await create("lcp", { kind: "threshold", metric: "lcp_p75", span_seconds: 300, op: ">", value: 4000 });
+    const abandoned = await create("abandoned", { kind: "threshold", metric: "abandoned_cart_value", span_seconds: 20, op: ">", value: 100 });
+    const first = conversion.state.last_evaluated_window_end ?? 0;
+
+    // 400 sessions and 3 purchases over S0 and S1: 0.75 %. One slow page (LCP ≈ 5 s) among fast ones.
+    const slow = emptySketch();
+    const fast = emptySketch();
+    for (let index = 0; index < 20; index++) {
+      addToSketch(slow, 5_000 + index);
+      addToSketch(fast, 1_000 + index);
+    }
+    await hub.applyShardState(
+      shardState(site, 0, 1, Date.now(), {
+        windows: [windowPartial(first - W, { sessions: 100, purchases: 1 }), windowPartial(first, { sessions: 300, purchases: 2 })],
+        today: { vitals: { "/slow": { LCP: slow }, "/": { LCP: fast } } },
+      }),
+    );
+    // Sessions that closed in S0–S1 with a cart and no purchase: 80 + 45.5; one bought, one closed earlier.
+    const session = (id: string, endedAt: number, cartValue: number, purchased: 0 | 1) => ({
+      site,
+      session_id: id,
+      visitor_id: `v-${id}`,
+      shard: 0,
+      started_at: toDateTime64(endedAt - 60_000),
+      ended_at: toDateTime64(endedAt),
+      duration: 60,
+      events: 5,
+      page_views: 3,
+      entry_path: "/",
+      exit_path: "/cart",
+      bounced: 0 as const,
+      product_views: 1,
+      cart_adds: 1,
+      cart_value: cartValue,
+      checked_out: 0 as const,
+      purchased,
+      revenue: 0,
+      currency: "EUR",
+      country: "DE",
+      device: "desktop",
+      browser: "Chrome",
+      os: "Linux",
+      referrer_host: "",
+    });
+    await createClickHouse(loadConfig(env).clickhouse).insert(
+      "sessions",
+      [session("a", first - W + 1, 80, 0), session("b", first + 5, 45.5, 0), session("c", first + 6, 300, 1), session("d", first - 2 * W, 500, 0)],
+      `alerts-sessions-${site}`,
+    );
+
+    await engine.runAt(nextEvaluationAt(first - W, TIMING));
+    const last = async (rule: AlertRule) => ((await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}&limit=1`)).body as { evaluations: AlertEvaluation[] }).evaluations[0];
+    expect(await last(conversion)).toMatchObject({ window_end: first + W, value: 0.75, status: "firing" });
+    expect((await last(lcp))?.value).toBeGreaterThan(4_900);
+    expect((await last(lcp))?.status).toBe("firing");
+    expect(await last(abandoned)).toMatchObject({ window_end: first + W, value: 125.5, status: "firing" });
   });
 });
