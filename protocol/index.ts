@@ -3,3 +3,4 @@ export * from "./events";
 export * from "./responses";
 export * from "./enriched";
 export * from "./live";
+export * from "./alerts";

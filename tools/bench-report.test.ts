@@ -34,6 +34,18 @@ const results: BenchResults = {
   flush: { ok: false, skipped: true },
   history: { ok: false, skipped: true },
   sdk: { ok: true, seconds: 0, result: { sizes: [{ file: "sdk/dist/ep.js", bytes: 2800, gzipBytes: 1400 }], missing: ["sdk/dist/ep.vitals.js"] } },
+  alerts: {
+    ok: true,
+    seconds: 90,
+    result: {
+      firing: { count: 50, mean: 420, p50: 400, p90: 480, p99: 610, max: 700 },
+      resolved: { count: 50, mean: 410, p50: 390, p90: 470, p99: 600, max: 650 },
+      probes: 50,
+      missed: 0,
+      windowSeconds: 1,
+      latenessSeconds: 1,
+    },
+  },
 };
 
 describe("formatTable", () => {
@@ -46,5 +58,6 @@ describe("formatTable", () => {
     expect(table).toMatch(/event → live\s+skipped/);
     expect(table).toMatch(/ep\.js\s+1,400 B gzip -9/);
     expect(table).toMatch(/ep\.vitals\.js\s+not built/);
+    expect(table).toMatch(/window sealed → alert webhook \(firing\)\s+p50 400 ms, p99 610 ms\s+50 probes, 0 missed/);
   });
 });

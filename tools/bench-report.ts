@@ -6,6 +6,7 @@
 import type { MachineInfo } from "./bench-machine";
 import type { FlushResult } from "./bench-flush";
 import type { QueryTiming } from "./bench-history";
+import type { AlertLatencyResult } from "./bench-alerts";
 import type { LiveProbeResult } from "./bench-live";
 import type { SdkSize } from "./bench-sdk-size";
 import type { HotFunction } from "./bench-profile";
@@ -71,6 +72,8 @@ export interface BenchResults {
   flush: Step<FlushResult>;
   history: Step<HistoryResult>;
   sdk: Step<{ sizes: SdkSize[]; missing: string[] }>;
+  /** Window sealed → alert webhook received. */
+  alerts: Step<AlertLatencyResult>;
 }
 
 const number = (value: number, digits = 0): string => value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -177,6 +180,14 @@ export function reportRows(results: BenchResults): string[][] {
     for (const size of sdk.result.sizes) add(`6 SDK ${size.file}`, `${number(size.gzipBytes)} B gzip -9`, `${number(size.bytes)} B raw`);
     for (const file of sdk.result.missing) add(`6 SDK ${file}`, "not built", "npm run build:sdk");
   } else add("6 SDK", failed(sdk) ?? "");
+
+  const alerts = results.alerts;
+  if (alerts.ok) {
+    const a = alerts.result;
+    const note = `${a.firing.count} probes, ${a.missed} missed; W=${a.windowSeconds} s, L=${a.latenessSeconds} s`;
+    add("7 window sealed → alert webhook (firing)", a.firing.count > 0 ? `p50 ${ms(a.firing.p50)}, p99 ${ms(a.firing.p99)}` : "no samples", note);
+    add("  next window sealed → webhook (resolved)", a.resolved.count > 0 ? `p50 ${ms(a.resolved.p50)}, p99 ${ms(a.resolved.p99)}` : "no samples", `max ${ms(a.resolved.max)}`);
+  } else add("7 window sealed → alert webhook", failed(alerts) ?? "");
   return rows;
 }
 

@@ -7,6 +7,7 @@
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
  *   npm run bench -- --skip wrangler,history
  *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
+ *   npm run bench -- --only alerts  # only the named steps
  *
  * Method and the latest figures: docs/benchmarks.md.
  */
@@ -22,6 +23,7 @@ import { startCpuMeter } from "./bench-cpu";
 import { measureFlush } from "./bench-flush";
 import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./bench-history";
 import { probeLiveLatency } from "./bench-live";
+import { measureAlertLatency } from "./bench-alerts";
 import { machineInfo } from "./bench-machine";
 import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
 import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
@@ -51,7 +53,7 @@ const PROFILE_PHASES: readonly Phase[] = [
   { name: "route: enrich", functions: ["enrichBatch"] },
 ];
 
-const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk"] as const;
+const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk", "alerts"] as const;
 type StepName = (typeof STEPS)[number];
 
 const EVENTS_PER_BATCH = 20;
@@ -59,6 +61,7 @@ const INGEST_SITES = ["shop-a", "shop-b", "shop-c"] as const;
 const LIVE_SITE = "live-probe";
 const FLUSH_SITE = "flush-bench";
 const HISTORY_SITE = "bench-history";
+const ALERTS_SITE = "alerts-probe";
 const ADMIN_TOKEN = "dev-admin-token";
 
 interface Settings {
@@ -69,6 +72,7 @@ interface Settings {
   historyRows: number;
   historyRuns: { day: number; month: number };
   flushBacklogSeconds: number;
+  alertProbes: number;
 }
 
 function log(line: string): void {
@@ -99,7 +103,7 @@ async function using<T>(worker: RunningWorker, body: (worker: RunningWorker) => 
 }
 
 function collectorVars(clickhouseUrl: string, rateLimiter: boolean): Record<string, string> {
-  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE].map((key) => ({ key, origins: ["*"] }));
+  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE, ALERTS_SITE].map((key) => ({ key, origins: ["*"] }));
   return {
     LOCAL_DEV: "1",
     CLICKHOUSE_URL: clickhouseUrl,
@@ -185,14 +189,20 @@ async function main(): Promise<void> {
     options: {
       quick: { type: "boolean", default: false },
       skip: { type: "string", default: "" },
+      only: { type: "string", default: "" },
       "history-rows": { type: "string" },
       "history-events": { type: "string" },
       out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
     },
     strict: true,
   });
-  const skip = new Set(values.skip.split(",").map((name) => name.trim()).filter((name) => name !== ""));
-  for (const name of skip) if (!(STEPS as readonly string[]).includes(name)) throw new Error(`--skip: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
+  const names = (list: string, option: string) => {
+    const chosen = list.split(",").map((name) => name.trim()).filter((name) => name !== "");
+    for (const name of chosen) if (!(STEPS as readonly string[]).includes(name)) throw new Error(`--${option}: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
+    return chosen;
+  };
+  const only = names(values.only, "only");
+  const skip = new Set([...names(values.skip, "skip"), ...(only.length === 0 ? [] : STEPS.filter((name) => !only.includes(name)))]);
   const quick = values.quick;
   const settings: Settings = {
     levelSeconds: quick ? 3 : 6,
@@ -202,6 +212,7 @@ async function main(): Promise<void> {
     historyRows: parseEventCount(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
     flushBacklogSeconds: quick ? 3 : 6,
+    alertProbes: quick ? 15 : 50,
   };
   const startedAt = new Date();
   const began = performance.now();
@@ -230,6 +241,7 @@ async function main(): Promise<void> {
     flush: { ok: false, skipped: true },
     history: { ok: false, skipped: true },
     sdk: { ok: false, skipped: true },
+    alerts: { ok: false, skipped: true },
   };
 
   try {
@@ -347,6 +359,18 @@ async function main(): Promise<void> {
       const collector = await startCollectorOnWranglerDev(collectorVars(clickhouse.url, false), join(work, "wrangler-state"));
       const wranglerBaseline = results.baseline.ok ? results.baseline.result.wranglerDev : null;
       return using(collector, () => measureIngest(collector, settings, bodiesPath, wranglerBaseline, { levels: [8, 24], openLoop: false, runId: `${runId}-wd` }));
+    });
+
+    results.alerts = await step("alerts", skip, async () => {
+      // Short windows (as in the tests), so a probe takes seconds; the latency measured does not depend on them.
+      const windowSeconds = 1;
+      const latenessSeconds = 1;
+      const collector = await startCollectorOnMiniflare(bundle, { ...collectorVars(clickhouse.url, false), WINDOW_SECONDS: String(windowSeconds), ALLOWED_LATENESS_SECONDS: String(latenessSeconds) });
+      const result = await using(collector, () =>
+        measureAlertLatency({ collectorUrl: collector.url, site: ALERTS_SITE, token: ADMIN_TOKEN, probes: settings.alertProbes, windowMs: windowSeconds * 1000, latenessMs: latenessSeconds * 1000, runId: `${runId}-alerts` }),
+      );
+      log(`  sealed → firing webhook: p50 ${result.firing.p50.toFixed(0)} ms, p99 ${result.firing.p99.toFixed(0)} ms; → resolved: p50 ${result.resolved.p50.toFixed(0)} ms, p99 ${result.resolved.p99.toFixed(0)} ms (${result.firing.count} probes, ${result.missed} missed)`);
+      return result;
     });
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BatchStream } from "./batch-stream";
+import { LOAD_SCENARIOS, withCheckoutOutage } from "./checkout-outage";
 import { parseDuration, parseFactor, parseInteger, parseRate } from "./cli-values";
 import { type LoadProgress, type LoadReport, runLoad } from "./run-load";
 
@@ -32,6 +33,9 @@ const USAGE = `usage: npm run loadgen -- [options]
   --seed N             traffic seed (default 1); ids get a fresh run id unless --run-id
   --run-id ID          prefix of batch/session ids (default random: a rerun is not a duplicate)
   --retries N          retries of 429/503/5xx/network errors, same batch id (default 5)
+  --scenario S         normal, or checkout-outage: checkouts and purchases stop reaching the
+                       collector after --outage-after (a broken payment page; default normal)
+  --outage-after D     when the checkout outage starts (default half of --duration)
   --json               print the report as JSON`;
 
 function formatProgress(progress: LoadProgress): string {
@@ -81,6 +85,8 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       "run-id": { type: "string" },
       retries: { type: "string", default: "5" },
+      scenario: { type: "string", default: "normal" },
+      "outage-after": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -102,6 +108,13 @@ async function main(): Promise<void> {
     includeSession: !values["no-session"],
     clientIps: !values["single-client"],
   });
+  const scenario = LOAD_SCENARIOS.find((name) => name === values.scenario);
+  if (scenario === undefined) throw new RangeError(`--scenario must be one of ${LOAD_SCENARIOS.join(", ")}`);
+  const durationMs = parseDuration(values.duration);
+  const nextBatch =
+    scenario === "checkout-outage"
+      ? withCheckoutOutage(() => stream.next(), Date.now() + (values["outage-after"] === undefined ? durationMs / 2 : parseDuration(values["outage-after"])))
+      : () => stream.next();
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());
   const interactive = process.stderr.isTTY === true;
@@ -109,14 +122,14 @@ async function main(): Promise<void> {
     url: values.url,
     rate: parseRate(values.rate),
     rateUnit: values.unit,
-    durationMs: parseDuration(values.duration),
+    durationMs,
     maxBatches: parseInteger(values["max-batches"], "max-batches", 1, 1e12),
     concurrency: parseInteger(values.concurrency, "concurrency", 1, 10_000),
     burstFactor: parseFactor(values.burst),
     burstEveryMs: parseDuration(values["burst-every"]),
     burstForMs: parseDuration(values["burst-for"]),
     maxRetries: parseInteger(values.retries, "retries", 0, 100),
-    nextBatch: () => stream.next(),
+    nextBatch,
     onProgress: (progress) => process.stderr.write(interactive ? `\r\x1b[2K${formatProgress(progress)}` : `${formatProgress(progress)}\n`),
     signal: abort.signal,
   });

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
 import { ApiError, handleError } from "./errors";
+import { alertsRoutes } from "./routes/alerts";
 import { adminSitesRoutes } from "./routes/admin-sites";
 import { eventsRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
@@ -34,6 +35,7 @@ app.route("/v1/history", historyRoutes);
 app.route("/v1/sql", sqlRoutes);
 app.route("/v1/sites", sitesRoutes);
 app.route("/v1/admin/sites", adminSitesRoutes);
+app.route("/v1/alerts", alertsRoutes);
 
 app.notFound((c) => {
   if (c.req.path.startsWith("/v1/")) throw new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`);

@@ -1,6 +1,7 @@
 /** Worker entry point: the hono app, and the Durable Object classes wrangler binds. */
 import { app } from "./app";
 
+export { AlertEngine } from "../durable-objects/alerts/alert-engine";
 export { BatchLedger } from "../durable-objects/batch-ledger";
 export { IngestShard } from "../durable-objects/ingest-shard";
 export { LiveHub } from "../durable-objects/live-hub";

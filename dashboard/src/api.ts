@@ -55,19 +55,31 @@ export async function apiGet<T>(
 }
 
 export async function apiPost<T>(path: string, body: unknown, schema: z.ZodType<T>, token: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(new URL(path, location.origin), {
-    method: "POST",
-    headers: { ...authorization(token), "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
+  return apiSend("POST", path, body, schema, token, signal);
+}
+
+/** A write with an optional JSON body: the alert rules' POST / PUT, the site registry's POST / PATCH / DELETE. */
+export async function apiSend<T>(
+  method: "POST" | "PUT" | "PATCH" | "DELETE",
+  path: string,
+  body: unknown,
+  schema: z.ZodType<T>,
+  token: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  const headers: Record<string, string> = authorization(token);
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(new URL(path, location.origin), { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return readAnswer(response, schema);
 }
 
-/** PATCH / DELETE / POST with an optional JSON body (the admin's site registry calls). */
-export async function apiSend<T>(method: "POST" | "PATCH" | "DELETE", path: string, body: unknown, schema: z.ZodType<T>, token: string): Promise<T> {
-  const headers: Record<string, string> = authorization(token);
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(new URL(path, location.origin), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return readAnswer(response, schema);
+/** DELETE; resolves on 204, throws an ApiRequestError otherwise. */
+export async function apiDelete(path: string, params: Record<string, string>, token: string): Promise<void> {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const response = await fetch(url, { method: "DELETE", headers: authorization(token) });
+  if (response.status === 204) return;
+  // Throws: with the error's code and message on a refusal, as a protocol mismatch on anything else.
+  await readAnswer(response, errorResponseSchema);
+  throw new ApiRequestError(response.status, "invalid_answer", `the server answered ${response.status} to a delete`);
 }

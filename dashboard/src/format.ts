@@ -62,3 +62,8 @@ export function formatClock(ms: number): string {
 export function formatDateTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** With seconds: alert windows can be a second long. */
+export function formatDateTimeSeconds(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}

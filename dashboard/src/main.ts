@@ -5,6 +5,7 @@
  * revoked token closes the feed and says so, even though an open socket would keep running.
  */
 import { siteKeySchema } from "../../protocol/events";
+import { AlertsPanel } from "./alerts-view";
 import { ApiRequestError } from "./api";
 import { byId, setText } from "./dom";
 import { HistoryViewPanel } from "./history-view";
@@ -45,6 +46,7 @@ new SqlConsole(byId("sql-content", HTMLElement), source);
 let sitesLoaded = false;
 const sitesPage = new SitesPage(byId("sites-content", HTMLElement), source, () => void checkAccess());
 const switcher = new SiteSwitcher(byId("site-switcher", HTMLSelectElement), (site) => useSite(site));
+const alertsPanel = new AlertsPanel(byId("alerts-content", HTMLElement), source);
 
 let connection: LiveConnection | null = null;
 let historyLoaded = false;
@@ -133,11 +135,15 @@ settingsForm.addEventListener("submit", (event) => {
     historyLoaded = true;
     void historyPanel.load();
   }
+  if (tabs.current() === "alerts") void alertsPanel.load();
 });
 
 reconnectButton.addEventListener("click", () => connection?.reconnectNow());
 
 const tabs = new Tabs(byId("tabs", HTMLElement), (name) => {
+  // The Alerts tab polls only while shown.
+  if (name === "alerts") alertsPanel.start();
+  else alertsPanel.stop();
   if (name === "history" && !historyLoaded) {
     historyLoaded = true;
     void historyPanel.load();

@@ -137,7 +137,7 @@ export class SitesPage {
   private async create(key: string, originList: string[], timeZone: string): Promise<void> {
     await this.call(async (token) => {
       const site = await apiSend("POST", "/v1/admin/sites", { key, origins: originList, time_zone: timeZone || "UTC" }, siteSchema, token);
-      const created = await apiSend("POST", `/v1/admin/sites/${site.key}/tokens`, { scopes: ["read", "sql"], label: "dashboard" }, createdTokenSchema, token);
+      const created = await apiSend("POST", `/v1/admin/sites/${site.key}/tokens`, { scopes: ["read", "sql", "alerts"], label: "dashboard" }, createdTokenSchema, token);
       this.showSecret(site.key, created.token);
       setText(this.status, `Site ${site.key} created.`);
       this.onSitesChanged();
@@ -147,7 +147,7 @@ export class SitesPage {
 
   private async newToken(site: string): Promise<void> {
     await this.call(async (token) => {
-      const created = await apiSend("POST", `/v1/admin/sites/${site}/tokens`, { scopes: ["read", "sql"], label: "dashboard" }, createdTokenSchema, token);
+      const created = await apiSend("POST", `/v1/admin/sites/${site}/tokens`, { scopes: ["read", "sql", "alerts"], label: "dashboard" }, createdTokenSchema, token);
       this.showSecret(site, created.token);
       await this.load();
     });

@@ -1,6 +1,6 @@
 /**
  * WAI-ARIA tabs: buttons with role=tab switch panels; arrow keys, Home and End move between
- * tabs; the URL hash (#live, #history, #sql) keeps the choice across reloads.
+ * tabs; the URL hash (#live, #history, #sql, #alerts) keeps the choice across reloads.
  */
 export class Tabs {
   private readonly tabs: HTMLButtonElement[];

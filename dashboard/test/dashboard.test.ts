@@ -40,7 +40,7 @@ async function numberIn(page: Page, testId: string): Promise<number> {
   return digits === "" ? Number.NaN : Number(digits);
 }
 
-async function showTab(page: Page, name: "Live" | "History" | "SQL"): Promise<void> {
+async function showTab(page: Page, name: "Live" | "History" | "SQL" | "Alerts"): Promise<void> {
   await page.getByRole("tab", { name }).click();
 }
 
@@ -235,6 +235,8 @@ describe("dashboard in Chromium", () => {
     await dashboard.keyboard.press("End");
     expect(await dashboard.getByRole("tab", { name: "Sites" }).getAttribute("aria-selected")).toBe("true");
     expect(await dashboard.evaluate(() => document.activeElement?.id)).toBe("tab-sites");
+    await dashboard.keyboard.press("ArrowLeft");
+    expect(await dashboard.getByRole("tab", { name: "Alerts" }).getAttribute("aria-selected")).toBe("true");
     await dashboard.keyboard.press("ArrowLeft");
     expect(await dashboard.getByRole("tab", { name: "SQL" }).getAttribute("aria-selected")).toBe("true");
     const unlabelled = await dashboard.evaluate(() =>

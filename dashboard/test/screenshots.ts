@@ -2,51 +2,95 @@
  * Regenerates the dashboard screenshots in docs/ (`npx tsx dashboard/test/screenshots.ts`): a fresh
  * stack with `npm run dev`'s window settings, a minute of `npm run demo` traffic plus a few
  * purchases in the demo shop, then the live view (desktop and phone) and the history view.
+ * `npx tsx dashboard/test/screenshots.ts alerts` makes only the Alerts tab's (a stack with
+ * 1 s windows, demo traffic that stops, two rules, one of which fires and resolves).
  * The browser test saves its own screenshots to test-results/ on every run.
  */
 import { join } from "node:path";
 import { launchChromium } from "../../sdk/test/browser";
 import { startStack } from "../../test/support/stack";
+import { startWebhookReceiver } from "../../test/support/webhook-receiver";
 import { runDemo } from "../../tools/demo";
 
 const DOCS = join(import.meta.dirname, "../../docs");
 /** The SDK leaves automated browsers alone; the shopper here stands in for a person. */
 const NOT_AUTOMATED = 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });';
 
-const stack = await startStack({ vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8" } });
-const browser = await launchChromium();
-try {
-  const url = stack.collectorUrl;
-  const traffic = runDemo({ url, durationMs: 60_000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
-  const shopper = await browser.newContext();
-  await shopper.addInitScript({ content: NOT_AUTOMATED });
-  const shop = await shopper.newPage();
-  await shop.goto(`${url}/demo/`);
-  for (const id of ["mug-blue", "kettle-pourover", "beans-espresso"]) {
-    await shop.getByTestId(`view-${id}`).click();
-    await shop.getByTestId(`detail-add-${id}`).click();
-    await shop.getByTestId("checkout").click();
-    await shop.getByTestId("buy").click();
-    await shop.waitForTimeout(700);
-  }
-  await shop.getByTestId("add-towel-tea").click();
+async function overviewScreenshots(): Promise<void> {
+  const stack = await startStack({ vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8" } });
+  const browser = await launchChromium();
+  try {
+    const url = stack.collectorUrl;
+    const traffic = runDemo({ url, durationMs: 60_000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
+    const shopper = await browser.newContext();
+    await shopper.addInitScript({ content: NOT_AUTOMATED });
+    const shop = await shopper.newPage();
+    await shop.goto(`${url}/demo/`);
+    for (const id of ["mug-blue", "kettle-pourover", "beans-espresso"]) {
+      await shop.getByTestId(`view-${id}`).click();
+      await shop.getByTestId(`detail-add-${id}`).click();
+      await shop.getByTestId("checkout").click();
+      await shop.getByTestId("buy").click();
+      await shop.waitForTimeout(700);
+    }
+    await shop.getByTestId("add-towel-tea").click();
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${url}/`);
-  await page.waitForTimeout(45_000);
-  await page.screenshot({ path: join(DOCS, "dashboard-live.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(500);
-  await page.screenshot({ path: join(DOCS, "dashboard-phone.png") });
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await traffic;
-  // Let the last windows seal and flush (10 s windows + 5 s lateness).
-  await page.waitForTimeout(20_000);
-  await page.getByRole("tab", { name: "History" }).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="history-status"]')?.textContent?.startsWith("demo:"));
-  await page.screenshot({ path: join(DOCS, "dashboard-history.png"), fullPage: true });
-  console.log(`screenshots written to ${DOCS}`);
-} finally {
-  await browser.close();
-  await stack.stop();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${url}/`);
+    await page.waitForTimeout(45_000);
+    await page.screenshot({ path: join(DOCS, "dashboard-live.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(DOCS, "dashboard-phone.png") });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await traffic;
+    // Let the last windows seal and flush (10 s windows + 5 s lateness).
+    await page.waitForTimeout(20_000);
+    await page.getByRole("tab", { name: "History" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="history-status"]')?.textContent?.startsWith("demo:"));
+    await page.screenshot({ path: join(DOCS, "dashboard-history.png"), fullPage: true });
+    console.log(`screenshots written to ${DOCS}`);
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
 }
+
+/** The Alerts tab with rules of every kind, one of which fired, resolved and fired again. */
+async function alertsScreenshot(): Promise<void> {
+  const stack = await startStack();
+  const receiver = await startWebhookReceiver();
+  const browser = await launchChromium();
+  try {
+    const url = stack.collectorUrl;
+    const create = async (name: string, condition: object, extra: object = {}) => {
+      const response = await fetch(`${url}/v1/alerts`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ site: "demo", name, condition, webhook: { url: `${receiver.url}/hook/shots` }, ...extra }),
+      });
+      if (response.status !== 201) throw new Error(`creating ${name}: ${response.status} ${await response.text()}`);
+    };
+    await create("Tracking stopped", { kind: "no_data", span_seconds: 4 });
+    await create("Checkouts down 50 %", { kind: "change", metric: "checkouts", span_seconds: 3600, baseline: "last_week", direction: "down", tolerance_pct: 50, min_baseline: 20 }, { for_seconds: 300 });
+    await create("Slow LCP", { kind: "threshold", metric: "lcp_p75", span_seconds: 300, op: ">", value: 4000, hysteresis: 500 }, { webhook: { url: `${receiver.url}/hook/shots`, format: "slack" } });
+    await create("Conversion under 1 %", { kind: "threshold", metric: "conversion_rate", span_seconds: 3600, op: "<", value: 1 }, { enabled: false });
+    const traffic = (seconds: number) => runDemo({ url, durationMs: seconds * 1000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
+    await traffic(12);
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await traffic(10);
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${url}/#alerts`);
+    await page.getByRole("button", { name: "History Tracking stopped" }).click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="alert-history"] tbody')?.children.length ?? 0) >= 2);
+    await page.screenshot({ path: join(DOCS, "dashboard-alerts.png"), fullPage: true });
+    console.log(`screenshot written to ${join(DOCS, "dashboard-alerts.png")}`);
+  } finally {
+    await browser.close();
+    await receiver.close();
+    await stack.stop();
+  }
+}
+
+await (process.argv[2] === "alerts" ? alertsScreenshot() : overviewScreenshots());
