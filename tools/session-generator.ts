@@ -40,6 +40,9 @@ export interface ShopBehaviour {
   medianDwellMs: number;
 }
 
+/** A desktop Chrome's User-Agent, for tools posting outside a generated session (a bot's is refused, worker/bot-filter.ts). */
+export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 export const DEFAULT_SHOP_BEHAVIOUR: ShopBehaviour = {
   meanPagesPerSession: 5,
   productPageShare: 0.5,
