@@ -8,6 +8,7 @@ import { loadConfig } from "./config";
 import { ApiError, handleError } from "./errors";
 import { eventsRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
+import { campaignHistoryRoutes } from "./routes/campaign-history";
 import { historyRoutes } from "./routes/history";
 import { liveRoutes } from "./routes/live";
 import { metricsRoutes } from "./routes/metrics";
@@ -28,6 +29,7 @@ app.route("/", sdkScriptRoutes);
 app.route("/v1/events", eventsRoutes);
 app.route("/v1/live", liveRoutes);
 app.route("/v1/metrics", metricsRoutes);
+app.route("/v1/history", campaignHistoryRoutes);
 app.route("/v1/history", historyRoutes);
 app.route("/v1/sql", sqlRoutes);
 
