@@ -13,6 +13,7 @@ import { type ClickHouse, ClickHouseError, createClickHouse } from "./client";
 import { type LocalClickHouse, startLocalClickHouse } from "./local-server";
 import { applyMigrations } from "./migrate";
 import type { QuarantineRow } from "./rows";
+import { LATEST_SCHEMA_VERSION } from "./schema-version";
 
 let dataDir: string;
 let server: LocalClickHouse;
@@ -69,7 +70,7 @@ describe("reads and writes", () => {
 
   it("pings and reports the schema version", async () => {
     expect(await clickhouse.ping()).toBe(true);
-    expect(await clickhouse.schemaVersion()).toBe(1);
+    expect(await clickhouse.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     expect(await createClickHouse({ ...config(), database: "default" }).schemaVersion()).toBeNull();
   });
 
