@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createClickHouse } from "./client";
 import { startLocalClickHouse } from "./local-server";
 import { applyMigrations } from "./migrate";
-import { type EventRow, toDateTime64 } from "./rows";
+import { type EventRow, NO_CAMPAIGN, toDateTime64 } from "./rows";
 
 function eventRow(i: number, start: number): EventRow {
   return {
@@ -28,6 +28,8 @@ function eventRow(i: number, start: number): EventRow {
     url: `https://shop.example/p/${i % 300}`,
     path: `/p/${i % 300}`,
     referrer_host: i % 3 === 0 ? "google.com" : "",
+    ...NO_CAMPAIGN,
+    channel: i % 5 === 0 ? "Paid Search" : "Organic Search",
     title: `Product ${i % 300}`,
     country: "DE",
     device: "desktop",

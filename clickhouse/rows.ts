@@ -15,7 +15,20 @@ export function toDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-export interface EventRow {
+/** The campaign columns of `events` and `sessions` (migration 020). */
+export interface CampaignColumns {
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  channel: string;
+}
+
+/** A row with no campaign: what ClickHouse reads for rows inserted before migration 020. */
+export const NO_CAMPAIGN: Readonly<CampaignColumns> = { utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "" };
+
+export interface EventRow extends CampaignColumns {
   site: string;
   batch_id: string;
   event_id: string;
@@ -48,7 +61,8 @@ export interface EventRow {
   props: string;
 }
 
-export interface SessionRow {
+/** Campaign columns: the session's first touch (its entry page view's values). */
+export interface SessionRow extends CampaignColumns {
   site: string;
   session_id: string;
   visitor_id: string;
@@ -142,5 +156,11 @@ export function toEventRow(batch: EnrichedBatch, event: EnrichedEvent, sessionId
     metric_value: event.metric_value,
     name: event.name,
     props: Object.keys(event.props).length > 0 ? JSON.stringify(event.props) : "",
+    utm_source: event.utm_source,
+    utm_medium: event.utm_medium,
+    utm_campaign: event.utm_campaign,
+    utm_term: event.utm_term,
+    utm_content: event.utm_content,
+    channel: event.channel,
   };
 }

@@ -77,7 +77,7 @@ export function emptyDayAccumulator(day: string): DayAccumulator {
  * Adds one event of a session. `reached` says which funnel steps the session reached for the
  * first time with it; `referrerHost` is the session's referrer when it just became known.
  */
-export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, membership: Membership, reached: StepsReached, referrerHost: string): void {
+export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, membership: Membership, reached: StepsReached, referrerHost: string, sessionChannel = ""): void {
   addEventToCounters(day.counters, event, membership);
   if (reached.product_view) day.funnel.product_views += 1;
   if (reached.cart_add) day.funnel.cart_adds += 1;
@@ -87,7 +87,7 @@ export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, members
   if (event.type === "page_view") incrementCapped(day.pages, event.path, 1, DAY_MAP_STORE_CAP);
   if (event.type === "vital") addVital(day, event.path, event.metric as VitalMetric, event.metric_value);
   addProductTouches(day.products, productTouchesOf(event), DAY_MAP_STORE_CAP);
-  addEventToJobCounts(day.jobs, event, DAY_MAP_STORE_CAP);
+  addEventToJobCounts(day.jobs, event, DAY_MAP_STORE_CAP, { newSession: membership.newSession, sessionChannel });
 }
 
 function addVital(day: DayAccumulator, path: string, metric: VitalMetric, value: number): void {

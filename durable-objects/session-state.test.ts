@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase } from "./enriched-fixture";
-import { applyEventToSession, chooseSession, funnelDepth, isAbandonedCart, isBounce, isSessionIdle, newSessionState, toSessionRow } from "./session-state";
+import { cartAdd, cartRemove, checkout, enrichedBatch, enrichedEvent, pageView, productView, purchase } from "./enriched-fixture";
+import {
+  applyEventToSession,
+  chooseSession,
+  funnelDepth,
+  isAbandonedCart,
+  isBounce,
+  isSessionIdle,
+  newSessionState,
+  restoredSessionState,
+  type SessionState,
+  toSessionRow,
+} from "./session-state";
 
 const idleMs = 30 * 60 * 1000;
 const t0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -95,5 +106,31 @@ describe("session state", () => {
       purchased: 0,
       country: "DE",
     });
+  });
+});
+
+describe("first touch", () => {
+  const campaignView = (ts: number, path: string, campaign: string, channel: string) =>
+    enrichedEvent({ type: "page_view", ts, url: `https://shop.example${path}`, path, utm_source: "newsletter", utm_medium: "email", utm_campaign: campaign, utm_term: "t", utm_content: "c", channel });
+
+  it("is the entry page view's campaign and channel, and a later page view does not change it", () => {
+    const session = newSessionState("s-ft", true, enrichedBatch("shop", []), t0);
+    expect(toSessionRow("shop", 0, session).channel).toBe("Direct");
+    applyEventToSession(session, campaignView(t0, "/", "june", "Email"));
+    applyEventToSession(session, pageView(t0 + 1000, "/p/1"));
+    expect(toSessionRow("shop", 0, session)).toMatchObject({ utm_source: "newsletter", utm_medium: "email", utm_campaign: "june", utm_term: "t", utm_content: "c", channel: "Email" });
+  });
+
+  it("moves to a page view that arrives late but happened earlier (the real entry)", () => {
+    const session = newSessionState("s-late", true, enrichedBatch("shop", []), t0);
+    applyEventToSession(session, pageView(t0 + 5000, "/p/1"));
+    applyEventToSession(session, campaignView(t0, "/", "spring", "Paid Search"));
+    expect(toSessionRow("shop", 0, session)).toMatchObject({ entry_path: "/", utm_campaign: "spring", channel: "Paid Search" });
+  });
+
+  it("reads as Direct with no campaign for a session stored before first touch existed", () => {
+    const { utm_source: _s, utm_medium: _m, utm_campaign: _c, utm_term: _t, utm_content: _co, channel: _ch, ...stored } = sessionAt(t0);
+    const restored = restoredSessionState(stored as SessionState);
+    expect(toSessionRow("shop", 0, restored)).toMatchObject({ utm_source: "", utm_campaign: "", channel: "Direct", entry_path: "/" });
   });
 });

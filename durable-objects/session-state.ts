@@ -31,6 +31,16 @@ export interface SessionState {
   exit_at: number;
   /** Referrer host of the session's entry page view. */
   referrer_host: string;
+  /**
+   * First touch: the campaign and channel of the entry page view (the earliest one, so a late
+   * earlier page view moves it). "Direct" until a page view arrives.
+   */
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  channel: string;
   product_views: number;
   cart_adds: number;
   /** Value in the cart now (adds − removes, never below 0), money units. */
@@ -69,6 +79,19 @@ export function chooseSession(open: SessionState | null, eventTs: number, idleMs
   return { kind: "join" };
 }
 
+type FirstTouch = Pick<SessionState, "utm_source" | "utm_medium" | "utm_campaign" | "utm_term" | "utm_content" | "channel">;
+
+/** A session without a page view (yet) has no source: Direct, as GA4 calls (direct) / (none). */
+const NO_FIRST_TOUCH: Readonly<FirstTouch> = { utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "Direct" };
+
+/**
+ * A session read from storage: sessions stored before first touch existed lack its fields and
+ * get NO_FIRST_TOUCH's (their entry page view is gone), so every row they close to is complete.
+ */
+export function restoredSessionState(stored: SessionState): SessionState {
+  return { ...NO_FIRST_TOUCH, ...stored };
+}
+
 export function newSessionState(sessionId: string, assigned: boolean, batch: EnrichedBatch, firstEventTs: number): SessionState {
   return {
     session_id: sessionId,
@@ -83,6 +106,7 @@ export function newSessionState(sessionId: string, assigned: boolean, batch: Enr
     exit_path: "",
     exit_at: 0,
     referrer_host: "",
+    ...NO_FIRST_TOUCH,
     product_views: 0,
     cart_adds: 0,
     cart_units: 0,
@@ -130,6 +154,7 @@ function applyEventFields(session: SessionState, event: EnrichedEvent): Pick<Ste
       if (first || event.ts < session.entry_at) {
         session.entry_at = event.ts;
         session.entry_path = event.path;
+        setFirstTouch(session, event);
         if (event.referrer_host !== "" && session.referrer_host === "") {
           session.referrer_host = event.referrer_host;
           reached.referrer = true;
@@ -165,6 +190,17 @@ function applyEventFields(session: SessionState, event: EnrichedEvent): Pick<Ste
       break;
   }
   return reached;
+}
+
+function setFirstTouch(session: SessionState, entry: EnrichedEvent): void {
+  session.utm_source = entry.utm_source;
+  session.utm_medium = entry.utm_medium;
+  session.utm_campaign = entry.utm_campaign;
+  session.utm_term = entry.utm_term;
+  session.utm_content = entry.utm_content;
+  // Page views always carry a channel from the Worker; an event enriched elsewhere (a test
+  // fixture, an older Worker during a deploy) without one is Direct.
+  session.channel = entry.channel === "" ? "Direct" : entry.channel;
 }
 
 export function isSessionIdle(session: SessionState, now: number, idleMs: number): boolean {
@@ -207,5 +243,11 @@ export function toSessionRow(site: string, shard: number, session: SessionState)
     browser: session.browser,
     os: session.os,
     referrer_host: session.referrer_host,
+    utm_source: session.utm_source,
+    utm_medium: session.utm_medium,
+    utm_campaign: session.utm_campaign,
+    utm_term: session.utm_term,
+    utm_content: session.utm_content,
+    channel: session.channel,
   };
 }

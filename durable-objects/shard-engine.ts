@@ -217,10 +217,15 @@ export class ShardEngine {
 
       const start = windowStartOf(event.ts, this.windowMs);
       if (isWindowSealedBy(start, this.windowMs, watermark)) late += 1;
-      addEventToWindow(changes.window(start).total, event, {
-        newVisitor: changes.addWindowMember(start, MEMBER_VISITOR, batch.visitor_id),
-        newSession: changes.addWindowMember(start, MEMBER_SESSION, session.session_id),
-      });
+      addEventToWindow(
+        changes.window(start).total,
+        event,
+        {
+          newVisitor: changes.addWindowMember(start, MEMBER_VISITOR, batch.visitor_id),
+          newSession: changes.addWindowMember(start, MEMBER_SESSION, session.session_id),
+        },
+        session.channel,
+      );
       const day = dayOf(event.ts);
       addEventToDay(
         changes.day(day),
@@ -231,6 +236,7 @@ export class ShardEngine {
         },
         reached,
         session.referrer_host,
+        session.channel,
       );
     }
     changes.commit();

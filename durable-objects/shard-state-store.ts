@@ -20,7 +20,7 @@ import { emptyJobCounts, type JobCounts } from "./jobs/job-counts";
 import { jobMapName } from "./jobs/keyed-count-job";
 import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
 import { emptyRecord, parseWithSafeRecords } from "./safe-record";
-import type { SessionState } from "./session-state";
+import { restoredSessionState, type SessionState } from "./session-state";
 import { trackChanges, MapEntryRows, type MapChanges } from "./map-entries";
 import type { QuantileSketch } from "./quantile-sketch";
 import { emptyWindowAggregate, type ProductCounts } from "./window-aggregate";
@@ -299,7 +299,7 @@ export class ShardStateStore {
 
   loadSession(sessionId: string): SessionState | null {
     const row = this.sql.exec<{ state: string }>("SELECT state FROM open_sessions WHERE session_id = ?", sessionId).toArray()[0];
-    return row === undefined ? null : parseWithSafeRecords<SessionState>(row.state);
+    return row === undefined ? null : restoredSessionState(parseWithSafeRecords<SessionState>(row.state));
   }
 
   /** The visitor's open shard-assigned session with the latest last event, if any. */
@@ -307,7 +307,7 @@ export class ShardStateStore {
     const row = this.sql
       .exec<{ state: string }>("SELECT state FROM open_sessions WHERE visitor_id = ? AND assigned = 1 ORDER BY last_seen DESC LIMIT 1", visitorId)
       .toArray()[0];
-    return row === undefined ? null : parseWithSafeRecords<SessionState>(row.state);
+    return row === undefined ? null : restoredSessionState(parseWithSafeRecords<SessionState>(row.state));
   }
 
   saveSession(session: SessionState): void {
@@ -330,7 +330,7 @@ export class ShardStateStore {
     return this.sql
       .exec<{ state: string }>("SELECT state FROM open_sessions WHERE last_seen < ? ORDER BY last_seen LIMIT ?", lastSeenBefore, limit)
       .toArray()
-      .map((row) => parseWithSafeRecords<SessionState>(row.state));
+      .map((row) => restoredSessionState(parseWithSafeRecords<SessionState>(row.state)));
   }
 }
 

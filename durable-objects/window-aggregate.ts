@@ -156,7 +156,8 @@ export function addProductTouches(products: Record<string, ProductCounts>, touch
   }
 }
 
-export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, membership: Membership): void {
+/** `sessionChannel`: the event's session's channel, for the keyed-count jobs (jobs/keyed-count-job.ts). */
+export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, membership: Membership, sessionChannel = ""): void {
   addEventToCounters(window.counters, event, membership);
   if (event.type === "page_view") incrementCapped(window.pages, event.path, 1, WINDOW_MAP_CAP);
   if (event.type === "vital") {
@@ -166,7 +167,7 @@ export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, 
     window.vitals[metric] = sketch;
   }
   addProductTouches(window.products, productTouchesOf(event), WINDOW_MAP_CAP);
-  addEventToJobCounts(window.jobs, event, WINDOW_MAP_CAP);
+  addEventToJobCounts(window.jobs, event, WINDOW_MAP_CAP, { newSession: membership.newSession, sessionChannel });
 }
 
 /** `total − emitted`: what changed since the last sealed part. Never negative (counters only grow). */

@@ -17,6 +17,17 @@ export interface EnrichedEvent {
   path: string;
   title: string;
   referrer_host: string;
+  /**
+   * A page view's campaign, derived from its URL (worker/attribution/campaign-params.ts): the
+   * effective utm_* values (explicit parameters, else what `ref` or a click id implies) and
+   * its channel; '' on every other event type.
+   */
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  channel: string;
   action: string;
   product_id: string;
   product_name: string;
@@ -42,6 +53,12 @@ export function emptyEnrichedFields(): Omit<EnrichedEvent, "type" | "event_id" |
     path: "",
     title: "",
     referrer_host: "",
+    utm_source: "",
+    utm_medium: "",
+    utm_campaign: "",
+    utm_term: "",
+    utm_content: "",
+    channel: "",
     action: "",
     product_id: "",
     product_name: "",

@@ -4,6 +4,12 @@ import { z } from "zod";
 export const acceptedResponseSchema = z.object({
   accepted: z.number().int().min(0),
   duplicate: z.boolean(),
+  /**
+   * "bot": the User-Agent is a crawler's or a headless browser's (worker/bot-filter.ts); the
+   * batch was answered like an accepted one, so the client does not retry, but nothing was
+   * stored (accepted is 0). Absent on every other answer.
+   */
+  ignored: z.literal("bot").optional(),
 });
 export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
 

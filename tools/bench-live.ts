@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type BatchInput, liveMessageSchema, type LiveMessage } from "../protocol";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram";
 import { SeededRandom } from "./seeded-random";
+import { BROWSER_USER_AGENT } from "./session-generator";
 
 export interface LiveProbeOptions {
   collectorUrl: string;
@@ -91,7 +92,7 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
       // Listen before posting: the update can beat the POST's own answer.
       const began = performance.now();
       const arrival = waitForMessage(socket, counted, options.timeoutMs);
-      const response = await fetch(`${options.collectorUrl}/v1/events`, { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8" }, body: JSON.stringify(batch) });
+      const response = await fetch(`${options.collectorUrl}/v1/events`, { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8", "user-agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
       await response.arrayBuffer();
       const answered = performance.now();
       if (response.status !== 202) return result(probe, missed, `probe POST answered ${response.status}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { batchSchema, type EventInput } from "../protocol";
+import { campaignAttributionOf } from "../worker/attribution/campaign-params";
 import { rebaseBatch, SessionGenerator, sessionToBatches } from "./session-generator";
 
 const START = Date.UTC(2026, 10, 23, 10);
@@ -83,6 +84,24 @@ describe("SessionGenerator", () => {
     expect(new Set(generated.map((session) => session.site))).toEqual(new Set(["a", "b", "c"]));
     expect(new Set(generated.map((session) => session.session)).size).toBe(generated.length);
     expect(pageViews.filter((event) => event.referrer?.includes("google")).length).toBeGreaterThan(0);
+  });
+
+  it("brings campaign traffic: several UTM campaigns and every common channel, tagged on the landing page only", () => {
+    const generated = sessions(2000);
+    const channels = new Map<string, number>();
+    const campaigns = new Set<string>();
+    for (const session of generated) {
+      const [landing, ...rest] = session.events.filter((event) => event.type === "page_view");
+      if (landing?.type !== "page_view") continue;
+      const attribution = campaignAttributionOf(landing.url, landing.referrer === undefined ? "" : new URL(landing.referrer).hostname);
+      channels.set(attribution.channel, (channels.get(attribution.channel) ?? 0) + 1);
+      if (attribution.utm_campaign !== "") campaigns.add(attribution.utm_campaign);
+      for (const page of rest) if (page.type === "page_view") expect(page.url).not.toMatch(/utm_|clid/);
+    }
+    expect(campaigns.size).toBeGreaterThanOrEqual(5);
+    for (const channel of ["Direct", "Organic Search", "Paid Search", "Organic Social", "Paid Social", "Email", "Affiliates", "Display", "Referral", "Organic Video", "SMS"]) {
+      expect(channels.get(channel) ?? 0, channel).toBeGreaterThan(0);
+    }
   });
 
   it("arrives as a Poisson process at the configured rate", () => {

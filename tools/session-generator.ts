@@ -40,6 +40,9 @@ export interface ShopBehaviour {
   medianDwellMs: number;
 }
 
+/** A desktop Chrome's User-Agent, for tools posting outside a generated session (a bot's is refused, worker/bot-filter.ts). */
+export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 export const DEFAULT_SHOP_BEHAVIOUR: ShopBehaviour = {
   meanPagesPerSession: 5,
   productPageShare: 0.5,
@@ -103,17 +106,34 @@ const USER_AGENTS: readonly (readonly [UserAgentProfile, number])[] = [
   [{ userAgent: "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", slowdown: 1.2 }, 3],
 ];
 
-/** `undefined` is direct traffic. */
-const REFERRERS: readonly (readonly [string | undefined, number])[] = [
-  [undefined, 35],
-  ["https://www.google.com/", 32],
-  ["https://www.bing.com/", 5],
-  ["https://duckduckgo.com/", 4],
-  ["https://www.facebook.com/", 7],
-  ["https://www.instagram.com/", 6],
-  ["https://t.co/", 3],
-  ["https://news.ycombinator.com/", 2],
-  ["https://newsletter.example/", 6],
+/**
+ * Where sessions come from: the landing page's referrer (`undefined`: none) and the query its
+ * URL carries (campaign tags, ad click ids), so the demo shows every kind of channel
+ * (worker/attribution/channel.ts) and several campaigns.
+ */
+interface Arrival {
+  referrer: string | undefined;
+  query: string;
+}
+const ARRIVALS: readonly (readonly [Arrival, number])[] = [
+  [{ referrer: undefined, query: "" }, 30],
+  [{ referrer: "https://www.google.com/", query: "" }, 25],
+  [{ referrer: "https://www.google.com/", query: "utm_source=google&utm_medium=cpc&utm_campaign=spring-sale&utm_term=ceramic+mug&gclid=EAIaIQobChMI" }, 6],
+  [{ referrer: "https://www.bing.com/", query: "" }, 4],
+  [{ referrer: "https://www.bing.com/", query: "msclkid=4f1c2a9e" }, 2],
+  [{ referrer: "https://duckduckgo.com/", query: "" }, 3],
+  [{ referrer: "https://l.facebook.com/", query: "fbclid=IwAR2x" }, 5],
+  [{ referrer: "https://l.facebook.com/", query: "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring-sale&utm_content=carousel" }, 4],
+  [{ referrer: "https://www.instagram.com/", query: "" }, 3],
+  [{ referrer: "https://l.instagram.com/", query: "utm_source=instagram&utm_medium=paid_social&utm_campaign=new-arrivals&utm_content=reel" }, 3],
+  [{ referrer: "https://t.co/", query: "" }, 2],
+  [{ referrer: "https://news.ycombinator.com/", query: "" }, 2],
+  [{ referrer: "https://www.youtube.com/", query: "" }, 2],
+  [{ referrer: undefined, query: "utm_source=newsletter&utm_medium=email&utm_campaign=june-drop&utm_content=hero" }, 5],
+  [{ referrer: "https://deals-blog.example/", query: "utm_source=deals-blog&utm_medium=affiliate&utm_campaign=summer-deals" }, 2],
+  [{ referrer: "https://ads.example/", query: "utm_source=adnetwork&utm_medium=display&utm_campaign=retargeting" }, 2],
+  [{ referrer: "https://blog.example.org/", query: "" }, 2],
+  [{ referrer: undefined, query: "utm_source=sms&utm_campaign=flash-sale" }, 1],
 ];
 
 const CATEGORIES = ["mugs", "lamps", "chairs", "rugs", "plants", "posters", "bags", "socks"] as const;
@@ -184,7 +204,9 @@ export class SessionGenerator {
     const visitor = `v-${site}-${random.int(0, this.visitorsPerSite - 1).toString(36)}`;
     const session = `s-${this.runId}-${(this.sessionCounter++).toString(36)}`;
     const device = random.weighted(USER_AGENTS);
-    const referrer = random.weighted(REFERRERS);
+    const arrival = random.weighted(ARRIVALS);
+    const referrer = arrival.referrer;
+    let landingQuery = arrival.query;
     const origin = `https://${site}.example`;
     const events: EventInput[] = [];
     const cart = new Map<string, { product: Product; quantity: number }>();
@@ -194,7 +216,9 @@ export class SessionGenerator {
     let previousUrl = referrer;
 
     const visit = (path: string, title: string): string => {
-      const url = `${origin}${path}`;
+      // Only the landing page carries the campaign's query, as a link in an ad or an email does.
+      const url = `${origin}${path}${landingQuery === "" ? "" : `?${landingQuery}`}`;
+      landingQuery = "";
       events.push({ type: "page_view", id: nextId(), ts: Math.round(now), url, ...(previousUrl ? { referrer: previousUrl } : {}), title });
       previousUrl = url;
       return url;

@@ -72,6 +72,17 @@ describe("enrichBatch", () => {
     expect(enrichBatch(parse(input), context).events).toHaveLength(2);
   });
 
+  it("derives a page view's campaign and channel from its URL and referrer", () => {
+    const ts = RECEIVED_AT - 10;
+    const url = "https://shop.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=June%20Drop&utm_content=hero";
+    const [viaCampaign, viaClickId] = enrichBatch(
+      parse(batch({ events: [{ type: "page_view", id: "e1", ts, url }, { type: "page_view", id: "e2", ts, url: "https://shop.example/?gclid=abc", referrer: "https://www.google.com/" }] })),
+      context,
+    ).events;
+    expect(viaCampaign).toMatchObject({ utm_source: "newsletter", utm_medium: "email", utm_campaign: "June Drop", utm_term: "", utm_content: "hero", channel: "Email" });
+    expect(viaClickId).toMatchObject({ utm_source: "google", utm_medium: "cpc", utm_campaign: "", channel: "Paid Search", referrer_host: "www.google.com" });
+  });
+
   it("flattens every event type onto the events columns with '' and 0 defaults", () => {
     const ts = RECEIVED_AT - 10;
     const enriched = enrichBatch(
@@ -90,9 +101,9 @@ describe("enrichBatch", () => {
       ),
       context,
     );
-    const empty = { url: "", path: "", title: "", referrer_host: "", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "", order_id: "", items: [], metric: "", metric_value: 0, name: "", props: {} };
+    const empty = { url: "", path: "", title: "", referrer_host: "", utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "", order_id: "", items: [], metric: "", metric_value: 0, name: "", props: {} };
     expect(enriched.events).toEqual([
-      { ...empty, type: "page_view", event_id: "e1", ts, url: "https://Shop.Example/p/42?q=1#x", path: "/p/42", title: "Blue mug", referrer_host: "www.google.com" },
+      { ...empty, type: "page_view", event_id: "e1", ts, url: "https://Shop.Example/p/42?q=1#x", path: "/p/42", title: "Blue mug", referrer_host: "www.google.com", channel: "Organic Search" },
       { ...empty, type: "cart", event_id: "e2", ts, action: "add", product_id: "sku-42", product_name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
       { ...empty, type: "cart", event_id: "e3", ts, action: "remove", product_id: "sku-42", quantity: 1 },
       { ...empty, type: "cart", event_id: "e4", ts, action: "checkout", value: 25, currency: "EUR" },

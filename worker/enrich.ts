@@ -5,6 +5,7 @@
  */
 import type { Batch, EnrichedBatch, EnrichedEvent, Event } from "../protocol";
 import { emptyEnrichedFields, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS } from "../protocol";
+import { campaignAttributionOf } from "./attribution/campaign-params";
 import { ApiError } from "./errors";
 import type { UserAgentInfo } from "./user-agent";
 
@@ -52,8 +53,10 @@ export function referrerHostOf(referrer: string | undefined, pageUrl: string): s
 export function enrichEvent(event: Event, ts: number): EnrichedEvent {
   const base = { ...emptyEnrichedFields(), type: event.type, event_id: event.id, ts };
   switch (event.type) {
-    case "page_view":
-      return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHostOf(event.referrer, event.url) };
+    case "page_view": {
+      const referrerHost = referrerHostOf(event.referrer, event.url);
+      return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHost, ...campaignAttributionOf(event.url, referrerHost) };
+    }
     case "cart":
       return {
         ...base,

@@ -134,9 +134,9 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
   it("hands the shard one client key per IP and site, whatever the User-Agent and visitor, and the shard's share of the site limit", async () => {
     const admissions: IngestAdmission[] = [];
     const vars = { INGEST_SHARD: recordingShards(admissions), RATE_LIMIT_CLIENT_PER_SECOND: "0", RATE_LIMIT_SITE_PER_SECOND: "80", RATE_LIMIT_SITE_BURST: "160", SHARDS: "8" };
-    await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(5), userAgent: "a" });
-    await post(JSON.stringify(batch("rl-key", "v-b")), vars, { ip: ip(5), userAgent: "b" });
-    await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(6), userAgent: "a" });
+    await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(5), userAgent: `${firefox} a` });
+    await post(JSON.stringify(batch("rl-key", "v-b")), vars, { ip: ip(5), userAgent: `${firefox} b` });
+    await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(6), userAgent: `${firefox} a` });
     const [first, second, third] = admissions;
     expect(first?.client_key).toMatch(/^[0-9a-f]{32}$/);
     expect(second?.client_key).toBe(first?.client_key);

@@ -1,5 +1,5 @@
 /**
- * Counting refused requests by error code for `/metrics`, without slowing the answer or
+ * Counting refused requests by error code, and bot batches by site, for `/metrics`, without slowing the answer or
  * hammering one object during a flood: counts gather in this isolate and one send at a time
  * carries everything gathered so far to the Telemetry object. A request that finds no send
  * under way starts one (after a short pause that lets a burst gather) and keeps it alive with
@@ -8,12 +8,14 @@
  */
 import type { Context } from "hono";
 import type { ErrorCode } from "../protocol";
-import type { RejectionCounts } from "../durable-objects/telemetry";
+import type { BotBatchCounts, RejectionCounts } from "../durable-objects/telemetry";
 
 /** The single Telemetry object's name: refusals arrive coalesced, nothing to shard. */
 export const TELEMETRY_OBJECT_NAME = "global";
 
 const pending = new Map<ErrorCode, number>();
+/** Bot batches by site key: bounded by the configured sites (counted only once the site is known). */
+const pendingBotBatches = new Map<string, number>();
 /** When the send under way started, or null. A send older than this bound is presumed dead
  * (its request context was cancelled) and no longer blocks a new one. */
 let sendingSince: number | null = null;
@@ -25,6 +27,16 @@ function takePending(): RejectionCounts {
   const counts: RejectionCounts = Object.fromEntries(pending);
   pending.clear();
   return counts;
+}
+
+function takePendingBotBatches(): BotBatchCounts {
+  const counts: BotBatchCounts = Object.fromEntries(pendingBotBatches);
+  pendingBotBatches.clear();
+  return counts;
+}
+
+function restoreBotBatches(counts: BotBatchCounts): void {
+  for (const [site, count] of Object.entries(counts)) pendingBotBatches.set(site, (pendingBotBatches.get(site) ?? 0) + count);
 }
 
 function restore(counts: RejectionCounts): void {
@@ -39,12 +51,21 @@ async function sendPending(env: TelemetryBinding): Promise<void> {
   try {
     await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const telemetry = env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME));
-    while (pending.size > 0) {
+    while (pending.size > 0 || pendingBotBatches.size > 0) {
       const counts = takePending();
+      const botBatches = takePendingBotBatches();
       try {
-        await telemetry.addRejections(counts);
+        if (Object.keys(counts).length > 0) await telemetry.addRejections(counts);
       } catch (error) {
         restore(counts);
+        restoreBotBatches(botBatches);
+        console.error("telemetry send failed; counts kept for the next send", String(error));
+        return;
+      }
+      try {
+        if (Object.keys(botBatches).length > 0) await telemetry.addBotBatches(botBatches);
+      } catch (error) {
+        restoreBotBatches(botBatches);
         console.error("telemetry send failed; counts kept for the next send", String(error));
         return;
       }
@@ -57,6 +78,16 @@ async function sendPending(env: TelemetryBinding): Promise<void> {
 /** Counts one refused request. `waitUntil` keeps the isolate alive until the send is done. */
 export function countRejection(env: TelemetryBinding, code: ErrorCode, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
   pending.set(code, (pending.get(code) ?? 0) + 1);
+  startSend(env, waitUntil);
+}
+
+/** Counts one batch refused as a bot's, for a configured site. */
+export function countBotBatch(env: TelemetryBinding, site: string, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
+  pendingBotBatches.set(site, (pendingBotBatches.get(site) ?? 0) + 1);
+  startSend(env, waitUntil);
+}
+
+function startSend(env: TelemetryBinding, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
   if (sendingSince !== null && Date.now() - sendingSince < STALE_SEND_MS) return;
   const send = sendPending(env);
   if (waitUntil !== null) waitUntil(send);
@@ -73,14 +104,29 @@ function hasTelemetryBinding(env: unknown): env is TelemetryBinding {
 export function recordRejection(c: Context, code: ErrorCode): void {
   const env: unknown = c.env;
   if (!hasTelemetryBinding(env)) return;
-  let waitUntil: ((promise: Promise<unknown>) => void) | null = null;
+  countRejection(env, code, waitUntilOf(c));
+}
+
+/** Counts a batch refused as a bot's (worker/bot-filter.ts), as recordRejection does a refusal. */
+export function recordBotBatch(c: Context, site: string): void {
+  const env: unknown = c.env;
+  if (!hasTelemetryBinding(env)) return;
+  countBotBatch(env, site, waitUntilOf(c));
+}
+
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | null {
   try {
     const executionCtx = c.executionCtx;
-    waitUntil = (promise) => executionCtx.waitUntil(promise);
+    return (promise) => executionCtx.waitUntil(promise);
   } catch {
     // No ExecutionContext (a test harness): the send still runs, just not kept alive.
+    return null;
   }
-  countRejection(env, code, waitUntil);
+}
+
+/** Reads the bot batch counters, by site. */
+export function botBatchCounts(env: TelemetryBinding): Promise<BotBatchCounts> {
+  return env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME)).botBatches();
 }
 
 /** Reads every counter the Telemetry object holds. */

@@ -15,6 +15,7 @@ import { windowsResponseSchema } from "../../protocol/live";
 import { launchChromium } from "../../sdk/test/browser";
 import { startStack, type Stack } from "../../test/support/stack";
 import { runDemo } from "../../tools/demo";
+import { BROWSER_USER_AGENT } from "../../test/support/browser-user-agent";
 
 const RESULTS_DIR = "test-results";
 /** Window sealing (1 s windows, 1 s lateness) plus a flush, on a busy two-core machine. */
@@ -30,7 +31,7 @@ let sequence = 0;
 
 async function postEvents(events: EventInput[], visitor = `v-${runId}`): Promise<void> {
   const batch: BatchInput = { v: 1, site: "demo", batch: `b-${runId}-${sequence++}`, sent_at: Date.now(), visitor, events };
-  const response = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+  const response = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
   expect(response.status, await response.text()).toBe(202);
 }
 

@@ -6,6 +6,7 @@
 import type { EnrichedEvent } from "../../protocol";
 import { incrementCapped, largestEntries } from "../capped-map";
 import { emptyRecord } from "../safe-record";
+import type { JobEventContext } from "./keyed-count-job";
 import { KEYED_COUNT_JOBS } from "./registered-jobs";
 
 export type JobCounts = Record<string, Record<string, number>>;
@@ -18,9 +19,9 @@ export function emptyJobCounts(): JobCounts {
 }
 
 /** Counts `event` for every job that takes it, keeping each map to `cap` keys (capped-map.ts). */
-export function addEventToJobCounts(jobs: JobCounts, event: EnrichedEvent, cap: number): void {
+export function addEventToJobCounts(jobs: JobCounts, event: EnrichedEvent, cap: number, context: JobEventContext): void {
   for (const job of KEYED_COUNT_JOBS) {
-    const key = job.keyOf(event);
+    const key = job.keyOf(event, context);
     if (key === null) continue;
     const counts = jobs[job.name];
     // Every window and day is made by its empty constructor or the store, both with a map per job.

@@ -16,6 +16,14 @@
  */
 import type { EnrichedEvent } from "../../protocol";
 
+/** What a job may know about an event's session besides the event, in the window or day being counted. */
+export interface JobEventContext {
+  /** The event is its session's first in this window (or day): a job counting sessions counts these. */
+  newSession: boolean;
+  /** The session's channel (its first touch, session-state.ts) as of this event; '' when unknown. */
+  sessionChannel: string;
+}
+
 export interface KeyedCountJob {
   /**
    * Lower-case snake name, unique among jobs: names the stored map (`job:<name>`), the entry
@@ -23,7 +31,7 @@ export interface KeyedCountJob {
    */
   readonly name: string;
   /** The key `event` counts under, or null when the job does not take this event. Pure and cheap: it runs for every event. */
-  keyOf(event: EnrichedEvent): string | null;
+  keyOf(event: EnrichedEvent, context: JobEventContext): string | null;
 }
 
 /** The name of a job's map among a day's entry rows. */

@@ -4,8 +4,9 @@
  */
 import { customEventsJob } from "./custom-events";
 import type { KeyedCountJob } from "./keyed-count-job";
+import { sessionsByChannelJob } from "./sessions-by-channel";
 
-export const KEYED_COUNT_JOBS: readonly KeyedCountJob[] = [customEventsJob];
+export const KEYED_COUNT_JOBS: readonly KeyedCountJob[] = [customEventsJob, sessionsByChannelJob];
 
 /** Largest number of jobs a hub accepts in one shard state (a bound on a bug, not a plan). */
 export const MAX_JOBS = 32;

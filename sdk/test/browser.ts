@@ -9,6 +9,9 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  // Headless Chromium says "HeadlessChrome", which the collector refuses as a bot's
+  // (worker/bot-filter.ts); the tests are a person's browser.
+  "--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
 ];
 
 /** `backForwardCache` keeps Chromium's bfcache on (Playwright turns it off by default). */

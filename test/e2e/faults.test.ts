@@ -25,6 +25,7 @@ import { ResendingClient, type TrackedBatch } from "../support/resending-client"
 import { startStack, type Stack } from "../support/stack";
 import { shardIndexFor } from "../../worker/shard-routing";
 import { deriveVisitorId } from "../../worker/visitor-id";
+import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 
 const OUTAGE_SECONDS = Number(process.env.EDGEPULSE_FAULT_OUTAGE_SECONDS ?? 15);
 /** Flush backoff doubles up to 60 s, so after an outage the next attempt may be that far off. */
@@ -256,7 +257,7 @@ describe("exactly once under faults", () => {
   // while the gap exists and turns red when it is closed, so this marker gets removed.
   it("counts a cookieless resend once even when the client's IP changed in between", async () => {
     const site = "resend";
-    const userAgent = "edgepulse-faults";
+    const userAgent = `${BROWSER_USER_AGENT} edgepulse-faults`;
     const shardOf = async (ip: string) =>
       shardIndexFor(await deriveVisitorId({ secret: VISITOR_SECRET, site, ip, userAgent, at: Date.now() }), SHARDS);
     // Two client addresses whose cookieless visitors live on different shards (found, not assumed).

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptedResponseSchema, errorResponseSchema, type ErrorCode } from "../../protocol";
 import { generateFuzzRequests, type FuzzRequest } from "../support/hostile-requests";
 import { startStack, type Stack } from "../support/stack";
+import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 
 const SEED = Number(process.env.EDGEPULSE_FUZZ_SEED ?? 20261123);
 const TOTAL_REQUESTS = Number(process.env.EDGEPULSE_FUZZ_REQUESTS ?? 10_000);
@@ -191,7 +192,7 @@ describe("hostile input", () => {
     const now = Date.now();
     const after = await fetch(`${stack.collectorUrl}/v1/events`, {
       method: "POST",
-      headers: { "Content-Type": "text/plain", Origin: ORIGIN },
+      headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT, Origin: ORIGIN },
       body: JSON.stringify({ v: 1, site: SITE, batch: `after-fuzz-${now}`, sent_at: now, events: [{ type: "page_view", id: "e1", ts: now, url: `${ORIGIN}/` }] }),
     });
     expect(after.status).toBe(202);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveMessageSchema, windowsResponseSchema, overviewSchema, type BatchInput, type EventInput, type LiveMessage } from "../../protocol";
 import { ArrivalQueue } from "../support/arrival-queue";
 import { startStack, type Stack } from "../support/stack";
+import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 
 const SITE = "live-e2e";
 const TOKEN = "live-e2e-read-token-0123456789";
@@ -58,7 +59,7 @@ async function postEvents(visitor: string, events: EventInput[]): Promise<void> 
   const body: BatchInput = { v: 1, site: SITE, batch: `b-${runId}-${sequence++}`, sent_at: Date.now(), visitor, events };
   const response = await fetch(`${stack.collectorUrl}/v1/events`, {
     method: "POST",
-    headers: { "Content-Type": "text/plain;charset=UTF-8" },
+    headers: { "Content-Type": "text/plain;charset=UTF-8", "User-Agent": BROWSER_USER_AGENT },
     body: JSON.stringify(body),
   });
   expect(response.status, await response.clone().text()).toBe(202);

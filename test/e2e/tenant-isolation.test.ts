@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorResponseSchema, liveMessageSchema, type EventInput } from "../../protocol";
 import { sqlResponseSchema } from "../../protocol/history";
 import { startStack, type Stack } from "../support/stack";
+import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 
 const ADMIN_TOKEN = "admin-token-tenant-isolation-0001";
 const TOKEN_A = "token-a-tenant-isolation-000001";
@@ -47,7 +48,7 @@ function seedEvents(site: string, label: string): EventInput[] {
 async function post(site: string, events: EventInput[], origin: string | null, label = `seed-${site}`): Promise<Response> {
   return fetch(`${stack.collectorUrl}/v1/events`, {
     method: "POST",
-    headers: { "Content-Type": "text/plain", ...(origin === null ? {} : { Origin: origin }) },
+    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT, ...(origin === null ? {} : { Origin: origin }) },
     body: JSON.stringify(batch(site, label, events)),
   });
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { startLocalClickHouse, type LocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations } from "../../clickhouse/migrate";
-import { type EventRow, type SessionRow, type WindowMetricsRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { type EventRow, NO_CAMPAIGN, type SessionRow, type WindowMetricsRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import { expandClickHouseQuery, expandPromQL } from "./grafana-macros";
 import { promtool, requirePromtool } from "./promtool";
 
@@ -80,7 +80,7 @@ function event(id: string, offsetMs: number, fields: Partial<EventRow>): EventRo
     site: SITE, batch_id: "grafana-batch", event_id: id, type: "page_view", ts, received_at: ts, shard: 0, visitor_id: "v1",
     session_id: "s1", url: "", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop", browser: "Chrome",
     os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "", order_id: "",
-    items: "", metric: "", metric_value: 0, name: "", props: "", ...fields,
+    items: "", metric: "", metric_value: 0, name: "", props: "", ...NO_CAMPAIGN, ...fields,
   };
 }
 
@@ -96,7 +96,7 @@ function session(id: string, fields: Partial<SessionRow>): SessionRow {
     site: SITE, session_id: id, visitor_id: "v1", shard: 0, started_at: toDateTime64(T0 + 1000), ended_at: toDateTime64(T0 + 60_000),
     duration: 59, events: 3, page_views: 2, entry_path: "/", exit_path: "/p/mug", bounced: 0, product_views: 0, cart_adds: 0,
     cart_value: 0, checked_out: 0, purchased: 0, revenue: 0, currency: "", country: "DE", device: "desktop", browser: "Chrome",
-    os: "Linux", referrer_host: "", ...fields,
+    os: "Linux", referrer_host: "", ...NO_CAMPAIGN, ...fields,
   };
 }
 

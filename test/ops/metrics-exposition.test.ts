@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../support/stack";
 import { promtool, requirePromtool } from "./promtool";
+import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 
 const OPS_DIR = join(import.meta.dirname, "../../ops");
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
     sent_at: now,
     events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }],
   };
-  const ingest = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+  const ingest = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
   expect(ingest.status).toBe(202);
   const scrape = await fetch(`${stack.collectorUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
   expect(scrape.status).toBe(200);

@@ -10,6 +10,7 @@
  */
 import { MAX_BODY_BYTES, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS, MAX_EVENTS_PER_BATCH } from "../../protocol";
 import { SeededRandom } from "../../tools/seeded-random";
+import { BROWSER_USER_AGENT } from "./browser-user-agent";
 
 export interface FuzzRequest {
   /** Why this request is what it is (reported per family). */
@@ -92,7 +93,7 @@ function request(family: string, body: string | Uint8Array | null, options: Part
     family,
     method: "POST",
     path: "/v1/events",
-    headers: { "Content-Type": "text/plain" },
+    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT },
     body: typeof body === "string" ? encoder.encode(body) : body,
     chunked: false,
     expect: "reject",

@@ -4,6 +4,7 @@
  * collector answers 202. It records every answer, so a test can say how many events it sent,
  * how many were acknowledged, and then how many ClickHouse holds.
  */
+import { BROWSER_USER_AGENT } from "./browser-user-agent";
 
 export interface TrackedBatch {
   id: string;
@@ -82,7 +83,7 @@ export class ResendingClient {
     let text: string;
     this.inFlight += 1;
     try {
-      response = await fetch(`${this.options.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: batch.body, signal: AbortSignal.timeout(15_000) });
+      response = await fetch(`${this.options.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: batch.body, signal: AbortSignal.timeout(15_000) });
       text = await response.text();
     } catch {
       this.tally.networkErrors += 1;

@@ -252,7 +252,8 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
   }
 
   it("answers a resend from another IP as a duplicate, and counts it twice with DEDUP_ACROSS_SHARDS=off", async () => {
-    const userAgent = "edgepulse-ledger-test";
+    // A browser's: a bot's batch would never reach a shard (bot-filter.ts).
+    const userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 ledger-test";
     const [firstIp, secondIp] = await addressesOnTwoShards(userAgent);
     for (const setting of ["on", "off"] as const) {
       const body = JSON.stringify(batch());

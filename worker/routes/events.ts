@@ -12,11 +12,13 @@ import type { AppEnv } from "../app-env";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { clientIp } from "../client-ip";
 import { enrichBatch } from "../enrich";
+import { isBotUserAgent } from "../bot-filter";
 import { ApiError } from "../errors";
 import { batchLedgerName, ingestShardName, shardIndexFor } from "../shard-routing";
 import { anySiteAllowsOrigin, requireSite } from "../site-directory";
 import { corsHeaders, preflightHeaders, requireOriginAllowed } from "../sites";
 import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";
+import { recordBotBatch } from "../telemetry";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId, visitorDayOf } from "../visitor-id";
 
@@ -112,8 +114,14 @@ eventsRoutes.post("/", async (c) => {
   requireOriginAllowed(site, c.req.header("Origin") ?? null);
   const clientKey = await enforceClientRateLimit(c, site.key);
 
-  const receivedAt = Date.now();
   const userAgent = c.req.header("User-Agent") ?? "";
+  // Bots are out of every count: refused here, before any shard or ledger call, with a 202 a
+  // client has no reason to retry, and counted for /metrics.
+  if (isBotUserAgent(userAgent)) {
+    recordBotBatch(c, site.key);
+    return c.json({ accepted: 0, duplicate: false, ignored: "bot" } satisfies AcceptedResponse, 202);
+  }
+  const receivedAt = Date.now();
   let visitorId = batch.visitor;
   if (visitorId === undefined) {
     if (config.visitorSecret === null) {

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { errorCodeSchema, errorResponseSchema } from "../../protocol";
+import { acceptedResponseSchema, errorCodeSchema, errorResponseSchema } from "../../protocol";
 import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
 import { MAX_PENDING_EVENTS } from "../../durable-objects/shard-engine";
 import { LOCAL_DEV_ADMIN_TOKEN } from "../config";
@@ -46,6 +46,7 @@ describe("GET /metrics", () => {
       "edgepulse_ingested_events_total counter",
       "edgepulse_rejected_requests_total counter",
       "edgepulse_duplicate_batches_total counter",
+      "edgepulse_bot_batches_total counter",
       "edgepulse_flushed_rows_total counter",
       "edgepulse_flush_errors_total counter",
       "edgepulse_quarantined_rows_total counter",
@@ -106,5 +107,31 @@ describe("GET /metrics", () => {
     const after = await metricsText();
     expect(sample(after, 'edgepulse_ingested_events_total{site="demo"}')).toBe(ingestedBefore + 2);
     expect(sample(after, 'edgepulse_duplicate_batches_total{site="demo"}')).toBe(duplicatesBefore + 1);
+  });
+
+  it("answers a bot's batch 202 without storing it, and counts it by site", async () => {
+    const before = await metricsText();
+    const ingestedBefore = sample(before, 'edgepulse_ingested_events_total{site="demo"}') ?? 0;
+    const botsBefore = sample(before, 'edgepulse_bot_batches_total{site="demo"}') ?? 0;
+    const now = Date.now();
+    const post = (batch: string, userAgent: string) =>
+      exports.default.fetch(
+        new Request("http://collector.test/v1/events", {
+          method: "POST",
+          headers: { "Content-Type": "text/plain", "User-Agent": userAgent },
+          body: JSON.stringify({ v: 1, site: "demo", batch, sent_at: now, visitor: "v-bot", events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }] }),
+        }),
+      );
+    for (const [index, userAgent] of ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"].entries()) {
+      const answer = await post(`b-bot-${now}-${index}`, userAgent);
+      expect(answer.status).toBe(202);
+      expect(acceptedResponseSchema.parse(await answer.json())).toEqual({ accepted: 0, duplicate: false, ignored: "bot" });
+    }
+    const browser = await post(`b-browser-${now}`, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+    expect(await browser.json()).toEqual({ accepted: 1, duplicate: false });
+
+    await eventually(async () => sample(await metricsText(), 'edgepulse_bot_batches_total{site="demo"}') === botsBefore + 2);
+    // Only the browser's event was stored.
+    expect(sample(await metricsText(), 'edgepulse_ingested_events_total{site="demo"}')).toBe(ingestedBefore + 1);
   });
 });

@@ -27,10 +27,10 @@ import { requireAdminAccess } from "../auth";
 import { allSites } from "../site-directory";
 import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
 import { ingestShardName } from "../shard-routing";
-import { rejectionCounts } from "../telemetry";
+import { botBatchCounts, rejectionCounts } from "../telemetry";
 import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
 import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
-import type { RejectionCounts } from "../../durable-objects/telemetry";
+import type { BotBatchCounts, RejectionCounts } from "../../durable-objects/telemetry";
 
 /** Shard calls in flight at once during a scrape (sites × SHARDS can be large). */
 const SCRAPE_CONCURRENCY = 32;
@@ -90,8 +90,13 @@ prometheusRoutes.get("/metrics", async (c) => {
   const sourceErrors = { telemetry: 0, shard: 0, live_hub: 0 };
 
   const shardTargets = sites.flatMap((site) => Array.from({ length: config.shards }, (_, shard) => ({ site, shard })));
-  const [rejections, shardStats, hubClients] = await Promise.all([
+  const [rejections, botBatches, shardStats, hubClients] = await Promise.all([
     rejectionCounts(c.env).catch((error: unknown): RejectionCounts => {
+      console.error("metrics: telemetry unavailable", String(error));
+      sourceErrors.telemetry += 1;
+      return {};
+    }),
+    botBatchCounts(c.env).catch((error: unknown): BotBatchCounts => {
       console.error("metrics: telemetry unavailable", String(error));
       sourceErrors.telemetry += 1;
       return {};
@@ -154,6 +159,11 @@ prometheusRoutes.get("/metrics", async (c) => {
       "edgepulse_rejected_requests_total",
       "Requests refused, by error code (429 rate_limited, 503 overloaded, 400 invalid_payload, …).",
       errorCodeSchema.options.map((code) => ({ labels: { code }, value: rejections[code] ?? 0 })),
+    ),
+    counter(
+      "edgepulse_bot_batches_total",
+      "Batches whose User-Agent is a bot's (crawler, headless browser): answered 202, never stored.",
+      sites.map((site) => ({ labels: { site }, value: botBatches[site] ?? 0 })),
     ),
     counter("edgepulse_duplicate_batches_total", "Batches received again (same batch id) and counted once.", perSite((site) => site.counters.duplicate_batches)),
     counter(

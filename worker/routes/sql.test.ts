@@ -90,6 +90,13 @@ describe("POST /v1/sql results", () => {
     expect(result.rows).toEqual([["0"]]);
   });
 
+  it("sees the campaign columns of migration 020 through the console views, which it replaced", async () => {
+    for (const table of ["events", "sessions"]) {
+      const result = sqlResponseSchema.parse((await post({ site: SITE, query: `SELECT utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel FROM ${table} WHERE 0` })).body);
+      expect(result.columns.map((column) => column.name)).toEqual(["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "channel"]);
+    }
+  });
+
   it("answers the columns of an empty result", async () => {
     const result = sqlResponseSchema.parse((await post({ site: SITE, query: "SELECT path, title FROM events WHERE 0" })).body);
     expect(result.columns.map((column) => column.name)).toEqual(["path", "title"]);
