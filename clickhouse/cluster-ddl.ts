@@ -44,6 +44,8 @@ const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s([\s\S]*)$/;
 const TRUNCATE = /^TRUNCATE TABLE IF EXISTS (\w+)\s*$/;
 const CREATE_DATABASE = /^CREATE DATABASE IF NOT EXISTS (`\w+`)\s*$/;
+/** New columns (020_campaigns.sql): on every node's local table, and on the Distributed table over it. */
+const ALTER_ADD_COLUMNS = /^ALTER TABLE (\w+)\s+((?:ADD COLUMN IF NOT EXISTS [\s\S]+?)(?:,\s*ADD COLUMN IF NOT EXISTS [\s\S]+?)*)\s*$/;
 /** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
 const CREATE_PLAIN_VIEW = /^CREATE OR REPLACE VIEW (`\w+`\.\w+) AS\s([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
@@ -76,6 +78,11 @@ export class ClusterTranslator {
       // The view fires on inserts into a node's local source table and writes that node's local rollup.
       const localSelect = select.replace(/\bFROM (\w+)\b/g, (whole, source: string) => (this.tables.has(source) ? `FROM ${localName(source)}` : whole));
       return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} ${onCluster} TO ${this.local(target)} AS\n${localSelect}`];
+    }
+    const alter = ALTER_ADD_COLUMNS.exec(statement);
+    if (alter) {
+      const [, table = "", columns = ""] = alter;
+      return [`ALTER TABLE ${this.local(table)} ${onCluster}\n${columns}`, `ALTER TABLE ${table} ${onCluster}\n${columns}`];
     }
     const database = CREATE_DATABASE.exec(statement);
     if (database) return [`CREATE DATABASE IF NOT EXISTS ${database[1]} ${onCluster}`];
