@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { type AlertEvaluation, type AlertFiring, type AlertRule, alertNotificationSchema, alertRuleSchema, errorResponseSchema } from "../../protocol";
 import { createClickHouse } from "../../clickhouse/client";
-import { toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { NO_CAMPAIGN, toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import { app } from "../../worker/app";
 import { loadConfig } from "../../worker/config";
 import { addToSketch, emptySketch } from "../quantile-sketch";
@@ -288,6 +288,7 @@ describe("AlertEngine evaluation", () => {
       browser: "Chrome",
       os: "Linux",
       referrer_host: "",
+      ...NO_CAMPAIGN,
     });
     await createClickHouse(loadConfig(env).clickhouse).insert(
       "sessions",

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
-import { type EventRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { NO_CAMPAIGN, type EventRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { ingestShardName } from "../shard-routing";
 import { errorResponseSchema } from "../../protocol";
@@ -154,6 +154,7 @@ function eventRow(site: string, id: string, ts: number): EventRow {
     visitor_id: "v1", session_id: "s1", url: "https://shop.example/", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop",
     browser: "Chrome", os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "",
     order_id: "", items: "", metric: "", metric_value: 0, name: "", props: "",
+    ...NO_CAMPAIGN,
   };
 }
 

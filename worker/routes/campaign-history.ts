@@ -19,7 +19,7 @@ import { campaignsQuery, channelsQuery, sourcesQuery } from "../campaign-history
 import { ApiError } from "../errors";
 import type { HistoryQuery, HistoryQueryRange } from "../history-queries";
 import { historyParamsSchema, resolveHistoryRange } from "../history-range";
-import { requireSite } from "../sites";
+import { requireSite } from "../site-directory";
 
 /** As routes/history.ts: bounds every query on the server, whatever the range. */
 const QUERY_SETTINGS = { readonly: 1, max_execution_time: 20, max_result_rows: 200_000, result_overflow_mode: "throw" } as const;
@@ -37,7 +37,7 @@ function answerFor(resource: CampaignHistoryResource) {
     if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
     await requireReadAccess(c, params.data.site);
     const config = c.get("config");
-    requireSite(config, params.data.site);
+    await requireSite(c, params.data.site);
     const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds);
     if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
     const { query, row } = RESOURCES[resource];
