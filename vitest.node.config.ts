@@ -3,7 +3,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["clickhouse/**/*.test.ts", "sdk/**/*.test.ts", "tools/**/*.test.ts", "dashboard/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "clickhouse/**/*.test.ts",
+      "sdk/**/*.test.ts",
+      "tools/**/*.test.ts",
+      "dashboard/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     exclude: ["clickhouse/*.worker.test.ts", "node_modules/**"],
     // End-to-end files each start real servers; two cores do not gain from running them at once.
     fileParallelism: false,

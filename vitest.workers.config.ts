@@ -20,7 +20,12 @@ export default defineConfig({
     })),
   ],
   test: {
-    include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts", "protocol/**/*.test.ts", "clickhouse/*.worker.test.ts"],
+    include: [
+      "worker/**/*.test.ts",
+      "durable-objects/**/*.test.ts",
+      "protocol/**/*.test.ts",
+      "clickhouse/*.worker.test.ts",
+    ],
     globalSetup: ["./test/support/workers-global-setup.ts"],
     testTimeout: 30_000,
   },

@@ -66,7 +66,16 @@ export interface ChdbEngineOptions {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLAIN_TABLE = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-const RAW_INSERT_FORMATS = new Set<string>(["JSONEachRow", "JSONCompactEachRow", "CSV", "CSVWithNames", "TSV", "TabSeparated", "TSVWithNames", "TabSeparatedWithNames"]);
+const RAW_INSERT_FORMATS = new Set<string>([
+  "JSONEachRow",
+  "JSONCompactEachRow",
+  "CSV",
+  "CSVWithNames",
+  "TSV",
+  "TabSeparated",
+  "TSVWithNames",
+  "TabSeparatedWithNames",
+]);
 
 function isRawInsertFormat(format: string): format is RawInsertFormat {
   return RAW_INSERT_FORMATS.has(format);
@@ -78,13 +87,15 @@ function quote(value: string): string {
 }
 
 function clickhouseCodeOf(error: unknown): number | null {
-  if (error instanceof Error && "clickhouseCode" in error && typeof error.clickhouseCode === "number") return error.clickhouseCode;
+  if (error instanceof Error && "clickhouseCode" in error && typeof error.clickhouseCode === "number")
+    return error.clickhouseCode;
   return null;
 }
 
 export function toServerException(error: unknown): ServerException {
   if (error instanceof ServerException) return error;
-  if (error instanceof Error && error.name === "AbortError") return ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
+  if (error instanceof Error && error.name === "AbortError")
+    return ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
   const message = error instanceof Error ? error.message : String(error);
   const code = /^Code: (\d+)\./.exec(message)?.[1] ?? clickhouseCodeOf(error);
   if (code !== undefined && code !== null) return new ServerException(Number(code), message.trimEnd());
@@ -113,7 +124,11 @@ export class ChdbEngine {
     private readonly options: ChdbEngineOptions,
   ) {
     this.anchor = anchor;
-    this.slots = new QuerySlots({ capacity: options.maxConcurrentQueries, readOnlyCapacity: options.maxConcurrentReadOnlyQueries, maxPending: options.maxPendingQueries });
+    this.slots = new QuerySlots({
+      capacity: options.maxConcurrentQueries,
+      readOnlyCapacity: options.maxConcurrentReadOnlyQueries,
+      maxPending: options.maxPendingQueries,
+    });
     this.sessions = new HttpSessions(() => this.connect());
     this.spoolDir = mkdtempSync(join(tmpdir(), "edgepulse-clickhouse-spool-"));
   }
@@ -199,7 +214,13 @@ export class ChdbEngine {
     }
   }
 
-  private async execute(connection: Session, request: EngineRequest, sink: ResultSink, signal: AbortSignal, setup: string[]): Promise<EngineSummary> {
+  private async execute(
+    connection: Session,
+    request: EngineRequest,
+    sink: ResultSink,
+    signal: AbortSignal,
+    setup: string[],
+  ): Promise<EngineSummary> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started);
     if (setup.length > 0) await connection.queryAsync(setup.join(";\n"), { format: "TabSeparated" });
@@ -224,7 +245,14 @@ export class ChdbEngine {
         const result = await connection.queryAsync(sql, { format: request.defaultFormat });
         const body = result.bytes();
         if (body.byteLength > 0) await sink(body);
-        return { read_rows: result.rowsRead, read_bytes: result.bytesRead, written_rows: 0, written_bytes: 0, result_rows: 0, elapsed_ns: elapsed() };
+        return {
+          read_rows: result.rowsRead,
+          read_bytes: result.bytesRead,
+          written_rows: 0,
+          written_bytes: 0,
+          result_rows: 0,
+          elapsed_ns: elapsed(),
+        };
       }
       let rows = 0;
       for await (const chunk of stream) {
@@ -235,7 +263,14 @@ export class ChdbEngine {
           throw ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
         }
       }
-      return { read_rows: 0, read_bytes: 0, written_rows: 0, written_bytes: 0, result_rows: rows, elapsed_ns: elapsed() };
+      return {
+        read_rows: 0,
+        read_bytes: 0,
+        written_rows: 0,
+        written_bytes: 0,
+        result_rows: rows,
+        elapsed_ns: elapsed(),
+      };
     } finally {
       signal.removeEventListener("abort", kill);
     }
@@ -245,7 +280,10 @@ export class ChdbEngine {
   private async killTagged(tag: string): Promise<void> {
     const connection = this.connect();
     try {
-      await connection.queryAsync(`KILL QUERY WHERE position(query, ${quote(tag)}) > 0 AND NOT startsWith(query, 'KILL') ASYNC`, { format: "TabSeparated" });
+      await connection.queryAsync(
+        `KILL QUERY WHERE position(query, ${quote(tag)}) > 0 AND NOT startsWith(query, 'KILL') ASYNC`,
+        { format: "TabSeparated" },
+      );
     } catch {
       // The query ended meanwhile, or the engine is closing: nothing left to stop.
     } finally {
@@ -259,17 +297,48 @@ export class ChdbEngine {
    * spooled to a file the engine reads with FROM INFILE, so the bytes are never decoded.
    */
   private async insert(connection: Session, plan: InsertPlan, elapsed: () => number): Promise<EngineSummary> {
-    const columns = plan.columns === "" ? [] : plan.columns.slice(1, -1).split(",").map((column) => column.trim());
-    if (plan.data.byteLength > 0 && isRawInsertFormat(plan.format) && PLAIN_TABLE.test(plan.table) && plan.settings === "" && columns.every((column) => IDENTIFIER.test(column))) {
-      const written = await connection.insert({ table: plan.table, values: plan.data, format: plan.format, ...(columns.length > 0 ? { columns } : {}) });
-      return { read_rows: 0, read_bytes: 0, written_rows: written.rowsWritten, written_bytes: written.bytesWritten, result_rows: 0, elapsed_ns: elapsed() };
+    const columns =
+      plan.columns === ""
+        ? []
+        : plan.columns
+            .slice(1, -1)
+            .split(",")
+            .map((column) => column.trim());
+    if (
+      plan.data.byteLength > 0 &&
+      isRawInsertFormat(plan.format) &&
+      PLAIN_TABLE.test(plan.table) &&
+      plan.settings === "" &&
+      columns.every((column) => IDENTIFIER.test(column))
+    ) {
+      const written = await connection.insert({
+        table: plan.table,
+        values: plan.data,
+        format: plan.format,
+        ...(columns.length > 0 ? { columns } : {}),
+      });
+      return {
+        read_rows: 0,
+        read_bytes: 0,
+        written_rows: written.rowsWritten,
+        written_bytes: written.bytesWritten,
+        result_rows: 0,
+        elapsed_ns: elapsed(),
+      };
     }
     const file = join(this.spoolDir, `${randomUUID()}.data`);
     await writeFile(file, plan.data, { mode: 0o600 });
     try {
       const sql = `INSERT INTO ${plan.table} ${plan.columns} FROM INFILE ${quote(file)} ${plan.settings} FORMAT ${plan.format}`;
       const result = await connection.queryAsync(sql, { format: "TabSeparated" });
-      return { read_rows: 0, read_bytes: 0, written_rows: result.rowsRead, written_bytes: plan.data.byteLength, result_rows: 0, elapsed_ns: elapsed() };
+      return {
+        read_rows: 0,
+        read_bytes: 0,
+        written_rows: result.rowsRead,
+        written_bytes: plan.data.byteLength,
+        result_rows: 0,
+        elapsed_ns: elapsed(),
+      };
     } finally {
       await rm(file, { force: true });
     }
@@ -278,7 +347,8 @@ export class ChdbEngine {
   private setupStatements(request: EngineRequest): string[] {
     const statements: string[] = [];
     if (request.database !== null) {
-      if (!IDENTIFIER.test(request.database)) throw ServerException.of("UNKNOWN_DATABASE", `Database ${request.database} does not exist`);
+      if (!IDENTIFIER.test(request.database))
+        throw ServerException.of("UNKNOWN_DATABASE", `Database ${request.database} does not exist`);
       statements.push(`USE \`${request.database}\``);
     }
     for (const [name, value] of request.settings) {
@@ -308,7 +378,9 @@ export class ChdbEngine {
       .split("\n")
       .filter((line) => line !== "")
       .map((line) => JSON.parse(line) as { name: string; value: string; is_database: number });
-    return rows.map((row) => (row.is_database === 1 ? `USE \`${row.name.replaceAll("`", "``")}\`` : `SET ${row.name} = ${quote(row.value)}`));
+    return rows.map((row) =>
+      row.is_database === 1 ? `USE \`${row.name.replaceAll("`", "``")}\`` : `SET ${row.name} = ${quote(row.value)}`,
+    );
   }
 }
 

@@ -96,7 +96,9 @@ describe("error classification", () => {
   });
 
   it("keeps misconfiguration retryable: a missing table, wrong credentials", async () => {
-    const missing = await failure(createClickHouse({ ...config(), database: "nowhere" }).insert("quarantine", [quarantineRow("c")], "t"));
+    const missing = await failure(
+      createClickHouse({ ...config(), database: "nowhere" }).insert("quarantine", [quarantineRow("c")], "t"),
+    );
     expect(missing).toMatchObject({ code: 81, retryable: true });
     const denied = await failure(createClickHouse({ ...config(), password: "wrong" }).query("SELECT 1"));
     expect(denied).toMatchObject({ code: 516, retryable: true });
@@ -133,7 +135,9 @@ describe("error classification", () => {
       response.writeHead(503, { "Content-Type": "text/html" }).end("<h1>upstream unavailable</h1>");
     });
     try {
-      const error = await failure(createClickHouse({ ...config(), url: proxy.url }).insert("quarantine", [quarantineRow("c")], "t"));
+      const error = await failure(
+        createClickHouse({ ...config(), url: proxy.url }).insert("quarantine", [quarantineRow("c")], "t"),
+      );
       expect(error).toMatchObject({ code: null, retryable: true });
     } finally {
       await new Promise((resolve) => proxy.server.close(resolve));
@@ -142,7 +146,11 @@ describe("error classification", () => {
 
   it("fails every call retryably when no URL is configured", async () => {
     const unset = createClickHouse({ ...config(), url: "" });
-    expect(await failure(unset.query("SELECT 1"))).toMatchObject({ code: null, retryable: true, message: "CLICKHOUSE_URL is not configured" });
+    expect(await failure(unset.query("SELECT 1"))).toMatchObject({
+      code: null,
+      retryable: true,
+      message: "CLICKHOUSE_URL is not configured",
+    });
     expect(await unset.ping()).toBe(false);
   });
 });

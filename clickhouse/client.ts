@@ -6,7 +6,12 @@
  * can succeed (`retryable`) — the IngestShard backs off and retries on those, and quarantines
  * rows only when ClickHouse blamed the rows themselves.
  */
-import { createClient, ClickHouseError as ServerError, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client-web";
+import {
+  createClient,
+  ClickHouseError as ServerError,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from "@clickhouse/client-web";
 import type { ClickHouseConfig } from "../worker/config";
 import { REQUEST_AT_FAULT_CODES } from "./error-codes";
 import type { RowOf, TableName } from "./rows";
@@ -40,11 +45,21 @@ export interface ClickHouse {
   /** One INSERT … FORMAT JSONEachRow; a retry with the same dedupToken never doubles rows. */
   insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string): Promise<void>;
   /** Parameterised read: SQL with {name:Type} placeholders; settings e.g. { readonly: "1", max_result_rows: "10000" }. */
-  query<T>(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>, options?: QueryOptions): Promise<T[]>;
+  query<T>(
+    sql: string,
+    params?: Record<string, unknown>,
+    settings?: Record<string, string | number>,
+    options?: QueryOptions,
+  ): Promise<T[]>;
   /** A statement without a result (DELETE, ALTER): parameterised like `query`. */
   command(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>): Promise<void>;
   /** The raw answer of `sql` (which names its FORMAT) as a stream, for exports that must not be held in memory. */
-  stream(sql: string, params?: Record<string, unknown>, settings?: Record<string, string | number>, options?: QueryOptions): Promise<ReadableStream<Uint8Array>>;
+  stream(
+    sql: string,
+    params?: Record<string, unknown>,
+    settings?: Record<string, string | number>,
+    options?: QueryOptions,
+  ): Promise<ReadableStream<Uint8Array>>;
   ping(): Promise<boolean>;
   /** Current schema version from schema_migrations, or null when unreachable/missing. */
   schemaVersion(): Promise<number | null>;
@@ -56,9 +71,15 @@ export function toClickHouseError(error: unknown): ClickHouseError {
   if (error instanceof ServerError) {
     const code = Number(error.code);
     const known = Number.isInteger(code) ? code : null;
-    return new ClickHouseError(`ClickHouse ${error.type} (${error.code}): ${error.message.trim()}`, known, known === null || !REQUEST_AT_FAULT_CODES.has(known), error.type, {
-      cause: error,
-    });
+    return new ClickHouseError(
+      `ClickHouse ${error.type} (${error.code}): ${error.message.trim()}`,
+      known,
+      known === null || !REQUEST_AT_FAULT_CODES.has(known),
+      error.type,
+      {
+        cause: error,
+      },
+    );
   }
   // No exception code: the network, a timeout, a proxy's answer. Worth another try later.
   const message = error instanceof Error ? error.message : String(error);
@@ -114,7 +135,12 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
       );
     },
 
-    async query<T>(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}, options: QueryOptions = {}): Promise<T[]> {
+    async query<T>(
+      sql: string,
+      params: Record<string, unknown> = {},
+      settings: Record<string, string | number> = {},
+      options: QueryOptions = {},
+    ): Promise<T[]> {
       return run(async (client) => {
         const result = await client.query({
           query: sql,
@@ -130,11 +156,22 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
       });
     },
 
-    async command(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}): Promise<void> {
-      await run((client) => client.command({ query: sql, query_params: params, clickhouse_settings: settings as ClickHouseSettings }));
+    async command(
+      sql: string,
+      params: Record<string, unknown> = {},
+      settings: Record<string, string | number> = {},
+    ): Promise<void> {
+      await run((client) =>
+        client.command({ query: sql, query_params: params, clickhouse_settings: settings as ClickHouseSettings }),
+      );
     },
 
-    async stream(sql: string, params: Record<string, unknown> = {}, settings: Record<string, string | number> = {}, options: QueryOptions = {}) {
+    async stream(
+      sql: string,
+      params: Record<string, unknown> = {},
+      settings: Record<string, string | number> = {},
+      options: QueryOptions = {},
+    ) {
       return run(async (client) => {
         const result = await client.exec({
           query: sql,
@@ -156,7 +193,9 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
 
     async schemaVersion() {
       try {
-        const rows = await clickhouse.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1");
+        const rows = await clickhouse.query<{ version: number }>(
+          "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1",
+        );
         return rows[0]?.version ?? null;
       } catch {
         return null;

@@ -19,7 +19,13 @@ describe("ClickHouse client in workerd", () => {
 
   it("inserts once per dedup token and queries with parameters", async () => {
     const site = `client-worker-${crypto.randomUUID()}`;
-    const row = { site, target_table: "events", quarantined_at: "2026-11-23 10:00:00.123", error: "it's \"quoted\"", row: "{}" };
+    const row = {
+      site,
+      target_table: "events",
+      quarantined_at: "2026-11-23 10:00:00.123",
+      error: 'it\'s "quoted"',
+      row: "{}",
+    };
     await clickhouse.insert("quarantine", [row, row], `${site}-1`);
     await clickhouse.insert("quarantine", [row, row], `${site}-1`);
     const rows = await clickhouse.query<{ n: number; error: string }>(
@@ -27,7 +33,7 @@ describe("ClickHouse client in workerd", () => {
       { site },
       { readonly: "1" },
     );
-    expect(rows).toEqual([{ n: 2, error: "it's \"quoted\"" }]);
+    expect(rows).toEqual([{ n: 2, error: 'it\'s "quoted"' }]);
   });
 
   it("classifies errors", async () => {

@@ -31,11 +31,15 @@ async function parse(statement: string): Promise<{ ok: boolean; text: string }> 
   // Query parameters are read in ClickHouse's escaped (TSV) format.
   const escaped = statement.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\t", "\\t");
   const search = new URLSearchParams({ param_statement: escaped, default_format: "TSVRaw" });
-  const response = await fetch(`${server.url}/?${search}`, { method: "POST", body: "SELECT formatQuery({statement:String})" });
+  const response = await fetch(`${server.url}/?${search}`, {
+    method: "POST",
+    body: "SELECT formatQuery({statement:String})",
+  });
   return { ok: response.ok, text: await response.text() };
 }
 
-const clusterStatements = () => schemaStatements("edgepulse", readMigrations(), "edge_cluster").flatMap((entry) => entry.statements);
+const clusterStatements = () =>
+  schemaStatements("edgepulse", readMigrations(), "edge_cluster").flatMap((entry) => entry.statements);
 
 describe("the cluster variant of the migrations", () => {
   it("parses, statement by statement, with the engine's own parser", async () => {
@@ -51,22 +55,46 @@ describe("the cluster variant of the migrations", () => {
 
   it("runs DDL on every node, replicates every table and reads and writes through Distributed tables", () => {
     const statements = clusterStatements();
-    for (const statement of statements.filter((text) => /^(CREATE|TRUNCATE)/.test(text))) expect(statement).toContain("ON CLUSTER edge_cluster");
+    for (const statement of statements.filter((text) => /^(CREATE|TRUNCATE)/.test(text)))
+      expect(statement).toContain("ON CLUSTER edge_cluster");
     const locals = statements.filter((text) => /^CREATE TABLE IF NOT EXISTS \w+_local /.test(text));
     expect(locals.map((text) => /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(text)?.[1])).toEqual(
-      expect.arrayContaining(["events_local", "sessions_local", "window_metrics_local", "quarantine_local", "visitors_rollup_local", "page_view_rollup_local"]),
+      expect.arrayContaining([
+        "events_local",
+        "sessions_local",
+        "window_metrics_local",
+        "quarantine_local",
+        "visitors_rollup_local",
+        "page_view_rollup_local",
+      ]),
     );
     for (const local of locals) {
-      expect(local).toMatch(/ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+_local', '\{replica\}'/);
+      expect(local).toMatch(
+        /ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+_local', '\{replica\}'/,
+      );
       expect(local).toContain(REPLICATED_DEDUPLICATION_SETTINGS);
       expect(local).not.toContain("non_replicated_deduplication_window");
       const name = /^CREATE TABLE IF NOT EXISTS (\w+)_local/.exec(local)?.[1] ?? "";
-      expect(statements).toContainEqual(expect.stringMatching(new RegExp(`^CREATE TABLE IF NOT EXISTS ${name} ON CLUSTER edge_cluster AS ${name}_local\\nENGINE = Distributed\\(edge_cluster, currentDatabase\\(\\), ${name}_local, `)));
+      expect(statements).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^CREATE TABLE IF NOT EXISTS ${name} ON CLUSTER edge_cluster AS ${name}_local\\nENGINE = Distributed\\(edge_cluster, currentDatabase\\(\\), ${name}_local, `,
+          ),
+        ),
+      );
     }
     // Engine arguments survive after the replication path.
-    expect(statements).toContainEqual(expect.stringContaining("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/sessions_local', '{replica}', ended_at)"));
+    expect(statements).toContainEqual(
+      expect.stringContaining(
+        "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/sessions_local', '{replica}', ended_at)",
+      ),
+    );
     // Deterministic sharding: a retried flush reaches the same shard with the same token.
-    expect(statements).toContainEqual(expect.stringContaining("Distributed(edge_cluster, currentDatabase(), events_local, cityHash64(site, visitor_id))"));
+    expect(statements).toContainEqual(
+      expect.stringContaining(
+        "Distributed(edge_cluster, currentDatabase(), events_local, cityHash64(site, visitor_id))",
+      ),
+    );
     expect(statements.join("\n")).not.toContain("rand()");
     // Views fire on a node's local source table and write its local rollup.
     const views = statements.filter((text) => text.startsWith("CREATE MATERIALIZED VIEW"));
@@ -79,7 +107,9 @@ describe("the cluster variant of the migrations", () => {
   });
 
   it("refuses a statement it has no translation for, and a cluster name that is not an identifier", () => {
-    expect(() => new ClusterTranslator("edge").translate("ALTER TABLE events ADD COLUMN x UInt8")).toThrow(MigrationError);
+    expect(() => new ClusterTranslator("edge").translate("ALTER TABLE events ADD COLUMN x UInt8")).toThrow(
+      MigrationError,
+    );
     expect(() => new ClusterTranslator("edge; DROP")).toThrow(MigrationError);
   });
 });

@@ -31,7 +31,8 @@ const SHARDING_KEYS: Record<string, string> = {
  * A retried flush must still find its token: keep the last 10,000 block hashes per table
  * and for an hour (the shards back off at most 60 s between retries).
  */
-export const REPLICATED_DEDUPLICATION_SETTINGS = "replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 3600";
+export const REPLICATED_DEDUPLICATION_SETTINGS =
+  "replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 3600";
 
 export function assertClusterName(cluster: string): void {
   if (!IDENTIFIER.test(cluster)) throw new MigrationError(`invalid cluster name ${JSON.stringify(cluster)}`);
@@ -40,12 +41,14 @@ export function assertClusterName(cluster: string): void {
 const localName = (table: string) => `${table}_local`;
 const replicaPath = (table: string) => `'/clickhouse/tables/{shard}/{database}/${table}', '{replica}'`;
 
-const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS ((?:\w+ = \d+, )*)non_replicated_deduplication_window = \d+\s*$/;
+const CREATE_TABLE =
+  /^CREATE TABLE IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?\s*([\s\S]*?)\s*SETTINGS ((?:\w+ = \d+, )*)non_replicated_deduplication_window = \d+\s*$/;
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s([\s\S]*)$/;
 const TRUNCATE = /^TRUNCATE TABLE IF EXISTS (\w+)\s*$/;
 const CREATE_DATABASE = /^CREATE DATABASE IF NOT EXISTS (`\w+`)\s*$/;
 /** New columns (020_campaigns.sql): on every node's local table, and on the Distributed table over it. */
-const ALTER_ADD_COLUMNS = /^ALTER TABLE (\w+)\s+((?:ADD COLUMN IF NOT EXISTS [\s\S]+?)(?:,\s*ADD COLUMN IF NOT EXISTS [\s\S]+?)*)\s*$/;
+const ALTER_ADD_COLUMNS =
+  /^ALTER TABLE (\w+)\s+((?:ADD COLUMN IF NOT EXISTS [\s\S]+?)(?:,\s*ADD COLUMN IF NOT EXISTS [\s\S]+?)*)\s*$/;
 /** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
 const CREATE_PLAIN_VIEW = /^CREATE OR REPLACE VIEW (`\w+`\.\w+) AS\s([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
@@ -65,7 +68,10 @@ export class ClusterTranslator {
     if (table) {
       const [, name = "", columns = "", engine = "", engineArgs = "", clauses = "", otherSettings = ""] = table;
       this.tables.add(name);
-      const args = engineArgs.trim() === "" ? replicaPath(localName(name)) : `${replicaPath(localName(name))}, ${engineArgs.trim()}`;
+      const args =
+        engineArgs.trim() === ""
+          ? replicaPath(localName(name))
+          : `${replicaPath(localName(name))}, ${engineArgs.trim()}`;
       const settings = clauses.trim() === "" ? "" : `\n${clauses.trim()}`;
       return [
         `CREATE TABLE IF NOT EXISTS ${localName(name)} ${onCluster}\n${columns}\nENGINE = Replicated${engine}(${args})${settings}\nSETTINGS ${otherSettings}${REPLICATED_DEDUPLICATION_SETTINGS}`,
@@ -76,13 +82,20 @@ export class ClusterTranslator {
     if (view) {
       const [, name = "", target = "", select = ""] = view;
       // The view fires on inserts into a node's local source table and writes that node's local rollup.
-      const localSelect = select.replace(/\bFROM (\w+)\b/g, (whole, source: string) => (this.tables.has(source) ? `FROM ${localName(source)}` : whole));
-      return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} ${onCluster} TO ${this.local(target)} AS\n${localSelect}`];
+      const localSelect = select.replace(/\bFROM (\w+)\b/g, (whole, source: string) =>
+        this.tables.has(source) ? `FROM ${localName(source)}` : whole,
+      );
+      return [
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} ${onCluster} TO ${this.local(target)} AS\n${localSelect}`,
+      ];
     }
     const alter = ALTER_ADD_COLUMNS.exec(statement);
     if (alter) {
       const [, table = "", columns = ""] = alter;
-      return [`ALTER TABLE ${this.local(table)} ${onCluster}\n${columns}`, `ALTER TABLE ${table} ${onCluster}\n${columns}`];
+      return [
+        `ALTER TABLE ${this.local(table)} ${onCluster}\n${columns}`,
+        `ALTER TABLE ${table} ${onCluster}\n${columns}`,
+      ];
     }
     const database = CREATE_DATABASE.exec(statement);
     if (database) return [`CREATE DATABASE IF NOT EXISTS ${database[1]} ${onCluster}`];
@@ -92,7 +105,9 @@ export class ClusterTranslator {
     if (truncate) return [`TRUNCATE TABLE IF EXISTS ${this.local(truncate[1] ?? "")} ${onCluster}`];
     // A backfill runs once, from the node migrate talks to: read through Distributed, write through Distributed.
     if (INSERT_SELECT.test(statement)) return [statement];
-    throw new MigrationError(`no cluster translation for this statement; extend clickhouse/cluster-ddl.ts:\n${statement.slice(0, 200)}`);
+    throw new MigrationError(
+      `no cluster translation for this statement; extend clickhouse/cluster-ddl.ts:\n${statement.slice(0, 200)}`,
+    );
   }
 
   private local(table: string): string {

@@ -24,11 +24,21 @@ export function sessionRequestOf(params: URLSearchParams): SessionRequest | null
   const id = params.get("session_id");
   if (id === null || id === "") return null;
   const timeoutText = params.get("session_timeout");
-  const timeoutSeconds = timeoutText === null || timeoutText === "" ? DEFAULT_SESSION_TIMEOUT_SECONDS : Number(timeoutText);
+  const timeoutSeconds =
+    timeoutText === null || timeoutText === "" ? DEFAULT_SESSION_TIMEOUT_SECONDS : Number(timeoutText);
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > MAX_SESSION_TIMEOUT_SECONDS) {
-    throw ServerException.of("INVALID_SESSION_TIMEOUT", `Invalid session timeout: '${timeoutText}', max session timeout is ${MAX_SESSION_TIMEOUT_SECONDS}`, 400);
+    throw ServerException.of(
+      "INVALID_SESSION_TIMEOUT",
+      `Invalid session timeout: '${timeoutText}', max session timeout is ${MAX_SESSION_TIMEOUT_SECONDS}`,
+      400,
+    );
   }
-  return { id, timeoutSeconds, mustExist: params.get("session_check") === "1", closeAfter: params.get("close_session") === "1" };
+  return {
+    id,
+    timeoutSeconds,
+    mustExist: params.get("session_check") === "1",
+    closeAfter: params.get("close_session") === "1",
+  };
 }
 
 /** What a session holds: an engine connection, closed when the session ends. */
@@ -60,7 +70,8 @@ export class HttpSessions<R extends SessionResource> {
       entry = { resource: this.open(), busy: false, timeoutSeconds: request.timeoutSeconds, expiry: null };
       this.entries.set(request.id, entry);
     }
-    if (entry.busy) throw ServerException.of("SESSION_IS_LOCKED", `Session ${request.id} is locked by a concurrent client`);
+    if (entry.busy)
+      throw ServerException.of("SESSION_IS_LOCKED", `Session ${request.id} is locked by a concurrent client`);
     entry.busy = true;
     entry.timeoutSeconds = request.timeoutSeconds;
     if (entry.expiry !== null) clearTimeout(entry.expiry);

@@ -68,12 +68,18 @@ async function main(): Promise<void> {
       await clickhouse.insert("events", rows, `bench-${run}`);
       timings.push(performance.now() - began);
     }
-    const [{ n } = { n: 0 }] = await clickhouse.query<{ n: number }>("SELECT count() AS n FROM events WHERE site = 'bench'");
+    const [{ n } = { n: 0 }] = await clickhouse.query<{ n: number }>(
+      "SELECT count() AS n FROM events WHERE site = 'bench'",
+    );
     if (n !== rowsPerInsert * repeats) throw new Error(`expected ${rowsPerInsert * repeats} rows, found ${n}`);
     const sorted = [...timings].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-    console.log(`${repeats} inserts of ${rowsPerInsert} event rows: ${timings.map((ms) => ms.toFixed(0)).join(", ")} ms`);
-    console.log(`median ${median.toFixed(0)} ms = ${Math.round((rowsPerInsert / median) * 1000).toLocaleString("en")} rows/s (client serialisation + HTTP + engine)`);
+    console.log(
+      `${repeats} inserts of ${rowsPerInsert} event rows: ${timings.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+    );
+    console.log(
+      `median ${median.toFixed(0)} ms = ${Math.round((rowsPerInsert / median) * 1000).toLocaleString("en")} rows/s (client serialisation + HTTP + engine)`,
+    );
   } finally {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -43,7 +43,11 @@ afterAll(async () => {
 });
 
 async function query(sql: string, params: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
-  const response = await fetch(`${baseUrl}/?${new URLSearchParams(params)}`, { method: "POST", body: sql, ...(signal ? { signal } : {}) });
+  const response = await fetch(`${baseUrl}/?${new URLSearchParams(params)}`, {
+    method: "POST",
+    body: sql,
+    ...(signal ? { signal } : {}),
+  });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`${response.status}: ${body}`);
   return body;
@@ -63,7 +67,10 @@ function order(labelled: Array<[string, Promise<unknown>]>): Promise<string[]> {
 
 describe("concurrent queries", () => {
   it("answers a quick INSERT and SELECT while four slow queries run", async () => {
-    const slow = Array.from({ length: 4 }, (_, index): [string, Promise<unknown>] => [`slow${index}`, query("SELECT sleep(2)")]);
+    const slow = Array.from({ length: 4 }, (_, index): [string, Promise<unknown>] => [
+      `slow${index}`,
+      query("SELECT sleep(2)"),
+    ]);
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));
     const quick: Array<[string, Promise<unknown>]> = [
       ["insert", query("INSERT INTO quick VALUES (1)")],
@@ -74,7 +81,10 @@ describe("concurrent queries", () => {
   });
 
   it("keeps slots for writes however many read-only queries are running or waiting", async () => {
-    const reads = Array.from({ length: 20 }, (_, index): [string, Promise<unknown>] => [`read${index}`, query("SELECT sleep(2)", { readonly: "1" })]);
+    const reads = Array.from({ length: 20 }, (_, index): [string, Promise<unknown>] => [
+      `read${index}`,
+      query("SELECT sleep(2)", { readonly: "1" }),
+    ]);
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));
     const finished = await order([...reads, ["insert", query("INSERT INTO quick VALUES (2)")]]);
     expect(finished[0]).toBe("insert");
@@ -86,12 +96,20 @@ describe("a query whose client is gone", () => {
     const before = serverRss();
     // A client that reads a little, then aborts.
     const aborted = new AbortController();
-    const response = await fetch(`${baseUrl}/`, { method: "POST", body: "SELECT * FROM system.numbers", signal: aborted.signal });
+    const response = await fetch(`${baseUrl}/`, {
+      method: "POST",
+      body: "SELECT * FROM system.numbers",
+      signal: aborted.signal,
+    });
     const reader = response.body?.getReader();
     await reader?.read();
     // A client that never reads: back-pressure must stall the query, not buffer its result.
     const stalled = new AbortController();
-    const unread = await fetch(`${baseUrl}/`, { method: "POST", body: "SELECT number, toString(number) FROM system.numbers", signal: stalled.signal });
+    const unread = await fetch(`${baseUrl}/`, {
+      method: "POST",
+      body: "SELECT number, toString(number) FROM system.numbers",
+      signal: stalled.signal,
+    });
     expect(unread.status).toBe(200);
     aborted.abort();
     await reader?.cancel().catch(() => undefined);
@@ -106,5 +124,4 @@ describe("a query whose client is gone", () => {
     expect(peak - before).toBeLessThan(512 * 1024 * 1024);
     expect(await query("SELECT 'still answering'")).toBe("still answering\n");
   });
-
 });

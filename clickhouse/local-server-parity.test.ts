@@ -31,7 +31,11 @@ function url(params: Record<string, string> = {}): string {
   return `${server.url}/?${new URLSearchParams(params)}`;
 }
 
-async function post(body: BodyInit, params: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+async function post(
+  body: BodyInit,
+  params: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url(params), { method: "POST", body, headers });
 }
 
@@ -57,7 +61,10 @@ describe("binary INSERT bodies", () => {
     expect(viaUrl.status).toBe(200);
     expect(await text("SELECT x FROM parity.binary ORDER BY x")).toBe("128\n255\n");
 
-    const inline = Buffer.concat([Buffer.from("INSERT INTO parity.binary (x) FORMAT RowBinary\n"), uint32LittleEndian(0, 4_294_967_295)]);
+    const inline = Buffer.concat([
+      Buffer.from("INSERT INTO parity.binary (x) FORMAT RowBinary\n"),
+      uint32LittleEndian(0, 4_294_967_295),
+    ]);
     expect((await post(new Uint8Array(inline))).status).toBe(200);
     expect(await text("SELECT x FROM parity.binary ORDER BY x")).toBe("0\n128\n255\n4294967295\n");
   });
@@ -66,14 +73,18 @@ describe("binary INSERT bodies", () => {
     const parquet = await post("SELECT number AS x FROM numbers(5) FORMAT Parquet");
     expect(parquet.status).toBe(200);
     await text("CREATE TABLE parity.from_parquet (x UInt64) ENGINE = MergeTree ORDER BY x");
-    const insert = await post(new Uint8Array(await parquet.arrayBuffer()), { query: "INSERT INTO parity.from_parquet FORMAT Parquet" });
+    const insert = await post(new Uint8Array(await parquet.arrayBuffer()), {
+      query: "INSERT INTO parity.from_parquet FORMAT Parquet",
+    });
     expect(insert.status).toBe(200);
     expect(await text("SELECT sum(x), count() FROM parity.from_parquet")).toBe("10\t5\n");
   });
 
   it("refuses binary bytes it cannot route instead of storing them wrong", async () => {
     await text("CREATE TABLE parity.refused (x UInt32) ENGINE = Memory");
-    const response = await post(uint32LittleEndian(128, 255), { query: "INSERT INTO parity.refused SELECT * FROM input('x UInt32') FORMAT RowBinary" });
+    const response = await post(uint32LittleEndian(128, 255), {
+      query: "INSERT INTO parity.refused SELECT * FROM input('x UInt32') FORMAT RowBinary",
+    });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.headers.get("x-clickhouse-exception-code")).not.toBeNull();
     expect(await text("SELECT count() FROM parity.refused")).toBe("0\n");
@@ -87,7 +98,9 @@ describe("empty INSERT bodies", () => {
     expect(empty.status).toBe(200);
     expect(JSON.parse(empty.headers.get("x-clickhouse-summary") ?? "{}")).toMatchObject({ written_rows: "0" });
     expect(await text("SELECT count() FROM parity.empty")).toBe("0\n");
-    const missing = await fetch(url({ query: "INSERT INTO parity.no_such_table FORMAT JSONEachRow" }), { method: "POST" });
+    const missing = await fetch(url({ query: "INSERT INTO parity.no_such_table FORMAT JSONEachRow" }), {
+      method: "POST",
+    });
     expect(missing.status).toBe(404);
     expect((await missing.text()).match(/Code: 60\./g)).toHaveLength(1);
   });
@@ -106,7 +119,11 @@ describe("implicit_select", () => {
 describe("streamed results", () => {
   it("sends the first rows of a result that never ends, and stops when the client goes away", async () => {
     const abort = new AbortController();
-    const response = await fetch(url(), { method: "POST", body: "SELECT number FROM system.numbers", signal: abort.signal });
+    const response = await fetch(url(), {
+      method: "POST",
+      body: "SELECT number FROM system.numbers",
+      signal: abort.signal,
+    });
     expect(response.status).toBe(200);
     const reader = response.body?.getReader();
     const first = await reader?.read();
@@ -123,20 +140,31 @@ describe("streamed results", () => {
     const marker = `abandoned_${Date.now()}`;
     const sql = `SELECT count() AS ${marker} FROM numbers(3000) AS a CROSS JOIN numbers(3000) AS b CROSS JOIN numbers(3000) AS c WHERE cityHash64(a.number, b.number, c.number) % 7 = 1`;
     const running = async () =>
-      Number(await text(`SELECT count() FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 FORMAT TSV`));
+      Number(
+        await text(
+          `SELECT count() FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 FORMAT TSV`,
+        ),
+      );
     const controller = new AbortController();
-    const request = fetch(url({ readonly: "1" }), { method: "POST", body: sql, signal: controller.signal }).catch(() => null);
-    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const request = fetch(url({ readonly: "1" }), { method: "POST", body: sql, signal: controller.signal }).catch(
+      () => null,
+    );
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await running()).toBe(1);
     controller.abort();
     await request;
     // The query would run for minutes; gone within a few polls once killed.
-    for (let attempt = 0; attempt < 100 && (await running()) > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let attempt = 0; attempt < 100 && (await running()) > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await running()).toBe(0);
   });
 
   it("ends a body whose query fails midway with the tagged exception block clients look for", async () => {
-    const response = await post("SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1", { default_format: "JSONEachRow" });
+    const response = await post(
+      "SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1",
+      { default_format: "JSONEachRow" },
+    );
     expect(response.status).toBe(200);
     const tag = response.headers.get("x-clickhouse-exception-tag");
     expect(tag).toMatch(/^[0-9a-f]+$/);
@@ -147,24 +175,41 @@ describe("streamed results", () => {
   });
 
   it("holds the whole result back with wait_end_of_query=1, so a late failure is an error status", async () => {
-    const response = await post("SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1", { wait_end_of_query: "1" });
+    const response = await post(
+      "SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1",
+      { wait_end_of_query: "1" },
+    );
     expect(response.status).toBe(500);
     expect(response.headers.get("x-clickhouse-exception-code")).toBe("395");
   });
 
   it("applies a default per-query memory limit that a query may raise", async () => {
     expect(await text("SELECT getSetting('max_memory_usage')")).toBe(`${2 * 1024 * 1024 * 1024}\n`);
-    expect(await text("SELECT getSetting('max_memory_usage')", { max_memory_usage: "1000000000" })).toBe("1000000000\n");
+    expect(await text("SELECT getSetting('max_memory_usage')", { max_memory_usage: "1000000000" })).toBe(
+      "1000000000\n",
+    );
   });
 });
 
 describe("compression", () => {
   it("accepts gzip and deflate request bodies", async () => {
-    expect(await (await post(new Uint8Array(gzipSync("SELECT 'gzip'")), {}, { "Content-Encoding": "gzip" })).text()).toBe("gzip\n");
-    expect(await (await post(new Uint8Array(deflateSync("SELECT 'deflate'")), {}, { "Content-Encoding": "deflate" })).text()).toBe("deflate\n");
+    expect(
+      await (await post(new Uint8Array(gzipSync("SELECT 'gzip'")), {}, { "Content-Encoding": "gzip" })).text(),
+    ).toBe("gzip\n");
+    expect(
+      await (await post(new Uint8Array(deflateSync("SELECT 'deflate'")), {}, { "Content-Encoding": "deflate" })).text(),
+    ).toBe("deflate\n");
     await text("CREATE TABLE parity.gzipped (x UInt32) ENGINE = MergeTree ORDER BY x");
     const rows = gzipSync('{"x":1}\n{"x":2}\n');
-    expect((await post(new Uint8Array(rows), { query: "INSERT INTO parity.gzipped FORMAT JSONEachRow" }, { "Content-Encoding": "gzip" })).status).toBe(200);
+    expect(
+      (
+        await post(
+          new Uint8Array(rows),
+          { query: "INSERT INTO parity.gzipped FORMAT JSONEachRow" },
+          { "Content-Encoding": "gzip" },
+        )
+      ).status,
+    ).toBe(200);
     expect(await text("SELECT sum(x) FROM parity.gzipped")).toBe("3\n");
   });
 
@@ -185,11 +230,17 @@ describe("compression", () => {
     const { request } = await import("node:http");
     // fetch would decompress on its own; a raw request shows the bytes on the wire.
     const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolveRaw, rejectRaw) => {
-      const outgoing = request(url({ enable_http_compression: "1" }), { method: "POST", headers: { "Accept-Encoding": "gzip" } }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("end", () => resolveRaw({ encoding: incoming.headers["content-encoding"], body: Buffer.concat(chunks) }));
-      });
+      const outgoing = request(
+        url({ enable_http_compression: "1" }),
+        { method: "POST", headers: { "Accept-Encoding": "gzip" } },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+          incoming.on("end", () =>
+            resolveRaw({ encoding: incoming.headers["content-encoding"], body: Buffer.concat(chunks) }),
+          );
+        },
+      );
       outgoing.on("error", rejectRaw);
       outgoing.end("SELECT number FROM numbers(3)");
     });
@@ -235,7 +286,9 @@ describe("HTTP sessions", () => {
     expect(badTimeout.status).toBe(400);
     expect(badTimeout.headers.get("x-clickhouse-exception-code")).toBe("374");
     await text("SET max_result_rows = 9", { session_id: "closing" });
-    expect(await text("SELECT getSetting('max_result_rows')", { session_id: "closing", close_session: "1" })).toBe("9\n");
+    expect(await text("SELECT getSetting('max_result_rows')", { session_id: "closing", close_session: "1" })).toBe(
+      "9\n",
+    );
     const closed = await post("SELECT 1", { session_id: "closing", session_check: "1" });
     expect(closed.headers.get("x-clickhouse-exception-code")).toBe("372");
   });

@@ -49,7 +49,10 @@ async function rejection(promise: Promise<unknown>): Promise<ClickHouseError> {
 }
 
 async function count(table: string, where = "1"): Promise<number> {
-  const result = await client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, format: "JSONEachRow" });
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${table} WHERE ${where}`,
+    format: "JSONEachRow",
+  });
   const rows = await result.json<{ n: number }>();
   return Number(rows[0]?.n);
 }
@@ -68,7 +71,10 @@ describe("ping and plain queries", () => {
     expect(viaGet.status).toBe(200);
     expect(viaGet.headers.get("x-clickhouse-query-id")).toBe("q-42");
     expect(await viaGet.text()).toBe("2\n");
-    const viaPost = await fetch(`${server.url}/`, { method: "POST", body: "SELECT 'a' AS x, 2 AS y FORMAT JSONEachRow" });
+    const viaPost = await fetch(`${server.url}/`, {
+      method: "POST",
+      body: "SELECT 'a' AS x, 2 AS y FORMAT JSONEachRow",
+    });
     expect(await viaPost.text()).toBe('{"x":"a","y":2}\n');
   });
 
@@ -84,13 +90,18 @@ describe("ping and plain queries", () => {
       expect(response.headers.get("content-type")).toMatch(type);
       expect(await response.text()).toBe(body);
     }
-    const json = (await (await get({ query: "SELECT 7 AS n FORMAT JSON" })).json()) as { data: Array<{ n: number }>; rows: number };
+    const json = (await (await get({ query: "SELECT 7 AS n FORMAT JSON" })).json()) as {
+      data: Array<{ n: number }>;
+      rows: number;
+    };
     expect(json.data).toEqual([{ n: 7 }]);
     expect(json.rows).toBe(1);
   });
 
   it("serves many concurrent requests through its queue", async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get({ query: `SELECT ${i}` }).then((r) => r.text())));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => get({ query: `SELECT ${i}` }).then((r) => r.text())),
+    );
     expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
   });
 });
@@ -108,7 +119,12 @@ describe("inserts", () => {
     expect(result.executed).toBe(true);
     const summary = JSON.parse(result.response_headers["x-clickhouse-summary"] as string) as { written_rows: string };
     expect(summary.written_rows).toBe("2");
-    const rows = await (await client.query({ query: "SELECT id, name, toString(price) AS price FROM items WHERE id <= 2 ORDER BY id", format: "JSONEachRow" })).json();
+    const rows = await (
+      await client.query({
+        query: "SELECT id, name, toString(price) AS price FROM items WHERE id <= 2 ORDER BY id",
+        format: "JSONEachRow",
+      })
+    ).json();
     expect(rows).toEqual([
       { id: 1, name: "mug", price: "12.5" },
       { id: 2, name: "cup", price: "3.25" },
@@ -116,19 +132,30 @@ describe("inserts", () => {
   });
 
   it("accepts ?query=INSERT … with an NDJSON body, and inline data after FORMAT in the body", async () => {
-    const viaUrl = await fetch(`${server.url}/?${new URLSearchParams({ database: "test", query: "INSERT INTO items (id, name) FORMAT JSONEachRow" })}`, {
-      method: "POST",
-      body: '{"id":10,"name":"a"}\n{"id":11,"name":"b"}\n',
-    });
+    const viaUrl = await fetch(
+      `${server.url}/?${new URLSearchParams({ database: "test", query: "INSERT INTO items (id, name) FORMAT JSONEachRow" })}`,
+      {
+        method: "POST",
+        body: '{"id":10,"name":"a"}\n{"id":11,"name":"b"}\n',
+      },
+    );
     expect(viaUrl.status).toBe(200);
-    const inline = await fetch(`${server.url}/`, { method: "POST", body: 'INSERT INTO test.items FORMAT JSONEachRow\n{"id":12,"name":"c"}\n' });
+    const inline = await fetch(`${server.url}/`, {
+      method: "POST",
+      body: 'INSERT INTO test.items FORMAT JSONEachRow\n{"id":12,"name":"c"}\n',
+    });
     expect(inline.status).toBe(200);
     expect(await count("items", "id BETWEEN 10 AND 12")).toBe(3);
   });
 
   it("drops a retried insert carrying the same insert_deduplication_token", async () => {
     const insert = (token: string) =>
-      client.insert({ table: "items", values: [{ id: 100, name: "dedup", price: 1 }], format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: token } });
+      client.insert({
+        table: "items",
+        values: [{ id: 100, name: "dedup", price: 1 }],
+        format: "JSONEachRow",
+        clickhouse_settings: { insert_deduplication_token: token },
+      });
     await insert("token-a");
     await insert("token-a");
     expect(await count("items", "id = 100")).toBe(1);
@@ -140,21 +167,38 @@ describe("inserts", () => {
 describe("parameters and settings", () => {
   it("binds {name:Type} parameters, including quotes, escapes, arrays and NULL", async () => {
     const result = await client.query({
-      query: "SELECT {s:String} AS s, {n:UInt32} * 2 AS n, {a:Array(String)} AS a, {maybe:Nullable(String)} AS maybe, {d:DateTime64(3, 'UTC')} AS d",
-      query_params: { s: "it's a\ttab\\ and\nnewline", n: 21, a: ["x'y", "b\\c"], maybe: null, d: new Date("2026-01-02T03:04:05.678Z") },
+      query:
+        "SELECT {s:String} AS s, {n:UInt32} * 2 AS n, {a:Array(String)} AS a, {maybe:Nullable(String)} AS maybe, {d:DateTime64(3, 'UTC')} AS d",
+      query_params: {
+        s: "it's a\ttab\\ and\nnewline",
+        n: 21,
+        a: ["x'y", "b\\c"],
+        maybe: null,
+        d: new Date("2026-01-02T03:04:05.678Z"),
+      },
       format: "JSONEachRow",
     });
-    expect(await result.json()).toEqual([{ s: "it's a\ttab\\ and\nnewline", n: 42, a: ["x'y", "b\\c"], maybe: null, d: "2026-01-02 03:04:05.678" }]);
+    expect(await result.json()).toEqual([
+      { s: "it's a\ttab\\ and\nnewline", n: 42, a: ["x'y", "b\\c"], maybe: null, d: "2026-01-02 03:04:05.678" },
+    ]);
   });
 
   it("keeps parameters in values: an injection attempt is just a string", async () => {
-    const result = await client.query({ query: "SELECT count() AS n FROM items WHERE name = {name:String}", query_params: { name: "' OR 1=1 --" }, format: "JSONEachRow" });
+    const result = await client.query({
+      query: "SELECT count() AS n FROM items WHERE name = {name:String}",
+      query_params: { name: "' OR 1=1 --" },
+      format: "JSONEachRow",
+    });
     expect(await result.json()).toEqual([{ n: 0 }]);
   });
 
   it("applies URL settings to one query only", async () => {
     const limited = await rejection(
-      client.query({ query: "SELECT number FROM system.numbers LIMIT 10", format: "JSONEachRow", clickhouse_settings: { max_result_rows: "3", result_overflow_mode: "throw" } }),
+      client.query({
+        query: "SELECT number FROM system.numbers LIMIT 10",
+        format: "JSONEachRow",
+        clickhouse_settings: { max_result_rows: "3", result_overflow_mode: "throw" },
+      }),
     );
     expect(limited.code).toBe("396");
     const settingNow = async (settings: Record<string, string>) =>
@@ -168,11 +212,17 @@ describe("parameters and settings", () => {
         ).json()
       )[0];
     // output_format_json_quote_64bit_integers is 0 by default in this engine: UInt64 comes back as a number.
-    expect(await settingNow({ max_result_rows: "5", output_format_json_quote_64bit_integers: "1" })).toEqual({ v: "5", db: "test" });
+    expect(await settingNow({ max_result_rows: "5", output_format_json_quote_64bit_integers: "1" })).toEqual({
+      v: "5",
+      db: "test",
+    });
     expect(await settingNow({})).toEqual({ v: 0, db: "test" });
     // The database URL parameter does not leak either.
     expect(await (await get({ query: "SELECT currentDatabase()" })).text()).toBe("default\n");
-    const unlimited = await client.query({ query: "SELECT number FROM system.numbers LIMIT 10", format: "JSONEachRow" });
+    const unlimited = await client.query({
+      query: "SELECT number FROM system.numbers LIMIT 10",
+      format: "JSONEachRow",
+    });
     expect(await unlimited.json()).toHaveLength(10);
   });
 
@@ -180,7 +230,14 @@ describe("parameters and settings", () => {
     const result = await client.query({
       query: "SELECT toUInt64(1) AS big",
       format: "JSONEachRow",
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, max_execution_time: 5, async_insert: 0, wait_end_of_query: 1, enable_http_compression: 1, readonly: "1" },
+      clickhouse_settings: {
+        output_format_json_quote_64bit_integers: 0,
+        max_execution_time: 5,
+        async_insert: 0,
+        wait_end_of_query: 1,
+        enable_http_compression: 1,
+        readonly: "1",
+      },
     });
     expect(await result.json()).toEqual([{ big: 1 }]);
   });
@@ -197,7 +254,9 @@ describe("errors", () => {
     const response = await fetch(`${server.url}/`, { method: "POST", body: "SELECT FROM WHERE" });
     expect(response.status).toBe(400);
     expect(response.headers.get("x-clickhouse-exception-code")).toBe("62");
-    expect(await response.text()).toMatch(/^Code: 62\. DB::Exception: Syntax error.*\(SYNTAX_ERROR\) \(version \d+\.\d+[^)]*\)\n$/s);
+    expect(await response.text()).toMatch(
+      /^Code: 62\. DB::Exception: Syntax error.*\(SYNTAX_ERROR\) \(version \d+\.\d+[^)]*\)\n$/s,
+    );
     const error = await rejection(client.query({ query: "SELECT (1", format: "JSONEachRow" }));
     expect(error.code).toBe("62");
     expect(error.type).toBe("SYNTAX_ERROR");
@@ -213,7 +272,9 @@ describe("errors", () => {
   });
 
   it("answers bad rows with 400 CANNOT_PARSE_*", async () => {
-    const error = await rejection(client.insert({ table: "items", values: [{ id: "not a number", name: "x" }], format: "JSONEachRow" }));
+    const error = await rejection(
+      client.insert({ table: "items", values: [{ id: "not a number", name: "x" }], format: "JSONEachRow" }),
+    );
     expect(error.code).toBe("27");
   });
 
@@ -227,14 +288,26 @@ describe("errors", () => {
 describe("readonly", () => {
   it("refuses writes with readonly=1 (READONLY, 500 as on clickhouse-server) and still reads", async () => {
     const error = await rejection(
-      client.insert({ table: "items", values: [{ id: 200, name: "ro" }], format: "JSONEachRow", clickhouse_settings: { readonly: "1" } }),
+      client.insert({
+        table: "items",
+        values: [{ id: 200, name: "ro" }],
+        format: "JSONEachRow",
+        clickhouse_settings: { readonly: "1" },
+      }),
     );
     expect(error.code).toBe("164");
-    const ddl = await fetch(`${server.url}/?readonly=1`, { method: "POST", body: "CREATE TABLE test.ro (a UInt8) ENGINE = Memory" });
+    const ddl = await fetch(`${server.url}/?readonly=1`, {
+      method: "POST",
+      body: "CREATE TABLE test.ro (a UInt8) ENGINE = Memory",
+    });
     expect(ddl.status).toBe(500);
     expect(ddl.headers.get("x-clickhouse-exception-code")).toBe("164");
     expect(await ddl.text()).toMatch(/\(READONLY\)/);
-    const read = await client.query({ query: "SELECT 1 AS one", format: "JSONEachRow", clickhouse_settings: { readonly: "1" } });
+    const read = await client.query({
+      query: "SELECT 1 AS one",
+      format: "JSONEachRow",
+      clickhouse_settings: { readonly: "1" },
+    });
     expect(await read.json()).toEqual([{ one: 1 }]);
     expect(await count("items", "id = 200")).toBe(0);
   });
@@ -274,7 +347,10 @@ describe("request limits", () => {
   it("refuses queries beyond its queue bound instead of buffering them", async () => {
     const small = await startLocalClickHouse({ port: 0, dataDir, maxPendingQueries: 1 });
     try {
-      const slow = fetch(`${small.url}/`, { method: "POST", body: "SELECT sleepEachRow(0.1) FROM numbers(3) FORMAT Null" });
+      const slow = fetch(`${small.url}/`, {
+        method: "POST",
+        body: "SELECT sleepEachRow(0.1) FROM numbers(3) FORMAT Null",
+      });
       await new Promise((resolve) => setTimeout(resolve, 50));
       const refused = await fetch(`${small.url}/?query=SELECT+1`);
       expect(refused.status).toBe(500);
@@ -287,7 +363,10 @@ describe("request limits", () => {
   });
 
   it("takes the database and default format from X-ClickHouse-Database / X-ClickHouse-Format headers", async () => {
-    const response = await get({ query: "SELECT currentDatabase() AS db" }, { headers: { "X-ClickHouse-Database": "test", "X-ClickHouse-Format": "JSONEachRow" } });
+    const response = await get(
+      { query: "SELECT currentDatabase() AS db" },
+      { headers: { "X-ClickHouse-Database": "test", "X-ClickHouse-Format": "JSONEachRow" } },
+    );
     expect(await response.text()).toBe('{"db":"test"}\n');
   });
 
@@ -309,9 +388,13 @@ describe("authentication", () => {
   });
 
   it("accepts Basic auth and X-ClickHouse-User/Key for the configured user", async () => {
-    const basic = await fetch(`${secured.url}/?query=SELECT+1`, { headers: { Authorization: `Basic ${btoa("edge:s3cret")}` } });
+    const basic = await fetch(`${secured.url}/?query=SELECT+1`, {
+      headers: { Authorization: `Basic ${btoa("edge:s3cret")}` },
+    });
     expect(await basic.text()).toBe("1\n");
-    const headers = await fetch(`${secured.url}/?query=SELECT+2`, { headers: { "X-ClickHouse-User": "edge", "X-ClickHouse-Key": "s3cret" } });
+    const headers = await fetch(`${secured.url}/?query=SELECT+2`, {
+      headers: { "X-ClickHouse-User": "edge", "X-ClickHouse-Key": "s3cret" },
+    });
     expect(await headers.text()).toBe("2\n");
     const good = createClient({ url: secured.url, username: "edge", password: "s3cret" });
     expect(await (await good.query({ query: "SELECT 3 AS n", format: "JSONEachRow" })).json()).toEqual([{ n: 3 }]);
@@ -319,12 +402,18 @@ describe("authentication", () => {
   });
 
   it("refuses wrong or missing credentials with AUTHENTICATION_FAILED", async () => {
-    const attempts: Array<Record<string, string>> = [{ Authorization: `Basic ${btoa("edge:wrong")}` }, { "X-ClickHouse-User": "default" }, {}];
+    const attempts: Array<Record<string, string>> = [
+      { Authorization: `Basic ${btoa("edge:wrong")}` },
+      { "X-ClickHouse-User": "default" },
+      {},
+    ];
     for (const headers of attempts) {
       const response = await fetch(`${secured.url}/?query=SELECT+1`, { headers });
       expect(response.status).toBe(403);
       expect(response.headers.get("x-clickhouse-exception-code")).toBe("516");
-      expect(await response.text()).toMatch(/^Code: 516\. DB::Exception: .*Authentication failed.*\(AUTHENTICATION_FAILED\)/);
+      expect(await response.text()).toMatch(
+        /^Code: 516\. DB::Exception: .*Authentication failed.*\(AUTHENTICATION_FAILED\)/,
+      );
     }
     const wrong = createClient({ url: secured.url, username: "edge", password: "nope" });
     const error = await rejection(wrong.query({ query: "SELECT 1", format: "JSONEachRow" }));

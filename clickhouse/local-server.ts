@@ -110,7 +110,9 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
   });
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => sendException(response, toServerException(error), engine.version));
+    handle(request, response).catch((error: unknown) =>
+      sendException(response, toServerException(error), engine.version),
+    );
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -118,7 +120,8 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     const method = request.method ?? "GET";
     if (url.pathname === "/ping" && (method === "GET" || method === "HEAD")) return sendText(response, 200, "Ok.\n");
     if (url.pathname !== "/") throw ServerException.of("BAD_ARGUMENTS", `There is no handle ${url.pathname}`, 404);
-    if (method !== "GET" && method !== "POST") throw ServerException.of("BAD_ARGUMENTS", `HTTP method ${method} is not supported`, 405);
+    if (method !== "GET" && method !== "POST")
+      throw ServerException.of("BAD_ARGUMENTS", `HTTP method ${method} is not supported`, 405);
 
     const params = new URLSearchParams(url.searchParams);
     authenticate(request, params);
@@ -138,10 +141,13 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     if (urlQuery !== "") {
       // The URL holds the statement and the body its data; INSERT … FORMAT data stays bytes.
       engineRequest.insert = planInsertFromUrl(urlQuery, body);
-      engineRequest.sql = engineRequest.insert !== null || body.byteLength === 0 ? urlQuery : `${urlQuery}\n${sqlText(body)}`;
+      engineRequest.sql =
+        engineRequest.insert !== null || body.byteLength === 0 ? urlQuery : `${urlQuery}\n${sqlText(body)}`;
     } else {
       engineRequest.insert = planInsertFromBody(body);
-      engineRequest.sql = sqlText(engineRequest.insert === null ? body : body.subarray(0, body.byteLength - engineRequest.insert.data.byteLength));
+      engineRequest.sql = sqlText(
+        engineRequest.insert === null ? body : body.subarray(0, body.byteLength - engineRequest.insert.data.byteLength),
+      );
     }
     if (engineRequest.sql.trim() === "") throw ServerException.of("SYNTAX_ERROR", "Empty query");
 
@@ -149,7 +155,10 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     const writer = new ResultWriter(response, {
       queryId: params.get("query_id") || randomUUID(),
       format: outputFormat(engineRequest),
-      encoding: negotiateEncoding(typeof acceptEncoding === "string" ? acceptEncoding : undefined, params.get("enable_http_compression") === "1"),
+      encoding: negotiateEncoding(
+        typeof acceptEncoding === "string" ? acceptEncoding : undefined,
+        params.get("enable_http_compression") === "1",
+      ),
       waitEndOfQuery: params.get("wait_end_of_query") === "1",
       version: engine.version,
     });
@@ -175,14 +184,20 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     } else if (authorization?.startsWith("Basic ")) {
       const decoded = Buffer.from(authorization.slice(6), "base64").toString("utf8");
       const colon = decoded.indexOf(":");
-      given = colon < 0 ? { user: decoded, password: "" } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      given =
+        colon < 0
+          ? { user: decoded, password: "" }
+          : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     } else if (params.has("user")) {
       given = { user: params.get("user") ?? "", password: params.get("password") ?? "" };
     }
     // Compare digests so the time taken says nothing about how much of the password matched.
     const passwordMatches = timingSafeEqual(digest(given.password), passwordDigest);
     if (given.user !== user || !passwordMatches) {
-      throw ServerException.of("AUTHENTICATION_FAILED", `${given.user}: Authentication failed: password is incorrect, or there is no user with such name`);
+      throw ServerException.of(
+        "AUTHENTICATION_FAILED",
+        `${given.user}: Authentication failed: password is incorrect, or there is no user with such name`,
+      );
     }
   }
 
@@ -244,7 +259,11 @@ function sqlText(bytes: Buffer): string {
 
 function parseRequest(params: URLSearchParams, method: string, headers: IncomingHttpHeaders): EngineRequest {
   for (const name of ["compress", "decompress"]) {
-    if (params.get(name) === "1") throw ServerException.of("NOT_IMPLEMENTED", `${name}=1 (ClickHouse native compression) is not supported by the local server; use Content-Encoding or enable_http_compression`);
+    if (params.get(name) === "1")
+      throw ServerException.of(
+        "NOT_IMPLEMENTED",
+        `${name}=1 (ClickHouse native compression) is not supported by the local server; use Content-Encoding or enable_http_compression`,
+      );
   }
   const settings = new Map<string, string>();
   const queryParams = new Map<string, string>();
@@ -274,7 +293,10 @@ function outputFormat(request: EngineRequest): string | null {
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { "Content-Type": "text/plain; charset=UTF-8", "Content-Length": String(Buffer.byteLength(text)) });
+  response.writeHead(status, {
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Length": String(Buffer.byteLength(text)),
+  });
   response.end(text);
 }
 

@@ -12,13 +12,21 @@ const database = process.env.CLICKHOUSE_DATABASE || "edgepulse";
 const cluster = process.env.CLICKHOUSE_CLUSTER || undefined;
 
 if (process.argv.includes("--print")) {
-  for (const { statements } of schemaStatements(database, readMigrations(), cluster)) for (const statement of statements) console.log(`${statement}\n;\n`);
+  for (const { statements } of schemaStatements(database, readMigrations(), cluster))
+    for (const statement of statements) console.log(`${statement}\n;\n`);
 } else {
   applyMigrations(
-    { url, username: process.env.CLICKHOUSE_USER || "default", password: process.env.CLICKHOUSE_PASSWORD ?? "", database, cluster },
+    {
+      url,
+      username: process.env.CLICKHOUSE_USER || "default",
+      password: process.env.CLICKHOUSE_PASSWORD ?? "",
+      database,
+      cluster,
+    },
     (line) => console.log(line),
   ).then(
-    ({ current }) => console.log(`${url} ${database}${cluster === undefined ? "" : ` (cluster ${cluster})`}: schema at ${current}`),
+    ({ current }) =>
+      console.log(`${url} ${database}${cluster === undefined ? "" : ` (cluster ${cluster})`}: schema at ${current}`),
     (error: unknown) => {
       console.error(`migration failed against ${url}: ${error instanceof Error ? error.message : String(error)}`);
       process.exit(1);

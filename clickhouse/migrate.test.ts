@@ -28,8 +28,12 @@ afterAll(async () => {
 
 describe("splitStatements", () => {
   it("splits on lines holding only ';' and drops whole-line comments", () => {
-    const sql = "-- header\nCREATE TABLE a (x String COMMENT 'a -- b')\nENGINE = Memory\n;\n\n  ;  \n-- only a comment\n;\nCREATE TABLE b (y UInt8) ENGINE = Memory\n";
-    expect(splitStatements(sql)).toEqual(["CREATE TABLE a (x String COMMENT 'a -- b')\nENGINE = Memory", "CREATE TABLE b (y UInt8) ENGINE = Memory"]);
+    const sql =
+      "-- header\nCREATE TABLE a (x String COMMENT 'a -- b')\nENGINE = Memory\n;\n\n  ;  \n-- only a comment\n;\nCREATE TABLE b (y UInt8) ENGINE = Memory\n";
+    expect(splitStatements(sql)).toEqual([
+      "CREATE TABLE a (x String COMMENT 'a -- b')\nENGINE = Memory",
+      "CREATE TABLE b (y UInt8) ENGINE = Memory",
+    ]);
   });
 });
 
@@ -53,7 +57,12 @@ describe("applyMigrations", () => {
     expect(second).toEqual({ applied: [], current: first.current });
 
     const client = createClient({ ...connection(), database: "migrated" });
-    const tables = await (await client.query({ query: "SELECT name FROM system.tables WHERE database = 'migrated' ORDER BY name", format: "JSONEachRow" })).json<{ name: string }>();
+    const tables = await (
+      await client.query({
+        query: "SELECT name FROM system.tables WHERE database = 'migrated' ORDER BY name",
+        format: "JSONEachRow",
+      })
+    ).json<{ name: string }>();
     expect(tables.map((table) => table.name)).toEqual([
       "events",
       "funnel_rollup",
@@ -74,10 +83,20 @@ describe("applyMigrations", () => {
       "window_metrics_rollup",
       "window_metrics_rollup_mv",
     ]);
-    const recorded = await (await client.query({ query: "SELECT version, name, length(checksum) AS l FROM schema_migrations FINAL ORDER BY version", format: "JSONEachRow" })).json();
+    const recorded = await (
+      await client.query({
+        query: "SELECT version, name, length(checksum) AS l FROM schema_migrations FINAL ORDER BY version",
+        format: "JSONEachRow",
+      })
+    ).json();
     expect(recorded).toEqual(SCHEMA_MIGRATIONS.map(({ version, name }) => ({ version, name, l: 64 })));
     // The SQL console's views, in the database named after the configured one.
-    const views = await (await client.query({ query: "SELECT name, engine FROM system.tables WHERE database = 'migrated_console' ORDER BY name", format: "JSONEachRow" })).json();
+    const views = await (
+      await client.query({
+        query: "SELECT name, engine FROM system.tables WHERE database = 'migrated_console' ORDER BY name",
+        format: "JSONEachRow",
+      })
+    ).json();
     expect(views).toEqual(["events", "sessions", "window_metrics"].map((name) => ({ name, engine: "View" })));
     await client.close();
 
@@ -88,9 +107,13 @@ describe("applyMigrations", () => {
   it("applies only the new file when one is added", async () => {
     const directory = mkdtempSync(join(tmpdir(), "edgepulse-migrations-"));
     try {
-      for (const file of readdirSync(DEFAULT_MIGRATIONS_DIR)) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, file), join(directory, file));
+      for (const file of readdirSync(DEFAULT_MIGRATIONS_DIR))
+        copyFileSync(join(DEFAULT_MIGRATIONS_DIR, file), join(directory, file));
       await applyMigrations({ ...connection(), database: "grown", migrationsDir: directory });
-      writeFileSync(join(directory, "900_extra.sql"), "CREATE TABLE IF NOT EXISTS extra (a UInt8) ENGINE = Memory\n;\nINSERT INTO extra VALUES (1)\n");
+      writeFileSync(
+        join(directory, "900_extra.sql"),
+        "CREATE TABLE IF NOT EXISTS extra (a UInt8) ENGINE = Memory\n;\nINSERT INTO extra VALUES (1)\n",
+      );
       const next = await applyMigrations({ ...connection(), database: "grown", migrationsDir: directory });
       expect(next).toEqual({ applied: ["900_extra"], current: "900_extra" });
       expect(await createClickHouse({ ...connection(), database: "grown" }).schemaVersion()).toBe(900);

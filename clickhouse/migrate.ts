@@ -80,7 +80,9 @@ export function readMigrations(directory: string = DEFAULT_MIGRATIONS_DIR): Migr
   migrations.sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i]?.version === migrations[i - 1]?.version) {
-      throw new MigrationError(`two migrations share version ${migrations[i]?.version}: ${migrations[i - 1]?.name}, ${migrations[i]?.name}`);
+      throw new MigrationError(
+        `two migrations share version ${migrations[i]?.version}: ${migrations[i - 1]?.name}, ${migrations[i]?.name}`,
+      );
     }
   }
   return migrations;
@@ -106,17 +108,27 @@ ENGINE = ReplacingMergeTree(applied_at)
 ORDER BY version`;
 
 /** Every statement `applyMigrations` would run on an empty database, in order: what `npm run migrate -- --print` shows. */
-export function schemaStatements(database: string, migrations: Migration[], cluster?: string): { version: number | null; statements: string[] }[] {
+export function schemaStatements(
+  database: string,
+  migrations: Migration[],
+  cluster?: string,
+): { version: number | null; statements: string[] }[] {
   if (cluster === undefined) {
     return [
       { version: null, statements: [`CREATE DATABASE IF NOT EXISTS \`${database}\``, SINGLE_NODE_SCHEMA_MIGRATIONS] },
-      ...migrations.map((migration) => ({ version: migration.version, statements: migration.statements.map((statement) => withDatabase(statement, database)) })),
+      ...migrations.map((migration) => ({
+        version: migration.version,
+        statements: migration.statements.map((statement) => withDatabase(statement, database)),
+      })),
     ];
   }
   // One translator over all files in order, so a view in a later file finds the tables of earlier ones.
   const translator = new ClusterTranslator(cluster);
   return [
-    { version: null, statements: [clusterDatabaseStatement(database, cluster), clusterSchemaMigrationsStatement(cluster)] },
+    {
+      version: null,
+      statements: [clusterDatabaseStatement(database, cluster), clusterSchemaMigrationsStatement(cluster)],
+    },
     ...migrations.map((migration) => ({
       version: migration.version,
       statements: migration.statements.flatMap((statement) => translator.translate(withDatabase(statement, database))),
@@ -130,16 +142,26 @@ interface AppliedRow {
   checksum: string;
 }
 
-export async function applyMigrations(options: MigrateOptions, log: (line: string) => void = () => {}): Promise<{ applied: string[]; current: string }> {
-  if (!DATABASE_NAME.test(options.database)) throw new MigrationError(`invalid database name ${JSON.stringify(options.database)}`);
+export async function applyMigrations(
+  options: MigrateOptions,
+  log: (line: string) => void = () => {},
+): Promise<{ applied: string[]; current: string }> {
+  if (!DATABASE_NAME.test(options.database))
+    throw new MigrationError(`invalid database name ${JSON.stringify(options.database)}`);
   const migrations = readMigrations(options.migrationsDir);
-  const connection = { url: options.url, username: options.username, password: options.password, request_timeout: 60_000 };
+  const connection = {
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    request_timeout: 60_000,
+  };
   const server = createClient(connection);
   const client = createClient({ ...connection, database: options.database });
   try {
     const [setup, ...perMigration] = schemaStatements(options.database, migrations, options.cluster);
     const [createDatabase, createSchemaMigrations] = setup?.statements ?? [];
-    if (createDatabase === undefined || createSchemaMigrations === undefined) throw new MigrationError("no setup statements");
+    if (createDatabase === undefined || createSchemaMigrations === undefined)
+      throw new MigrationError("no setup statements");
     await server.command({ query: createDatabase });
     await client.command({ query: createSchemaMigrations });
     const applied = await appliedMigrations(client);
@@ -158,19 +180,36 @@ export async function applyMigrations(options: MigrateOptions, log: (line: strin
     for (const migration of migrations) {
       if (applied.some((row) => row.version === migration.version)) continue;
       const statements = perMigration.find((entry) => entry.version === migration.version)?.statements ?? [];
-      log(`applying ${migration.name} (${statements.length} statements) to ${options.database}${options.cluster === undefined ? "" : ` on cluster ${options.cluster}`}`);
+      log(
+        `applying ${migration.name} (${statements.length} statements) to ${options.database}${options.cluster === undefined ? "" : ` on cluster ${options.cluster}`}`,
+      );
       for (const statement of statements) await client.command({ query: statement });
       await client.insert({
         table: "schema_migrations",
         format: "JSONEachRow",
-        values: [{ version: migration.version, name: migration.name, checksum: migration.checksum, applied_at: toDateTime64(Date.now()) }],
+        values: [
+          {
+            version: migration.version,
+            name: migration.name,
+            checksum: migration.checksum,
+            applied_at: toDateTime64(Date.now()),
+          },
+        ],
         // A retried record of the same migration is dropped instead of doubled.
-        clickhouse_settings: { insert_deduplication_token: `migration-${migration.version}-${migration.checksum}`, insert_deduplicate: 1, async_insert: 0 },
+        clickhouse_settings: {
+          insert_deduplication_token: `migration-${migration.version}-${migration.checksum}`,
+          insert_deduplicate: 1,
+          async_insert: 0,
+        },
       });
       done.push(migration.name);
       current = migration.name;
     }
-    log(done.length === 0 ? `schema is current (${current || "empty"})` : `applied ${done.join(", ")}; schema is at ${current}`);
+    log(
+      done.length === 0
+        ? `schema is current (${current || "empty"})`
+        : `applied ${done.join(", ")}; schema is at ${current}`,
+    );
     return { applied: done, current };
   } finally {
     await Promise.all([server.close(), client.close()]);

@@ -23,7 +23,8 @@ export function parseMultipartForm(contentType: string, body: Buffer): Array<[st
     if (body.subarray(position, position + 2).toString("latin1") === "--") return fields;
     if (body.subarray(position, position + 2).toString("latin1") === "\r\n") position += 2;
     const next = body.indexOf(delimiter, position);
-    if (next < 0) throw ServerException.of("BAD_ARGUMENTS", "multipart/form-data body ends without its closing boundary");
+    if (next < 0)
+      throw ServerException.of("BAD_ARGUMENTS", "multipart/form-data body ends without its closing boundary");
     // The part ends with the CRLF that precedes the next delimiter.
     const part = body.subarray(position, body[next - 2] === 0x0d && body[next - 1] === 0x0a ? next - 2 : next);
     const headerEnd = part.indexOf("\r\n\r\n");
@@ -33,7 +34,10 @@ export function parseMultipartForm(contentType: string, body: Buffer): Array<[st
     const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
     if (name === undefined) throw ServerException.of("BAD_ARGUMENTS", "multipart/form-data part without a name");
     if (/\bfilename=/i.test(disposition)) {
-      throw ServerException.of("NOT_IMPLEMENTED", `External tables (file part '${name}') are not supported by the local server`);
+      throw ServerException.of(
+        "NOT_IMPLEMENTED",
+        `External tables (file part '${name}') are not supported by the local server`,
+      );
     }
     fields.push([name, part.subarray(headerEnd + 4).toString("utf8")]);
     position = next;

@@ -43,7 +43,12 @@ export class QuerySlots {
    */
   acquire(readOnly: boolean, signal?: AbortSignal): Promise<() => void> {
     if (this.pending >= this.options.maxPending) {
-      return Promise.reject(ServerException.of("TOO_MANY_SIMULTANEOUS_QUERIES", `Too many simultaneous queries. Maximum: ${this.options.maxPending}`));
+      return Promise.reject(
+        ServerException.of(
+          "TOO_MANY_SIMULTANEOUS_QUERIES",
+          `Too many simultaneous queries. Maximum: ${this.options.maxPending}`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {

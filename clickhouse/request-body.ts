@@ -16,7 +16,9 @@ const DECOMPRESSORS: ReadonlyMap<string, Decompress> = new Map<string, Decompres
   ["x-gzip", promisify(zlib.gunzip)],
   ["deflate", promisify(zlib.inflate)],
   ["br", promisify(zlib.brotliDecompress)],
-  ...(typeof zlib.zstdDecompress === "function" ? [["zstd", promisify(zlib.zstdDecompress)] as [string, Decompress]] : []),
+  ...(typeof zlib.zstdDecompress === "function"
+    ? [["zstd", promisify(zlib.zstdDecompress)] as [string, Decompress]]
+    : []),
 ]);
 
 /** Reads the body up to `limit` bytes; beyond that answers 413 without buffering the rest. */
@@ -58,12 +60,20 @@ export async function decodeBody(body: Buffer, contentEncoding: string | undefin
   let decoded = body;
   for (const encoding of encodings.reverse()) {
     const decompress = DECOMPRESSORS.get(encoding);
-    if (decompress === undefined) throw ServerException.of("UNSUPPORTED_MEDIA_TYPE", `Unknown Content-Encoding of HTTP request: ${encoding}`);
+    if (decompress === undefined)
+      throw ServerException.of("UNSUPPORTED_MEDIA_TYPE", `Unknown Content-Encoding of HTTP request: ${encoding}`);
     try {
       decoded = await decompress(decoded, { maxOutputLength: limit });
     } catch (error) {
-      if (error instanceof RangeError || (error instanceof Error && "code" in error && error.code === "ERR_BUFFER_TOO_LARGE")) {
-        throw ServerException.of("QUERY_IS_TOO_LARGE", `Decompressed request body is larger than the local server's limit of ${limit} bytes`, 413);
+      if (
+        error instanceof RangeError ||
+        (error instanceof Error && "code" in error && error.code === "ERR_BUFFER_TOO_LARGE")
+      ) {
+        throw ServerException.of(
+          "QUERY_IS_TOO_LARGE",
+          `Decompressed request body is larger than the local server's limit of ${limit} bytes`,
+          413,
+        );
       }
       const reason = error instanceof Error ? error.message : String(error);
       throw ServerException.of("CANNOT_DECOMPRESS", `Cannot decompress the ${encoding} request body: ${reason}`, 400);
@@ -73,5 +83,9 @@ export async function decodeBody(body: Buffer, contentEncoding: string | undefin
 }
 
 export function bodyTooLarge(limit: number): ServerException {
-  return ServerException.of("QUERY_IS_TOO_LARGE", `Request body is larger than the local server's limit of ${limit} bytes`, 413);
+  return ServerException.of(
+    "QUERY_IS_TOO_LARGE",
+    `Request body is larger than the local server's limit of ${limit} bytes`,
+    413,
+  );
 }

@@ -148,7 +148,8 @@ export function contentType(format: string | null): string {
   if (format.startsWith("JSON")) return "application/json; charset=UTF-8";
   if (format.startsWith("CSV")) return "text/csv; charset=UTF-8; header=absent";
   if (format.startsWith("TabSeparated") || format.startsWith("TSV")) return "text/tab-separated-values; charset=UTF-8";
-  if (/^(RowBinary|Native|Parquet|Arrow|ORC|Avro|Protobuf|CapnProto|MsgPack)/.test(format)) return "application/octet-stream";
+  if (/^(RowBinary|Native|Parquet|Arrow|ORC|Avro|Protobuf|CapnProto|MsgPack)/.test(format))
+    return "application/octet-stream";
   return "text/plain; charset=UTF-8";
 }
 

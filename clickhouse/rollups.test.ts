@@ -70,16 +70,32 @@ beforeAll(async () => {
   // Half the data before the rollups exist (the migration backfills it), half after (the views add it).
   const firstOnly = mkdtempSync(join(tmpdir(), "edgepulse-migrations-"));
   try {
-    const [first] = readdirSync(DEFAULT_MIGRATIONS_DIR).filter((file) => file.endsWith(".sql")).sort();
+    const [first] = readdirSync(DEFAULT_MIGRATIONS_DIR)
+      .filter((file) => file.endsWith(".sql"))
+      .sort();
     if (first === undefined) throw new Error("no migrations");
     copyFileSync(join(DEFAULT_MIGRATIONS_DIR, first), join(firstOnly, first));
     await applyMigrations({ ...connection, migrationsDir: firstOnly });
   } finally {
     rmSync(firstOnly, { recursive: true, force: true });
   }
-  await generateHistoryDataset({ clickhouseUrl: server.url, database: DATABASE, site: SITE, rows: 150_000, start: START, end: START + 16 * DAY });
+  await generateHistoryDataset({
+    clickhouseUrl: server.url,
+    database: DATABASE,
+    site: SITE,
+    rows: 150_000,
+    start: START,
+    end: START + 16 * DAY,
+  });
   await applyMigrations(connection);
-  await generateHistoryDataset({ clickhouseUrl: server.url, database: DATABASE, site: SITE, rows: 150_000, start: START + 14 * DAY, end: END });
+  await generateHistoryDataset({
+    clickhouseUrl: server.url,
+    database: DATABASE,
+    site: SITE,
+    rows: 150_000,
+    start: START + 14 * DAY,
+    end: END,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -89,38 +105,104 @@ afterAll(async () => {
 
 function event(id: string, ts: number, fields: Partial<EventRow>): EventRow {
   return {
-    site: LATE_SITE, batch_id: "late", event_id: id, type: "page_view", ts: toDateTime64(ts), received_at: toDateTime64(ts), shard: 0,
-    visitor_id: "v1", session_id: "s1", url: "", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop",
-    browser: "Chrome", os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "",
-    order_id: "", items: "[]", metric: "", metric_value: 0, name: "", props: "{}", ...NO_CAMPAIGN, ...fields,
+    site: LATE_SITE,
+    batch_id: "late",
+    event_id: id,
+    type: "page_view",
+    ts: toDateTime64(ts),
+    received_at: toDateTime64(ts),
+    shard: 0,
+    visitor_id: "v1",
+    session_id: "s1",
+    url: "",
+    path: "/",
+    referrer_host: "",
+    title: "",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    action: "",
+    product_id: "",
+    product_name: "",
+    price: 0,
+    quantity: 0,
+    value: 0,
+    currency: "",
+    order_id: "",
+    items: "[]",
+    metric: "",
+    metric_value: 0,
+    name: "",
+    props: "{}",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
 function session(id: string, endedAt: number, fields: Partial<SessionRow>): SessionRow {
   return {
-    site: LATE_SITE, session_id: id, visitor_id: "v1", shard: 0, started_at: toDateTime64(START + HOUR), ended_at: toDateTime64(endedAt), duration: 60,
-    events: 3, page_views: 2, entry_path: "/", exit_path: "/p/mug", bounced: 0, product_views: 1, cart_adds: 0, cart_value: 0,
-    checked_out: 0, purchased: 0, revenue: 0, currency: "EUR", country: "DE", device: "desktop", browser: "Chrome", os: "Linux", referrer_host: "",
-    ...NO_CAMPAIGN, ...fields,
+    site: LATE_SITE,
+    session_id: id,
+    visitor_id: "v1",
+    shard: 0,
+    started_at: toDateTime64(START + HOUR),
+    ended_at: toDateTime64(endedAt),
+    duration: 60,
+    events: 3,
+    page_views: 2,
+    entry_path: "/",
+    exit_path: "/p/mug",
+    bounced: 0,
+    product_views: 1,
+    cart_adds: 0,
+    cart_value: 0,
+    checked_out: 0,
+    purchased: 0,
+    revenue: 0,
+    currency: "EUR",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    referrer_host: "",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
 function expectDistinctWithinBound(actual: number, exact: number, what: string): void {
-  expect(Math.abs(actual - exact), `${what}: ${actual} vs exact ${exact}`).toBeLessThanOrEqual(DISTINCT_RELATIVE_BOUND * exact);
+  expect(Math.abs(actual - exact), `${what}: ${actual} vs exact ${exact}`).toBeLessThanOrEqual(
+    DISTINCT_RELATIVE_BOUND * exact,
+  );
 }
 
 type Row = Record<string, unknown>;
 const rowsOf = (answer: Row): Row[] => (answer.rows as Row[] | undefined) ?? [];
 
 /** Compares a top list by key: exact fields equal, distinct fields within the bound, same keys. */
-function compareRows(site: string, resource: string, actual: Row[], exact: Row[], key: (row: Row) => string, exactFields: string[], distinctFields: string[]): void {
+function compareRows(
+  site: string,
+  resource: string,
+  actual: Row[],
+  exact: Row[],
+  key: (row: Row) => string,
+  exactFields: string[],
+  distinctFields: string[],
+): void {
   expect(exact.length, `${resource}: the data set answers something`).toBeGreaterThan(0);
   expect(actual.map(key).sort(), `${resource} keys`).toEqual(exact.map(key).sort());
   const byKey = new Map(exact.map((row) => [key(row), row]));
   for (const row of actual) {
     const expected = byKey.get(key(row)) ?? {};
-    for (const field of exactFields) expect(Number(row[field]), `${site} ${resource} ${key(row)} ${field}`).toBe(Number(expected[field]));
-    for (const field of distinctFields) expectDistinctWithinBound(Number(row[field]), Number(expected[field]), `${site} ${resource} ${key(row)} ${field}`);
+    for (const field of exactFields)
+      expect(Number(row[field]), `${site} ${resource} ${key(row)} ${field}`).toBe(Number(expected[field]));
+    for (const field of distinctFields)
+      expectDistinctWithinBound(
+        Number(row[field]),
+        Number(expected[field]),
+        `${site} ${resource} ${key(row)} ${field}`,
+      );
   }
 }
 
@@ -131,43 +213,103 @@ async function compareRoute(resource: HistoryResource, range: HistoryQueryRange)
     case "timeseries": {
       const points = answer.points as Row[];
       const windows = await reference<Row>(referenceTimeseriesWindowsQuery(range));
-      const visitors = new Map((await reference<Row>(referenceTimeseriesVisitorsQuery(range))).map((row) => [Number(row.start), Number(row.visitors)]));
+      const visitors = new Map(
+        (await reference<Row>(referenceTimeseriesVisitorsQuery(range))).map((row) => [
+          Number(row.start),
+          Number(row.visitors),
+        ]),
+      );
       expect(windows.length, label).toBeGreaterThan(0);
-      expect(points.map((point) => point.start), label).toEqual(windows.map((point) => Number(point.start)));
+      expect(
+        points.map((point) => point.start),
+        label,
+      ).toEqual(windows.map((point) => Number(point.start)));
       for (const [index, point] of points.entries()) {
         const expected = windows[index] ?? {};
-        for (const field of ["events", "page_views", "sessions", "bounces", "cart_adds", "checkouts", "purchases", "revenue"]) {
+        for (const field of [
+          "events",
+          "page_views",
+          "sessions",
+          "bounces",
+          "cart_adds",
+          "checkouts",
+          "purchases",
+          "revenue",
+        ]) {
           expect(Number(point[field]), `${label} ${String(point.start)} ${field}`).toBe(Number(expected[field]));
         }
-        const exactVisitors = range.interval === WINDOW_SECONDS ? Number(expected.visitors) : (visitors.get(Number(point.start)) ?? 0);
+        const exactVisitors =
+          range.interval === WINDOW_SECONDS ? Number(expected.visitors) : (visitors.get(Number(point.start)) ?? 0);
         expectDistinctWithinBound(Number(point.visitors), exactVisitors, `${label} ${String(point.start)} visitors`);
       }
       return;
     }
     case "pages":
-      return compareRows(range.site, label, rowsOf(answer), await reference(referencePagesQuery(range)), (row) => String(row.path), ["views"], ["visitors"]);
+      return compareRows(
+        range.site,
+        label,
+        rowsOf(answer),
+        await reference(referencePagesQuery(range)),
+        (row) => String(row.path),
+        ["views"],
+        ["visitors"],
+      );
     case "referrers":
-      return compareRows(range.site, label, rowsOf(answer), await reference(referenceReferrersQuery(range)), (row) => String(row.host), ["page_views"], ["visits"]);
+      return compareRows(
+        range.site,
+        label,
+        rowsOf(answer),
+        await reference(referenceReferrersQuery(range)),
+        (row) => String(row.host),
+        ["page_views"],
+        ["visits"],
+      );
     case "countries":
-      return compareRows(range.site, label, rowsOf(answer), await reference(referenceCountriesQuery(range)), (row) => String(row.country), ["page_views"], ["visitors"]);
+      return compareRows(
+        range.site,
+        label,
+        rowsOf(answer),
+        await reference(referenceCountriesQuery(range)),
+        (row) => String(row.country),
+        ["page_views"],
+        ["visitors"],
+      );
     case "devices":
-      return compareRows(range.site, label, rowsOf(answer), await reference(referenceDevicesQuery(range)), (row) => `${String(row.dimension)}:${String(row.value)}`, ["page_views"], ["visitors"]);
+      return compareRows(
+        range.site,
+        label,
+        rowsOf(answer),
+        await reference(referenceDevicesQuery(range)),
+        (row) => `${String(row.dimension)}:${String(row.value)}`,
+        ["page_views"],
+        ["visitors"],
+      );
     case "products":
       // Ranked by exact sums, so the same products in the same order, names included.
       expect(rowsOf(answer), label).toEqual(
-        (await reference<Row>(referenceProductsQuery(range))).map((row) => ({ ...row, views: Number(row.views), cart_adds: Number(row.cart_adds), purchases: Number(row.purchases), revenue: Number(row.revenue) })),
+        (await reference<Row>(referenceProductsQuery(range))).map((row) => ({
+          ...row,
+          views: Number(row.views),
+          cart_adds: Number(row.cart_adds),
+          purchases: Number(row.purchases),
+          revenue: Number(row.revenue),
+        })),
       );
       return;
     case "funnel": {
       const [steps] = await reference<Row>(referenceFunnelQuery(range));
       const funnel = answer.funnel as Row;
-      for (const field of ["sessions", "product_views", "cart_adds", "checkouts", "purchases"]) expect(Number(funnel[field]), `${label} ${field}`).toBe(Number(steps?.[field]));
+      for (const field of ["sessions", "product_views", "cart_adds", "checkouts", "purchases"])
+        expect(Number(funnel[field]), `${label} ${field}`).toBe(Number(steps?.[field]));
       return;
     }
     case "sessions": {
       const [row] = await reference<Row>(referenceSessionsQuery(range));
       expect(answer.sessions, label).toBe(Number(row?.sessions ?? 0));
-      expect(answer.abandoned_carts, label).toEqual({ sessions: Number(row?.abandoned_sessions ?? 0), value: Number(row?.abandoned_value ?? 0) });
+      expect(answer.abandoned_carts, label).toEqual({
+        sessions: Number(row?.abandoned_sessions ?? 0),
+        value: Number(row?.abandoned_value ?? 0),
+      });
       expect(answer.avg_duration_seconds, label).toBeCloseTo(Number(row?.avg_duration_seconds ?? 0), 9);
       return;
     }
@@ -184,7 +326,10 @@ async function compareRoute(resource: HistoryResource, range: HistoryQueryRange)
       expect(exact.length, label).toBeGreaterThan(0);
       const byKey = new Map(exact.map((row) => [`${row.path} ${row.metric}`, row]));
       const topPaths = [...new Map(exact.map((row) => [row.path, 0])).keys()]
-        .map((path) => ({ path, count: exact.filter((row) => row.path === path).reduce((sum, row) => sum + Number(row.count), 0) }))
+        .map((path) => ({
+          path,
+          count: exact.filter((row) => row.path === path).reduce((sum, row) => sum + Number(row.count), 0),
+        }))
         .sort((a, b) => b.count - a.count || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
         .slice(0, range.limit)
         .map((entry) => entry.path);
@@ -196,8 +341,13 @@ async function compareRoute(resource: HistoryResource, range: HistoryQueryRange)
         for (const [index, field] of ["p50", "p75", "p95"].entries()) {
           const lo = (expected?.lo[index] ?? 0) * (1 - QUANTILE_RELATIVE_ACCURACY) - 1e-9;
           const hi = (expected?.hi[index] ?? 0) * (1 + QUANTILE_RELATIVE_ACCURACY) + 1e-9;
-          expect(Number(row[field]), `${label} ${String(row.path)} ${String(row.metric)} ${field}`).toBeGreaterThanOrEqual(lo);
-          expect(Number(row[field]), `${label} ${String(row.path)} ${String(row.metric)} ${field}`).toBeLessThanOrEqual(hi);
+          expect(
+            Number(row[field]),
+            `${label} ${String(row.path)} ${String(row.metric)} ${field}`,
+          ).toBeGreaterThanOrEqual(lo);
+          expect(Number(row[field]), `${label} ${String(row.path)} ${String(row.metric)} ${field}`).toBeLessThanOrEqual(
+            hi,
+          );
         }
       }
       return;
@@ -205,53 +355,130 @@ async function compareRoute(resource: HistoryResource, range: HistoryQueryRange)
   }
 }
 
-const RESOURCES: HistoryResource[] = ["timeseries", "pages", "referrers", "countries", "devices", "products", "funnel", "sessions", "vitals"];
+const RESOURCES: HistoryResource[] = [
+  "timeseries",
+  "pages",
+  "referrers",
+  "countries",
+  "devices",
+  "products",
+  "funnel",
+  "sessions",
+  "vitals",
+];
 /** Ranges that exercise every source: days + hours + raw edges, hours only, raw only, aligned. */
 const RANGES = [
   { name: "30 days, unaligned", from: START, to: END, interval: 3 * 3600 },
   { name: "30 days, daily buckets", from: START, to: END, interval: 86400 },
   { name: "24 hours, unaligned", from: END - DAY - 1, to: END - 1, interval: 300 },
   { name: "3 days, aligned to days", from: Date.UTC(2025, 0, 10), to: Date.UTC(2025, 0, 13), interval: 3600 },
-  { name: "40 minutes inside an hour", from: START + 5 * DAY + 7 * 60_000, to: START + 5 * DAY + 47 * 60_000, interval: WINDOW_SECONDS },
-  { name: "26 hours across midnight, 45-minute buckets", from: Date.UTC(2025, 0, 20, 22, 30, 0, 999), to: Date.UTC(2025, 0, 22, 0, 30), interval: 2700 },
+  {
+    name: "40 minutes inside an hour",
+    from: START + 5 * DAY + 7 * 60_000,
+    to: START + 5 * DAY + 47 * 60_000,
+    interval: WINDOW_SECONDS,
+  },
+  {
+    name: "26 hours across midnight, 45-minute buckets",
+    from: Date.UTC(2025, 0, 20, 22, 30, 0, 999),
+    to: Date.UTC(2025, 0, 22, 0, 30),
+    interval: 2700,
+  },
 ];
 
 describe("rollup-backed history equals the raw answer", () => {
   for (const range of RANGES) {
     it(`for every route over ${range.name}`, async () => {
-      for (const resource of RESOURCES) await compareRoute(resource, { site: SITE, from: range.from, to: range.to, interval: range.interval, limit: 100 });
+      for (const resource of RESOURCES)
+        await compareRoute(resource, {
+          site: SITE,
+          from: range.from,
+          to: range.to,
+          interval: range.interval,
+          limit: 100,
+        });
     });
   }
 });
 
 describe("rollups stay exact under what the pipeline does", () => {
-  const range = (interval: number): HistoryQueryRange => ({ site: LATE_SITE, from: START, to: START + 2 * DAY, interval, limit: 100 });
+  const range = (interval: number): HistoryQueryRange => ({
+    site: LATE_SITE,
+    from: START,
+    to: START + 2 * DAY,
+    interval,
+    limit: 100,
+  });
 
   it("drops a retried insert under the same dedup token in the rollups too, and adds late rows and direct imports", async () => {
     const purchase = JSON.stringify([{ product_id: "mug", name: "Blue mug", price: 12.5, quantity: 2 }]);
     const rows = [
       event("e1", START + HOUR + 1000, { path: "/", referrer_host: "google.com" }),
-      event("e2", START + HOUR + 2000, { type: "custom", name: "product_view", path: "/p/mug", props: JSON.stringify({ product_id: "mug", name: "Blue mug" }) }),
-      event("e3", START + HOUR + 3000, { type: "cart", action: "add", product_id: "mug", product_name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" }),
-      event("e4", START + HOUR + 4000, { type: "purchase", value: 25, currency: "EUR", order_id: "o1", items: purchase }),
+      event("e2", START + HOUR + 2000, {
+        type: "custom",
+        name: "product_view",
+        path: "/p/mug",
+        props: JSON.stringify({ product_id: "mug", name: "Blue mug" }),
+      }),
+      event("e3", START + HOUR + 3000, {
+        type: "cart",
+        action: "add",
+        product_id: "mug",
+        product_name: "Blue mug",
+        price: 12.5,
+        quantity: 2,
+        currency: "EUR",
+      }),
+      event("e4", START + HOUR + 4000, {
+        type: "purchase",
+        value: 25,
+        currency: "EUR",
+        order_id: "o1",
+        items: purchase,
+      }),
       event("e5", START + HOUR + 5000, { type: "vital", metric: "LCP", metric_value: 1234.5, path: "/p/mug" }),
     ];
     await clickhouse.insert("events", rows, "late:0:epoch:events:1-5");
     await clickhouse.insert("events", rows, "late:0:epoch:events:1-5");
-    const windowRow = { site: LATE_SITE, window_start: toDateTime(START + HOUR), window_seconds: 10, currency: "", events: 5, page_views: 1, visitors: 1, sessions: 1, bounces: 0, cart_adds: 1, cart_removes: 0, checkouts: 0, purchases: 1, revenue: 0 };
+    const windowRow = {
+      site: LATE_SITE,
+      window_start: toDateTime(START + HOUR),
+      window_seconds: 10,
+      currency: "",
+      events: 5,
+      page_views: 1,
+      visitors: 1,
+      sessions: 1,
+      bounces: 0,
+      cart_adds: 1,
+      cart_removes: 0,
+      checkouts: 0,
+      purchases: 1,
+      revenue: 0,
+    };
     await clickhouse.insert("window_metrics", [windowRow], "late:0:epoch:window_metrics:1-1");
     await clickhouse.insert("window_metrics", [windowRow], "late:0:epoch:window_metrics:1-1");
 
     const pages = await historyAnswers.pages(clickhouse, range(3600), WINDOW_SECONDS);
     expect(pages.rows).toEqual([{ path: "/", views: 1, visitors: 1 }]);
     const products = await historyAnswers.products(clickhouse, range(3600), WINDOW_SECONDS);
-    expect(products.rows).toEqual([{ product_id: "mug", name: "Blue mug", views: 1, cart_adds: 1, purchases: 2, revenue: 25 }]);
+    expect(products.rows).toEqual([
+      { product_id: "mug", name: "Blue mug", views: 1, cart_adds: 1, purchases: 2, revenue: 25 },
+    ]);
     const timeseries = await historyAnswers.timeseries(clickhouse, range(86400), WINDOW_SECONDS);
-    expect(timeseries.points).toEqual([expect.objectContaining({ events: 5, page_views: 1, visitors: 1, purchases: 1 })]);
+    expect(timeseries.points).toEqual([
+      expect.objectContaining({ events: 5, page_views: 1, visitors: 1, purchases: 1 }),
+    ]);
 
     // A late event for the same hour, from another visitor, and a plain import without a token.
-    await clickhouse.insert("events", [event("e6", START + HOUR + 60_000, { visitor_id: "v2", session_id: "s2", path: "/" })], "late:0:epoch:events:6-6");
-    await statement(`INSERT INTO events (site, event_id, type, ts, visitor_id, session_id, path) VALUES ('${LATE_SITE}', 'i1', 'page_view', '${toDateTime64(START + DAY + 5)}', 'v3', 's3', '/imported')`);
+    await clickhouse.insert(
+      "events",
+      [event("e6", START + HOUR + 60_000, { visitor_id: "v2", session_id: "s2", path: "/" })],
+      "late:0:epoch:events:6-6",
+    );
+    await statement(
+      `INSERT INTO events (site, event_id, type, ts, visitor_id, session_id, path) VALUES ('${LATE_SITE}', 'i1', 'page_view', '${toDateTime64(START + DAY + 5)}', 'v3', 's3', '/imported')`,
+    );
     const after = await historyAnswers.pages(clickhouse, range(3600), WINDOW_SECONDS);
     expect(after.rows).toEqual([
       { path: "/", views: 2, visitors: 2 },
@@ -261,8 +488,16 @@ describe("rollups stay exact under what the pipeline does", () => {
   });
 
   it("counts a session replaced at close once", async () => {
-    await clickhouse.insert("sessions", [session("s1", START + HOUR + 60_000, { cart_value: 25 })], "late:0:epoch:sessions:1-1");
-    await clickhouse.insert("sessions", [session("s1", START + HOUR + 90_000, { duration: 90, cart_value: 25, purchased: 1 })], "late:0:epoch:sessions:2-2");
+    await clickhouse.insert(
+      "sessions",
+      [session("s1", START + HOUR + 60_000, { cart_value: 25 })],
+      "late:0:epoch:sessions:1-1",
+    );
+    await clickhouse.insert(
+      "sessions",
+      [session("s1", START + HOUR + 90_000, { duration: 90, cart_value: 25, purchased: 1 })],
+      "late:0:epoch:sessions:2-2",
+    );
     const answer = await historyAnswers.sessions(clickhouse, range(3600), WINDOW_SECONDS);
     expect(answer).toMatchObject({ sessions: 1, avg_duration_seconds: 90, abandoned_carts: { sessions: 0, value: 0 } });
   });

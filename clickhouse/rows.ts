@@ -26,7 +26,14 @@ export interface CampaignColumns {
 }
 
 /** A row with no campaign: what ClickHouse reads for rows inserted before migration 020. */
-export const NO_CAMPAIGN: Readonly<CampaignColumns> = { utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "" };
+export const NO_CAMPAIGN: Readonly<CampaignColumns> = {
+  utm_source: "",
+  utm_medium: "",
+  utm_campaign: "",
+  utm_term: "",
+  utm_content: "",
+  channel: "",
+};
 
 export interface EventRow extends CampaignColumns {
   site: string;

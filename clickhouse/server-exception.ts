@@ -67,7 +67,8 @@ const NOT_FOUND = new Set<number>([
 /** The same mapping as clickhouse-server's exceptionCodeToHTTPStatus (READONLY stays 500 there too). */
 export function statusForCode(code: number): number {
   if (code === ErrorCode.REQUIRED_PASSWORD) return 401;
-  if (code === ErrorCode.UNKNOWN_USER || code === ErrorCode.WRONG_PASSWORD || code === ErrorCode.AUTHENTICATION_FAILED) return 403;
+  if (code === ErrorCode.UNKNOWN_USER || code === ErrorCode.WRONG_PASSWORD || code === ErrorCode.AUTHENTICATION_FAILED)
+    return 403;
   if (BAD_REQUEST.has(code)) return 400;
   if (NOT_FOUND.has(code)) return 404;
   if (code === ErrorCode.QUERY_IS_TOO_LARGE) return 413;

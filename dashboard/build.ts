@@ -22,7 +22,8 @@ const outdir = join(root, "public/app");
 function packageEntry(name: string): string {
   const directory = join(projectRoot, "node_modules", name);
   const manifest: unknown = JSON.parse(readFileSync(join(directory, "package.json"), "utf8"));
-  const module = typeof manifest === "object" && manifest !== null && "module" in manifest ? manifest.module : undefined;
+  const module =
+    typeof manifest === "object" && manifest !== null && "module" in manifest ? manifest.module : undefined;
   if (typeof module !== "string") throw new Error(`${name} has no ES module entry`);
   return join(directory, module);
 }
@@ -33,14 +34,20 @@ function typescriptModules(): Plugin {
     name: "dashboard-typescript",
     resolveId(source, importer) {
       if (source === "zod" || source === "uplot") return packageEntry(source);
-      if (importer !== undefined && source.startsWith(".") && importer.endsWith(".ts")) return join(dirname(importer), `${source}.ts`);
+      if (importer !== undefined && source.startsWith(".") && importer.endsWith(".ts"))
+        return join(dirname(importer), `${source}.ts`);
       return null;
     },
     transform(code, id) {
       if (!id.endsWith(".ts")) return null;
       const output = ts.transpileModule(code, {
         fileName: id,
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true, sourceMap: true },
+        compilerOptions: {
+          target: ts.ScriptTarget.ES2022,
+          module: ts.ModuleKind.ESNext,
+          verbatimModuleSyntax: true,
+          sourceMap: true,
+        },
       });
       return { code: output.outputText, map: output.sourceMapText ?? null };
     },
@@ -76,6 +83,8 @@ const styles = [
 writeFileSync(join(outdir, "styles.css"), styles);
 
 const report = (name: string, bytes: Buffer | string) =>
-  console.log(`dashboard ${name}: ${(Buffer.byteLength(bytes) / 1024).toFixed(1)} KiB, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`);
+  console.log(
+    `dashboard ${name}: ${(Buffer.byteLength(bytes) / 1024).toFixed(1)} KiB, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`,
+  );
 for (const chunk of output) if (chunk.type === "chunk") report(chunk.fileName, chunk.code);
 report("styles.css", styles);

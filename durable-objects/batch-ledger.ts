@@ -39,9 +39,18 @@ export class BatchLedger extends DurableObject<Env> {
 
   async claim(batchId: string, shard: number, digest: string): Promise<BatchClaim> {
     const sql = this.ctx.storage.sql;
-    const known = sql.exec<{ shard: number; digest: string }>("SELECT shard, digest FROM claims WHERE batch_id = ?", batchId).toArray()[0];
-    if (known !== undefined) return known.digest === digest ? { status: "claimed", shard: known.shard } : { status: "conflict" };
-    sql.exec("INSERT INTO claims (batch_id, shard, digest, claimed_at) VALUES (?, ?, ?, ?)", batchId, shard, digest, Date.now());
+    const known = sql
+      .exec<{ shard: number; digest: string }>("SELECT shard, digest FROM claims WHERE batch_id = ?", batchId)
+      .toArray()[0];
+    if (known !== undefined)
+      return known.digest === digest ? { status: "claimed", shard: known.shard } : { status: "conflict" };
+    sql.exec(
+      "INSERT INTO claims (batch_id, shard, digest, claimed_at) VALUES (?, ?, ?, ?)",
+      batchId,
+      shard,
+      digest,
+      Date.now(),
+    );
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
     return { status: "claimed", shard };
   }
@@ -52,7 +61,10 @@ export class BatchLedger extends DurableObject<Env> {
     sql.exec("DELETE FROM claims WHERE claimed_at < ?", Date.now() - DEDUP_HORIZON_MS);
     const { count } = sql.exec<{ count: number }>("SELECT count(*) AS count FROM claims").one();
     if (count > MAX_CLAIMS) {
-      sql.exec("DELETE FROM claims WHERE batch_id IN (SELECT batch_id FROM claims ORDER BY claimed_at LIMIT ?)", count - MAX_CLAIMS);
+      sql.exec(
+        "DELETE FROM claims WHERE batch_id IN (SELECT batch_id FROM claims ORDER BY claimed_at LIMIT ?)",
+        count - MAX_CLAIMS,
+      );
     }
     if (count > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
   }

@@ -20,7 +20,10 @@ export function admitKey<V>(map: Record<string, V>, key: string, cap: number, we
   let smallestWeight = Number.POSITIVE_INFINITY;
   for (const candidate of keys) {
     const candidateWeight = weight(map[candidate] as V);
-    if (candidateWeight < smallestWeight || (candidateWeight === smallestWeight && smallestKey !== null && candidate < smallestKey)) {
+    if (
+      candidateWeight < smallestWeight ||
+      (candidateWeight === smallestWeight && smallestKey !== null && candidate < smallestKey)
+    ) {
       smallestKey = candidate;
       smallestWeight = candidateWeight;
     }
@@ -36,8 +39,14 @@ export function incrementCapped(map: Record<string, number>, key: string, by: nu
 }
 
 /** The `limit` heaviest entries as a new record; ties by key so the same state always ranks the same. */
-export function largestEntries<V>(map: Record<string, V>, limit: number, weight: (value: V) => number): Record<string, V> {
-  const ranked = Object.entries(map).sort(([keyA, a], [keyB, b]) => weight(b) - weight(a) || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0));
+export function largestEntries<V>(
+  map: Record<string, V>,
+  limit: number,
+  weight: (value: V) => number,
+): Record<string, V> {
+  const ranked = Object.entries(map).sort(
+    ([keyA, a], [keyB, b]) => weight(b) - weight(a) || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0),
+  );
   const result = emptyRecord<V>();
   for (const [key, value] of ranked.slice(0, limit)) result[key] = value;
   return result;

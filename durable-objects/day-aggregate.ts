@@ -77,7 +77,14 @@ export function emptyDayAccumulator(day: string): DayAccumulator {
  * Adds one event of a session. `reached` says which funnel steps the session reached for the
  * first time with it; `referrerHost` is the session's referrer when it just became known.
  */
-export function addEventToDay(day: DayAccumulator, event: EnrichedEvent, membership: Membership, reached: StepsReached, referrerHost: string, sessionChannel = ""): void {
+export function addEventToDay(
+  day: DayAccumulator,
+  event: EnrichedEvent,
+  membership: Membership,
+  reached: StepsReached,
+  referrerHost: string,
+  sessionChannel = "",
+): void {
   addEventToCounters(day.counters, event, membership);
   if (reached.product_view) day.funnel.product_views += 1;
   if (reached.cart_add) day.funnel.cart_adds += 1;
@@ -128,7 +135,9 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
     products[id] = toProductPartial(product);
   }
   const vitals = emptyRecord<Partial<Record<VitalMetric, QuantileSketch>>>();
-  for (const [path, page] of Object.entries(largestEntries(day.vitals, DAY_VITAL_PAGES_REPORT_CAP, (entry) => entry.samples))) {
+  for (const [path, page] of Object.entries(
+    largestEntries(day.vitals, DAY_VITAL_PAGES_REPORT_CAP, (entry) => entry.samples),
+  )) {
     vitals[path] = page.metrics;
   }
   return {

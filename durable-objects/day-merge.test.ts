@@ -29,11 +29,18 @@ describe("mergeDayPartials", () => {
       DAY,
     );
     const overview = overviewSchema.parse(overviewOf("s", merged, 3));
-    expect(overview.totals).toMatchObject({ page_views: 5, purchases: 2, revenue: 10.3, revenue_by_currency: { EUR: 10.3 } });
+    expect(overview.totals).toMatchObject({
+      page_views: 5,
+      purchases: 2,
+      revenue: 10.3,
+      revenue_by_currency: { EUR: 10.3 },
+    });
     expect(overview.funnel).toMatchObject({ sessions: 10, product_views: 4, cart_adds: 3, checkouts: 2, purchases: 2 });
     expect(overview.funnel.rates.overall).toBeCloseTo(0.2);
     expect(overview.abandoned_carts).toEqual({ sessions: 3, value: 6.75 });
-    expect(overview.top_products).toEqual([{ product_id: "sku-1", name: "Mug", views: 4, cart_adds: 1, purchases: 2, revenue: 10.3 }]);
+    expect(overview.top_products).toEqual([
+      { product_id: "sku-1", name: "Mug", views: 4, cart_adds: 1, purchases: 2, revenue: 10.3 },
+    ]);
   });
 
   it("ranks summed pages and referrers and caps every top list at 50", () => {
@@ -42,7 +49,10 @@ describe("mergeDayPartials", () => {
         pages: Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`/p/${index}`, index + shard])),
         referrers: Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`r${index}.example`, 1])),
         products: Object.fromEntries(
-          Array.from({ length: 100 }, (_, index) => [`sku-${index}`, { name: `P${index}`, views: 1, cart_adds: 0, purchases: index, revenue: index }]),
+          Array.from({ length: 100 }, (_, index) => [
+            `sku-${index}`,
+            { name: `P${index}`, views: 1, cart_adds: 0, purchases: index, revenue: index },
+          ]),
         ),
       }),
     );
@@ -92,11 +102,14 @@ describe("mergeDayPartials", () => {
         const values = exact.get(page.path)?.get(metric as VitalMetric) ?? [];
         expect(summary?.count).toBe(values.length);
         const truth = exactQuantile(values, 0.75);
-        const error = truth === 0 ? Math.abs(summary?.p75 ?? Number.NaN) : Math.abs((summary?.p75 ?? Number.NaN) - truth) / truth;
+        const error =
+          truth === 0 ? Math.abs(summary?.p75 ?? Number.NaN) : Math.abs((summary?.p75 ?? Number.NaN) - truth) / truth;
         worst = Math.max(worst, error);
       }
     }
     expect(worst).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR);
-    console.log(`hub-level p75 worst relative error over ${pages.length} pages × ${metrics.length} vitals, ${shardCount} shards: ${(worst * 100).toFixed(3)}%`);
+    console.log(
+      `hub-level p75 worst relative error over ${pages.length} pages × ${metrics.length} vitals, ${shardCount} shards: ${(worst * 100).toFixed(3)}%`,
+    );
   });
 });

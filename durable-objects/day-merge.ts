@@ -8,7 +8,13 @@ import type { MetricCounts, Overview, Performance, VitalMetric } from "../protoc
 import { funnelWithRates, type FunnelSteps } from "./funnel";
 import type { DayPartial, ProductPartial } from "./live-delta";
 import { addMetricCountsInto, emptyMetricCounts, roundMoney } from "./metric-counts";
-import { emptySketch, mergeSketchInto, SKETCH_RELATIVE_ERROR, sketchQuantile, type QuantileSketch } from "./quantile-sketch";
+import {
+  emptySketch,
+  mergeSketchInto,
+  SKETCH_RELATIVE_ERROR,
+  sketchQuantile,
+  type QuantileSketch,
+} from "./quantile-sketch";
 import { KEYED_COUNT_JOBS } from "./jobs/registered-jobs";
 import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries, topJobKeys } from "./top-list";
 

@@ -1,5 +1,11 @@
 /** Builders of enriched batches and events for the IngestShard tests. */
-import { emptyEnrichedFields, type EnrichedBatch, type EnrichedEvent, type PropValue, type PurchaseItem } from "../protocol";
+import {
+  emptyEnrichedFields,
+  type EnrichedBatch,
+  type EnrichedEvent,
+  type PropValue,
+  type PurchaseItem,
+} from "../protocol";
 
 let eventCounter = 0;
 
@@ -21,12 +27,22 @@ export const productView = (ts: number, productId: string, name = ""): EnrichedE
 };
 
 export const cartAdd = (ts: number, productId: string, price: number, quantity = 1, currency = "EUR"): EnrichedEvent =>
-  enrichedEvent({ type: "cart", ts, action: "add", product_id: productId, product_name: `name of ${productId}`, price, quantity, currency });
+  enrichedEvent({
+    type: "cart",
+    ts,
+    action: "add",
+    product_id: productId,
+    product_name: `name of ${productId}`,
+    price,
+    quantity,
+    currency,
+  });
 
 export const cartRemove = (ts: number, productId: string, price: number, quantity = 1): EnrichedEvent =>
   enrichedEvent({ type: "cart", ts, action: "remove", product_id: productId, price, quantity });
 
-export const checkout = (ts: number, value: number, currency = "EUR"): EnrichedEvent => enrichedEvent({ type: "cart", ts, action: "checkout", value, currency });
+export const checkout = (ts: number, value: number, currency = "EUR"): EnrichedEvent =>
+  enrichedEvent({ type: "cart", ts, action: "checkout", value, currency });
 
 export const purchase = (ts: number, value: number, currency = "EUR", items: PurchaseItem[] = []): EnrichedEvent =>
   enrichedEvent({ type: "purchase", ts, order_id: `o-${eventCounter}`, value, currency, items });
@@ -36,7 +52,11 @@ export const vital = (ts: number, path: string, metric: string, value: number): 
 
 let batchCounter = 0;
 
-export function enrichedBatch(site: string, events: EnrichedEvent[], overrides: Partial<EnrichedBatch> = {}): EnrichedBatch {
+export function enrichedBatch(
+  site: string,
+  events: EnrichedEvent[],
+  overrides: Partial<EnrichedBatch> = {},
+): EnrichedBatch {
   return {
     site,
     shard: 0,

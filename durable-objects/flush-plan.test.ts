@@ -21,8 +21,12 @@ describe("dedup tokens", () => {
   it("derive only from site, shard, storage epoch, table and the rows' range", () => {
     const scope = { site: "shop", shard: 3, epoch: "a1b2" };
     expect(dedupToken(scope, "events", rangeKey(101, 5100))).toBe("shop:3:a1b2:events:101-5100");
-    expect(dedupToken(scope, "events", rangeKey(101, 5100))).toBe(dedupToken({ ...scope }, "events", rangeKey(101, 5100)));
-    expect(dedupToken({ ...scope, epoch: "ffff" }, "events", rangeKey(101, 5100))).not.toBe(dedupToken(scope, "events", rangeKey(101, 5100)));
+    expect(dedupToken(scope, "events", rangeKey(101, 5100))).toBe(
+      dedupToken({ ...scope }, "events", rangeKey(101, 5100)),
+    );
+    expect(dedupToken({ ...scope, epoch: "ffff" }, "events", rangeKey(101, 5100))).not.toBe(
+      dedupToken(scope, "events", rangeKey(101, 5100)),
+    );
   });
 });
 
@@ -38,7 +42,8 @@ describe("backoff", () => {
 });
 
 describe("insertBisecting", () => {
-  const rows = (count: number): SequencedRow<string>[] => Array.from({ length: count }, (_, index) => ({ seq: 10 + index, row: `row-${10 + index}` }));
+  const rows = (count: number): SequencedRow<string>[] =>
+    Array.from({ length: count }, (_, index) => ({ seq: 10 + index, row: `row-${10 + index}` }));
 
   /** An "insert" that refuses any call containing a poisoned row, like ClickHouse refusing a block. */
   function harness(poisoned: Set<string>) {
@@ -76,7 +81,11 @@ describe("insertBisecting", () => {
     expect(h.refused).toEqual([13, 27]);
     expect(h.landed).toHaveLength(18);
     expect(new Set(h.landed).size).toBe(18);
-    expect(h.inserted.sort((a, b) => a - b)).toEqual(rows(20).map((entry) => entry.seq).filter((seq) => seq !== 13 && seq !== 27));
+    expect(h.inserted.sort((a, b) => a - b)).toEqual(
+      rows(20)
+        .map((entry) => entry.seq)
+        .filter((seq) => seq !== 13 && seq !== 27),
+    );
     // Every token names a distinct range.
     expect(new Set(h.tokens).size).toBe(h.tokens.length);
   });
@@ -100,7 +109,13 @@ describe("insertBisecting", () => {
 
 describe("flushDueAt", () => {
   const policy = flushPolicy(10_000);
-  const pending = (values: Partial<PendingSummary>): PendingSummary => ({ largestQueue: 10, windowSealed: false, oldestStoredAt: 1_000, newestStoredAt: 1_500, ...values });
+  const pending = (values: Partial<PendingSummary>): PendingSummary => ({
+    largestQueue: 10,
+    windowSealed: false,
+    oldestStoredAt: 1_000,
+    newestStoredAt: 1_500,
+    ...values,
+  });
 
   it("is null with nothing pending, and due at once for a full queue or a window sealed on time", () => {
     expect(flushDueAt(pending({ oldestStoredAt: null, newestStoredAt: null, largestQueue: 0 }), policy)).toBeNull();
@@ -110,7 +125,9 @@ describe("flushDueAt", () => {
 
   it("otherwise waits for the oldest entry's age or a quiet spell, whichever comes first", () => {
     // Traffic keeps coming: the oldest entry's age decides.
-    expect(flushDueAt(pending({ oldestStoredAt: 1_000, newestStoredAt: 2_900 }), policy)).toBe(1_000 + FLUSH_MAX_AGE_MS);
+    expect(flushDueAt(pending({ oldestStoredAt: 1_000, newestStoredAt: 2_900 }), policy)).toBe(
+      1_000 + FLUSH_MAX_AGE_MS,
+    );
     // Traffic paused: a quiet spell decides.
     expect(flushDueAt(pending({ oldestStoredAt: 1_000, newestStoredAt: 1_200 }), policy)).toBe(1_200 + FLUSH_QUIET_MS);
   });

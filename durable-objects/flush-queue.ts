@@ -83,12 +83,16 @@ export class FlushQueue<T extends TableName> {
   }
 
   oldestStoredAt(): number | null {
-    const row = this.storage.sql.exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq LIMIT 1`).toArray()[0];
+    const row = this.storage.sql
+      .exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq LIMIT 1`)
+      .toArray()[0];
     return row?.stored_at ?? null;
   }
 
   newestStoredAt(): number | null {
-    const row = this.storage.sql.exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq DESC LIMIT 1`).toArray()[0];
+    const row = this.storage.sql
+      .exec<{ stored_at: number }>(`SELECT stored_at FROM ${this.queue} ORDER BY seq DESC LIMIT 1`)
+      .toArray()[0];
     return row?.stored_at ?? null;
   }
 
@@ -102,7 +106,11 @@ export class FlushQueue<T extends TableName> {
       const chunk = this.currentChunk();
       if (chunk === null) return;
       const entries = this.storage.sql
-        .exec<{ seq: number; row: string }>(`SELECT seq, row FROM ${this.queue} WHERE seq BETWEEN ? AND ? ORDER BY seq`, chunk.first, chunk.last)
+        .exec<{ seq: number; row: string }>(
+          `SELECT seq, row FROM ${this.queue} WHERE seq BETWEEN ? AND ? ORDER BY seq`,
+          chunk.first,
+          chunk.last,
+        )
         .toArray()
         .map((entry): SequencedRow<RowOf[T][]> => ({ seq: entry.seq, row: JSON.parse(entry.row) as RowOf[T][] }));
       await insertBisecting(entries, {
@@ -112,14 +120,24 @@ export class FlushQueue<T extends TableName> {
         onInserted: (inserted) => this.remove(inserted, context.now),
         onRefused: async (entry, error) => {
           if (++refused > MAX_REFUSED_ROWS_PER_DRAIN) {
-            throw new ClickHouseError(`ClickHouse refused more than ${MAX_REFUSED_ROWS_PER_DRAIN} ${this.target} rows in one flush; backing off instead of quarantining them all`, null, true, null, {
-              cause: error,
-            });
+            throw new ClickHouseError(
+              `ClickHouse refused more than ${MAX_REFUSED_ROWS_PER_DRAIN} ${this.target} rows in one flush; backing off instead of quarantining them all`,
+              null,
+              true,
+              null,
+              {
+                cause: error,
+              },
+            );
           }
           await this.quarantine(entry, error, context);
         },
       });
-      this.storage.sql.exec("DELETE FROM meta WHERE key IN (?, ?)", `inflight_first:${this.queue}`, `inflight_last:${this.queue}`);
+      this.storage.sql.exec(
+        "DELETE FROM meta WHERE key IN (?, ?)",
+        `inflight_first:${this.queue}`,
+        `inflight_last:${this.queue}`,
+      );
     }
   }
 
@@ -131,7 +149,9 @@ export class FlushQueue<T extends TableName> {
     const first = this.meta.number(`inflight_first:${this.queue}`, -1);
     const last = this.meta.number(`inflight_last:${this.queue}`, -1);
     if (first >= 0 && last >= first) return { first, last };
-    const seqs = this.storage.sql.exec<{ seq: number }>(`SELECT seq FROM ${this.queue} ORDER BY seq LIMIT ?`, this.entriesPerInsert).toArray();
+    const seqs = this.storage.sql
+      .exec<{ seq: number }>(`SELECT seq FROM ${this.queue} ORDER BY seq LIMIT ?`, this.entriesPerInsert)
+      .toArray();
     const chunkFirst = seqs[0]?.seq;
     const chunkLast = seqs[seqs.length - 1]?.seq;
     if (chunkFirst === undefined || chunkLast === undefined) return null;
@@ -165,7 +185,11 @@ export class FlushQueue<T extends TableName> {
       error: message,
       row: JSON.stringify(entry.row.length === 1 ? entry.row[0] : entry.row),
     };
-    await context.clickhouse.insert("quarantine", [row], dedupToken(context.scope, "quarantine", `${this.target}:${entry.seq}`));
+    await context.clickhouse.insert(
+      "quarantine",
+      [row],
+      dedupToken(context.scope, "quarantine", `${this.target}:${entry.seq}`),
+    );
     this.storage.transactionSync(() => {
       this.storage.sql.exec(`DELETE FROM ${this.queue} WHERE seq = ?`, entry.seq);
       this.meta.add(`size:${this.queue}`, -1);

@@ -12,10 +12,19 @@ function hub(): HubState {
 describe("HubState merge", () => {
   it("sums each window over shards and keeps the latest partial per shard", () => {
     const state = hub();
-    state.apply(shardState("s", 0, 1, NOW, { windows: [windowPartial(W0, { page_views: 2, visitors: 1, revenue: 0.1 })] }), NOW);
-    state.apply(shardState("s", 1, 1, NOW, { windows: [windowPartial(W0, { page_views: 3, visitors: 2, revenue: 0.2 })] }), NOW);
+    state.apply(
+      shardState("s", 0, 1, NOW, { windows: [windowPartial(W0, { page_views: 2, visitors: 1, revenue: 0.1 })] }),
+      NOW,
+    );
+    state.apply(
+      shardState("s", 1, 1, NOW, { windows: [windowPartial(W0, { page_views: 3, visitors: 2, revenue: 0.2 })] }),
+      NOW,
+    );
     // Shard 0 again: absolute values replace its earlier partial, they do not add to it.
-    state.apply(shardState("s", 0, 2, NOW, { windows: [windowPartial(W0, { page_views: 4, visitors: 1, revenue: 0.1 })] }), NOW);
+    state.apply(
+      shardState("s", 0, 2, NOW, { windows: [windowPartial(W0, { page_views: 4, visitors: 1, revenue: 0.1 })] }),
+      NOW,
+    );
     const [window] = state.recentWindows(10);
     expect(window).toMatchObject({ start: W0, end: W0 + TEST_WINDOW_MS, page_views: 7, visitors: 3, revenue: 0.3 });
   });
@@ -45,14 +54,23 @@ describe("HubState merge", () => {
     const state = hub();
     const beforeMidnight = Date.UTC(2026, 10, 20, 23, 59, 59);
     const afterMidnight = beforeMidnight + 2_000;
-    state.apply(shardState("s", 0, 1, beforeMidnight, { today: { counts: counts({ page_views: 100 }) } }), beforeMidnight);
-    state.apply(shardState("s", 1, 1, beforeMidnight, { today: { counts: counts({ page_views: 50 }) } }), beforeMidnight);
+    state.apply(
+      shardState("s", 0, 1, beforeMidnight, { today: { counts: counts({ page_views: 100 }) } }),
+      beforeMidnight,
+    );
+    state.apply(
+      shardState("s", 1, 1, beforeMidnight, { today: { counts: counts({ page_views: 50 }) } }),
+      beforeMidnight,
+    );
     expect(state.overview("s", beforeMidnight)).toMatchObject({ day: "2026-11-20", totals: { page_views: 150 } });
     expect(state.overview("s", afterMidnight)).toMatchObject({ day: "2026-11-21", totals: { page_views: 0 } });
     state.apply(shardState("s", 1, 2, afterMidnight, { today: { counts: counts({ page_views: 1 }) } }), afterMidnight);
     expect(state.overview("s", afterMidnight).totals.page_views).toBe(1);
     // A shard whose clock is still on yesterday is ignored, not added to today.
-    state.apply(shardState("s", 0, 2, afterMidnight, { today: { day: "2026-11-20", counts: counts({ page_views: 101 }) } }), afterMidnight);
+    state.apply(
+      shardState("s", 0, 2, afterMidnight, { today: { day: "2026-11-20", counts: counts({ page_views: 101 }) } }),
+      afterMidnight,
+    );
     expect(state.overview("s", afterMidnight).totals.page_views).toBe(1);
   });
 
@@ -66,18 +84,25 @@ describe("HubState merge", () => {
 
   it("keeps at most MAX_HUB_WINDOWS recent windows and ignores partials older than them", () => {
     const state = hub();
-    const windows = Array.from({ length: MAX_HUB_WINDOWS + 40 }, (_, index) => windowPartial(W0 - index * TEST_WINDOW_MS, { page_views: 1 }));
+    const windows = Array.from({ length: MAX_HUB_WINDOWS + 40 }, (_, index) =>
+      windowPartial(W0 - index * TEST_WINDOW_MS, { page_views: 1 }),
+    );
     const result = state.apply(shardState("s", 0, 1, NOW, { windows }), NOW);
     expect(state.windowCount).toBe(MAX_HUB_WINDOWS);
     expect(result.acceptedWindows).toHaveLength(MAX_HUB_WINDOWS);
     expect(result.dropBefore).toBe(W0 - (MAX_HUB_WINDOWS - 1) * TEST_WINDOW_MS);
     // Time moves on five windows: the five oldest leave, the new one arrives.
     const later = NOW + 5 * TEST_WINDOW_MS;
-    state.apply(shardState("s", 0, 2, later, { windows: [windowPartial(windowStart(later), { page_views: 1 })] }), later);
+    state.apply(
+      shardState("s", 0, 2, later, { windows: [windowPartial(windowStart(later), { page_views: 1 })] }),
+      later,
+    );
     expect(state.windowCount).toBe(MAX_HUB_WINDOWS - 5 + 1);
     expect(state.recentWindows(1)[0]?.start).toBe(windowStart(later));
     // Future-dated windows cannot push the count past the bound either.
-    const future = Array.from({ length: 50 }, (_, index) => windowPartial(W0 + (index + 10) * TEST_WINDOW_MS, { page_views: 1 }));
+    const future = Array.from({ length: 50 }, (_, index) =>
+      windowPartial(W0 + (index + 10) * TEST_WINDOW_MS, { page_views: 1 }),
+    );
     state.apply(shardState("s", 1, 1, later, { windows: future }), later);
     expect(state.recentWindows(1)[0]?.start).toBe(W0 + 59 * TEST_WINDOW_MS);
     expect(state.windowCount).toBe(MAX_HUB_WINDOWS);
@@ -89,7 +114,10 @@ describe("HubState merge", () => {
     const windows = [];
     for (let shard = 0; shard < 4; shard++) {
       const sent = shardState("s", shard, 1, NOW, {
-        windows: [windowPartial(W0, { page_views: shard + 1 }), windowPartial(W0 - TEST_WINDOW_MS, { sessions: shard })],
+        windows: [
+          windowPartial(W0, { page_views: shard + 1 }),
+          windowPartial(W0 - TEST_WINDOW_MS, { sessions: shard }),
+        ],
         today: { counts: counts({ page_views: 10 * shard }), pages: { "/": shard + 1 } },
         online: shard,
       });

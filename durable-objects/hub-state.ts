@@ -80,7 +80,13 @@ export class HubState {
     const previous = this.shards.get(state.shard);
     const shardUpdated = previous === undefined || state.seq > previous.seq;
     if (shardUpdated) {
-      this.shards.set(state.shard, { shard: state.shard, seq: state.seq, at: state.at, online: state.online, today: state.today });
+      this.shards.set(state.shard, {
+        shard: state.shard,
+        seq: state.seq,
+        at: state.at,
+        online: state.online,
+        today: state.today,
+      });
     }
     const retentionStart = this.retentionStart(now);
     const acceptedWindows: WindowPartial[] = [];

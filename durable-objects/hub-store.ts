@@ -52,12 +52,20 @@ export class HubStore {
 
   loadWindows(): ShardWindow[] {
     const windows: ShardWindow[] = [];
-    for (const row of this.sql.exec<{ window_start: number; shard: number; seq: number; window_end: number; counts: string }>(
-      "SELECT window_start, shard, seq, window_end, counts FROM hub_window",
-    )) {
+    for (const row of this.sql.exec<{
+      window_start: number;
+      shard: number;
+      seq: number;
+      window_end: number;
+      counts: string;
+    }>("SELECT window_start, shard, seq, window_end, counts FROM hub_window")) {
       const counts = metricCountsSchema.safeParse(parseJson(row.counts));
       if (!counts.success) continue;
-      windows.push({ shard: row.shard, seq: row.seq, partial: { start: row.window_start, end: row.window_end, counts: counts.data } });
+      windows.push({
+        shard: row.shard,
+        seq: row.seq,
+        partial: { start: row.window_start, end: row.window_end, counts: counts.data },
+      });
     }
     return windows;
   }
@@ -93,7 +101,8 @@ export class HubStore {
 
   /** Records that an update is owed to the connected clients, with the windows it must carry. */
   owedUpdate(changedWindowStarts: number[]): void {
-    for (const start of changedWindowStarts) this.sql.exec("INSERT OR IGNORE INTO hub_changed_window (window_start) VALUES (?)", start);
+    for (const start of changedWindowStarts)
+      this.sql.exec("INSERT OR IGNORE INTO hub_changed_window (window_start) VALUES (?)", start);
     this.setMeta("update_owed", "1");
   }
 
@@ -102,7 +111,10 @@ export class HubStore {
   }
 
   changedWindowStarts(): number[] {
-    return this.sql.exec<{ window_start: number }>("SELECT window_start FROM hub_changed_window").toArray().map((row) => row.window_start);
+    return this.sql
+      .exec<{ window_start: number }>("SELECT window_start FROM hub_changed_window")
+      .toArray()
+      .map((row) => row.window_start);
   }
 
   /** The owed update was sent (or nobody was listening). */

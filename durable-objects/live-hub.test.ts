@@ -17,7 +17,8 @@ function newHub() {
   return { site, stub, connect };
 }
 
-const pageViewsOf = (start: number) => (message: LiveMessage) => message.windows.find((window) => window.start === start)?.page_views;
+const pageViewsOf = (start: number) => (message: LiveMessage) =>
+  message.windows.find((window) => window.start === start)?.page_views;
 
 describe("LiveHub live feed", () => {
   it("sends a snapshot on connect, then updates in order carrying only the windows that changed", async () => {
@@ -32,7 +33,10 @@ describe("LiveHub live feed", () => {
     expect(snapshot.windows.map((window) => window.start)).toEqual([w1]);
 
     await stub.applyShardState(
-      shardState(site, 0, 2, now, { windows: [windowPartial(w0, { page_views: 1 })], today: { counts: counts({ page_views: 5 }) } }),
+      shardState(site, 0, 2, now, {
+        windows: [windowPartial(w0, { page_views: 1 })],
+        today: { counts: counts({ page_views: 5 }) },
+      }),
     );
     const first = await client.next();
     expect(first.type).toBe("update");
@@ -42,7 +46,10 @@ describe("LiveHub live feed", () => {
     // A burst of sends is coalesced; the last update holds the last values.
     for (let seq = 3; seq <= 12; seq++) {
       await stub.applyShardState(
-        shardState(site, 1, seq, now, { windows: [windowPartial(w0, { page_views: seq })], today: { counts: counts({ page_views: seq }) } }),
+        shardState(site, 1, seq, now, {
+          windows: [windowPartial(w0, { page_views: seq })],
+          today: { counts: counts({ page_views: seq }) },
+        }),
       );
     }
     const last = await client.next((message) => message.totals.page_views === 5 + 12);
@@ -65,7 +72,9 @@ describe("LiveHub live feed", () => {
     await Promise.all(clients.map((client) => client.next((message) => message.type === "snapshot")));
     expect(await stub.liveClients()).toBe(300);
     const now = Date.now();
-    await stub.applyShardState(shardState(site, 3, 1, now, { windows: [windowPartial(windowStart(now), { page_views: 42 })], online: 9 }));
+    await stub.applyShardState(
+      shardState(site, 3, 1, now, { windows: [windowPartial(windowStart(now), { page_views: 42 })], online: 9 }),
+    );
     const updates = await Promise.all(clients.map((client) => client.next((message) => message.type === "update")));
     expect(updates.every((update) => update.online === 9 && pageViewsOf(windowStart(now))(update) === 42)).toBe(true);
     expect(clients.every((client) => client.invalid.length === 0)).toBe(true);
@@ -79,8 +88,12 @@ describe("LiveHub live feed", () => {
     const first = await connect();
     await first.next();
     first.close();
-    await stub.applyShardState(shardState(site, 0, 1, now, { windows: [windowPartial(w0, { page_views: 2, visitors: 2 })], online: 2 }));
-    await stub.applyShardState(shardState(site, 1, 1, now, { windows: [windowPartial(w0, { page_views: 3, visitors: 1 })], online: 1 }));
+    await stub.applyShardState(
+      shardState(site, 0, 1, now, { windows: [windowPartial(w0, { page_views: 2, visitors: 2 })], online: 2 }),
+    );
+    await stub.applyShardState(
+      shardState(site, 1, 1, now, { windows: [windowPartial(w0, { page_views: 3, visitors: 1 })], online: 1 }),
+    );
     const again = await connect();
     const snapshot = await again.next();
     expect(snapshot.type).toBe("snapshot");
@@ -92,7 +105,9 @@ describe("LiveHub live feed", () => {
   it("refuses a request that is not a WebSocket upgrade or names no valid site", async () => {
     const { stub, site } = newHub();
     expect((await stub.fetch(`http://hub.test/?site=${site}`)).status).toBe(426);
-    expect((await stub.fetch("http://hub.test/?site=Not%20A%20Site", { headers: { Upgrade: "websocket" } })).status).toBe(400);
+    expect(
+      (await stub.fetch("http://hub.test/?site=Not%20A%20Site", { headers: { Upgrade: "websocket" } })).status,
+    ).toBe(400);
   });
 });
 
@@ -104,12 +119,17 @@ describe("LiveHub after eviction", () => {
       for (let i = 1; i <= 40; i++) addToSketch(lcp, 100 * i * (shard + 1));
       await stub.applyShardState(
         shardState(site, shard, 10, now, {
-          windows: [windowPartial(w0, { page_views: shard + 1, visitors: 1 }), windowPartial(w0 - TEST_WINDOW_MS, { sessions: shard })],
+          windows: [
+            windowPartial(w0, { page_views: shard + 1, visitors: 1 }),
+            windowPartial(w0 - TEST_WINDOW_MS, { sessions: shard }),
+          ],
           today: {
             counts: counts({ page_views: 10 + shard, purchases: shard, revenue: shard * 1.1 }),
             funnel: { sessions: 10, product_views: 5, cart_adds: 3, checkouts: 2, purchases: shard },
             pages: { "/": 5, [`/p/${shard}`]: shard + 1 },
-            products: { [`sku-${shard}`]: { name: `P${shard}`, views: 2, cart_adds: 1, purchases: shard, revenue: shard * 1.1 } },
+            products: {
+              [`sku-${shard}`]: { name: `P${shard}`, views: 2, cart_adds: 1, purchases: shard, revenue: shard * 1.1 },
+            },
             vitals: { "/": { LCP: lcp } },
           },
           online: shard + 1,
@@ -151,7 +171,9 @@ describe("LiveHub after eviction", () => {
     await evictDurableObject(stub).catch((error: unknown) => {
       if (!String(error).includes("not currently running")) throw error;
     });
-    await stub.applyShardState(shardState(site, 0, 11, Date.now(), { windows: [windowPartial(windowStart(now), { page_views: 100 })] }));
+    await stub.applyShardState(
+      shardState(site, 0, 11, Date.now(), { windows: [windowPartial(windowStart(now), { page_views: 100 })] }),
+    );
     const after = await client.next((message) => message.windows.length > 0);
     expect(after.windows[0]?.page_views).toBe(100 + 2 + 3 + 4);
     expect(snapshot.type).toBe("snapshot");

@@ -52,7 +52,13 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   private applyAndStore(state: ShardLiveState, now: number): void {
     const result = this.hubState().apply(state, now);
     if (result.shardUpdated) {
-      this.store.saveShard({ shard: state.shard, seq: state.seq, at: state.at, online: state.online, today: state.today });
+      this.store.saveShard({
+        shard: state.shard,
+        seq: state.seq,
+        at: state.at,
+        online: state.online,
+        today: state.today,
+      });
     }
     this.store.saveWindows(state.shard, state.seq, result.acceptedWindows);
     this.store.dropWindowsBefore(result.dropBefore);
@@ -110,18 +116,26 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
       });
     }
     // One token or one client cannot take the site's sockets from the others.
-    const tags = [`token:${request.headers.get(LIVE_TOKEN_HEADER) ?? ""}`, `client:${request.headers.get(LIVE_CLIENT_HEADER) ?? ""}`];
+    const tags = [
+      `token:${request.headers.get(LIVE_TOKEN_HEADER) ?? ""}`,
+      `client:${request.headers.get(LIVE_CLIENT_HEADER) ?? ""}`,
+    ];
     const [tokenTag = "", clientTag = ""] = tags;
     // Without the Worker's caps (a caller inside the deployment), only the site's cap applies.
-    const [perToken = Number.POSITIVE_INFINITY, perClient = Number.POSITIVE_INFINITY] = (request.headers.get(LIVE_CAPS_HEADER) ?? "")
+    const [perToken = Number.POSITIVE_INFINITY, perClient = Number.POSITIVE_INFINITY] = (
+      request.headers.get(LIVE_CAPS_HEADER) ?? ""
+    )
       .split(",")
       .filter((cap) => cap !== "")
       .map(Number);
     if (this.ctx.getWebSockets(tokenTag).length >= perToken || this.ctx.getWebSockets(clientTag).length >= perClient) {
-      return Response.json(errorBody("rate_limited", "too many live connections for this token or client; close some first"), {
-        status: 429,
-        headers: { "Retry-After": "5" },
-      });
+      return Response.json(
+        errorBody("rate_limited", "too many live connections for this token or client; close some first"),
+        {
+          status: 429,
+          headers: { "Retry-After": "5" },
+        },
+      );
     }
     await this.prepare(site.data);
     const { 0: client, 1: server } = new WebSocketPair();
@@ -156,7 +170,11 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
 
   async recentWindows(site: string, limit: number): Promise<WindowsResponse> {
     await this.prepare(site);
-    return { site, window_seconds: this.windowSeconds, windows: this.hubState().recentWindows(Math.min(limit, MAX_HUB_WINDOWS)) };
+    return {
+      site,
+      window_seconds: this.windowSeconds,
+      windows: this.hubState().recentWindows(Math.min(limit, MAX_HUB_WINDOWS)),
+    };
   }
 
   async overview(site: string): Promise<Overview> {
@@ -221,9 +239,13 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     if (this.store.shardsSynced()) return;
     this.store.markShardsSynced();
     const state = this.hubState();
-    const silent = Array.from({ length: loadConfig(this.env).shards }, (_, index) => index).filter((index) => !state.hasShard(index));
+    const silent = Array.from({ length: loadConfig(this.env).shards }, (_, index) => index).filter(
+      (index) => !state.hasShard(index),
+    );
     const states = await Promise.allSettled(
-      silent.map((index) => this.env.INGEST_SHARD.get(this.env.INGEST_SHARD.idFromName(ingestShardName(site, index))).liveState()),
+      silent.map((index) =>
+        this.env.INGEST_SHARD.get(this.env.INGEST_SHARD.idFromName(ingestShardName(site, index))).liveState(),
+      ),
     );
     const now = Date.now();
     for (const settled of states) {

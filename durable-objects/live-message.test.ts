@@ -12,7 +12,9 @@ function parts(windowCount: number, pathLength = 10): LiveMessageParts {
     [
       dayPartial(DAY, {
         counts: counts({ page_views: 9 }),
-        pages: Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`/${String(index).padStart(pathLength, "x")}`, index])),
+        pages: Object.fromEntries(
+          Array.from({ length: 100 }, (_, index) => [`/${String(index).padStart(pathLength, "x")}`, index]),
+        ),
       }),
     ],
     DAY,
@@ -52,6 +54,8 @@ describe("liveMessageJson", () => {
     expect(message.windows[0]?.start).toBe(START);
     // The real bound fits every retained window next to the largest top lists.
     expect(liveMessageSchema.parse(JSON.parse(liveMessageJson("snapshot", big))).windows).toHaveLength(360);
-    expect(new TextEncoder().encode(liveMessageJson("snapshot", big)).byteLength).toBeLessThanOrEqual(MAX_LIVE_MESSAGE_BYTES);
+    expect(new TextEncoder().encode(liveMessageJson("snapshot", big)).byteLength).toBeLessThanOrEqual(
+      MAX_LIVE_MESSAGE_BYTES,
+    );
   });
 });

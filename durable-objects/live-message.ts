@@ -24,7 +24,11 @@ export interface LiveMessageParts {
 
 const encoder = new TextEncoder();
 
-function build(type: "snapshot" | "update", parts: LiveMessageParts, windows: WindowMetrics[]): LiveSnapshot | LiveUpdate {
+function build(
+  type: "snapshot" | "update",
+  parts: LiveMessageParts,
+  windows: WindowMetrics[],
+): LiveSnapshot | LiveUpdate {
   return {
     type,
     site: parts.site,
@@ -39,7 +43,11 @@ function build(type: "snapshot" | "update", parts: LiveMessageParts, windows: Wi
 }
 
 /** The message as the JSON text sent on the socket, at most MAX_LIVE_MESSAGE_BYTES when it can be. */
-export function liveMessageJson(type: "snapshot" | "update", parts: LiveMessageParts, maxBytes = MAX_LIVE_MESSAGE_BYTES): string {
+export function liveMessageJson(
+  type: "snapshot" | "update",
+  parts: LiveMessageParts,
+  maxBytes = MAX_LIVE_MESSAGE_BYTES,
+): string {
   let windows = parts.windows;
   for (;;) {
     const json = JSON.stringify(build(type, parts, windows));

@@ -45,7 +45,10 @@ export class MapEntryRows<M extends string> {
 
   /** Adds the stored entries of `owner` into `records` (null-prototype records, values revived the same way). */
   readInto(owner: string | number, records: Record<M, Record<string, unknown>>): void {
-    for (const entry of this.sql.exec<{ map: string; key: string; value: string }>(`SELECT map, key, value FROM ${this.table} WHERE ${this.ownerColumn} = ?`, owner)) {
+    for (const entry of this.sql.exec<{ map: string; key: string; value: string }>(
+      `SELECT map, key, value FROM ${this.table} WHERE ${this.ownerColumn} = ?`,
+      owner,
+    )) {
       if (!(this.maps as readonly string[]).includes(entry.map)) continue;
       const record: Record<string, unknown> = records[entry.map as M];
       record[entry.key] = parseWithSafeRecords<unknown>(entry.value);

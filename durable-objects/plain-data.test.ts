@@ -10,7 +10,13 @@ describe("toPlainData", () => {
     const buckets = emptyRecord<number>();
     buckets["-3"] = 1;
     buckets["120"] = 4;
-    const source = { day: "2026-11-23", products, vitals: { "/": { LCP: { zeros: 0, buckets, count: 5 } } }, list: [1, "a", { x: 1 }], skipped: undefined };
+    const source = {
+      day: "2026-11-23",
+      products,
+      vitals: { "/": { LCP: { zeros: 0, buckets, count: 5 } } },
+      list: [1, "a", { x: 1 }],
+      skipped: undefined,
+    };
 
     const copy = toPlainData(source);
     expect(copy).toEqual(toPlainObjects(source));

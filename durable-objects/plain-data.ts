@@ -20,7 +20,8 @@ function copy(value: unknown): unknown {
     const entry = (value as Record<string, unknown>)[key];
     if (entry === undefined) continue;
     // An untrusted key such as "__proto__" must stay an own property, as JSON.parse makes it.
-    if (key === "__proto__") Object.defineProperty(result, key, { value: copy(entry), enumerable: true, writable: true, configurable: true });
+    if (key === "__proto__")
+      Object.defineProperty(result, key, { value: copy(entry), enumerable: true, writable: true, configurable: true });
     else result[key] = copy(entry);
   }
   return result;

@@ -54,7 +54,9 @@ export function sketchQuantile(sketch: QuantileSketch, q: number): number {
   const rank = Math.floor(Math.min(Math.max(q, 0), 1) * (sketch.count - 1));
   if (rank < sketch.zeros) return 0;
   let seen = sketch.zeros;
-  const indexes = Object.keys(sketch.buckets).map(Number).sort((a, b) => a - b);
+  const indexes = Object.keys(sketch.buckets)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const index of indexes) {
     seen += sketch.buckets[String(index)] ?? 0;
     if (seen > rank) return (2 * GAMMA ** index) / (GAMMA + 1);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { cartAdd, cartRemove, checkout, enrichedBatch, enrichedEvent, pageView, productView, purchase } from "./enriched-fixture";
+import {
+  cartAdd,
+  cartRemove,
+  checkout,
+  enrichedBatch,
+  enrichedEvent,
+  pageView,
+  productView,
+  purchase,
+} from "./enriched-fixture";
 import {
   applyEventToSession,
   chooseSession,
@@ -48,7 +57,14 @@ describe("session state", () => {
     applyEventToSession(session, pageView(t0 + 5_000, "/p/2"));
     applyEventToSession(session, pageView(t0 + 9_000, "/cart"));
     applyEventToSession(session, pageView(t0, "/", "google.com"));
-    expect(session).toMatchObject({ started_at: t0, last_seen: t0 + 9_000, entry_path: "/", exit_path: "/cart", referrer_host: "google.com", page_views: 3 });
+    expect(session).toMatchObject({
+      started_at: t0,
+      last_seen: t0 + 9_000,
+      entry_path: "/",
+      exit_path: "/cart",
+      referrer_host: "google.com",
+      page_views: 3,
+    });
 
     expect(applyEventToSession(session, productView(t0 + 1, "sku-1")).product_view).toBe(true);
     expect(applyEventToSession(session, productView(t0 + 2, "sku-2")).product_view).toBe(false);
@@ -111,26 +127,61 @@ describe("session state", () => {
 
 describe("first touch", () => {
   const campaignView = (ts: number, path: string, campaign: string, channel: string) =>
-    enrichedEvent({ type: "page_view", ts, url: `https://shop.example${path}`, path, utm_source: "newsletter", utm_medium: "email", utm_campaign: campaign, utm_term: "t", utm_content: "c", channel });
+    enrichedEvent({
+      type: "page_view",
+      ts,
+      url: `https://shop.example${path}`,
+      path,
+      utm_source: "newsletter",
+      utm_medium: "email",
+      utm_campaign: campaign,
+      utm_term: "t",
+      utm_content: "c",
+      channel,
+    });
 
   it("is the entry page view's campaign and channel, and a later page view does not change it", () => {
     const session = newSessionState("s-ft", true, enrichedBatch("shop", []), t0);
     expect(toSessionRow("shop", 0, session).channel).toBe("Direct");
     applyEventToSession(session, campaignView(t0, "/", "june", "Email"));
     applyEventToSession(session, pageView(t0 + 1000, "/p/1"));
-    expect(toSessionRow("shop", 0, session)).toMatchObject({ utm_source: "newsletter", utm_medium: "email", utm_campaign: "june", utm_term: "t", utm_content: "c", channel: "Email" });
+    expect(toSessionRow("shop", 0, session)).toMatchObject({
+      utm_source: "newsletter",
+      utm_medium: "email",
+      utm_campaign: "june",
+      utm_term: "t",
+      utm_content: "c",
+      channel: "Email",
+    });
   });
 
   it("moves to a page view that arrives late but happened earlier (the real entry)", () => {
     const session = newSessionState("s-late", true, enrichedBatch("shop", []), t0);
     applyEventToSession(session, pageView(t0 + 5000, "/p/1"));
     applyEventToSession(session, campaignView(t0, "/", "spring", "Paid Search"));
-    expect(toSessionRow("shop", 0, session)).toMatchObject({ entry_path: "/", utm_campaign: "spring", channel: "Paid Search" });
+    expect(toSessionRow("shop", 0, session)).toMatchObject({
+      entry_path: "/",
+      utm_campaign: "spring",
+      channel: "Paid Search",
+    });
   });
 
   it("reads as Direct with no campaign for a session stored before first touch existed", () => {
-    const { utm_source: _s, utm_medium: _m, utm_campaign: _c, utm_term: _t, utm_content: _co, channel: _ch, ...stored } = sessionAt(t0);
+    const {
+      utm_source: _s,
+      utm_medium: _m,
+      utm_campaign: _c,
+      utm_term: _t,
+      utm_content: _co,
+      channel: _ch,
+      ...stored
+    } = sessionAt(t0);
     const restored = restoredSessionState(stored as SessionState);
-    expect(toSessionRow("shop", 0, restored)).toMatchObject({ utm_source: "", utm_campaign: "", channel: "Direct", entry_path: "/" });
+    expect(toSessionRow("shop", 0, restored)).toMatchObject({
+      utm_source: "",
+      utm_campaign: "",
+      channel: "Direct",
+      entry_path: "/",
+    });
   });
 });

@@ -79,10 +79,20 @@ export function chooseSession(open: SessionState | null, eventTs: number, idleMs
   return { kind: "join" };
 }
 
-type FirstTouch = Pick<SessionState, "utm_source" | "utm_medium" | "utm_campaign" | "utm_term" | "utm_content" | "channel">;
+type FirstTouch = Pick<
+  SessionState,
+  "utm_source" | "utm_medium" | "utm_campaign" | "utm_term" | "utm_content" | "channel"
+>;
 
 /** A session without a page view (yet) has no source: Direct, as GA4 calls (direct) / (none). */
-const NO_FIRST_TOUCH: Readonly<FirstTouch> = { utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "Direct" };
+const NO_FIRST_TOUCH: Readonly<FirstTouch> = {
+  utm_source: "",
+  utm_medium: "",
+  utm_campaign: "",
+  utm_term: "",
+  utm_content: "",
+  channel: "Direct",
+};
 
 /**
  * A session read from storage: sessions stored before first touch existed lack its fields and
@@ -92,7 +102,12 @@ export function restoredSessionState(stored: SessionState): SessionState {
   return { ...NO_FIRST_TOUCH, ...stored };
 }
 
-export function newSessionState(sessionId: string, assigned: boolean, batch: EnrichedBatch, firstEventTs: number): SessionState {
+export function newSessionState(
+  sessionId: string,
+  assigned: boolean,
+  batch: EnrichedBatch,
+  firstEventTs: number,
+): SessionState {
   return {
     session_id: sessionId,
     visitor_id: batch.visitor_id,
@@ -139,7 +154,13 @@ export function applyEventToSession(session: SessionState, event: EnrichedEvent)
   const reached = applyEventFields(session, event);
   const depthAfter = funnelDepth(session);
   const completed = (step: number) => depthBefore < step && depthAfter >= step;
-  return { ...reached, product_view: completed(1), cart_add: completed(2), checkout: completed(3), purchase: completed(4) };
+  return {
+    ...reached,
+    product_view: completed(1),
+    cart_add: completed(2),
+    checkout: completed(3),
+    purchase: completed(4),
+  };
 }
 
 function applyEventFields(session: SessionState, event: EnrichedEvent): Pick<StepsReached, "referrer"> {

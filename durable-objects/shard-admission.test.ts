@@ -56,10 +56,20 @@ describe("IngestShard with one client flooding one visitor while ClickHouse is d
       async (engine) => {
         const statuses: string[] = [];
         for (let i = 0; i < 50; i++) {
-          const batch = enrichedBatch(site, [pageView(t + i, "/a"), pageView(t + i, "/b"), pageView(t + i, "/c"), pageView(t + i, "/d"), pageView(t + i, "/e")], {
-            visitor_id: "v-flood",
-            batch_id: `b-flood-${i}`,
-          });
+          const batch = enrichedBatch(
+            site,
+            [
+              pageView(t + i, "/a"),
+              pageView(t + i, "/b"),
+              pageView(t + i, "/c"),
+              pageView(t + i, "/d"),
+              pageView(t + i, "/e"),
+            ],
+            {
+              visitor_id: "v-flood",
+              batch_id: `b-flood-${i}`,
+            },
+          );
           statuses.push((await engine.ingest(batch, flooder)).status);
           // The alarm tries to flush and fails: the backlog stays.
           if (i % 25 === 24) await engine.alarm();
@@ -71,9 +81,15 @@ describe("IngestShard with one client flooding one visitor while ClickHouse is d
         expect(stats.pending.events).toBe(open);
         expect(stats.pending.events).toBeLessThan(maxPendingEvents);
 
-        const legit = await engine.ingest(enrichedBatch(site, [pageView(t + 100, "/")], { visitor_id: "v-legit", batch_id: "b-legit" }), visitor);
+        const legit = await engine.ingest(
+          enrichedBatch(site, [pageView(t + 100, "/")], { visitor_id: "v-legit", batch_id: "b-legit" }),
+          visitor,
+        );
         expect(legit).toEqual({ status: "accepted", accepted: 1 });
-        const refused = await engine.ingest(enrichedBatch(site, [pageView(t + 101, "/")], { visitor_id: "v-flood", batch_id: "b-flood-more" }), flooder);
+        const refused = await engine.ingest(
+          enrichedBatch(site, [pageView(t + 101, "/")], { visitor_id: "v-flood", batch_id: "b-flood-more" }),
+          flooder,
+        );
         expect(refused).toMatchObject({ status: "overloaded" });
         if (refused.status === "overloaded") expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(1);
       },

@@ -61,14 +61,21 @@ export class ShardAdmission {
    * Why this batch may not be taken now, or null. Takes nothing: a batch refused later (by
    * the backlog bound) must not use up the site's budget.
    */
-  refusal(clientKey: string, budget: BudgetLimit | null, events: number, backlog: Backlog, now: number): AdmissionRefusal | null {
+  refusal(
+    clientKey: string,
+    budget: BudgetLimit | null,
+    events: number,
+    backlog: Backlog,
+    now: number,
+  ): AdmissionRefusal | null {
     if (budget !== null) {
       this.siteBucket ??= new TokenBucket(budget, now);
       const wait = this.siteBucket.secondsUntilToken(budget, now);
       if (wait > 0) return { scope: "site", retryAfterSeconds: wait };
     }
     const intoReserve = backlog.pending + events > backlog.maxPending - this.reserved;
-    if (intoReserve && this.heldBy(clientKey, backlog.firstPendingSeq) + events > this.reserved) return { scope: "client" };
+    if (intoReserve && this.heldBy(clientKey, backlog.firstPendingSeq) + events > this.reserved)
+      return { scope: "client" };
     return null;
   }
 

@@ -8,7 +8,16 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnrichedBatch } from "../protocol";
 import { DAY_MAP_STORE_CAP, DAY_VITAL_PAGES_STORE_CAP } from "./day-aggregate";
-import { cartAdd, checkout, enrichedBatch, enrichedEvent, pageView, productView, purchase, vital } from "./enriched-fixture";
+import {
+  cartAdd,
+  checkout,
+  enrichedBatch,
+  enrichedEvent,
+  pageView,
+  productView,
+  purchase,
+  vital,
+} from "./enriched-fixture";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { clickhouse, config, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
@@ -29,12 +38,25 @@ function stream(site: string, start: number): { at: number; batch: EnrichedBatch
           pageView(ts, `/p/${index % 13}`, index % 4 === 0 ? `ref-${index % 3}.example` : ""),
           productView(ts + 10, sku, `Product ${sku}`),
           cartAdd(ts + 20, sku, 3.5 + (index % 4), 1 + (index % 2)),
-          vital(ts + 30, `/p/${index % 13}`, index % 2 === 0 ? "LCP" : "CLS", index % 2 === 0 ? 900 + index * 37 : 0.01 * index),
+          vital(
+            ts + 30,
+            `/p/${index % 13}`,
+            index % 2 === 0 ? "LCP" : "CLS",
+            index % 2 === 0 ? 900 + index * 37 : 0.01 * index,
+          ),
           // Late in the stream, many distinct pages with vitals: the day's capped page and vitals maps start evicting.
           ...(index >= 40
-            ? Array.from({ length: 30 }, (_, page) => [pageView(ts + 60 + page, `/many/${index}/${page}`), vital(ts + 60 + page, `/many/${index}/${page}`, "LCP", 300 + 97 * page)]).flat()
+            ? Array.from({ length: 30 }, (_, page) => [
+                pageView(ts + 60 + page, `/many/${index}/${page}`),
+                vital(ts + 60 + page, `/many/${index}/${page}`, "LCP", 300 + 97 * page),
+              ]).flat()
             : []),
-          ...(index % 5 === 0 && index < 20 ? [checkout(ts + 40, 9), purchase(ts + 50, 9, index % 10 === 0 ? "EUR" : "USD", [{ product_id: sku, price: 9, quantity: 1 }])] : []),
+          ...(index % 5 === 0 && index < 20
+            ? [
+                checkout(ts + 40, 9),
+                purchase(ts + 50, 9, index % 10 === 0 ? "EUR" : "USD", [{ product_id: sku, price: 9, quantity: 1 }]),
+              ]
+            : []),
         ],
         { visitor_id: visitor, batch_id: `${site}-b${index}` },
       ),
@@ -52,24 +74,38 @@ function reported(engine: ShardEngine) {
 /** What a shard stores of its windows and days (the *_entries tables: their maps, one row per entry). */
 function stored(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => ({
-    days: state.storage.sql.exec<{ day: string; state: string }>("SELECT day, state FROM days ORDER BY day").toArray().map((row) => ({ day: row.day, state: JSON.parse(row.state) as unknown })),
+    days: state.storage.sql
+      .exec<{ day: string; state: string }>("SELECT day, state FROM days ORDER BY day")
+      .toArray()
+      .map((row) => ({ day: row.day, state: JSON.parse(row.state) as unknown })),
     dayEntries: state.storage.sql
-      .exec<{ day: string; map: string; key: string; value: string }>("SELECT day, map, key, value FROM day_entries ORDER BY day, map, key")
+      .exec<{ day: string; map: string; key: string; value: string }>(
+        "SELECT day, map, key, value FROM day_entries ORDER BY day, map, key",
+      )
       .toArray()
       .map((row) => ({ ...row, value: JSON.parse(row.value) as unknown })),
     windowEntries: state.storage.sql
-      .exec<{ window_start: number; map: string; key: string; value: string }>("SELECT window_start, map, key, value FROM window_entries ORDER BY window_start, map, key")
+      .exec<{ window_start: number; map: string; key: string; value: string }>(
+        "SELECT window_start, map, key, value FROM window_entries ORDER BY window_start, map, key",
+      )
       .toArray()
       .map((row) => ({ ...row, value: JSON.parse(row.value) as unknown })),
     windows: state.storage.sql
-      .exec<{ start: number; state: string; needs_part: number }>("SELECT start, state, needs_part FROM windows ORDER BY start")
+      .exec<{ start: number; state: string; needs_part: number }>(
+        "SELECT start, state, needs_part FROM windows ORDER BY start",
+      )
       .toArray()
       .map((row) => ({ start: row.start, needs_part: row.needs_part, state: JSON.parse(row.state) as unknown })),
   }));
 }
 
 /** One engine for the whole of `work`, as in a long-lived object (the harness makes a fresh one per call). */
-function withOneEngine<R>(site: string, clock: { now: number }, work: (engine: ShardEngine) => Promise<R>, overrides: Partial<ShardEngineOptions> = {}): Promise<R> {
+function withOneEngine<R>(
+  site: string,
+  clock: { now: number },
+  work: (engine: ShardEngine) => Promise<R>,
+  overrides: Partial<ShardEngineOptions> = {},
+): Promise<R> {
   return runInDurableObject(shardStub(site), async (_instance, state) => {
     let sessions = 0;
     const engine = new ShardEngine({
@@ -132,7 +168,11 @@ describe("ShardEngine state cache", () => {
     const result = await withOneEngine(site, clock, async (engine) => {
       await engine.ingest(enrichedBatch(site, [pageView(t, "/a"), vital(t + 1, "/a", "LCP", 1_200)]));
       // A bug's batch: its first events change the cached window and day, then an invalid time throws.
-      const broken = enrichedBatch(site, [pageView(t + 2, "/b"), purchase(t + 3, 50, "EUR"), enrichedEvent({ type: "page_view", ts: Number.NaN, path: "/nan" })]);
+      const broken = enrichedBatch(site, [
+        pageView(t + 2, "/b"),
+        purchase(t + 3, 50, "EUR"),
+        enrichedEvent({ type: "page_view", ts: Number.NaN, path: "/nan" }),
+      ]);
       await expect(engine.ingest(broken)).rejects.toThrow();
       await engine.ingest(enrichedBatch(site, [pageView(t + 4, "/c")], { visitor_id: "v-2" }));
       return engine.liveState();
@@ -142,7 +182,10 @@ describe("ShardEngine state cache", () => {
     expect(result?.today.pages).toEqual({ "/a": 1, "/c": 1 });
     expect(result?.windows[0]?.counts).toMatchObject({ events: 3, page_views: 2, visitors: 2 });
     expect({ ...result, seq: 0 }).toEqual({ ...fromStorage, seq: 0 });
-    expect((await withOneEngine(site, clock, async (engine) => engine.stats())).counters).toMatchObject({ ingested_batches: 2, ingested_events: 3 });
+    expect((await withOneEngine(site, clock, async (engine) => engine.stats())).counters).toMatchObject({
+      ingested_batches: 2,
+      ingested_events: 3,
+    });
   });
 
   it("notices another writer of the same storage and reads its changes instead of its own stale copy", async () => {
@@ -150,7 +193,13 @@ describe("ShardEngine state cache", () => {
     const clock = { now: harness(site).clock.now };
     const t = clock.now;
     const today = await runInDurableObject(shardStub(site), async (_instance, state) => {
-      const options = { storage: state.storage, settings: config, clickhouse, sendToHub: async () => undefined, now: () => clock.now };
+      const options = {
+        storage: state.storage,
+        settings: config,
+        clickhouse,
+        sendToHub: async () => undefined,
+        now: () => clock.now,
+      };
       const first = new ShardEngine(options);
       const second = new ShardEngine(options);
       await first.ingest(enrichedBatch(site, [pageView(t, "/")]));
@@ -159,7 +208,9 @@ describe("ShardEngine state cache", () => {
       return [first.liveState(), second.liveState()] satisfies (ShardLiveState | null)[];
     });
     expect(today.map((state) => state?.today.counts.page_views)).toEqual([3, 3]);
-    expect(today.map((state) => state?.windows.find((window) => window.start === t)?.counts.page_views)).toEqual([3, 3]);
+    expect(today.map((state) => state?.windows.find((window) => window.start === t)?.counts.page_views)).toEqual([
+      3, 3,
+    ]);
   });
 
   it("reads a day and a window stored whole (schema v1) and moves their maps to the entry tables on the next write", async () => {
@@ -171,11 +222,21 @@ describe("ShardEngine state cache", () => {
     // Rewrite the day the way schema v1 stored it: everything in one JSON row, no entries.
     await runInDurableObject(shardStub(site), (_instance, state) => {
       const sql = state.storage.sql;
-      const core = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).one().state) as Record<string, unknown>;
-      const whole = { ...core, pages: { "/old": 4, "/new": 1 }, referrers: { "old.example": 2 }, products: {}, vitals: {} };
+      const core = JSON.parse(
+        sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).one().state,
+      ) as Record<string, unknown>;
+      const whole = {
+        ...core,
+        pages: { "/old": 4, "/new": 1 },
+        referrers: { "old.example": 2 },
+        products: {},
+        vitals: {},
+      };
       sql.exec("UPDATE days SET state = ? WHERE day = ?", JSON.stringify(whole), day);
       sql.exec("DELETE FROM day_entries WHERE day = ?", day);
-      const window = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", t).one().state) as { total: Record<string, unknown> };
+      const window = JSON.parse(
+        sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", t).one().state,
+      ) as { total: Record<string, unknown> };
       window.total = { ...window.total, pages: { "/old": 4, "/new": 1 }, products: {}, vitals: {} };
       sql.exec("UPDATE windows SET state = ? WHERE start = ?", JSON.stringify(window), t);
       sql.exec("DELETE FROM window_entries WHERE window_start = ?", t);
@@ -185,7 +246,9 @@ describe("ShardEngine state cache", () => {
     expect(today?.pages).toEqual({ "/old": 4, "/new": 2 });
     expect(today?.referrers).toEqual({ "old.example": 2 });
     const tables = await stored(site);
-    expect(tables.days.map((row) => Object.keys(row.state as object).sort())).toEqual([["abandoned", "counters", "day", "funnel"]]);
+    expect(tables.days.map((row) => Object.keys(row.state as object).sort())).toEqual([
+      ["abandoned", "counters", "day", "funnel"],
+    ]);
     expect(tables.dayEntries.map((entry) => [entry.map, entry.key, entry.value])).toEqual([
       ["pages", "/new", 2],
       ["pages", "/old", 4],

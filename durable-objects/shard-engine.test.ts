@@ -5,7 +5,16 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ClickHouseError, type ClickHouse } from "../clickhouse/client";
-import { cartAdd, cartRemove, checkout, enrichedBatch, pageView, productView, purchase, vital } from "./enriched-fixture";
+import {
+  cartAdd,
+  cartRemove,
+  checkout,
+  enrichedBatch,
+  pageView,
+  productView,
+  purchase,
+  vital,
+} from "./enriched-fixture";
 import { FLUSH_MAX_AGE_MS, FLUSH_MIN_ENTRIES, FLUSH_QUIET_MS } from "./flush-plan";
 import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
 import { shardLiveStateSchema } from "./shard-live-state-schema";
@@ -48,7 +57,12 @@ describe("IngestShard ingest", () => {
     expect(await h.run((engine) => engine.ingest(structuredClone(batch)))).toEqual({ status: "duplicate" });
     await settle(h);
     const stats = await h.run((engine) => engine.stats());
-    expect(stats.counters).toMatchObject({ ingested_batches: 1, ingested_events: 3, duplicate_batches: 2, flushed_rows_events: 3 });
+    expect(stats.counters).toMatchObject({
+      ingested_batches: 1,
+      ingested_events: 3,
+      duplicate_batches: 2,
+      flushed_rows_events: 3,
+    });
     expect(await countRows("events", site)).toBe(3);
     expect((await windowTotals(site)).events).toBe(3);
   });
@@ -58,7 +72,13 @@ describe("IngestShard ingest", () => {
     const h = harness(site);
     const t = h.clock.now;
     const small = { maxPendingEvents: 5 };
-    expect(await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t), pageView(t + 1), pageView(t + 2), pageView(t + 3)])), small)).toMatchObject({
+    expect(
+      await h.run(
+        (engine) =>
+          engine.ingest(enrichedBatch(site, [pageView(t), pageView(t + 1), pageView(t + 2), pageView(t + 3)])),
+        small,
+      ),
+    ).toMatchObject({
       status: "accepted",
     });
     const refused = enrichedBatch(site, [pageView(t + 4), pageView(t + 5)]);
@@ -84,10 +104,25 @@ describe("IngestShard ingest", () => {
     let ids = 0;
     const withIds = { newSessionId: () => `s-${site}-${ids++}` };
     // Visitor A: two page views (not a bounce); back after the idle gap (a new session, which bounces).
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/", "google.com"), pageView(t + 1_000, "/p/1")], { visitor_id: "a" })), withIds);
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + IDLE_MS + 60_000, "/back")], { visitor_id: "a" })), withIds);
+    await h.run(
+      (engine) =>
+        engine.ingest(
+          enrichedBatch(site, [pageView(t, "/", "google.com"), pageView(t + 1_000, "/p/1")], { visitor_id: "a" }),
+        ),
+      withIds,
+    );
+    await h.run(
+      (engine) => engine.ingest(enrichedBatch(site, [pageView(t + IDLE_MS + 60_000, "/back")], { visitor_id: "a" })),
+      withIds,
+    );
     // Visitor B: one page view and a cart it leaves behind.
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 2_000, "/p/2"), cartAdd(t + 3_000, "sku-2", 20, 2)], { visitor_id: "b" })), withIds);
+    await h.run(
+      (engine) =>
+        engine.ingest(
+          enrichedBatch(site, [pageView(t + 2_000, "/p/2"), cartAdd(t + 3_000, "sku-2", 20, 2)], { visitor_id: "b" }),
+        ),
+      withIds,
+    );
 
     let stats = await h.run((engine) => engine.stats());
     // A's first session ended when A came back after the idle gap.
@@ -105,9 +140,36 @@ describe("IngestShard ingest", () => {
       { site },
     );
     expect(sessions).toEqual([
-      { visitor_id: "a", page_views: 2, bounced: 0, entry_path: "/", exit_path: "/p/1", referrer_host: "google.com", cart_adds: 0, cart_value: "0" },
-      { visitor_id: "b", page_views: 1, bounced: 1, entry_path: "/p/2", exit_path: "/p/2", referrer_host: "", cart_adds: 1, cart_value: "40" },
-      { visitor_id: "a", page_views: 1, bounced: 1, entry_path: "/back", exit_path: "/back", referrer_host: "", cart_adds: 0, cart_value: "0" },
+      {
+        visitor_id: "a",
+        page_views: 2,
+        bounced: 0,
+        entry_path: "/",
+        exit_path: "/p/1",
+        referrer_host: "google.com",
+        cart_adds: 0,
+        cart_value: "0",
+      },
+      {
+        visitor_id: "b",
+        page_views: 1,
+        bounced: 1,
+        entry_path: "/p/2",
+        exit_path: "/p/2",
+        referrer_host: "",
+        cart_adds: 1,
+        cart_value: "40",
+      },
+      {
+        visitor_id: "a",
+        page_views: 1,
+        bounced: 1,
+        entry_path: "/back",
+        exit_path: "/back",
+        referrer_host: "",
+        cart_adds: 0,
+        cart_value: "0",
+      },
     ]);
     const windows = await windowTotals(site);
     expect(windows.bounces).toBe(2);
@@ -133,12 +195,15 @@ describe("IngestShard windows", () => {
           cartAdd(t + offset + 200, "sku-1", 12.5, 2),
           cartRemove(t + offset + 300, "sku-1", 12.5, 1),
           checkout(t + offset + 400, 12.5),
-          purchase(t + offset + 500, 12.5, (offset / 7_000) % 2 === 0 ? "EUR" : "USD", [{ product_id: "sku-1", price: 12.5, quantity: 1 }]),
+          purchase(t + offset + 500, 12.5, (offset / 7_000) % 2 === 0 ? "EUR" : "USD", [
+            { product_id: "sku-1", price: 12.5, quantity: 1 },
+          ]),
           vital(t + offset + 600, "/", "LCP", 1_500 + offset),
         ],
         { visitor_id: visitor },
       );
-    for (let visitor = 0; visitor < 6; visitor++) await h.run((engine) => engine.ingest(visit(`v${visitor}`, visitor * 7_000)));
+    for (let visitor = 0; visitor < 6; visitor++)
+      await h.run((engine) => engine.ingest(visit(`v${visitor}`, visitor * 7_000)));
     // Windows stay open while the watermark is before their end.
     let stats = await h.run((engine) => engine.stats());
     expect(stats.unsealed_windows).toBeGreaterThan(0);
@@ -151,8 +216,14 @@ describe("IngestShard windows", () => {
     const firstParts = stats.counters.flushed_rows_window_metrics;
 
     // Late: an old visitor again in the first window (already counted there), and a new one.
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 10, "/late"), purchase(t + 20, 0.1, "EUR")], { visitor_id: "v0" })));
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 30, "/late")], { visitor_id: "late-visitor" })));
+    await h.run((engine) =>
+      engine.ingest(
+        enrichedBatch(site, [pageView(t + 10, "/late"), purchase(t + 20, 0.1, "EUR")], { visitor_id: "v0" }),
+      ),
+    );
+    await h.run((engine) =>
+      engine.ingest(enrichedBatch(site, [pageView(t + 30, "/late")], { visitor_id: "late-visitor" })),
+    );
     stats = await h.run((engine) => engine.stats());
     expect(stats.counters.late_events).toBe(3);
     await settle(h);
@@ -162,7 +233,16 @@ describe("IngestShard windows", () => {
     // One new part row for the late events' window (plus its revenue row for EUR).
     expect((await h.run((engine) => engine.stats())).counters.flushed_rows_window_metrics).toBe(firstParts + 2);
     expect(events.events).toBe(6 * 7 + 3);
-    for (const key of ["events", "page_views", "visitors", "sessions", "cart_adds", "cart_removes", "checkouts", "purchases"] as const) {
+    for (const key of [
+      "events",
+      "page_views",
+      "visitors",
+      "sessions",
+      "cart_adds",
+      "cart_removes",
+      "checkouts",
+      "purchases",
+    ] as const) {
       expect(windows[key], key).toBe(events[key]);
     }
     expect(windows.revenue).toEqual(events.revenue);
@@ -180,7 +260,15 @@ describe("IngestShard flush", () => {
     const t = h.clock.now;
     const down = { clickhouse: unreachableClickHouse() };
     for (let batch = 0; batch < 3; batch++) {
-      await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + batch * 100), pageView(t + batch * 100 + 1)], { visitor_id: `v${batch}` })), down);
+      await h.run(
+        (engine) =>
+          engine.ingest(
+            enrichedBatch(site, [pageView(t + batch * 100), pageView(t + batch * 100 + 1)], {
+              visitor_id: `v${batch}`,
+            }),
+          ),
+        down,
+      );
     }
     h.clock.now += 2 * WINDOW_MS + LATENESS_MS + 1;
     await h.run((engine) => engine.alarm(), down);
@@ -235,7 +323,10 @@ describe("IngestShard flush", () => {
     await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 3), pageView(t + 4)])));
     await settle(h);
     expect(await countRows("events", site)).toBe(5);
-    const [distinct] = await clickhouse.query<{ n: number }>("SELECT uniqExact(event_id) AS n FROM events WHERE site = {site:String}", { site });
+    const [distinct] = await clickhouse.query<{ n: number }>(
+      "SELECT uniqExact(event_id) AS n FROM events WHERE site = {site:String}",
+      { site },
+    );
     expect(Number(distinct?.n)).toBe(5);
   });
 
@@ -243,10 +334,19 @@ describe("IngestShard flush", () => {
     const site = uniqueSite("quarantine");
     const h = harness(site);
     const t = h.clock.now;
-    await h.run((engine) => engine.ingest(enrichedBatch(site, Array.from({ length: 9 }, (_, index) => pageView(t + index, `/p/${index}`)))));
+    await h.run((engine) =>
+      engine.ingest(
+        enrichedBatch(
+          site,
+          Array.from({ length: 9 }, (_, index) => pageView(t + index, `/p/${index}`)),
+        ),
+      ),
+    );
     // Damage one stored row the way a bug or an old row shape would: ClickHouse cannot parse its time.
     await runInDurableObject(shardStub(site), (_instance, state) => {
-      const row = state.storage.sql.exec<{ seq: number; row: string }>("SELECT seq, row FROM pending_events ORDER BY seq LIMIT 1 OFFSET 4").one();
+      const row = state.storage.sql
+        .exec<{ seq: number; row: string }>("SELECT seq, row FROM pending_events ORDER BY seq LIMIT 1 OFFSET 4")
+        .one();
       const damaged = JSON.parse(row.row) as Record<string, unknown>[];
       damaged[0] = { ...damaged[0], ts: "not a time" };
       state.storage.sql.exec("UPDATE pending_events SET row = ? WHERE seq = ?", JSON.stringify(damaged), row.seq);
@@ -256,7 +356,10 @@ describe("IngestShard flush", () => {
     expect(stats.counters.quarantined_rows).toBe(1);
     expect(stats.counters.flushed_rows_events).toBe(8);
     expect(await countRows("events", site)).toBe(8);
-    const [quarantined] = await clickhouse.query<{ target_table: string; row: string }>("SELECT target_table, row FROM quarantine WHERE site = {site:String}", { site });
+    const [quarantined] = await clickhouse.query<{ target_table: string; row: string }>(
+      "SELECT target_table, row FROM quarantine WHERE site = {site:String}",
+      { site },
+    );
     expect(quarantined?.target_table).toBe("events");
     expect(quarantined?.row).toContain("not a time");
   });
@@ -264,7 +367,14 @@ describe("IngestShard flush", () => {
     const site = uniqueSite("refuse-all");
     const h = harness(site);
     const t = h.clock.now;
-    await h.run((engine) => engine.ingest(enrichedBatch(site, Array.from({ length: 30 }, (_, index) => pageView(t + index, "/")))));
+    await h.run((engine) =>
+      engine.ingest(
+        enrichedBatch(
+          site,
+          Array.from({ length: 30 }, (_, index) => pageView(t + index, "/")),
+        ),
+      ),
+    );
     await runInDurableObject(shardStub(site), (_instance, state) => {
       state.storage.sql.exec(`UPDATE pending_events SET row = replace(row, '"ts":"', '"ts":"x')`);
     });
@@ -288,7 +398,9 @@ describe("IngestShard flush cadence", () => {
     for (let offset = 0; offset < FLUSH_MAX_AGE_MS; offset += step) {
       h.clock.now = t + offset;
       await h.run(async (engine) => {
-        await engine.ingest(enrichedBatch(site, [pageView(t + offset), pageView(t + offset + 1)], { visitor_id: `v${offset}` }));
+        await engine.ingest(
+          enrichedBatch(site, [pageView(t + offset), pageView(t + offset + 1)], { visitor_id: `v${offset}` }),
+        );
         await engine.alarm();
       });
     }
@@ -325,7 +437,13 @@ describe("IngestShard flush cadence", () => {
     const batches = FLUSH_MIN_ENTRIES / perBatch;
     await h.run(async (engine) => {
       for (let batch = 0; batch < batches; batch++) {
-        await engine.ingest(enrichedBatch(site, Array.from({ length: perBatch }, (_, index) => pageView(t + index)), { visitor_id: `v${batch % 50}` }));
+        await engine.ingest(
+          enrichedBatch(
+            site,
+            Array.from({ length: perBatch }, (_, index) => pageView(t + index)),
+            { visitor_id: `v${batch % 50}` },
+          ),
+        );
       }
     });
     const alarmAt = await runInDurableObject(shardStub(site), (_instance, state) => state.storage.getAlarm());
@@ -342,7 +460,8 @@ describe("IngestShard live state", () => {
     const h = harness(site);
     const t = h.clock.now;
     await h.run(async (engine) => {
-      for (let batch = 0; batch < 10; batch++) await engine.ingest(enrichedBatch(site, [pageView(t + batch, "/")], { visitor_id: `v${batch}` }));
+      for (let batch = 0; batch < 10; batch++)
+        await engine.ingest(enrichedBatch(site, [pageView(t + batch, "/")], { visitor_id: `v${batch}` }));
       // The coalescing timer runs in real time.
       await new Promise((resolve) => setTimeout(resolve, 400));
       // An alarm right after a send waits out the interval instead of sending at once (or never).

@@ -19,11 +19,35 @@ import type { ClickHouse } from "../clickhouse/client";
 import { toEventRow, type EventRow } from "../clickhouse/rows";
 import type { EnrichedBatch, EnrichedEvent, IngestAdmission, IngestOutcome } from "../protocol";
 import { CoalescedSender } from "./coalesced-sender";
-import { addAbandonedCartToDay, addBounceToDay, addEventToDay, dayOf, emptyDayAccumulator, toDayPartial } from "./day-aggregate";
-import { EVENTS_PER_INSERT, FLUSH_MIN_ENTRIES, flushDueAt, flushPolicy, nextBackoffMs, SESSIONS_PER_INSERT, type FlushPolicy, type TokenScope } from "./flush-plan";
+import {
+  addAbandonedCartToDay,
+  addBounceToDay,
+  addEventToDay,
+  dayOf,
+  emptyDayAccumulator,
+  toDayPartial,
+} from "./day-aggregate";
+import {
+  EVENTS_PER_INSERT,
+  FLUSH_MIN_ENTRIES,
+  flushDueAt,
+  flushPolicy,
+  nextBackoffMs,
+  SESSIONS_PER_INSERT,
+  type FlushPolicy,
+  type TokenScope,
+} from "./flush-plan";
 import { FlushQueue } from "./flush-queue";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
-import { applyEventToSession, chooseSession, isAbandonedCart, isBounce, newSessionState, toSessionRow, type SessionState } from "./session-state";
+import {
+  applyEventToSession,
+  chooseSession,
+  isAbandonedCart,
+  isBounce,
+  newSessionState,
+  toSessionRow,
+  type SessionState,
+} from "./session-state";
 import { toPlainData } from "./plain-data";
 import { ShardAdmission } from "./shard-admission";
 import { migrateShardSchema } from "./shard-schema";
@@ -127,7 +151,13 @@ export class ShardEngine {
     // Synchronous (SQLite): the schema is in place before the object handles anything.
     this.storage.transactionSync(() => migrateShardSchema(sql, this.now()));
     this.events = new FlushQueue(this.storage, this.meta, "pending_events", "events", EVENTS_PER_INSERT);
-    this.windowParts = new FlushQueue(this.storage, this.meta, "window_parts", "window_metrics", WINDOW_PARTS_PER_INSERT);
+    this.windowParts = new FlushQueue(
+      this.storage,
+      this.meta,
+      "window_parts",
+      "window_metrics",
+      WINDOW_PARTS_PER_INSERT,
+    );
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
     // Coalescing is about real time (timers), so it keeps the real clock even under a test clock.
     this.live = new CoalescedSender(() => this.sendLiveState(), LIVE_SEND_INTERVAL_MS);
@@ -182,8 +212,15 @@ export class ShardEngine {
       return { status: "duplicate" };
     }
     // A resend of a stored batch was answered above without spending any budget.
-    const backlog = { pending: this.events.size, maxPending: this.maxPendingEvents, firstPendingSeq: this.events.firstWaitingSeq };
-    const refusal = admission === null ? null : this.admission.refusal(admission.client_key, admission.site_budget, batch.events.length, backlog, now);
+    const backlog = {
+      pending: this.events.size,
+      maxPending: this.maxPendingEvents,
+      firstPendingSeq: this.events.firstWaitingSeq,
+    };
+    const refusal =
+      admission === null
+        ? null
+        : this.admission.refusal(admission.client_key, admission.site_budget, batch.events.length, backlog, now);
     if (refusal?.scope === "site") {
       this.meta.count("rate_limited_batches");
       return { status: "rate_limited", retry_after_seconds: Math.max(1, Math.ceil(refusal.retryAfterSeconds)) };
@@ -205,7 +242,9 @@ export class ShardEngine {
     const watermark = this.watermark(now);
     const changes = new StateChanges(this.store, this.meta.add("live_change", 1));
     // Event-time order, so session assignment sees a visitor's events as they happened.
-    const ordered = batch.events.map((event, index) => ({ event, index })).sort((a, b) => a.event.ts - b.event.ts || a.index - b.index);
+    const ordered = batch.events
+      .map((event, index) => ({ event, index }))
+      .sort((a, b) => a.event.ts - b.event.ts || a.index - b.index);
     let maxTs = Number.NEGATIVE_INFINITY;
     let late = 0;
     const eventRows: EventRow[][] = [];
@@ -241,7 +280,8 @@ export class ShardEngine {
     }
     changes.commit();
     this.events.enqueueAll(eventRows, now);
-    if (admission !== null) this.admission.accepted(admission.client_key, admission.site_budget, eventRows.length, this.events.lastSeq, now);
+    if (admission !== null)
+      this.admission.accepted(admission.client_key, admission.site_budget, eventRows.length, this.events.lastSeq, now);
 
     if (ordered.length > 0) {
       this.meta.set("max_event_ts", Math.max(this.meta.number("max_event_ts", maxTs), maxTs));
@@ -261,7 +301,10 @@ export class ShardEngine {
   /** The session an event belongs to (session-state.ts has the rules). */
   private sessionOf(batch: EnrichedBatch, event: EnrichedEvent, changes: StateChanges, now: number): SessionState {
     if (batch.session_id !== null) {
-      return changes.session(batch.session_id) ?? changes.addSession(newSessionState(batch.session_id, false, batch, event.ts));
+      return (
+        changes.session(batch.session_id) ??
+        changes.addSession(newSessionState(batch.session_id, false, batch, event.ts))
+      );
     }
     const open = changes.latestAssignedSession(batch.visitor_id);
     const choice = chooseSession(open, event.ts, this.idleMs);
@@ -313,7 +356,12 @@ export class ShardEngine {
 
   watermark(now = this.now()): number {
     const max = this.meta.text("max_event_ts");
-    return watermarkOf({ maxEventTs: max === null ? null : Number(max), now, windowMs: this.windowMs, latenessMs: this.latenessMs });
+    return watermarkOf({
+      maxEventTs: max === null ? null : Number(max),
+      now,
+      windowMs: this.windowMs,
+      latenessMs: this.latenessMs,
+    });
   }
 
   // ---- alarm ----------------------------------------------------------------------------
@@ -335,11 +383,16 @@ export class ShardEngine {
 
   private pruneExpired(now: number): void {
     const sql = this.storage.sql;
-    const expired = sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen_batches WHERE seen_at < ?", now - SEEN_BATCH_RETENTION_MS).one().n;
+    const expired = sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM seen_batches WHERE seen_at < ?", now - SEEN_BATCH_RETENTION_MS)
+      .one().n;
     if (expired > 0) sql.exec("DELETE FROM seen_batches WHERE seen_at < ?", now - SEEN_BATCH_RETENTION_MS);
     let remembered = this.meta.add("seen_batches", -expired);
     if (remembered > MAX_SEEN_BATCHES) {
-      sql.exec("DELETE FROM seen_batches WHERE batch_id IN (SELECT batch_id FROM seen_batches ORDER BY seen_at LIMIT ?)", remembered - MAX_SEEN_BATCHES);
+      sql.exec(
+        "DELETE FROM seen_batches WHERE batch_id IN (SELECT batch_id FROM seen_batches ORDER BY seen_at LIMIT ?)",
+        remembered - MAX_SEEN_BATCHES,
+      );
       remembered = MAX_SEEN_BATCHES;
       this.meta.set("seen_batches", remembered);
     }
@@ -466,13 +519,19 @@ export class ShardEngine {
       const retryAt = this.meta.number("retry_at");
       due.push(retryAt > now ? retryAt : flushAt > now ? flushAt : now + FLUSH_INTERVAL_MS);
     }
-    const firstOpenWindow = sql.exec<{ start: number | null }>("SELECT min(start) AS start FROM windows WHERE needs_part = 1").one().start;
+    const firstOpenWindow = sql
+      .exec<{ start: number | null }>("SELECT min(start) AS start FROM windows WHERE needs_part = 1")
+      .one().start;
     if (firstOpenWindow !== null) due.push(wallClockSealTime(firstOpenWindow, this.windowMs, this.latenessMs));
-    const firstLastSeen = sql.exec<{ last_seen: number | null }>("SELECT min(last_seen) AS last_seen FROM open_sessions").one().last_seen;
+    const firstLastSeen = sql
+      .exec<{ last_seen: number | null }>("SELECT min(last_seen) AS last_seen FROM open_sessions")
+      .one().last_seen;
     if (firstLastSeen !== null) due.push(firstLastSeen + this.idleMs + 1);
     if (this.onlineCount(now) > 0 || this.meta.number("live_sent_online") > 0) due.push(now + ONLINE_RECHECK_MS);
     if (this.meta.number("live_change") > this.meta.number("live_sent_change")) due.push(now + FLUSH_INTERVAL_MS);
-    const firstSeen = sql.exec<{ seen_at: number | null }>("SELECT min(seen_at) AS seen_at FROM seen_batches").one().seen_at;
+    const firstSeen = sql
+      .exec<{ seen_at: number | null }>("SELECT min(seen_at) AS seen_at FROM seen_batches")
+      .one().seen_at;
     if (firstSeen !== null) due.push(firstSeen + SEEN_BATCH_RETENTION_MS + 1);
     if (due.length === 0) return;
     const next = Math.max(Math.min(...due), now + 1);
@@ -483,7 +542,9 @@ export class ShardEngine {
   // ---- live -----------------------------------------------------------------------------
 
   private onlineCount(now: number): number {
-    return this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM online_visitors WHERE last_active > ?", now - ONLINE_SPAN_MS).one().n;
+    return this.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM online_visitors WHERE last_active > ?", now - ONLINE_SPAN_MS)
+      .one().n;
   }
 
   /** Something the hub has not confirmed: changed windows or day, online count, a new day. */
@@ -545,7 +606,13 @@ export class ShardEngine {
     const now = this.now();
     return this.stateTransaction("read", () => {
       const windows = this.store.windowsAt(
-        this.storage.sql.exec<{ start: number }>("SELECT start FROM windows WHERE start >= ? ORDER BY start DESC LIMIT ?", this.liveRetentionStart(now), LIVE_WINDOWS).toArray(),
+        this.storage.sql
+          .exec<{ start: number }>(
+            "SELECT start FROM windows WHERE start >= ? ORDER BY start DESC LIMIT ?",
+            this.liveRetentionStart(now),
+            LIVE_WINDOWS,
+          )
+          .toArray(),
       );
       return this.buildState(now, windows);
     });
@@ -572,14 +639,17 @@ export class ShardEngine {
         .toArray();
       // When capped, windows sharing the last change number may be cut: leave that number owed.
       const last = rows[rows.length - 1];
-      const confirmsUpTo = rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.live_change - 1 : currentChange;
+      const confirmsUpTo =
+        rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.live_change - 1 : currentChange;
       return { state: this.buildState(now, this.store.windowsAt(rows)), confirmsUpTo };
     });
     try {
       await this.options.sendToHub(built.state);
     } catch (error) {
       this.meta.count("live_send_errors");
-      console.warn(`shard ${built.state.site}:${built.state.shard} live send failed: ${error instanceof Error ? error.message : String(error)}`);
+      console.warn(
+        `shard ${built.state.site}:${built.state.shard} live send failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     this.storage.transactionSync(() => {
@@ -596,7 +666,9 @@ export class ShardEngine {
     const now = this.now();
     const sql = this.storage.sql;
     const oldestEvent = this.events.oldestStoredAt();
-    const oldest = [oldestEvent, this.windowParts.oldestStoredAt(), this.closedSessions.oldestStoredAt()].filter((at): at is number => at !== null);
+    const oldest = [oldestEvent, this.windowParts.oldestStoredAt(), this.closedSessions.oldestStoredAt()].filter(
+      (at): at is number => at !== null,
+    );
     const lastFlush = this.meta.number("last_flush_at");
     const site = this.meta.text("site");
     return {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ShardLiveState } from "./live-delta";
 import { addToSketch, emptySketch } from "./quantile-sketch";
-import { checkShardLiveState, InvalidShardLiveState, MAX_DAY_MAP_ENTRIES, MAX_VITAL_PAGES, MAX_WINDOWS_PER_STATE, shardLiveStateSchema } from "./shard-live-state-schema";
+import {
+  checkShardLiveState,
+  InvalidShardLiveState,
+  MAX_DAY_MAP_ENTRIES,
+  MAX_VITAL_PAGES,
+  MAX_WINDOWS_PER_STATE,
+  shardLiveStateSchema,
+} from "./shard-live-state-schema";
 import { counts, shardState, windowPartial } from "./shard-state-fixture";
 
 function fullState(): ShardLiveState {
@@ -22,24 +29,53 @@ function fullState(): ShardLiveState {
   });
 }
 
-const many = <T>(count: number, value: (index: number) => T): Record<string, T> => Object.fromEntries(Array.from({ length: count }, (_, index) => [`k${index}`, value(index)]));
+const many = <T>(count: number, value: (index: number) => T): Record<string, T> =>
+  Object.fromEntries(Array.from({ length: count }, (_, index) => [`k${index}`, value(index)]));
 
 /** Each turns a valid state into one the full schema refuses. */
 const breakages: [string, (state: ShardLiveState) => void][] = [
   ["empty site", (state) => void (state.site = "")],
   ["negative seq", (state) => void (state.seq = -1)],
   ["fractional shard", (state) => void (state.shard = 1.5)],
-  ["too many windows", (state) => void (state.windows = Array.from({ length: MAX_WINDOWS_PER_STATE + 1 }, (_, index) => windowPartial(index * 10_000, {})))],
-  ["window count as text", (state) => void ((state.windows[0]!.counts as unknown as Record<string, unknown>)["page_views"] = "3")],
+  [
+    "too many windows",
+    (state) =>
+      void (state.windows = Array.from({ length: MAX_WINDOWS_PER_STATE + 1 }, (_, index) =>
+        windowPartial(index * 10_000, {}),
+      )),
+  ],
+  [
+    "window count as text",
+    (state) => void ((state.windows[0]!.counts as unknown as Record<string, unknown>)["page_views"] = "3"),
+  ],
   ["bad day", (state) => void (state.today.day = "23.11.2026")],
   ["negative online", (state) => void (state.online = -2)],
   ["too many pages", (state) => void (state.today.pages = many(MAX_DAY_MAP_ENTRIES + 1, () => 1))],
   ["too many referrers", (state) => void (state.today.referrers = many(MAX_DAY_MAP_ENTRIES + 1, () => 1))],
-  ["too many products", (state) => void (state.today.products = many(MAX_DAY_MAP_ENTRIES + 1, () => ({ name: "", views: 1, cart_adds: 0, purchases: 0, revenue: 0 })))],
-  ["too many vital pages", (state) => void (state.today.vitals = many(MAX_VITAL_PAGES + 1, () => ({ LCP: emptySketch() })))],
+  [
+    "too many products",
+    (state) =>
+      void (state.today.products = many(MAX_DAY_MAP_ENTRIES + 1, () => ({
+        name: "",
+        views: 1,
+        cart_adds: 0,
+        purchases: 0,
+        revenue: 0,
+      }))),
+  ],
+  [
+    "too many vital pages",
+    (state) => void (state.today.vitals = many(MAX_VITAL_PAGES + 1, () => ({ LCP: emptySketch() }))),
+  ],
   ["unknown vital", (state) => void ((state.today.vitals["/"] as Record<string, unknown>)["FID"] = emptySketch())],
-  ["product without name", (state) => void ((state.today.products["sku-1"] as unknown as Record<string, unknown>)["name"] = 5)],
-  ["revenue not a number", (state) => void ((state.today.counts as unknown as Record<string, unknown>)["revenue"] = null)],
+  [
+    "product without name",
+    (state) => void ((state.today.products["sku-1"] as unknown as Record<string, unknown>)["name"] = 5),
+  ],
+  [
+    "revenue not a number",
+    (state) => void ((state.today.counts as unknown as Record<string, unknown>)["revenue"] = null),
+  ],
   ["funnel count negative", (state) => void (state.today.funnel.checkouts = -1)],
 ];
 

@@ -103,7 +103,9 @@ function checkMetricCounts(value: unknown, path: string): void {
   const counts = checkRecord(value, path, METRIC_COUNT_KEYS.length + 2);
   for (const key of METRIC_COUNT_KEYS) checkCount(counts[key], `${path}.${key}`);
   checkNumber(counts["revenue"], `${path}.revenue`);
-  for (const [currency, revenue] of Object.entries(checkRecord(counts["revenue_by_currency"], `${path}.revenue_by_currency`, MAX_CURRENCIES))) {
+  for (const [currency, revenue] of Object.entries(
+    checkRecord(counts["revenue_by_currency"], `${path}.revenue_by_currency`, MAX_CURRENCIES),
+  )) {
     checkNumber(revenue, `${path}.revenue_by_currency.${currency}`);
   }
 }
@@ -126,20 +128,31 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
   checkCount(state.seq, "seq");
   checkCount(state.at, "at");
   checkCount(state.online, "online");
-  if (!Array.isArray(state.windows) || state.windows.length > MAX_WINDOWS_PER_STATE) fail("windows", `expected at most ${MAX_WINDOWS_PER_STATE} windows`);
+  if (!Array.isArray(state.windows) || state.windows.length > MAX_WINDOWS_PER_STATE)
+    fail("windows", `expected at most ${MAX_WINDOWS_PER_STATE} windows`);
   state.windows.forEach((window, index) => {
-    if (!Number.isInteger(window.start) || !Number.isInteger(window.end)) fail(`windows.${index}`, "expected integer bounds");
+    if (!Number.isInteger(window.start) || !Number.isInteger(window.end))
+      fail(`windows.${index}`, "expected integer bounds");
     checkMetricCounts(window.counts, `windows.${index}.counts`);
     if (window.jobs !== undefined) checkJobCounts(window.jobs, `windows.${index}.jobs`);
   });
   const today = state.today;
-  if (typeof today !== "object" || today === null || typeof today.day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(today.day)) fail("today.day", "expected YYYY-MM-DD");
+  if (
+    typeof today !== "object" ||
+    today === null ||
+    typeof today.day !== "string" ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(today.day)
+  )
+    fail("today.day", "expected YYYY-MM-DD");
   checkMetricCounts(today.counts, "today.counts");
-  for (const [step, value] of Object.entries(checkRecord(today.funnel, "today.funnel", 5))) checkCount(value, `today.funnel.${step}`);
+  for (const [step, value] of Object.entries(checkRecord(today.funnel, "today.funnel", 5)))
+    checkCount(value, `today.funnel.${step}`);
   checkCount(today.abandoned_carts?.sessions, "today.abandoned_carts.sessions");
   checkNumber(today.abandoned_carts.value, "today.abandoned_carts.value");
-  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_DAY_MAP_ENTRIES))) checkCount(views, `today.pages.${path}`);
-  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_DAY_MAP_ENTRIES))) checkCount(visits, `today.referrers.${host}`);
+  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_DAY_MAP_ENTRIES)))
+    checkCount(views, `today.pages.${path}`);
+  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_DAY_MAP_ENTRIES)))
+    checkCount(visits, `today.referrers.${host}`);
   for (const [id, entry] of Object.entries(checkRecord(today.products, "today.products", MAX_DAY_MAP_ENTRIES))) {
     const product = checkRecord(entry, `today.products.${id}`, 5);
     if (typeof product["name"] !== "string") fail(`today.products.${id}.name`, "expected a name");
@@ -163,6 +176,7 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
 
 function checkJobCounts(value: unknown, path: string): void {
   for (const [job, counts] of Object.entries(checkRecord(value, path, MAX_JOBS))) {
-    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_DAY_MAP_ENTRIES))) checkCount(count, `${path}.${job}.${key}`);
+    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_DAY_MAP_ENTRIES)))
+      checkCount(count, `${path}.${job}.${key}`);
   }
 }

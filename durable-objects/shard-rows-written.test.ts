@@ -11,7 +11,10 @@ import { clickhouse, config, shardStub, uniqueSite, WINDOW_MS } from "./shard-te
 import { windowStartOf } from "./watermark";
 
 /** Wraps storage so every `sql.exec` cursor is kept; their rowsWritten are summed once consumed. */
-function countingStorage(storage: DurableObjectStorage, cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[]): DurableObjectStorage {
+function countingStorage(
+  storage: DurableObjectStorage,
+  cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[],
+): DurableObjectStorage {
   const sql = new Proxy(storage.sql, {
     get(target, property) {
       if (property === "exec") {
@@ -42,7 +45,13 @@ describe("shard storage writes", () => {
     const visitors = 40;
     const written = await runInDurableObject(shardStub(site), async (_instance, state) => {
       const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-      const engine = new ShardEngine({ storage: countingStorage(state.storage, cursors), settings: config, clickhouse, sendToHub: async () => {}, now: () => clock.now });
+      const engine = new ShardEngine({
+        storage: countingStorage(state.storage, cursors),
+        settings: config,
+        clickhouse,
+        sendToHub: async () => {},
+        now: () => clock.now,
+      });
       // Schema creation and the first batch's setup are one-offs per object: count from a warm shard.
       await engine.ingest(enrichedBatch(site, [pageView(clock.now, "/warm")], { visitor_id: "warm" }));
       await engine.alarm();
@@ -50,7 +59,12 @@ describe("shard storage writes", () => {
       for (let index = 0; index < batches; index++) {
         const t = clock.now;
         const path = `/p/${index % 7}`;
-        const events = [pageView(t, path), vital(t + 1, path, "LCP", 1800), vital(t + 2, path, "CLS", 0.05), pageView(t + 3, "/cart")];
+        const events = [
+          pageView(t, path),
+          vital(t + 1, path, "LCP", 1800),
+          vital(t + 2, path, "CLS", 0.05),
+          pageView(t + 3, "/cart"),
+        ];
         await engine.ingest(enrichedBatch(site, events, { visitor_id: `v-${index % visitors}` }));
         clock.now += 250;
         // A flush pass about every second of traffic, as the alarm does under load.
@@ -61,7 +75,9 @@ describe("shard storage writes", () => {
       return cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0);
     });
     const perBatch = written / batches;
-    console.log(`IngestShard SQLite rows written: ${written} for ${batches} batches of 4 events (${visitors} visitors, flushes included) = ${perBatch.toFixed(1)} per batch`);
+    console.log(
+      `IngestShard SQLite rows written: ${written} for ${batches} batches of 4 events (${visitors} visitors, flushes included) = ${perBatch.toFixed(1)} per batch`,
+    );
     expect(perBatch).toBeGreaterThan(1);
     expect(perBatch).toBeLessThan(100);
   });

@@ -30,7 +30,8 @@ interface Migration {
 }
 
 /** Queue tables share one layout so flush-queue.ts can drain any of them. */
-const queueTable = (name: string) => `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, stored_at INTEGER NOT NULL, row TEXT NOT NULL)`;
+const queueTable = (name: string) =>
+  `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, stored_at INTEGER NOT NULL, row TEXT NOT NULL)`;
 
 export const SHARD_MIGRATIONS: readonly Migration[] = [
   {
@@ -75,7 +76,8 @@ export const SHARD_SCHEMA_VERSION = SHARD_MIGRATIONS.reduce((max, migration) => 
  */
 export function migrateShardSchema(sql: SqlStorage, now: number): number {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const current = sql.exec<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations").one().version ?? 0;
+  const current =
+    sql.exec<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations").one().version ?? 0;
   for (const migration of SHARD_MIGRATIONS) {
     if (migration.version <= current) continue;
     for (const statement of migration.statements) sql.exec(statement);

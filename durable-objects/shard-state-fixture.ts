@@ -40,8 +40,20 @@ export function shardState(
   shard: number,
   seq: number,
   at: number,
-  values: { windows?: WindowPartial[]; today?: Partial<Omit<DayPartial, "day">> & { day?: string }; online?: number } = {},
+  values: {
+    windows?: WindowPartial[];
+    today?: Partial<Omit<DayPartial, "day">> & { day?: string };
+    online?: number;
+  } = {},
 ): ShardLiveState {
   const { day = utcDay(at), ...today } = values.today ?? {};
-  return { site, shard, seq, at, windows: values.windows ?? [], today: dayPartial(day, today), online: values.online ?? 0 };
+  return {
+    site,
+    shard,
+    seq,
+    at,
+    windows: values.windows ?? [],
+    today: dayPartial(day, today),
+    online: values.online ?? 0,
+  };
 }

@@ -88,7 +88,8 @@ function changeSet(changes: MapChanges<string>, map: string): Set<string> {
 /** Each job's counts behind a Proxy recording changed keys into its map's change set. */
 function trackedJobs(jobs: JobCounts, changes: MapChanges<string>): JobCounts {
   const tracked = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS) tracked[job.name] = trackChanges(jobs[job.name] ?? emptyRecord<number>(), changeSet(changes, jobMapName(job)));
+  for (const job of KEYED_COUNT_JOBS)
+    tracked[job.name] = trackChanges(jobs[job.name] ?? emptyRecord<number>(), changeSet(changes, jobMapName(job)));
   return tracked;
 }
 
@@ -186,7 +187,12 @@ export class ShardStateStore {
     const records: Record<WindowMap, Record<string, unknown>> = { pages, products, vitals, ...jobRecords(jobs) };
     this.windowEntries.write(window.start, records, changes);
     this.windowCache.set(window.start, window);
-    return JSON.stringify({ start: window.start, total: { counters: window.total.counters }, emitted: window.emitted, parts: window.parts });
+    return JSON.stringify({
+      start: window.start,
+      total: { counters: window.total.counters },
+      emitted: window.emitted,
+      parts: window.parts,
+    });
   }
 
   /** Writes a changed window: it needs a (further) part once sealed, and the hub must hear of it. */
@@ -201,19 +207,32 @@ export class ShardStateStore {
 
   /** Writes a window whose counts are now all in emitted parts. */
   saveSealedWindow(window: WindowState): void {
-    this.sql.exec("UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?", this.writeWindow(window), window.start);
+    this.sql.exec(
+      "UPDATE windows SET state = ?, needs_part = 0 WHERE start = ?",
+      this.writeWindow(window),
+      window.start,
+    );
   }
 
   /** Deletes the windows before `start` whose counts are all emitted, with their entries (retention). */
   deleteEmittedWindowsBefore(start: number): void {
     this.sql.exec("DELETE FROM windows WHERE start < ? AND needs_part = 0", start);
-    this.sql.exec("DELETE FROM window_entries WHERE window_start < ? AND window_start NOT IN (SELECT start FROM windows WHERE start < ?)", start, start);
+    this.sql.exec(
+      "DELETE FROM window_entries WHERE window_start < ? AND window_start NOT IN (SELECT start FROM windows WHERE start < ?)",
+      start,
+      start,
+    );
   }
 
   /** Windows with counts not yet in a part and starting at or before `latestStart`, oldest first. */
   windowsNeedingPart(latestStart: number): WindowState[] {
     return this.windowsAt(
-      this.sql.exec<{ start: number }>("SELECT start FROM windows WHERE needs_part = 1 AND start <= ? ORDER BY start", latestStart).toArray(),
+      this.sql
+        .exec<{ start: number }>(
+          "SELECT start FROM windows WHERE needs_part = 1 AND start <= ? ORDER BY start",
+          latestStart,
+        )
+        .toArray(),
     );
   }
 
@@ -230,13 +249,28 @@ export class ShardStateStore {
   /** True when `member` is new to the window (and is now recorded). */
   addWindowMember(start: number, kind: MemberKind, member: string): boolean {
     return (
-      this.sql.exec("INSERT INTO window_members (window_start, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", start, kind, member).toArray()
-        .length > 0
+      this.sql
+        .exec(
+          "INSERT INTO window_members (window_start, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+          start,
+          kind,
+          member,
+        )
+        .toArray().length > 0
     );
   }
 
   addDayMember(day: string, kind: MemberKind, member: string): boolean {
-    return this.sql.exec("INSERT INTO day_members (day, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", day, kind, member).toArray().length > 0;
+    return (
+      this.sql
+        .exec(
+          "INSERT INTO day_members (day, kind, member) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+          day,
+          kind,
+          member,
+        )
+        .toArray().length > 0
+    );
   }
 
   /** The day's accumulator; the object is the cached one, so change it only inside a transaction that saves it. */
@@ -245,7 +279,9 @@ export class ShardStateStore {
     if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
     if (row === undefined) return null;
-    const stored = parseWithSafeRecords<Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">>(row.state);
+    const stored = parseWithSafeRecords<
+      Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">
+    >(row.state);
     const changes = this.dayEntries.noChanges();
     const maps = {
       pages: stored.pages ?? emptyRecord<number>(),
@@ -257,7 +293,10 @@ export class ShardStateStore {
     for (const map of BUILT_IN_DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
     const jobs = emptyJobCounts();
     this.dayEntries.readInto(day, { ...maps, ...jobRecords(jobs) });
-    return this.track({ day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps, jobs }, changes);
+    return this.track(
+      { day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps, jobs },
+      changes,
+    );
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
@@ -282,10 +321,20 @@ export class ShardStateStore {
   /** Writes the day's counters and the map entries changed since its last write. */
   saveDay(day: DayAccumulator): void {
     const core = { day: day.day, counters: day.counters, funnel: day.funnel, abandoned: day.abandoned };
-    this.sql.exec("INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state", day.day, JSON.stringify(core));
+    this.sql.exec(
+      "INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state",
+      day.day,
+      JSON.stringify(core),
+    );
     const changes = this.dayChanges.get(day);
     if (changes === undefined) throw new Error(`day ${day.day} was not loaded through the store`);
-    const records: Record<DayMap, Record<string, unknown>> = { pages: day.pages, referrers: day.referrers, products: day.products, vitals: day.vitals, ...jobRecords(day.jobs) };
+    const records: Record<DayMap, Record<string, unknown>> = {
+      pages: day.pages,
+      referrers: day.referrers,
+      products: day.products,
+      vitals: day.vitals,
+      ...jobRecords(day.jobs),
+    };
     this.dayEntries.write(day.day, records, changes);
     this.dayCache.set(day.day, day);
     this.dayWrites += 1;
@@ -298,14 +347,19 @@ export class ShardStateStore {
   }
 
   loadSession(sessionId: string): SessionState | null {
-    const row = this.sql.exec<{ state: string }>("SELECT state FROM open_sessions WHERE session_id = ?", sessionId).toArray()[0];
+    const row = this.sql
+      .exec<{ state: string }>("SELECT state FROM open_sessions WHERE session_id = ?", sessionId)
+      .toArray()[0];
     return row === undefined ? null : restoredSessionState(parseWithSafeRecords<SessionState>(row.state));
   }
 
   /** The visitor's open shard-assigned session with the latest last event, if any. */
   latestAssignedSession(visitorId: string): SessionState | null {
     const row = this.sql
-      .exec<{ state: string }>("SELECT state FROM open_sessions WHERE visitor_id = ? AND assigned = 1 ORDER BY last_seen DESC LIMIT 1", visitorId)
+      .exec<{ state: string }>(
+        "SELECT state FROM open_sessions WHERE visitor_id = ? AND assigned = 1 ORDER BY last_seen DESC LIMIT 1",
+        visitorId,
+      )
       .toArray()[0];
     return row === undefined ? null : restoredSessionState(parseWithSafeRecords<SessionState>(row.state));
   }
@@ -328,7 +382,11 @@ export class ShardStateStore {
   /** Open sessions whose last event is before `lastSeenBefore` (session-state.ts isSessionIdle, in SQL), oldest first. */
   idleSessions(lastSeenBefore: number, limit: number): SessionState[] {
     return this.sql
-      .exec<{ state: string }>("SELECT state FROM open_sessions WHERE last_seen < ? ORDER BY last_seen LIMIT ?", lastSeenBefore, limit)
+      .exec<{ state: string }>(
+        "SELECT state FROM open_sessions WHERE last_seen < ? ORDER BY last_seen LIMIT ?",
+        lastSeenBefore,
+        limit,
+      )
       .toArray()
       .map((row) => restoredSessionState(parseWithSafeRecords<SessionState>(row.state)));
   }

@@ -78,7 +78,10 @@ export interface Totals extends Record<CountKey, number> {
 }
 
 /** Reads the count columns present in `rows` (absent ones are 0). */
-function totalsOf(rows: (Record<string, unknown> | undefined)[], revenue: { currency: string; revenue: string | number }[]): Totals {
+function totalsOf(
+  rows: (Record<string, unknown> | undefined)[],
+  revenue: { currency: string; revenue: string | number }[],
+): Totals {
   const totals: Totals = { ...zeroCounts(), rows: 0, revenue: [] };
   for (const row of rows) for (const key of COUNT_KEYS) if (row?.[key] !== undefined) totals[key] = Number(row[key]);
   totals.revenue = revenue.map((entry) => [entry.currency, Number(entry.revenue)]);
@@ -123,7 +126,13 @@ export async function windowTotals(site: string): Promise<Totals> {
   return totalsOf([totals], revenue);
 }
 
-export async function countRows(table: "events" | "sessions" | "window_metrics" | "quarantine", site: string): Promise<number> {
-  const [row] = await clickhouse.query<{ n: number | string }>(`SELECT count() AS n FROM ${table} WHERE site = {site:String}`, { site });
+export async function countRows(
+  table: "events" | "sessions" | "window_metrics" | "quarantine",
+  site: string,
+): Promise<number> {
+  const [row] = await clickhouse.query<{ n: number | string }>(
+    `SELECT count() AS n FROM ${table} WHERE site = {site:String}`,
+    { site },
+  );
   return Number(row?.n ?? 0);
 }

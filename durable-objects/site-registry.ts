@@ -106,7 +106,8 @@ export class SiteRegistry extends DurableObject<Env> {
 
   private setOrigins(key: string, origins: string[]): void {
     this.sql.exec("DELETE FROM site_origins WHERE site = ?", key);
-    for (const origin of new Set(origins.map(normaliseOrigin))) this.sql.exec("INSERT INTO site_origins (origin, site) VALUES (?, ?)", origin, key);
+    for (const origin of new Set(origins.map(normaliseOrigin)))
+      this.sql.exec("INSERT INTO site_origins (origin, site) VALUES (?, ?)", origin, key);
   }
 
   async listSites(): Promise<Site[]> {
@@ -169,7 +170,10 @@ export class SiteRegistry extends DurableObject<Env> {
 
   /** Whether some registry site allows `origin` (normalised) or any origin. */
   async anySiteAllowsOrigin(origin: string): Promise<boolean> {
-    return this.sql.exec("SELECT 1 FROM site_origins WHERE origin IN (?, '*') LIMIT 1", normaliseOrigin(origin)).toArray().length > 0;
+    return (
+      this.sql.exec("SELECT 1 FROM site_origins WHERE origin IN (?, '*') LIMIT 1", normaliseOrigin(origin)).toArray()
+        .length > 0
+    );
   }
 
   async createToken(site: string, token: NewToken): Promise<RegistryResult<TokenInfo>> {
@@ -188,7 +192,13 @@ export class SiteRegistry extends DurableObject<Env> {
   }
 
   private tokenInfo(site: string, id: string): TokenInfo | null {
-    const row = this.sql.exec<TokenRow>("SELECT id, site, scopes, label, hint, created_at, revoked_at FROM tokens WHERE site = ? AND id = ?", site, id).toArray()[0];
+    const row = this.sql
+      .exec<TokenRow>(
+        "SELECT id, site, scopes, label, hint, created_at, revoked_at FROM tokens WHERE site = ? AND id = ?",
+        site,
+        id,
+      )
+      .toArray()[0];
     return row === undefined ? null : toTokenInfo(row);
   }
 
@@ -198,7 +208,12 @@ export class SiteRegistry extends DurableObject<Env> {
 
   async listTokens(site: string): Promise<RegistryResult<TokenInfo[]>> {
     if (this.siteRow(site) === null) return { ok: false, reason: "not_found" };
-    const rows = this.sql.exec<TokenRow>("SELECT id, site, scopes, label, hint, created_at, revoked_at FROM tokens WHERE site = ? ORDER BY created_at, id", site).toArray();
+    const rows = this.sql
+      .exec<TokenRow>(
+        "SELECT id, site, scopes, label, hint, created_at, revoked_at FROM tokens WHERE site = ? ORDER BY created_at, id",
+        site,
+      )
+      .toArray();
     return { ok: true, value: rows.map(toTokenInfo) };
   }
 
@@ -207,15 +222,27 @@ export class SiteRegistry extends DurableObject<Env> {
    * digest too, so the Worker can close the live sockets the token opened.
    */
   async revokeToken(site: string, id: string): Promise<RegistryResult<{ info: TokenInfo; digest: string }>> {
-    const row = this.sql.exec<{ digest: string }>("SELECT digest FROM tokens WHERE site = ? AND id = ?", site, id).toArray()[0];
+    const row = this.sql
+      .exec<{ digest: string }>("SELECT digest FROM tokens WHERE site = ? AND id = ?", site, id)
+      .toArray()[0];
     if (row === undefined) return { ok: false, reason: "not_found" };
-    this.sql.exec("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE site = ? AND id = ?", Date.now(), site, id);
+    this.sql.exec(
+      "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE site = ? AND id = ?",
+      Date.now(),
+      site,
+      id,
+    );
     return { ok: true, value: { info: this.tokenInfo(site, id) as TokenInfo, digest: row.digest } };
   }
 
   /** The grant of an unrevoked token with this digest, or null. */
   async lookupToken(digest: string): Promise<TokenGrant | null> {
-    const row = this.sql.exec<{ id: string; site: string; scopes: string }>("SELECT id, site, scopes FROM tokens WHERE digest = ? AND revoked_at IS NULL", digest).toArray()[0];
+    const row = this.sql
+      .exec<{ id: string; site: string; scopes: string }>(
+        "SELECT id, site, scopes FROM tokens WHERE digest = ? AND revoked_at IS NULL",
+        digest,
+      )
+      .toArray()[0];
     return row === undefined ? null : { id: row.id, site: row.site, scopes: JSON.parse(row.scopes) as TokenScope[] };
   }
 }

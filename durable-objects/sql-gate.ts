@@ -36,17 +36,28 @@ export class SqlGate extends DurableObject<Env> {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM leases WHERE expires_at <= ?", now);
-    const running = sql.exec<{ running: number; next_expiry: number | null }>("SELECT count(*) AS running, min(expires_at) AS next_expiry FROM leases").one();
+    const running = sql
+      .exec<{ running: number; next_expiry: number | null }>(
+        "SELECT count(*) AS running, min(expires_at) AS next_expiry FROM leases",
+      )
+      .one();
     if (running.running >= limits.maxConcurrent) {
       // A release usually comes much sooner; the expiry is the bound.
       const retryAfterSeconds = Math.min(5, Math.max(1, Math.ceil(((running.next_expiry ?? now) - now) / 1000)));
       return { admitted: false, reason: "concurrency", retryAfterSeconds };
     }
     if (limits.perMinute > 0) {
-      const rate: BucketLimit = { perSecond: limits.perMinute / 60, burst: Math.max(1, Math.ceil(limits.perMinute / 3)) };
+      const rate: BucketLimit = {
+        perSecond: limits.perMinute / 60,
+        burst: Math.max(1, Math.ceil(limits.perMinute / 3)),
+      };
       this.bucket ??= new TokenBucket(rate, now);
       if (this.bucket.available(rate, now) < 1) {
-        return { admitted: false, reason: "rate", retryAfterSeconds: Math.max(1, Math.ceil(this.bucket.secondsUntilToken(rate, now))) };
+        return {
+          admitted: false,
+          reason: "rate",
+          retryAfterSeconds: Math.max(1, Math.ceil(this.bucket.secondsUntilToken(rate, now))),
+        };
       }
       this.bucket.take(rate, now);
     }

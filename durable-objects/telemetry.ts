@@ -16,7 +16,8 @@ export type BotBatchCounts = Record<string, number>;
 /** Most sites the bot table holds; counts for further sites are dropped (a bound on a bug, not a plan). */
 export const MAX_BOT_SITES = 10_000;
 
-const isPositiveCount = (count: unknown): count is number => typeof count === "number" && Number.isSafeInteger(count) && count > 0;
+const isPositiveCount = (count: unknown): count is number =>
+  typeof count === "number" && Number.isSafeInteger(count) && count > 0;
 
 export class Telemetry extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -43,19 +44,30 @@ export class Telemetry extends DurableObject<Env> {
     for (const [site, count] of Object.entries(counts)) {
       if (!isPositiveCount(count) || site.length > 200) continue;
       const known = sql.exec("SELECT 1 FROM bot_batches WHERE site = ?", site).toArray().length > 0;
-      if (!known && (sql.exec<{ n: number }>("SELECT count(*) AS n FROM bot_batches").one().n >= MAX_BOT_SITES)) continue;
-      sql.exec("INSERT INTO bot_batches (site, count) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET count = count + excluded.count", site, count);
+      if (!known && sql.exec<{ n: number }>("SELECT count(*) AS n FROM bot_batches").one().n >= MAX_BOT_SITES) continue;
+      sql.exec(
+        "INSERT INTO bot_batches (site, count) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET count = count + excluded.count",
+        site,
+        count,
+      );
     }
   }
 
   async botBatches(): Promise<BotBatchCounts> {
     // fromEntries defines own properties, whatever a key spells (no prototype setter).
-    return Object.fromEntries(this.ctx.storage.sql.exec<{ site: string; count: number }>("SELECT site, count FROM bot_batches").toArray().map((row) => [row.site, row.count]));
+    return Object.fromEntries(
+      this.ctx.storage.sql
+        .exec<{ site: string; count: number }>("SELECT site, count FROM bot_batches")
+        .toArray()
+        .map((row) => [row.site, row.count]),
+    );
   }
 
   async rejections(): Promise<RejectionCounts> {
     const counts: RejectionCounts = {};
-    for (const row of this.ctx.storage.sql.exec<{ code: string; count: number }>("SELECT code, count FROM rejections")) {
+    for (const row of this.ctx.storage.sql.exec<{ code: string; count: number }>(
+      "SELECT code, count FROM rejections",
+    )) {
       const code = errorCodeSchema.safeParse(row.code);
       if (code.success) counts[code.data] = row.count;
     }

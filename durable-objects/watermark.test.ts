@@ -39,7 +39,11 @@ describe("tumbling windows", () => {
     const start = 100_000;
     const sealAt = wallClockSealTime(start, windowMs, latenessMs);
     expect(sealAt).toBe(start + windowMs + windowMs + latenessMs);
-    expect(isWindowSealedBy(start, windowMs, watermarkOf({ maxEventTs: start + 1, now: sealAt - 1, windowMs, latenessMs }))).toBe(false);
-    expect(isWindowSealedBy(start, windowMs, watermarkOf({ maxEventTs: start + 1, now: sealAt, windowMs, latenessMs }))).toBe(true);
+    expect(
+      isWindowSealedBy(start, windowMs, watermarkOf({ maxEventTs: start + 1, now: sealAt - 1, windowMs, latenessMs })),
+    ).toBe(false);
+    expect(
+      isWindowSealedBy(start, windowMs, watermarkOf({ maxEventTs: start + 1, now: sealAt, windowMs, latenessMs })),
+    ).toBe(true);
   });
 });

@@ -32,14 +32,29 @@ describe("window aggregate", () => {
     addEventToWindow(window, vital(10, "/p/1", "LCP", 1800), again);
 
     const counts = toMetricCounts(window.counters);
-    expect(counts).toMatchObject({ events: 10, page_views: 2, visitors: 1, sessions: 1, cart_adds: 1, cart_removes: 1, checkouts: 1, purchases: 3 });
+    expect(counts).toMatchObject({
+      events: 10,
+      page_views: 2,
+      visitors: 1,
+      sessions: 1,
+      cart_adds: 1,
+      cart_removes: 1,
+      checkouts: 1,
+      purchases: 3,
+    });
     // Money is summed in integer units: 0.1 + 0.2 is exactly 0.3.
     expect(counts.revenue_by_currency).toEqual({ EUR: 0.3, USD: 3 });
     expect(counts.revenue).toBe(3.3);
     expect(window.counters.cart_add_units).toBe(250_000);
     expect(window.counters.cart_remove_units).toBe(125_000);
     expect(window.pages["/p/1"]).toBe(2);
-    expect(window.products["sku-1"]).toEqual({ name: "name of sku-1", views: 1, cart_adds: 1, purchases: 1, revenue_units: 125_000 });
+    expect(window.products["sku-1"]).toEqual({
+      name: "name of sku-1",
+      views: 1,
+      cart_adds: 1,
+      purchases: 1,
+      revenue_units: 125_000,
+    });
     expect(sketchQuantile(window.vitals.LCP ?? { zeros: 0, buckets: {}, count: 0 }, 0.75)).toBeCloseTo(1800, -2);
   });
 
@@ -68,7 +83,8 @@ describe("window aggregate", () => {
     const window = emptyWindowAggregate();
     addEventToWindow(window, pageView(0, "/popular"), first);
     addEventToWindow(window, pageView(0, "/popular"), again);
-    for (let page = 0; page < WINDOW_MAP_CAP + 50; page++) addEventToWindow(window, pageView(page, `/p/${page}`), again);
+    for (let page = 0; page < WINDOW_MAP_CAP + 50; page++)
+      addEventToWindow(window, pageView(page, `/p/${page}`), again);
     expect(Object.keys(window.pages)).toHaveLength(WINDOW_MAP_CAP);
     expect(window.pages["/popular"]).toBe(2);
     // Counters are never capped.
@@ -82,7 +98,14 @@ describe("window aggregate", () => {
     addEventToWindow(a, purchase(2, 5, "EUR"), again);
     addEventToWindow(a, pageView(3), { newVisitor: false, newSession: true });
     const delta = subtractCounters(a.counters, emitted);
-    expect(toMetricCounts(delta)).toMatchObject({ events: 2, purchases: 1, page_views: 1, sessions: 1, visitors: 0, revenue_by_currency: { EUR: 5 } });
+    expect(toMetricCounts(delta)).toMatchObject({
+      events: 2,
+      purchases: 1,
+      page_views: 1,
+      sessions: 1,
+      visitors: 0,
+      revenue_by_currency: { EUR: 5 },
+    });
     const merged = emptyCounters();
     addCountersInto(merged, emitted);
     addCountersInto(merged, delta);

@@ -7,7 +7,13 @@
  * says whether this event's visitor/session is new to the window, so a retried or late event
  * never counts them twice. Per-page and per-product maps are capped (capped-map.ts).
  */
-import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts, type VitalMetric } from "../protocol";
+import {
+  METRIC_COUNT_NAMES,
+  type EnrichedEvent,
+  type MetricCountName,
+  type MetricCounts,
+  type VitalMetric,
+} from "../protocol";
 import { incrementCapped, admitKey } from "./capped-map";
 import { addEventToJobCounts, emptyJobCounts, type JobCounts } from "./jobs/job-counts";
 import { zeroCounts } from "./metric-counts";
@@ -66,7 +72,13 @@ export function emptyCounters(): WindowCounters {
 }
 
 export function emptyWindowAggregate(): WindowAggregate {
-  return { counters: emptyCounters(), pages: emptyRecord(), products: emptyRecord(), vitals: emptyRecord(), jobs: emptyJobCounts() };
+  return {
+    counters: emptyCounters(),
+    pages: emptyRecord(),
+    products: emptyRecord(),
+    vitals: emptyRecord(),
+    jobs: emptyJobCounts(),
+  };
 }
 
 /** Value a cart add/remove moves: its explicit value, else price × quantity. */
@@ -97,7 +109,8 @@ export function addEventToCounters(counters: WindowCounters, event: EnrichedEven
       break;
     case "purchase":
       counters.purchases += 1;
-      counters.revenue_units[event.currency] = (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
+      counters.revenue_units[event.currency] =
+        (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
       break;
     case "vital":
     case "custom":
@@ -120,10 +133,28 @@ export function productTouchesOf(event: EnrichedEvent): ProductTouch[] {
     const id = event.props["product_id"];
     if (typeof id !== "string" && typeof id !== "number") return [];
     const name = event.props["name"];
-    return [{ product_id: String(id), name: typeof name === "string" ? name : "", views: 1, cart_adds: 0, purchases: 0, revenue_units: 0 }];
+    return [
+      {
+        product_id: String(id),
+        name: typeof name === "string" ? name : "",
+        views: 1,
+        cart_adds: 0,
+        purchases: 0,
+        revenue_units: 0,
+      },
+    ];
   }
   if (event.type === "cart" && event.action === "add" && event.product_id !== "") {
-    return [{ product_id: event.product_id, name: event.product_name, views: 0, cart_adds: 1, purchases: 0, revenue_units: 0 }];
+    return [
+      {
+        product_id: event.product_id,
+        name: event.product_name,
+        views: 0,
+        cart_adds: 1,
+        purchases: 0,
+        revenue_units: 0,
+      },
+    ];
   }
   if (event.type === "purchase") {
     return event.items.map((item) => ({
@@ -157,7 +188,12 @@ export function addProductTouches(products: Record<string, ProductCounts>, touch
 }
 
 /** `sessionChannel`: the event's session's channel, for the keyed-count jobs (jobs/keyed-count-job.ts). */
-export function addEventToWindow(window: WindowAggregate, event: EnrichedEvent, membership: Membership, sessionChannel = ""): void {
+export function addEventToWindow(
+  window: WindowAggregate,
+  event: EnrichedEvent,
+  membership: Membership,
+  sessionChannel = "",
+): void {
   addEventToCounters(window.counters, event, membership);
   if (event.type === "page_view") incrementCapped(window.pages, event.path, 1, WINDOW_MAP_CAP);
   if (event.type === "vital") {
@@ -191,7 +227,10 @@ export function addCountersInto(target: WindowCounters, source: WindowCounters):
 }
 
 export function isZeroCounters(counters: WindowCounters): boolean {
-  return WINDOW_COUNTER_NAMES.every((name) => counters[name] === 0) && Object.values(counters.revenue_units).every((units) => units === 0);
+  return (
+    WINDOW_COUNTER_NAMES.every((name) => counters[name] === 0) &&
+    Object.values(counters.revenue_units).every((units) => units === 0)
+  );
 }
 
 /** The live protocol's counts (money back in currency units). */

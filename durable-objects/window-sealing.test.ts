@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { pageView, purchase } from "./enriched-fixture";
 import { addCountersInto, addEventToWindow, emptyCounters, emptyWindowAggregate } from "./window-aggregate";
-import { nextSealedPart, newWindowState, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
+import {
+  nextSealedPart,
+  newWindowState,
+  recordEmittedPart,
+  windowMetricsRows,
+  type WindowState,
+} from "./window-sealing";
 
 const windowMs = 10_000;
 
@@ -66,7 +72,18 @@ describe("window sealing", () => {
     if (part === null) throw new Error("expected a part");
     const rows = windowMetricsRows("shop", 10, part);
     expect(rows).toEqual([
-      expect.objectContaining({ site: "shop", window_start: "2024-11-23 08:20:00", window_seconds: 10, currency: "", events: 3, page_views: 1, visitors: 1, sessions: 1, purchases: 2, revenue: 0 }),
+      expect.objectContaining({
+        site: "shop",
+        window_start: "2024-11-23 08:20:00",
+        window_seconds: 10,
+        currency: "",
+        events: 3,
+        page_views: 1,
+        visitors: 1,
+        sessions: 1,
+        purchases: 2,
+        revenue: 0,
+      }),
       expect.objectContaining({ currency: "EUR", revenue: 12.5, events: 0, purchases: 0 }),
       expect.objectContaining({ currency: "USD", revenue: 7, events: 0 }),
     ]);

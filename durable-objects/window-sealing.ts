@@ -18,7 +18,15 @@ import { METRIC_COUNT_NAMES } from "../protocol";
 import { zeroCounts } from "./metric-counts";
 import { fromMoneyUnits } from "./money";
 import { isWindowSealedBy } from "./watermark";
-import { addCountersInto, emptyCounters, isZeroCounters, pickMetricCounts, subtractCounters, type WindowAggregate, type WindowCounters } from "./window-aggregate";
+import {
+  addCountersInto,
+  emptyCounters,
+  isZeroCounters,
+  pickMetricCounts,
+  subtractCounters,
+  type WindowAggregate,
+  type WindowCounters,
+} from "./window-aggregate";
 
 export interface WindowState {
   start: number;

@@ -6,13 +6,29 @@
 import { z } from "zod";
 
 /** Counters summed over the rule's span, from the sealed windows (the numbers of `window_metrics`). */
-export const windowAlertMetrics = ["events", "page_views", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases", "revenue"] as const;
+export const windowAlertMetrics = [
+  "events",
+  "page_views",
+  "sessions",
+  "bounces",
+  "cart_adds",
+  "cart_removes",
+  "checkouts",
+  "purchases",
+  "revenue",
+] as const;
 /**
  * - `conversion_rate`: purchases ÷ sessions over the span, in percent (per-window sessions summed);
  * - `lcp_p75` / `inp_p75` (ms), `cls_p75`: the worst page's p75 today (the speed layer's sketch);
  * - `abandoned_cart_value`: cart value of sessions that closed in the span without a purchase (ClickHouse `sessions`).
  */
-export const derivedAlertMetrics = ["conversion_rate", "lcp_p75", "inp_p75", "cls_p75", "abandoned_cart_value"] as const;
+export const derivedAlertMetrics = [
+  "conversion_rate",
+  "lcp_p75",
+  "inp_p75",
+  "cls_p75",
+  "abandoned_cart_value",
+] as const;
 export const alertMetricSchema = z.enum([...windowAlertMetrics, ...derivedAlertMetrics]);
 export type AlertMetric = z.infer<typeof alertMetricSchema>;
 
@@ -20,8 +36,16 @@ export type AlertMetric = z.infer<typeof alertMetricSchema>;
 export const changeAlertMetricSchema = z.enum([...windowAlertMetrics, "conversion_rate"]);
 
 /** A span is whole windows in practice; bounds keep every evaluation one bounded read. */
-const spanSeconds = z.number().int().min(1).max(7 * 86_400);
-const duration = z.number().int().min(0).max(7 * 86_400);
+const spanSeconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 86_400);
+const duration = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 86_400);
 
 export const thresholdConditionSchema = z.object({
   kind: z.literal("threshold"),
@@ -55,7 +79,11 @@ export const noDataConditionSchema = z.object({
   span_seconds: spanSeconds,
 });
 
-export const alertConditionSchema = z.discriminatedUnion("kind", [thresholdConditionSchema, changeConditionSchema, noDataConditionSchema]);
+export const alertConditionSchema = z.discriminatedUnion("kind", [
+  thresholdConditionSchema,
+  changeConditionSchema,
+  noDataConditionSchema,
+]);
 export type AlertCondition = z.infer<typeof alertConditionSchema>;
 export type ThresholdCondition = z.infer<typeof thresholdConditionSchema>;
 export type ChangeCondition = z.infer<typeof changeConditionSchema>;
@@ -178,10 +206,14 @@ export function describeCondition(condition: AlertCondition): string {
   switch (condition.kind) {
     case "threshold":
       // A vital's p75 is today's, whatever the span.
-      if (/_p75$/.test(condition.metric)) return `${condition.metric} (worst page today) ${condition.op} ${condition.value}`;
+      if (/_p75$/.test(condition.metric))
+        return `${condition.metric} (worst page today) ${condition.op} ${condition.value}`;
       return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.op} ${condition.value}`;
     case "change": {
-      const baseline = condition.baseline === "last_week" ? "same time last week" : `mean of the ${condition.baseline_spans} spans before`;
+      const baseline =
+        condition.baseline === "last_week"
+          ? "same time last week"
+          : `mean of the ${condition.baseline_spans} spans before`;
       return `${condition.metric} per ${formatSpan(condition.span_seconds)} ${condition.direction} ${condition.tolerance_pct} % vs ${baseline}`;
     }
     case "no_data":

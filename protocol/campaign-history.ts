@@ -29,7 +29,12 @@ export const historyChannelRowSchema = z.object({ channel: z.string(), ...sessio
 /** `source`: the session's utm_source (or what `ref` / a click id implied), else its referrer host, else "(direct)". */
 export const historySourceRowSchema = z.object({ source: z.string(), ...sessionOutcomes });
 /** Sessions that carried a `utm_campaign`, by campaign, source and medium. */
-export const historyCampaignRowSchema = z.object({ campaign: z.string(), source: z.string(), medium: z.string(), ...sessionOutcomes });
+export const historyCampaignRowSchema = z.object({
+  campaign: z.string(),
+  source: z.string(),
+  medium: z.string(),
+  ...sessionOutcomes,
+});
 
 const rows = <T extends z.ZodType>(row: T) => historyRangeSchema.extend({ rows: z.array(row).max(MAX_HISTORY_LIMIT) });
 export const historyChannelsSchema = rows(historyChannelRowSchema);

@@ -124,7 +124,9 @@ export const vitalEventSchema = z.object({
  * zod's record parsing leaves it out (the hostile-input fuzz checks that no such prop is
  * stored), so no property can reach an object's prototype.
  */
-const propKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, "must be a letter followed by up to 63 letters, digits or _ . : -");
+const propKey = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, "must be a letter followed by up to 63 letters, digits or _ . : -");
 const propValue = z.union([text(MAX_PROP_VALUE_LENGTH), z.number().finite(), z.boolean()]);
 
 export const customEventSchema = z.object({
@@ -163,7 +165,12 @@ export const batchSchema = z
   .superRefine((batch, ctx) => {
     const seen = new Set<string>();
     batch.events.forEach((event, index) => {
-      if (seen.has(event.id)) ctx.addIssue({ code: "custom", path: ["events", index, "id"], message: "duplicates an earlier event id in this batch" });
+      if (seen.has(event.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", index, "id"],
+          message: "duplicates an earlier event id in this batch",
+        });
       seen.add(event.id);
     });
   });

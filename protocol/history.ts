@@ -71,7 +71,8 @@ export const historyTimeseriesSchema = historyRangeSchema.extend({
 });
 export type HistoryTimeseries = z.infer<typeof historyTimeseriesSchema>;
 
-const rows = <T extends z.ZodType>(row: T) => historyRangeSchema.extend({ rows: z.array(row).max(MAX_HISTORY_LIMIT * 3) });
+const rows = <T extends z.ZodType>(row: T) =>
+  historyRangeSchema.extend({ rows: z.array(row).max(MAX_HISTORY_LIMIT * 3) });
 
 export const historyPageRowSchema = z.object({ path: z.string(), views: count, visitors: count });
 export const historyPagesSchema = rows(historyPageRowSchema);

@@ -13,10 +13,23 @@ const moneyByCurrency = z.record(z.string(), z.number());
  * counters, their sums, differences and zero checks, the hub's checks and the window_metrics
  * rows all derive from this list, so a count added here cannot be skipped by one of them.
  */
-export const METRIC_COUNT_NAMES = ["events", "page_views", "visitors", "sessions", "bounces", "cart_adds", "cart_removes", "checkouts", "purchases"] as const;
+export const METRIC_COUNT_NAMES = [
+  "events",
+  "page_views",
+  "visitors",
+  "sessions",
+  "bounces",
+  "cart_adds",
+  "cart_removes",
+  "checkouts",
+  "purchases",
+] as const;
 export type MetricCountName = (typeof METRIC_COUNT_NAMES)[number];
 
-const countShape = Object.fromEntries(METRIC_COUNT_NAMES.map((name) => [name, count])) as Record<MetricCountName, typeof count>;
+const countShape = Object.fromEntries(METRIC_COUNT_NAMES.map((name) => [name, count])) as Record<
+  MetricCountName,
+  typeof count
+>;
 
 /** The counters every window, day and total reports. */
 export const metricCountsSchema = z.object({

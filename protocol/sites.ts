@@ -12,7 +12,10 @@ export type TokenScope = z.infer<typeof tokenScopeSchema>;
 export const originSchema = z
   .string()
   .max(200)
-  .refine((value) => value === "*" || /^https?:\/\/[^/\s?#]+$/i.test(value), "must be an origin like https://shop.example (scheme and host, no path) or *");
+  .refine(
+    (value) => value === "*" || /^https?:\/\/[^/\s?#]+$/i.test(value),
+    "must be an origin like https://shop.example (scheme and host, no path) or *",
+  );
 
 /** An IANA time zone the runtime knows (the dashboard's "today" for the site). */
 export const timeZoneSchema = z

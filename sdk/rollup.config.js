@@ -42,6 +42,9 @@ export default [
   {
     input: { index: sdk("src/index.ts"), vitals: sdk("src/vitals/index.ts") },
     output: { dir: sdk("dist/esm"), format: "es", chunkFileNames: "[name].js" },
-    plugins: [compile(), declarations({ tsconfig, entries: ["src/index.ts", "src/vitals/index.ts"], outDir: sdk("dist/esm") })],
+    plugins: [
+      compile(),
+      declarations({ tsconfig, entries: ["src/index.ts", "src/vitals/index.ts"], outDir: sdk("dist/esm") }),
+    ],
   },
 ];

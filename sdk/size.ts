@@ -21,8 +21,15 @@ for (const file of files) {
   const bytes = readFileSync(new URL(file, dist));
   const gzip = gzipSize(bytes);
   const budget = BUDGETS[file];
-  const verdict = budget === undefined ? "(npm build, unminified; no budget)" : gzip <= budget ? `ok, budget ${budget}` : `OVER BUDGET ${budget}`;
+  const verdict =
+    budget === undefined
+      ? "(npm build, unminified; no budget)"
+      : gzip <= budget
+        ? `ok, budget ${budget}`
+        : `OVER BUDGET ${budget}`;
   if (budget !== undefined && gzip > budget) failed = true;
-  console.log(`${file.padEnd(16)} ${String(bytes.length).padStart(6)} B  ${String(gzip).padStart(5)} B gzip -9  ${verdict}`);
+  console.log(
+    `${file.padEnd(16)} ${String(bytes.length).padStart(6)} B  ${String(gzip).padStart(5)} B gzip -9  ${verdict}`,
+  );
 }
 if (failed) process.exit(1);

@@ -4,7 +4,12 @@
  * their batches leave in order, so a session's events reach its shard in order.
  */
 import type { BatchInput } from "../protocol";
-import { type BatchingOptions, type SessionGeneratorOptions, SessionGenerator, sessionToBatches } from "./session-generator";
+import {
+  type BatchingOptions,
+  type SessionGeneratorOptions,
+  SessionGenerator,
+  sessionToBatches,
+} from "./session-generator";
 
 export interface OutgoingBatch {
   batch: BatchInput;
@@ -26,7 +31,8 @@ export interface BatchStreamOptions extends SessionGeneratorOptions, BatchingOpt
 /** A stable private address per visitor (10.0.0.0/8), from an FNV-1a hash of its id. */
 export function clientIpOf(visitor: string): string {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < visitor.length; index++) hash = Math.imul(hash ^ visitor.charCodeAt(index), 0x01000193) >>> 0;
+  for (let index = 0; index < visitor.length; index++)
+    hash = Math.imul(hash ^ visitor.charCodeAt(index), 0x01000193) >>> 0;
   return `10.${(hash >>> 16) & 255}.${(hash >>> 8) & 255}.${hash & 255}`;
 }
 
@@ -48,7 +54,8 @@ export class BatchStream {
   next(): OutgoingBatch {
     let attempts = 0;
     while (this.head >= this.queue.length) {
-      if (++attempts > 10_000) throw new Error("no session produced a batch of the requested size; lower maxEvents or drop fullBatchesOnly");
+      if (++attempts > 10_000)
+        throw new Error("no session produced a batch of the requested size; lower maxEvents or drop fullBatchesOnly");
       this.queue.length = 0;
       this.head = 0;
       this.refill();
@@ -61,7 +68,10 @@ export class BatchStream {
   private refill(): void {
     this.clock += this.generator.nextArrivalGapMs();
     const session = this.generator.nextSession(Math.round(this.clock));
-    const headers: Record<string, string> = { "user-agent": session.userAgent, origin: `https://${session.site}.example` };
+    const headers: Record<string, string> = {
+      "user-agent": session.userAgent,
+      origin: `https://${session.site}.example`,
+    };
     if (this.options.clientIps !== false) headers["cf-connecting-ip"] = clientIpOf(session.visitor);
     const maxEvents = this.options.maxEvents ?? 20;
     for (const batch of sessionToBatches(session, this.options)) {

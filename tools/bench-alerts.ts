@@ -53,7 +53,8 @@ export async function measureAlertLatency(options: AlertLatencyOptions): Promise
       webhook: { url: `${receiver.url}/hook/${hook}` },
     }),
   });
-  if (created.status !== 201) throw new Error(`creating the bench rule answered ${created.status}: ${await created.text()}`);
+  if (created.status !== 201)
+    throw new Error(`creating the bench rule answered ${created.status}: ${await created.text()}`);
   const rule = alertRuleSchema.parse(await created.json());
   let missed = 0;
   try {
@@ -64,22 +65,40 @@ export async function measureAlertLatency(options: AlertLatencyOptions): Promise
       await sleep(random.next() * windowMs);
       const now = Date.now();
       const windowEnd = Math.floor(now / windowMs) * windowMs + windowMs;
-      const batch: BatchInput = { v: 1, site, batch: `alert-${options.runId}-${probe}`, sent_at: now, events: [{ type: "page_view", id: "e0", ts: now, url: `https://${site}.example/alert-probe` }] };
-      const response = await fetch(`${collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+      const batch: BatchInput = {
+        v: 1,
+        site,
+        batch: `alert-${options.runId}-${probe}`,
+        sent_at: now,
+        events: [{ type: "page_view", id: "e0", ts: now, url: `https://${site}.example/alert-probe` }],
+      };
+      const response = await fetch(`${collectorUrl}/v1/events`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: JSON.stringify(batch),
+      });
       await response.arrayBuffer();
       if (response.status !== 202) throw new Error(`probe POST answered ${response.status}`);
       const sealedAt = windowEnd + windowMs + latenessMs;
       const timeout = sealedAt - Date.now() + 10_000;
       try {
-        const fired = await receiver.waitFor(hook, (webhook) => {
-          const notification = alertNotificationSchema.parse(JSON.parse(webhook.body));
-          return notification.kind === "firing" && notification.window_end === windowEnd;
-        }, timeout);
+        const fired = await receiver.waitFor(
+          hook,
+          (webhook) => {
+            const notification = alertNotificationSchema.parse(JSON.parse(webhook.body));
+            return notification.kind === "firing" && notification.window_end === windowEnd;
+          },
+          timeout,
+        );
         firing.record(fired.receivedAt - sealedAt);
-        const cleared = await receiver.waitFor(hook, (webhook) => {
-          const notification = alertNotificationSchema.parse(JSON.parse(webhook.body));
-          return notification.kind === "resolved" && notification.window_end === windowEnd + windowMs;
-        }, timeout + windowMs);
+        const cleared = await receiver.waitFor(
+          hook,
+          (webhook) => {
+            const notification = alertNotificationSchema.parse(JSON.parse(webhook.body));
+            return notification.kind === "resolved" && notification.window_end === windowEnd + windowMs;
+          },
+          timeout + windowMs,
+        );
         resolved.record(cleared.receivedAt - (sealedAt + windowMs));
       } catch {
         missed++;
@@ -89,8 +108,17 @@ export async function measureAlertLatency(options: AlertLatencyOptions): Promise
       }
     }
   } finally {
-    await fetch(`${collectorUrl}/v1/alerts/${rule.id}?site=${site}`, { method: "DELETE", headers }).catch(() => undefined);
+    await fetch(`${collectorUrl}/v1/alerts/${rule.id}?site=${site}`, { method: "DELETE", headers }).catch(
+      () => undefined,
+    );
     await receiver.close();
   }
-  return { firing: firing.summary(), resolved: resolved.summary(), probes: options.probes, missed, windowSeconds: windowMs / 1000, latenessSeconds: latenessMs / 1000 };
+  return {
+    firing: firing.summary(),
+    resolved: resolved.summary(),
+    probes: options.probes,
+    missed,
+    windowSeconds: windowMs / 1000,
+    latenessSeconds: latenessMs / 1000,
+  };
 }

@@ -42,7 +42,12 @@ describe("ClickHouseGate", () => {
       gate.release();
       expect((await insert).status).toBe(200);
       expect(await landed).toBe(true);
-      expect(gate.inserts[0]).toMatchObject({ table: "events", token: "shop:3:e:events:1-2", status: 200, writtenRows: 2 });
+      expect(gate.inserts[0]).toMatchObject({
+        table: "events",
+        token: "shop:3:e:events:1-2",
+        status: 200,
+        writtenRows: 2,
+      });
       expect(gate.inserts[0]?.forwardedAt).toBeGreaterThanOrEqual((gate.inserts[0]?.arrivedAt ?? 0) + 90);
     } finally {
       await gate.stop();

@@ -11,7 +11,13 @@
  * ClickHouse reports having written (X-ClickHouse-Summary), so the benchmark knows when the
  * last flushed row landed without polling.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 
@@ -107,7 +113,13 @@ export class ClickHouseGate {
     const forward = () => {
       const forwardedAt = performance.now();
       const upstreamRequest = httpRequest(
-        { host: this.upstream.hostname, port: this.upstream.port, method: request.method, path: request.url, headers: request.headers },
+        {
+          host: this.upstream.hostname,
+          port: this.upstream.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
         (upstreamResponse) => {
           response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
           upstreamResponse.pipe(response);

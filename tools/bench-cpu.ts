@@ -113,7 +113,8 @@ export interface CpuMeter {
  * (`"child"`, wrk).
  */
 export function startCpuMeter(options: { server: () => number; client?: "in-process" | "child" }): CpuMeter {
-  const clientCpu = (): number => (options.client === "in-process" ? ownCpuMs() : options.client === "child" ? reapedChildrenCpuMs() : 0);
+  const clientCpu = (): number =>
+    options.client === "in-process" ? ownCpuMs() : options.client === "child" ? reapedChildrenCpuMs() : 0;
   const server0 = options.server();
   const client0 = clientCpu();
   const machine0 = machineTicks();

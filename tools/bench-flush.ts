@@ -40,7 +40,13 @@ export interface FlushOptions {
   backlogSeconds: number;
 }
 
-async function statement(url: string, database: string, sql: string, body?: string, settings: Record<string, string> = {}): Promise<string> {
+async function statement(
+  url: string,
+  database: string,
+  sql: string,
+  body?: string,
+  settings: Record<string, string> = {},
+): Promise<string> {
   const search = new URLSearchParams({ database, ...settings });
   if (body !== undefined) search.set("query", sql);
   const response = await fetch(`${url}/?${search}`, { method: "POST", body: body ?? sql });
@@ -52,7 +58,10 @@ async function statement(url: string, database: string, sql: string, body?: stri
 export async function measureFlush(options: FlushOptions): Promise<FlushResult> {
   const { gate } = options;
   const shardToken = `${options.site}:`;
-  const flushedEvents = () => gate.inserts.filter((insert) => insert.table === "events" && insert.token.startsWith(shardToken) && insert.status === 200);
+  const flushedEvents = () =>
+    gate.inserts.filter(
+      (insert) => insert.table === "events" && insert.token.startsWith(shardToken) && insert.status === 200,
+    );
 
   gate.close();
   const backlog = await options.postBacklog(options.backlogSeconds);
@@ -64,7 +73,10 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
   const heldAtRelease = gate.heldCount;
   const releasedAt = performance.now();
   gate.release();
-  const landed = await gate.until(() => flushedEvents().reduce((sum, insert) => sum + insert.writtenRows, 0) >= events, 120_000);
+  const landed = await gate.until(
+    () => flushedEvents().reduce((sum, insert) => sum + insert.writtenRows, 0) >= events,
+    120_000,
+  );
   const flushed = flushedEvents();
   const rowsLanded = flushed.reduce((sum, insert) => sum + insert.writtenRows, 0);
   if (!landed) throw new Error(`the shards flushed ${rowsLanded} of ${events} events within 120 s`);
@@ -72,7 +84,11 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
   const shardSeconds = (lastAnswer - releasedAt) / 1000;
 
   // The same rows, as the shards wrote them, straight through the same endpoint.
-  const rows = await statement(options.clickhouseUrl, options.database, `SELECT * FROM events WHERE site = '${options.site}' FORMAT JSONEachRow`);
+  const rows = await statement(
+    options.clickhouseUrl,
+    options.database,
+    `SELECT * FROM events WHERE site = '${options.site}' FORMAT JSONEachRow`,
+  );
   const lines = rows.split("\n").filter((line) => line !== "");
   const direct = async (table: string, chunkSize: number): Promise<number> => {
     await statement(options.clickhouseUrl, options.database, `CREATE TABLE IF NOT EXISTS ${table} AS events`);
@@ -80,7 +96,10 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
     const began = performance.now();
     for (let start = 0; start < lines.length; start += chunkSize) {
       const chunk = `${lines.slice(start, start + chunkSize).join("\n")}\n`;
-      await statement(options.gateUrl, options.database, `INSERT INTO ${table} FORMAT JSONEachRow`, chunk, { insert_deduplicate: "0", async_insert: "0" });
+      await statement(options.gateUrl, options.database, `INSERT INTO ${table} FORMAT JSONEachRow`, chunk, {
+        insert_deduplicate: "0",
+        async_insert: "0",
+      });
     }
     return (performance.now() - began) / 1000;
   };
@@ -98,8 +117,16 @@ export async function measureFlush(options: FlushOptions): Promise<FlushResult> 
     events,
     shard: { rowsPerSecond: shardRate, seconds: shardSeconds, inserts: flushed.length, heldAtRelease },
     directBulk: { rowsPerSecond: bulkRate, seconds: bulkSeconds },
-    directChunked: { rowsPerSecond: lines.length / chunkedSeconds, seconds: chunkedSeconds, rowsPerInsert: EVENTS_PER_INSERT },
-    directShardSized: { rowsPerSecond: lines.length / shardSizedSeconds, seconds: shardSizedSeconds, rowsPerInsert: shardSized },
+    directChunked: {
+      rowsPerSecond: lines.length / chunkedSeconds,
+      seconds: chunkedSeconds,
+      rowsPerInsert: EVENTS_PER_INSERT,
+    },
+    directShardSized: {
+      rowsPerSecond: lines.length / shardSizedSeconds,
+      seconds: shardSizedSeconds,
+      rowsPerInsert: shardSized,
+    },
     ratio: shardRate / bulkRate,
   };
 }

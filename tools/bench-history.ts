@@ -40,8 +40,11 @@ export interface DatasetOptions {
 /** `10m`, `100m`, `500k` or a plain number: the events of the history data set (`--history-events`). */
 export function parseEventCount(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
-  const count = match ? Number(match[1]) * ({ "": 1, k: 1_000, m: 1_000_000 } as const)[(match[2] ?? "").toLowerCase() as "" | "k" | "m"] : Number.NaN;
-  if (!Number.isFinite(count) || count < 25 || count > 1_000_000_000) throw new RangeError(`--history-events: expected e.g. 10m or 100m, got "${text}"`);
+  const count = match
+    ? Number(match[1]) * ({ "": 1, k: 1_000, m: 1_000_000 } as const)[(match[2] ?? "").toLowerCase() as "" | "k" | "m"]
+    : Number.NaN;
+  if (!Number.isFinite(count) || count < 25 || count > 1_000_000_000)
+    throw new RangeError(`--history-events: expected e.g. 10m or 100m, got "${text}"`);
   return Math.floor(count);
 }
 
@@ -68,7 +71,11 @@ export async function generateHistoryDataset(options: DatasetOptions): Promise<{
   const began = performance.now();
   for (const statement of statements) await clickhouseStatement(options.clickhouseUrl, options.database, statement);
   const ms = performance.now() - began;
-  const count = await clickhouseStatement(options.clickhouseUrl, options.database, `SELECT count() FROM events WHERE site = '${options.site}' FORMAT TabSeparated`);
+  const count = await clickhouseStatement(
+    options.clickhouseUrl,
+    options.database,
+    `SELECT count() FROM events WHERE site = '${options.site}' FORMAT TabSeparated`,
+  );
   return { ms, events: Number(count.trim()) };
 }
 
@@ -78,7 +85,10 @@ export async function generateHistoryDataset(options: DatasetOptions): Promise<{
  * background long before anyone asks for last month, whereas a just-loaded one still holds
  * one partial row per insert block and period.
  */
-export async function optimizeRollups(clickhouseUrl: string, database: string): Promise<{ ms: number; tables: string[] }> {
+export async function optimizeRollups(
+  clickhouseUrl: string,
+  database: string,
+): Promise<{ ms: number; tables: string[] }> {
   const began = performance.now();
   const listed = await clickhouseStatement(
     clickhouseUrl,
@@ -91,7 +101,10 @@ export async function optimizeRollups(clickhouseUrl: string, database: string): 
 }
 
 /** The resources of `GET /v1/history/*` with the queries each runs (timeseries runs two). */
-export const HISTORY_RESOURCES: readonly { resource: string; queries: ((range: HistoryQueryRange) => HistoryQuery)[] }[] = [
+export const HISTORY_RESOURCES: readonly {
+  resource: string;
+  queries: ((range: HistoryQueryRange) => HistoryQuery)[];
+}[] = [
   { resource: "timeseries", queries: [timeseriesWindowsQuery, timeseriesVisitorsQuery] },
   { resource: "pages", queries: [pagesQuery] },
   { resource: "referrers", queries: [referrersQuery] },
@@ -143,7 +156,13 @@ export interface HistoryTimingOptions {
 export async function timeHistoryQueries(options: HistoryTimingOptions): Promise<QueryTiming[]> {
   const timings: QueryTiming[] = [];
   for (const range of options.ranges) {
-    const queryRange: HistoryQueryRange = { site: options.site, from: range.from, to: range.to, interval: range.interval, limit: 10 };
+    const queryRange: HistoryQueryRange = {
+      site: options.site,
+      from: range.from,
+      to: range.to,
+      interval: range.interval,
+      limit: 10,
+    };
     for (const { resource, queries } of HISTORY_RESOURCES) {
       const direct: number[] = [];
       const worker: number[] = [];
@@ -154,9 +173,16 @@ export async function timeHistoryQueries(options: HistoryTimingOptions): Promise
         for (const query of queries) await runDirect(options.clickhouseUrl, options.database, query(queryRange));
         if (run > 0) direct.push(performance.now() - began);
         if (options.collector !== null && !workerFailed) {
-          const search = new URLSearchParams({ site: options.site, from: String(range.from), to: String(range.to), interval: String(range.interval) });
+          const search = new URLSearchParams({
+            site: options.site,
+            from: String(range.from),
+            to: String(range.to),
+            interval: String(range.interval),
+          });
           const started = performance.now();
-          const response = await fetch(`${options.collector.url}/v1/history/${resource}?${search}`, { headers: { authorization: `Bearer ${options.collector.token}` } });
+          const response = await fetch(`${options.collector.url}/v1/history/${resource}?${search}`, {
+            headers: { authorization: `Bearer ${options.collector.token}` },
+          });
           await response.arrayBuffer();
           workerStatus = response.status;
           if (response.status !== 200) workerFailed = true;

@@ -34,7 +34,11 @@ export interface LiveProbeResult {
 }
 
 /** Resolves with the time of the first message matching `predicate`, or null after `timeoutMs`. */
-function waitForMessage(socket: WebSocket, predicate: (message: LiveMessage) => boolean, timeoutMs: number): Promise<number | null> {
+function waitForMessage(
+  socket: WebSocket,
+  predicate: (message: LiveMessage) => boolean,
+  timeoutMs: number,
+): Promise<number | null> {
   return new Promise((resolve) => {
     const onMessage = (event: MessageEvent) => {
       const parsed = liveMessageSchema.safeParse(JSON.parse(String(event.data)));
@@ -54,7 +58,13 @@ function waitForMessage(socket: WebSocket, predicate: (message: LiveMessage) => 
 export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveProbeResult> {
   const histogram = new LatencyHistogram();
   const posts = new LatencyHistogram();
-  const result = (probes: number, missed: number, error: string | null): LiveProbeResult => ({ latency: histogram.summary(), postLatency: posts.summary(), probes, missed, error });
+  const result = (probes: number, missed: number, error: string | null): LiveProbeResult => ({
+    latency: histogram.summary(),
+    postLatency: posts.summary(),
+    probes,
+    missed,
+    error,
+  });
   const random = new SeededRandom(17);
   const url = `${options.collectorUrl.replace(/^http/, "ws")}/v1/live?site=${encodeURIComponent(options.site)}&token=${encodeURIComponent(options.token)}`;
   const socket = new WebSocket(url);
@@ -92,14 +102,19 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
       // Listen before posting: the update can beat the POST's own answer.
       const began = performance.now();
       const arrival = waitForMessage(socket, counted, options.timeoutMs);
-      const response = await fetch(`${options.collectorUrl}/v1/events`, { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8", "user-agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
+      const response = await fetch(`${options.collectorUrl}/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "text/plain;charset=UTF-8", "user-agent": BROWSER_USER_AGENT },
+        body: JSON.stringify(batch),
+      });
       await response.arrayBuffer();
       const answered = performance.now();
       if (response.status !== 202) return result(probe, missed, `probe POST answered ${response.status}`);
       const at = await arrival;
       if (firstCount === null) {
         // The first probe is a warm-up (it creates the shard and hub objects) and finds the count.
-        if (at === null) return result(0, 1, "no live update after a page view (are the shards sending to the LiveHub?)");
+        if (at === null)
+          return result(0, 1, "no live update after a page view (are the shards sending to the LiveHub?)");
         firstCount = seenCount;
         continue;
       }

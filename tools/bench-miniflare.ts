@@ -36,11 +36,18 @@ const COMPATIBILITY_DATE = "2026-11-01";
 /** Bundles the collector exactly as a deploy would; returns the entry module's path. */
 export async function buildWorkerBundle(outDir: string): Promise<string> {
   const wrangler = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
-  await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir], { cwd: PROJECT_ROOT, env: offlineWranglerEnv(), maxBuffer: 16 * 1024 * 1024 });
+  await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir], {
+    cwd: PROJECT_ROOT,
+    env: offlineWranglerEnv(),
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return join(outDir, "index.js");
 }
 
-async function startMiniflare(options: ConstructorParameters<typeof Miniflare>[0], via: string): Promise<RunningWorker> {
+async function startMiniflare(
+  options: ConstructorParameters<typeof Miniflare>[0],
+  via: string,
+): Promise<RunningWorker> {
   const miniflare = new Miniflare(options);
   const url = await miniflare.ready;
   return { url: url.origin, via, cpuMs: miniflareCpuMs, stop: () => miniflare.dispose() };
@@ -50,9 +57,15 @@ async function startMiniflare(options: ConstructorParameters<typeof Miniflare>[0
  * The collector bundle on Miniflare with wrangler.toml's Durable Objects (SQLite-backed),
  * assets router and vars, `vars` on top.
  */
-export async function startCollectorOnMiniflare(bundlePath: string, vars: Record<string, string>, options: { inspectorPort?: number } = {}): Promise<RunningWorker> {
+export async function startCollectorOnMiniflare(
+  bundlePath: string,
+  vars: Record<string, string>,
+  options: { inspectorPort?: number } = {},
+): Promise<RunningWorker> {
   // modulesRules cannot be converted to Miniflare 5 options, and the bundle is one module anyway.
-  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(join(PROJECT_ROOT, "wrangler.toml")).workerOptions;
+  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(
+    join(PROJECT_ROOT, "wrangler.toml"),
+  ).workerOptions;
   // wrangler.toml declares only string vars; anything else would need handling here.
   const bindings = { ...z.record(z.string(), z.string()).parse(workerOptions.bindings ?? {}), ...vars };
   return startMiniflare(
@@ -60,7 +73,17 @@ export async function startCollectorOnMiniflare(bundlePath: string, vars: Record
       host: "127.0.0.1",
       port: 0,
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
-      workers: [{ ...workerOptions, name: "edgepulse", rootPath: PROJECT_ROOT, modules: true, modulesRoot: dirname(bundlePath), scriptPath: bundlePath, bindings }],
+      workers: [
+        {
+          ...workerOptions,
+          name: "edgepulse",
+          rootPath: PROJECT_ROOT,
+          modules: true,
+          modulesRoot: dirname(bundlePath),
+          scriptPath: bundlePath,
+          bindings,
+        },
+      ],
     }),
     "workerd via Miniflare (collector bundle)",
   );

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { type CpuProfile, hotFunctions, phaseShares } from "./bench-profile";
 
 // root → fetch → ingest → applyBatch (self) ; root → alarm (self)
-const frame = (functionName: string, line = 0) => ({ functionName, url: "file:///bundle/index.js", lineNumber: line, columnNumber: 0 });
+const frame = (functionName: string, line = 0) => ({
+  functionName,
+  url: "file:///bundle/index.js",
+  lineNumber: line,
+  columnNumber: 0,
+});
 const profile: CpuProfile = {
   nodes: [
     { id: 1, callFrame: frame("(root)"), children: [2, 5] },
@@ -20,7 +25,11 @@ const profile: CpuProfile = {
 describe("CPU profile summaries", () => {
   it("ranks functions by self time and gives their inclusive share", () => {
     const hot = hotFunctions(profile, 3);
-    expect(hot.map((entry) => entry.name)).toEqual(["applyBatch index.js:31", "alarm index.js:41", "ingest index.js:21"]);
+    expect(hot.map((entry) => entry.name)).toEqual([
+      "applyBatch index.js:31",
+      "alarm index.js:41",
+      "ingest index.js:21",
+    ]);
     expect(hot[0]?.selfShare).toBe(0.5);
     expect(hot[2]).toMatchObject({ selfShare: 0.1, totalShare: 0.6 });
   });

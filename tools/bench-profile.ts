@@ -6,7 +6,12 @@
  */
 import { z } from "zod";
 
-const callFrameSchema = z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number(), columnNumber: z.number() });
+const callFrameSchema = z.object({
+  functionName: z.string(),
+  url: z.string(),
+  lineNumber: z.number(),
+  columnNumber: z.number(),
+});
 const profileSchema = z.object({
   nodes: z.array(z.object({ id: z.number(), callFrame: callFrameSchema, children: z.array(z.number()).optional() })),
   startTime: z.number(),
@@ -16,7 +21,11 @@ const profileSchema = z.object({
 });
 export type CpuProfile = z.infer<typeof profileSchema>;
 
-const replySchema = z.object({ id: z.number(), result: z.unknown().optional(), error: z.object({ message: z.string() }).optional() });
+const replySchema = z.object({
+  id: z.number(),
+  result: z.unknown().optional(),
+  error: z.object({ message: z.string() }).optional(),
+});
 
 /** A DevTools-protocol session with one workerd target (e.g. `core:user:edgepulse`). */
 class InspectorSession {
@@ -122,10 +131,14 @@ export function phaseShares(profile: CpuProfile, phases: readonly Phase[]): Reco
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const counts: Record<string, number> = Object.fromEntries([...phases.map((phase) => [phase.name, 0] as const), ["other", 0] as const]);
+  const counts: Record<string, number> = Object.fromEntries([
+    ...phases.map((phase) => [phase.name, 0] as const),
+    ["other", 0] as const,
+  ]);
   for (const sample of profile.samples) {
     const onStack = new Set<string>();
-    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) onStack.add(byId.get(id)?.callFrame.functionName ?? "");
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id))
+      onStack.add(byId.get(id)?.callFrame.functionName ?? "");
     const phase = phases.find((candidate) => candidate.functions.some((name) => onStack.has(name)))?.name ?? "other";
     counts[phase] = (counts[phase] ?? 0) + 1;
   }

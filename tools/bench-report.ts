@@ -12,7 +12,10 @@ import type { SdkSize } from "./bench-sdk-size";
 import type { HotFunction } from "./bench-profile";
 import type { OpenLoopResult, SweepResult } from "./bench-throughput";
 
-export type Step<T> = { ok: true; seconds: number; result: T } | { ok: false; seconds: number; error: string } | { ok: false; skipped: true };
+export type Step<T> =
+  | { ok: true; seconds: number; result: T }
+  | { ok: false; seconds: number; error: string }
+  | { ok: false; skipped: true };
 
 export interface BaselineResult {
   miniflare: SweepResult;
@@ -76,7 +79,8 @@ export interface BenchResults {
   alerts: Step<AlertLatencyResult>;
 }
 
-const number = (value: number, digits = 0): string => value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const number = (value: number, digits = 0): string =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (value: number): string => `${number(value, value < 10 ? 1 : 0)} ms`;
 const percent = (ratio: number): string => `${number(ratio * 100, 0)} %`;
 
@@ -95,12 +99,31 @@ export function reportRows(results: BenchResults): string[][] {
   if (baseline.ok) {
     const best = baseline.result.miniflare.best;
     baselineRps = best?.requestsPerSecond ?? null;
-    add("1 baseline: hello world, workerd via Miniflare", best ? `${number(best.requestsPerSecond)} req/s` : "no clean level", best ? `c=${best.connections}, ${best.client}, server CPU ${number(best.serverCpuMsPerRequest, 3)} ms/req` : "");
+    add(
+      "1 baseline: hello world, workerd via Miniflare",
+      best ? `${number(best.requestsPerSecond)} req/s` : "no clean level",
+      best ? `c=${best.connections}, ${best.client}, server CPU ${number(best.serverCpuMsPerRequest, 3)} ms/req` : "",
+    );
     const wrangler = baseline.result.wranglerDev?.best;
-    if (wrangler) add("1 baseline: hello world, wrangler dev", `${number(wrangler.requestsPerSecond)} req/s`, `c=${wrangler.connections}`);
+    if (wrangler)
+      add(
+        "1 baseline: hello world, wrangler dev",
+        `${number(wrangler.requestsPerSecond)} req/s`,
+        `c=${wrangler.connections}`,
+      );
     const node = baseline.result.nodeClient;
-    if (node) add("  load client ceiling (Node, hello world)", `${number(node.requestsPerSecond)} req/s`, `client CPU ${number(node.clientCpuMsPerRequest, 3)} ms/req`);
-    if (best) add(`  load client cost (${best.client}, hello world)`, `${number(best.clientCpuMsPerRequest, 3)} ms/req`, "client CPU per request");
+    if (node)
+      add(
+        "  load client ceiling (Node, hello world)",
+        `${number(node.requestsPerSecond)} req/s`,
+        `client CPU ${number(node.clientCpuMsPerRequest, 3)} ms/req`,
+      );
+    if (best)
+      add(
+        `  load client cost (${best.client}, hello world)`,
+        `${number(best.clientCpuMsPerRequest, 3)} ms/req`,
+        "client CPU per request",
+      );
   } else add("1 baseline", failed(baseline) ?? "");
 
   const ingestRows = (label: string, step: Step<IngestResult>) => {
@@ -120,19 +143,32 @@ export function reportRows(results: BenchResults): string[][] {
       `${number(best.requestsPerSecond)} batches/s = ${number(best.eventsPerSecond)} events/s`,
       `c=${best.connections}; ${ingest.ratioToBaseline === null ? "" : `${percent(ingest.ratioToBaseline)} of baseline`}; server CPU ${number(best.serverCpuMsPerRequest, 3)} ms/batch`,
     );
-    if (ingest.cpuRatioToBaseline !== null) add("  CPU-based ratio to baseline", percent(ingest.cpuRatioToBaseline), "hello CPU/req ÷ ingest CPU/req");
+    if (ingest.cpuRatioToBaseline !== null)
+      add("  CPU-based ratio to baseline", percent(ingest.cpuRatioToBaseline), "hello CPU/req ÷ ingest CPU/req");
     if (ingest.clickhouseInserts !== null) {
-      add("  ClickHouse inserts into events meanwhile", `${number(ingest.clickhouseInserts.perSecond, 1)}/s`, `${number(ingest.clickhouseInserts.meanRows)} rows per insert`);
+      add(
+        "  ClickHouse inserts into events meanwhile",
+        `${number(ingest.clickhouseInserts.perSecond, 1)}/s`,
+        `${number(ingest.clickhouseInserts.meanRows)} rows per insert`,
+      );
     }
     if (ingest.profile !== null) {
       const cpu = ingest.profile.serverCpuMsPerRequest;
-      add("  workerd CPU per batch while profiling", `${number(cpu, 2)} ms`, `at ${number(ingest.profile.requestsPerSecond)} batches/s`);
+      add(
+        "  workerd CPU per batch while profiling",
+        `${number(cpu, 2)} ms`,
+        `at ${number(ingest.profile.requestsPerSecond)} batches/s`,
+      );
       for (const [name, share] of Object.entries(ingest.profile.phases).sort((a, b) => b[1] - a[1])) {
         if (share >= 0.01) add(`    ${name}`, `${number(share * cpu, 2)} ms/batch`, percent(share));
       }
-      for (const hot of ingest.profile.hot.slice(0, 5)) add(`    hot: ${hot.name}`.slice(0, 52), `${percent(hot.selfShare)} self`, `${percent(hot.totalShare)} incl.`);
+      for (const hot of ingest.profile.hot.slice(0, 5))
+        add(`    hot: ${hot.name}`.slice(0, 52), `${percent(hot.selfShare)} self`, `${percent(hot.totalShare)} incl.`);
     }
-    for (const [name, open] of [["50 %", ingest.atHalf], ["100 %", ingest.atFull]] as const) {
+    for (const [name, open] of [
+      ["50 %", ingest.atHalf],
+      ["100 %", ingest.atFull],
+    ] as const) {
       if (open === null) continue;
       add(
         `  latency at ${name} (${number(open.offeredPerSecond)}/s offered)`,
@@ -148,7 +184,10 @@ export function reportRows(results: BenchResults): string[][] {
 
   const live = results.live;
   if (live.ok) {
-    for (const [name, probe] of [["idle", live.result.idle], [`under ${number(live.result.backgroundRate)} batches/s`, live.result.underLoad]] as const) {
+    for (const [name, probe] of [
+      ["idle", live.result.idle],
+      [`under ${number(live.result.backgroundRate)} batches/s`, live.result.underLoad],
+    ] as const) {
       add(
         `3 event → live (${name})`,
         probe.latency.count > 0 ? `p50 ${ms(probe.latency.p50)}, p99 ${ms(probe.latency.p99)}` : "no samples",
@@ -160,24 +199,51 @@ export function reportRows(results: BenchResults): string[][] {
   const flush = results.flush;
   if (flush.ok) {
     const f = flush.result;
-    add("4 flush: shards → ClickHouse", `${number(f.shard.rowsPerSecond)} rows/s`, `${number(f.events)} events in ${number(f.shard.seconds, 1)} s, ${f.shard.inserts} inserts`);
-    add("4 flush: direct bulk insert", `${number(f.directBulk.rowsPerSecond)} rows/s`, `shards reach ${percent(f.ratio)} of it`);
-    add("  direct, chunks of EVENTS_PER_INSERT", `${number(f.directChunked.rowsPerSecond)} rows/s`, `${number(f.directChunked.rowsPerInsert)} rows per insert`);
-    add("  direct, chunks of the shards' mean insert", `${number(f.directShardSized.rowsPerSecond)} rows/s`, `${number(f.directShardSized.rowsPerInsert)} rows per insert`);
+    add(
+      "4 flush: shards → ClickHouse",
+      `${number(f.shard.rowsPerSecond)} rows/s`,
+      `${number(f.events)} events in ${number(f.shard.seconds, 1)} s, ${f.shard.inserts} inserts`,
+    );
+    add(
+      "4 flush: direct bulk insert",
+      `${number(f.directBulk.rowsPerSecond)} rows/s`,
+      `shards reach ${percent(f.ratio)} of it`,
+    );
+    add(
+      "  direct, chunks of EVENTS_PER_INSERT",
+      `${number(f.directChunked.rowsPerSecond)} rows/s`,
+      `${number(f.directChunked.rowsPerInsert)} rows per insert`,
+    );
+    add(
+      "  direct, chunks of the shards' mean insert",
+      `${number(f.directShardSized.rowsPerSecond)} rows/s`,
+      `${number(f.directShardSized.rowsPerInsert)} rows per insert`,
+    );
   } else add("4 flush", failed(flush) ?? "");
 
   const history = results.history;
   if (history.ok) {
-    add("5 history data set", `${number(history.result.events)} events`, `generated in ${number(history.result.generateSeconds, 0)} s`);
+    add(
+      "5 history data set",
+      `${number(history.result.events)} events`,
+      `generated in ${number(history.result.generateSeconds, 0)} s`,
+    );
     for (const timing of history.result.timings) {
-      const via = timing.worker ? `Worker p50 ${ms(timing.worker.p50)}, p95 ${ms(timing.worker.p95)}` : `Worker: ${timing.workerStatus ?? "not measured"}`;
-      add(`  /v1/history/${timing.resource} (${timing.range})`, via, `ClickHouse p50 ${ms(timing.direct.p50)}, p95 ${ms(timing.direct.p95)}`);
+      const via = timing.worker
+        ? `Worker p50 ${ms(timing.worker.p50)}, p95 ${ms(timing.worker.p95)}`
+        : `Worker: ${timing.workerStatus ?? "not measured"}`;
+      add(
+        `  /v1/history/${timing.resource} (${timing.range})`,
+        via,
+        `ClickHouse p50 ${ms(timing.direct.p50)}, p95 ${ms(timing.direct.p95)}`,
+      );
     }
   } else add("5 history", failed(history) ?? "");
 
   const sdk = results.sdk;
   if (sdk.ok) {
-    for (const size of sdk.result.sizes) add(`6 SDK ${size.file}`, `${number(size.gzipBytes)} B gzip -9`, `${number(size.bytes)} B raw`);
+    for (const size of sdk.result.sizes)
+      add(`6 SDK ${size.file}`, `${number(size.gzipBytes)} B gzip -9`, `${number(size.bytes)} B raw`);
     for (const file of sdk.result.missing) add(`6 SDK ${file}`, "not built", "npm run build:sdk");
   } else add("6 SDK", failed(sdk) ?? "");
 
@@ -185,8 +251,16 @@ export function reportRows(results: BenchResults): string[][] {
   if (alerts.ok) {
     const a = alerts.result;
     const note = `${a.firing.count} probes, ${a.missed} missed; W=${a.windowSeconds} s, L=${a.latenessSeconds} s`;
-    add("7 window sealed → alert webhook (firing)", a.firing.count > 0 ? `p50 ${ms(a.firing.p50)}, p99 ${ms(a.firing.p99)}` : "no samples", note);
-    add("  next window sealed → webhook (resolved)", a.resolved.count > 0 ? `p50 ${ms(a.resolved.p50)}, p99 ${ms(a.resolved.p99)}` : "no samples", `max ${ms(a.resolved.max)}`);
+    add(
+      "7 window sealed → alert webhook (firing)",
+      a.firing.count > 0 ? `p50 ${ms(a.firing.p50)}, p99 ${ms(a.firing.p99)}` : "no samples",
+      note,
+    );
+    add(
+      "  next window sealed → webhook (resolved)",
+      a.resolved.count > 0 ? `p50 ${ms(a.resolved.p50)}, p99 ${ms(a.resolved.p99)}` : "no samples",
+      `max ${ms(a.resolved.max)}`,
+    );
   } else add("7 window sealed → alert webhook", failed(alerts) ?? "");
   return rows;
 }
@@ -194,7 +268,8 @@ export function reportRows(results: BenchResults): string[][] {
 export function formatTable(results: BenchResults): string {
   const rows = [["figure", "value", "notes"], ...reportRows(results)];
   const widths = [0, 1].map((column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  const line = (row: string[]) => `${(row[0] ?? "").padEnd(widths[0] ?? 0)}  ${(row[1] ?? "").padEnd(widths[1] ?? 0)}  ${row[2] ?? ""}`.trimEnd();
+  const line = (row: string[]) =>
+    `${(row[0] ?? "").padEnd(widths[0] ?? 0)}  ${(row[1] ?? "").padEnd(widths[1] ?? 0)}  ${row[2] ?? ""}`.trimEnd();
   const machine = results.machine;
   return [
     `EdgePulse benchmarks — ${results.startedAt}, commit ${machine.commit}, ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}`,

@@ -66,7 +66,13 @@ export async function measureClosedLoop(options: SweepOptions, connections: numb
   const meter = startCpuMeter({ server: options.serverCpuMs, client: useWrk ? "child" : "in-process" });
   let result: WrkResult;
   if (useWrk) {
-    result = await runWrk({ url: options.url, bodiesPath: options.bodiesPath, runId: `${options.runId}-c${connections}`, connections, durationSeconds: options.durationSeconds });
+    result = await runWrk({
+      url: options.url,
+      bodiesPath: options.bodiesPath,
+      runId: `${options.runId}-c${connections}`,
+      connections,
+      durationSeconds: options.durationSeconds,
+    });
   } else {
     const report = await runLoad({
       url: options.url,
@@ -118,7 +124,10 @@ export async function sweepThroughput(options: SweepOptions, log: (line: string)
     );
   }
   const clean = levels.filter((level) => level.failures === 0);
-  const best = clean.reduce<ThroughputLevel | null>((top, level) => (top === null || level.requestsPerSecond > top.requestsPerSecond ? level : top), null);
+  const best = clean.reduce<ThroughputLevel | null>(
+    (top, level) => (top === null || level.requestsPerSecond > top.requestsPerSecond ? level : top),
+    null,
+  );
   return { levels, best };
 }
 
@@ -136,9 +145,25 @@ export interface OpenLoopResult {
 }
 
 /** Offers `rate` batches/s for `durationMs` with the Node load generator and reports latency. */
-export async function openLoop(url: string, serverCpuMs: () => number, rate: number, durationMs: number, nextBatch: () => OutgoingBatch, concurrency = 256): Promise<OpenLoopResult> {
+export async function openLoop(
+  url: string,
+  serverCpuMs: () => number,
+  rate: number,
+  durationMs: number,
+  nextBatch: () => OutgoingBatch,
+  concurrency = 256,
+): Promise<OpenLoopResult> {
   const meter = startCpuMeter({ server: serverCpuMs, client: "in-process" });
-  const report = await runLoad({ url, rate, rateUnit: "batches", durationMs, maxBatches: Number.MAX_SAFE_INTEGER, concurrency, maxRetries: 0, nextBatch });
+  const report = await runLoad({
+    url,
+    rate,
+    rateUnit: "batches",
+    durationMs,
+    maxBatches: Number.MAX_SAFE_INTEGER,
+    concurrency,
+    maxRetries: 0,
+    nextBatch,
+  });
   const cpu = meter.stop();
   return {
     offeredPerSecond: rate,

@@ -13,8 +13,16 @@ import { freePort, offlineWranglerEnv, PROJECT_ROOT, startWranglerDev } from "./
 const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** The collector from the project's wrangler.toml, with `vars` on top. */
-export async function startCollectorOnWranglerDev(vars: Record<string, string>, persistDir: string): Promise<RunningWorker> {
-  const dev = await startWranglerDev({ port: await freePort(), inspectorPort: await freePort(), vars, persistTo: persistDir });
+export async function startCollectorOnWranglerDev(
+  vars: Record<string, string>,
+  persistDir: string,
+): Promise<RunningWorker> {
+  const dev = await startWranglerDev({
+    port: await freePort(),
+    inspectorPort: await freePort(),
+    vars,
+    persistTo: persistDir,
+  });
   const pid = dev.process.pid ?? 0;
   return { url: dev.url, via: "wrangler dev (collector)", cpuMs: () => processTreeCpuMs(pid), stop: () => dev.stop() };
 }
@@ -23,10 +31,30 @@ export async function startCollectorOnWranglerDev(vars: Record<string, string>, 
 export async function startHelloWorldOnWranglerDev(directory: string): Promise<RunningWorker> {
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, "index.js"), HELLO_WORLD_SOURCE);
-  writeFileSync(join(directory, "wrangler.toml"), 'name = "hello"\nmain = "index.js"\ncompatibility_date = "2026-11-01"\n');
+  writeFileSync(
+    join(directory, "wrangler.toml"),
+    'name = "hello"\nmain = "index.js"\ncompatibility_date = "2026-11-01"\n',
+  );
   const port = await freePort();
-  const args = [WRANGLER_BIN, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--log-level", "warn"];
-  const child = spawn(process.execPath, args, { cwd: directory, env: offlineWranglerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const args = [
+    WRANGLER_BIN,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: directory,
+    env: offlineWranglerEnv(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-4000);

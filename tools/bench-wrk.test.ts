@@ -69,7 +69,13 @@ describe.skipIf(!hasWrk())("the wrk script against a real server", () => {
     const { port } = server.address() as AddressInfo;
     const path = join(work, "wrk-bodies.txt");
     writeWrkBodies(path, { count: 5, eventsPerBatch: 20, sites: ["demo"], seed: 2 });
-    const result = await runWrk({ url: `http://127.0.0.1:${port}`, bodiesPath: path, runId: "t", connections: 2, durationSeconds: 1 });
+    const result = await runWrk({
+      url: `http://127.0.0.1:${port}`,
+      bodiesPath: path,
+      runId: "t",
+      connections: 2,
+      durationSeconds: 1,
+    });
     expect(result.requests).toBeGreaterThan(10);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^t-\d+-\d+$/.test(id))).toBe(true);

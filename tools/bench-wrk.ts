@@ -24,7 +24,13 @@ const wrkSummarySchema = z.object({
   p99_us: z.number(),
   max_us: z.number(),
   mean_us: z.number(),
-  errors: z.object({ connect: z.number(), read: z.number(), write: z.number(), status: z.number(), timeout: z.number() }),
+  errors: z.object({
+    connect: z.number(),
+    read: z.number(),
+    write: z.number(),
+    status: z.number(),
+    timeout: z.number(),
+  }),
   statuses: z.record(z.string(), z.number()),
 });
 
@@ -46,14 +52,22 @@ export function parseWrkOutput(stdout: string, connections: number, threads: num
   if (line === undefined) throw new Error(`wrk printed no summary:\n${stdout.slice(-2000)}`);
   const summary = wrkSummarySchema.parse(JSON.parse(line.slice("WRK_JSON ".length)));
   const socketErrors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout;
-  const notAccepted = Object.entries(summary.statuses).reduce((sum, [status, count]) => (status === "202" ? sum : sum + count), 0);
+  const notAccepted = Object.entries(summary.statuses).reduce(
+    (sum, [status, count]) => (status === "202" ? sum : sum + count),
+    0,
+  );
   return {
     requestsPerSecond: summary.requests / (summary.duration_us / 1e6),
     requests: summary.requests,
     failures: notAccepted + socketErrors,
     statuses: summary.statuses,
     socketErrors,
-    latencyMs: { p50: summary.p50_us / 1000, p90: summary.p90_us / 1000, p99: summary.p99_us / 1000, max: summary.max_us / 1000 },
+    latencyMs: {
+      p50: summary.p50_us / 1000,
+      p90: summary.p90_us / 1000,
+      p99: summary.p99_us / 1000,
+      max: summary.max_us / 1000,
+    },
     connections,
     threads,
   };
@@ -63,15 +77,26 @@ export function parseWrkOutput(stdout: string, connections: number, threads: num
  * Writes `count` batches of exactly `eventsPerBatch` events (realistic sessions, full batches
  * only) as wrk request lines; the batch id is a placeholder the Lua script fills in.
  */
-export function writeWrkBodies(path: string, options: { count: number; eventsPerBatch: number; sites: readonly string[]; seed: number }): { meanBytes: number } {
-  const stream = new BatchStream({ seed: options.seed, sites: options.sites, maxEvents: options.eventsPerBatch, fullBatchesOnly: true, runId: "wrk" });
+export function writeWrkBodies(
+  path: string,
+  options: { count: number; eventsPerBatch: number; sites: readonly string[]; seed: number },
+): { meanBytes: number } {
+  const stream = new BatchStream({
+    seed: options.seed,
+    sites: options.sites,
+    maxEvents: options.eventsPerBatch,
+    fullBatchesOnly: true,
+    runId: "wrk",
+  });
   const lines: string[] = [];
   let bytes = 0;
   for (let index = 0; index < options.count; index++) {
     const { batch, headers } = stream.next();
     const body = JSON.stringify({ ...batch, batch: "__BATCH__" });
     bytes += Buffer.byteLength(body);
-    lines.push(`${headers["user-agent"] ?? ""}\t${headers.origin ?? ""}\t${headers["cf-connecting-ip"] ?? ""}\t${body}`);
+    lines.push(
+      `${headers["user-agent"] ?? ""}\t${headers.origin ?? ""}\t${headers["cf-connecting-ip"] ?? ""}\t${body}`,
+    );
   }
   writeFileSync(path, `${lines.join("\n")}\n`);
   return { meanBytes: bytes / options.count };
@@ -91,7 +116,22 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const threads = options.threads ?? 1;
   const { stdout } = await run(
     "wrk",
-    ["-t", String(threads), "-c", String(options.connections), "-d", `${options.durationSeconds}s`, "--timeout", "10s", "-s", WRK_SCRIPT, options.url, "--", options.bodiesPath, options.runId],
+    [
+      "-t",
+      String(threads),
+      "-c",
+      String(options.connections),
+      "-d",
+      `${options.durationSeconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      WRK_SCRIPT,
+      options.url,
+      "--",
+      options.bodiesPath,
+      options.runId,
+    ],
     { maxBuffer: 4 * 1024 * 1024, timeout: (options.durationSeconds + 30) * 1000 },
   );
   return parseWrkOutput(stdout, options.connections, threads);

@@ -25,9 +25,21 @@ import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQu
 import { probeLiveLatency } from "./bench-live";
 import { measureAlertLatency } from "./bench-alerts";
 import { machineInfo } from "./bench-machine";
-import { buildWorkerBundle, type RunningWorker, startCollectorOnMiniflare, startHelloWorldOnMiniflare } from "./bench-miniflare";
+import {
+  buildWorkerBundle,
+  type RunningWorker,
+  startCollectorOnMiniflare,
+  startHelloWorldOnMiniflare,
+} from "./bench-miniflare";
 import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
-import { type BaselineResult, type BenchResults, formatTable, type IngestProfile, type IngestResult, type Step } from "./bench-report";
+import {
+  type BaselineResult,
+  type BenchResults,
+  formatTable,
+  type IngestProfile,
+  type IngestResult,
+  type Step,
+} from "./bench-report";
 import { measureSdkSizes } from "./bench-sdk-size";
 import { measureClosedLoop, openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
 import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
@@ -48,8 +60,14 @@ const PROFILE_PHASES: readonly Phase[] = [
   { name: "route: body read + JSON", functions: ["readBoundedBody", "decodeUtf8", "parseJson"] },
   { name: "route: zod validation", functions: ["safeParse"] },
   { name: "route: User-Agent parse", functions: ["parseUserAgent"] },
-  { name: "route: visitor id + client key (HMAC)", functions: ["deriveVisitorId", "clientRateLimitKey", "clientKeyFor"] },
-  { name: "route: rate limit binding", functions: ["enforceClientRateLimit", "countRefusedRequests", "withinClientLimit"] },
+  {
+    name: "route: visitor id + client key (HMAC)",
+    functions: ["deriveVisitorId", "clientRateLimitKey", "clientKeyFor"],
+  },
+  {
+    name: "route: rate limit binding",
+    functions: ["enforceClientRateLimit", "countRefusedRequests", "withinClientLimit"],
+  },
   { name: "route: enrich", functions: ["enrichBatch"] },
 ];
 
@@ -103,7 +121,10 @@ async function using<T>(worker: RunningWorker, body: (worker: RunningWorker) => 
 }
 
 function collectorVars(clickhouseUrl: string, rateLimiter: boolean): Record<string, string> {
-  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE, ALERTS_SITE].map((key) => ({ key, origins: ["*"] }));
+  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE, ALERTS_SITE].map((key) => ({
+    key,
+    origins: ["*"],
+  }));
   return {
     LOCAL_DEV: "1",
     CLICKHOUSE_URL: clickhouseUrl,
@@ -120,14 +141,48 @@ async function measureIngest(
   settings: Settings,
   bodiesPath: string,
   baseline: SweepResult | null,
-  options: { levels: number[]; openLoop: boolean; runId: string; inspectorPort?: number; profilePath?: string; gate?: ClickHouseGate },
+  options: {
+    levels: number[];
+    openLoop: boolean;
+    runId: string;
+    inspectorPort?: number;
+    profilePath?: string;
+    gate?: ClickHouseGate;
+  },
 ): Promise<IngestResult> {
-  const stream = new BatchStream({ seed: 7, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: options.runId });
+  const stream = new BatchStream({
+    seed: 7,
+    sites: INGEST_SITES,
+    maxEvents: EVENTS_PER_BATCH,
+    fullBatchesOnly: true,
+    runId: options.runId,
+  });
   // Warm-up: creates the shard objects and their SQLite schema, JITs the Worker.
-  await sweepThroughput({ url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8], durationSeconds: 3, runId: `${options.runId}-warm` }, () => {});
+  await sweepThroughput(
+    {
+      url: worker.url,
+      serverCpuMs: () => worker.cpuMs(),
+      bodiesPath,
+      nextBatch: () => stream.next(),
+      eventsPerBatch: EVENTS_PER_BATCH,
+      connectionLevels: [8],
+      durationSeconds: 3,
+      runId: `${options.runId}-warm`,
+    },
+    () => {},
+  );
   const sweepStarted = performance.now();
   const sweep = await sweepThroughput(
-    { url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: options.levels, durationSeconds: settings.levelSeconds, runId: options.runId },
+    {
+      url: worker.url,
+      serverCpuMs: () => worker.cpuMs(),
+      bodiesPath,
+      nextBatch: () => stream.next(),
+      eventsPerBatch: EVENTS_PER_BATCH,
+      connectionLevels: options.levels,
+      durationSeconds: settings.levelSeconds,
+      runId: options.runId,
+    },
     log,
   );
   const sweepEnded = performance.now();
@@ -135,20 +190,45 @@ async function measureIngest(
   let clickhouseInserts: IngestResult["clickhouseInserts"] = null;
   if (options.gate !== undefined) {
     const inserts = options.gate.inserts.filter(
-      (insert) => insert.table === "events" && insert.answeredAt >= sweepStarted && insert.answeredAt <= sweepEnded && INGEST_SITES.some((site) => insert.token.startsWith(`${site}:`)),
+      (insert) =>
+        insert.table === "events" &&
+        insert.answeredAt >= sweepStarted &&
+        insert.answeredAt <= sweepEnded &&
+        INGEST_SITES.some((site) => insert.token.startsWith(`${site}:`)),
     );
     const rows = inserts.reduce((sum, insert) => sum + insert.writtenRows, 0);
-    clickhouseInserts = { perSecond: inserts.length / ((sweepEnded - sweepStarted) / 1000), meanRows: inserts.length === 0 ? 0 : rows / inserts.length };
-    log(`  ClickHouse: ${clickhouseInserts.perSecond.toFixed(1)} event inserts/s, ${clickhouseInserts.meanRows.toFixed(0)} rows per insert`);
+    clickhouseInserts = {
+      perSecond: inserts.length / ((sweepEnded - sweepStarted) / 1000),
+      meanRows: inserts.length === 0 ? 0 : rows / inserts.length,
+    };
+    log(
+      `  ClickHouse: ${clickhouseInserts.perSecond.toFixed(1)} event inserts/s, ${clickhouseInserts.meanRows.toFixed(0)} rows per insert`,
+    );
   }
   let atHalf = null;
   let atFull = null;
   if (options.openLoop && sweep.best !== null) {
     const rate = sweep.best.requestsPerSecond;
-    atHalf = await openLoop(worker.url, () => worker.cpuMs(), rate / 2, settings.openLoopSeconds * 1000, () => stream.next());
-    log(`  open loop ${rate / 2 | 0}/s: p50 ${atHalf.latency.p50.toFixed(1)} ms, p99 ${atHalf.latency.p99.toFixed(1)} ms, errors ${atHalf.failures}`);
-    atFull = await openLoop(worker.url, () => worker.cpuMs(), rate, settings.openLoopSeconds * 1000, () => stream.next());
-    log(`  open loop ${rate | 0}/s: p50 ${atFull.latency.p50.toFixed(1)} ms, p99 ${atFull.latency.p99.toFixed(1)} ms, errors ${atFull.failures}, achieved ${atFull.achievedPerSecond.toFixed(0)}/s`);
+    atHalf = await openLoop(
+      worker.url,
+      () => worker.cpuMs(),
+      rate / 2,
+      settings.openLoopSeconds * 1000,
+      () => stream.next(),
+    );
+    log(
+      `  open loop ${(rate / 2) | 0}/s: p50 ${atHalf.latency.p50.toFixed(1)} ms, p99 ${atHalf.latency.p99.toFixed(1)} ms, errors ${atHalf.failures}`,
+    );
+    atFull = await openLoop(
+      worker.url,
+      () => worker.cpuMs(),
+      rate,
+      settings.openLoopSeconds * 1000,
+      () => stream.next(),
+    );
+    log(
+      `  open loop ${rate | 0}/s: p50 ${atFull.latency.p50.toFixed(1)} ms, p99 ${atFull.latency.p99.toFixed(1)} ms, errors ${atFull.failures}, achieved ${atFull.achievedPerSecond.toFixed(0)}/s`,
+    );
   }
   const base = baseline?.best ?? null;
   const best = sweep.best;
@@ -159,7 +239,16 @@ async function measureIngest(
     let serverCpuMsPerRequest = 0;
     const recorded = await profileWorkerd(options.inspectorPort, "core:user:edgepulse", async () => {
       const level = await measureClosedLoop(
-        { url: worker.url, serverCpuMs: () => worker.cpuMs(), bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [], durationSeconds: settings.levelSeconds, runId: `${options.runId}-profile` },
+        {
+          url: worker.url,
+          serverCpuMs: () => worker.cpuMs(),
+          bodiesPath,
+          nextBatch: () => stream.next(),
+          eventsPerBatch: EVENTS_PER_BATCH,
+          connectionLevels: [],
+          durationSeconds: settings.levelSeconds,
+          runId: `${options.runId}-profile`,
+        },
         connections,
       );
       serverCpuMsPerRequest = level.serverCpuMsPerRequest;
@@ -167,10 +256,22 @@ async function measureIngest(
     });
     mkdirSync(dirname(options.profilePath), { recursive: true });
     writeFileSync(options.profilePath, JSON.stringify(recorded));
-    profile = { file: options.profilePath, requestsPerSecond, serverCpuMsPerRequest, hot: hotFunctions(recorded, 20), phases: phaseShares(recorded, PROFILE_PHASES) };
-    log(`  profile (${requestsPerSecond.toFixed(0)} req/s, ${serverCpuMsPerRequest.toFixed(2)} ms workerd CPU per batch while profiling) written to ${options.profilePath}`);
-    for (const [phase, share] of Object.entries(profile.phases)) log(`    ${phase}: ${(share * 100).toFixed(0)} % = ${(share * serverCpuMsPerRequest).toFixed(2)} ms/batch`);
-    for (const hot of profile.hot.slice(0, 8)) log(`    ${(hot.selfShare * 100).toFixed(1).padStart(5)} % self ${(hot.totalShare * 100).toFixed(1).padStart(5)} % incl.  ${hot.name}`);
+    profile = {
+      file: options.profilePath,
+      requestsPerSecond,
+      serverCpuMsPerRequest,
+      hot: hotFunctions(recorded, 20),
+      phases: phaseShares(recorded, PROFILE_PHASES),
+    };
+    log(
+      `  profile (${requestsPerSecond.toFixed(0)} req/s, ${serverCpuMsPerRequest.toFixed(2)} ms workerd CPU per batch while profiling) written to ${options.profilePath}`,
+    );
+    for (const [phase, share] of Object.entries(profile.phases))
+      log(`    ${phase}: ${(share * 100).toFixed(0)} % = ${(share * serverCpuMsPerRequest).toFixed(2)} ms/batch`);
+    for (const hot of profile.hot.slice(0, 8))
+      log(
+        `    ${(hot.selfShare * 100).toFixed(1).padStart(5)} % self ${(hot.totalShare * 100).toFixed(1).padStart(5)} % incl.  ${hot.name}`,
+      );
   }
   return {
     via: worker.via,
@@ -180,7 +281,8 @@ async function measureIngest(
     profile,
     clickhouseInserts,
     ratioToBaseline: base && best ? best.requestsPerSecond / base.requestsPerSecond : null,
-    cpuRatioToBaseline: base && best && best.serverCpuMsPerRequest > 0 ? base.serverCpuMsPerRequest / best.serverCpuMsPerRequest : null,
+    cpuRatioToBaseline:
+      base && best && best.serverCpuMsPerRequest > 0 ? base.serverCpuMsPerRequest / best.serverCpuMsPerRequest : null,
   };
 }
 
@@ -197,12 +299,20 @@ async function main(): Promise<void> {
     strict: true,
   });
   const names = (list: string, option: string) => {
-    const chosen = list.split(",").map((name) => name.trim()).filter((name) => name !== "");
-    for (const name of chosen) if (!(STEPS as readonly string[]).includes(name)) throw new Error(`--${option}: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
+    const chosen = list
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== "");
+    for (const name of chosen)
+      if (!(STEPS as readonly string[]).includes(name))
+        throw new Error(`--${option}: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
     return chosen;
   };
   const only = names(values.only, "only");
-  const skip = new Set([...names(values.skip, "skip"), ...(only.length === 0 ? [] : STEPS.filter((name) => !only.includes(name)))]);
+  const skip = new Set([
+    ...names(values.skip, "skip"),
+    ...(only.length === 0 ? [] : STEPS.filter((name) => !only.includes(name))),
+  ]);
   const quick = values.quick;
   const settings: Settings = {
     levelSeconds: quick ? 3 : 6,
@@ -219,8 +329,13 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const runId = `bench${startedAt.getTime().toString(36)}`;
   const work = mkdtempSync(join(tmpdir(), "edgepulse-bench-"));
-  log(`EdgePulse benchmarks: ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart.toFixed(2)}; work dir ${work}`);
-  if (machine.loadAverageAtStart > machine.cpus * 0.5) log(`warning: the machine is already busy (load ${machine.loadAverageAtStart.toFixed(2)}); figures will be low and noisy`);
+  log(
+    `EdgePulse benchmarks: ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart.toFixed(2)}; work dir ${work}`,
+  );
+  if (machine.loadAverageAtStart > machine.cpus * 0.5)
+    log(
+      `warning: the machine is already busy (load ${machine.loadAverageAtStart.toFixed(2)}); figures will be low and noisy`,
+    );
 
   const bodiesPath = join(work, "bodies.txt");
   const flushBodiesPath = join(work, "flush-bodies.txt");
@@ -232,7 +347,12 @@ async function main(): Promise<void> {
     version: 1,
     startedAt: startedAt.toISOString(),
     machine,
-    settings: { ...settings, connectionLevels: settings.connectionLevels.join(","), historyRuns: `${settings.historyRuns.day}/${settings.historyRuns.month}`, eventsPerBatch: EVENTS_PER_BATCH },
+    settings: {
+      ...settings,
+      connectionLevels: settings.connectionLevels.join(","),
+      historyRuns: `${settings.historyRuns.day}/${settings.historyRuns.month}`,
+      eventsPerBatch: EVENTS_PER_BATCH,
+    },
     baseline: { ok: false, skipped: true },
     ingest: { ok: false, skipped: true },
     ingestWithRateLimiter: { ok: false, skipped: true },
@@ -247,27 +367,69 @@ async function main(): Promise<void> {
   try {
     results.sdk = await step("sdk", skip, async () => measureSdkSizes());
 
-    const baselineStream = new BatchStream({ seed: 7, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-hello` });
+    const baselineStream = new BatchStream({
+      seed: 7,
+      sites: INGEST_SITES,
+      maxEvents: EVENTS_PER_BATCH,
+      fullBatchesOnly: true,
+      runId: `${runId}-hello`,
+    });
     results.baseline = await step("baseline", skip, async (): Promise<BaselineResult> => {
       log("  hello world on workerd via Miniflare");
       const { miniflare, nodeClient } = await using(await startHelloWorldOnMiniflare(), async (hello) => {
         const sweep = await sweepThroughput(
-          { url: hello.url, serverCpuMs: () => hello.cpuMs(), bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: settings.connectionLevels, durationSeconds: settings.levelSeconds, runId: `${runId}-hello` },
+          {
+            url: hello.url,
+            serverCpuMs: () => hello.cpuMs(),
+            bodiesPath,
+            nextBatch: () => baselineStream.next(),
+            eventsPerBatch: EVENTS_PER_BATCH,
+            connectionLevels: settings.connectionLevels,
+            durationSeconds: settings.levelSeconds,
+            runId: `${runId}-hello`,
+          },
           log,
         );
         const connections = sweep.best?.connections ?? 24;
         const meter = startCpuMeter({ server: () => hello.cpuMs(), client: "in-process" });
-        const report = await runLoad({ url: hello.url, rate: Infinity, rateUnit: "batches", durationMs: settings.levelSeconds * 1000, maxBatches: Number.MAX_SAFE_INTEGER, concurrency: connections, maxRetries: 0, nextBatch: () => baselineStream.next() });
+        const report = await runLoad({
+          url: hello.url,
+          rate: Infinity,
+          rateUnit: "batches",
+          durationMs: settings.levelSeconds * 1000,
+          maxBatches: Number.MAX_SAFE_INTEGER,
+          concurrency: connections,
+          maxRetries: 0,
+          nextBatch: () => baselineStream.next(),
+        });
         const cpu = meter.stop();
-        log(`  Node load client, c=${connections}: ${report.batchesPerSecond.toFixed(0)} req/s, client CPU ${(cpu.clientCpuMs / Math.max(1, report.sent)).toFixed(3)} ms/req`);
-        return { miniflare: sweep, nodeClient: { requestsPerSecond: report.batchesPerSecond, clientCpuMsPerRequest: cpu.clientCpuMs / Math.max(1, report.sent), connections } };
+        log(
+          `  Node load client, c=${connections}: ${report.batchesPerSecond.toFixed(0)} req/s, client CPU ${(cpu.clientCpuMs / Math.max(1, report.sent)).toFixed(3)} ms/req`,
+        );
+        return {
+          miniflare: sweep,
+          nodeClient: {
+            requestsPerSecond: report.batchesPerSecond,
+            clientCpuMsPerRequest: cpu.clientCpuMs / Math.max(1, report.sent),
+            connections,
+          },
+        };
       });
       let wranglerDev: SweepResult | null = null;
       if (!skip.has("wrangler")) {
         log("  hello world under wrangler dev");
         wranglerDev = await using(await startHelloWorldOnWranglerDev(join(work, "hello-wrangler")), (hello) =>
           sweepThroughput(
-            { url: hello.url, serverCpuMs: () => hello.cpuMs(), bodiesPath, nextBatch: () => baselineStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [8, 24], durationSeconds: settings.levelSeconds, runId: `${runId}-hello-wd` },
+            {
+              url: hello.url,
+              serverCpuMs: () => hello.cpuMs(),
+              bodiesPath,
+              nextBatch: () => baselineStream.next(),
+              eventsPerBatch: EVENTS_PER_BATCH,
+              connectionLevels: [8, 24],
+              durationSeconds: settings.levelSeconds,
+              runId: `${runId}-hello-wd`,
+            },
             log,
           ),
         );
@@ -290,13 +452,28 @@ async function main(): Promise<void> {
       const collector = await startCollectorOnMiniflare(bundle, collectorVars(gateUrl, false), { inspectorPort });
       await using(collector, async () => {
         // Flush first, while nothing else is flushing in the background.
-        const flushStream = new BatchStream({ seed: 8, sites: [FLUSH_SITE], maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-flush` });
+        const flushStream = new BatchStream({
+          seed: 8,
+          sites: [FLUSH_SITE],
+          maxEvents: EVENTS_PER_BATCH,
+          fullBatchesOnly: true,
+          runId: `${runId}-flush`,
+        });
         results.flush = await step("flush", skip, () =>
           measureFlush({
             gate,
             postBacklog: (seconds) =>
               measureClosedLoop(
-                { url: collector.url, serverCpuMs: () => collector.cpuMs(), bodiesPath: flushBodiesPath, nextBatch: () => flushStream.next(), eventsPerBatch: EVENTS_PER_BATCH, connectionLevels: [], durationSeconds: seconds, runId: `${runId}-flush` },
+                {
+                  url: collector.url,
+                  serverCpuMs: () => collector.cpuMs(),
+                  bodiesPath: flushBodiesPath,
+                  nextBatch: () => flushStream.next(),
+                  eventsPerBatch: EVENTS_PER_BATCH,
+                  connectionLevels: [],
+                  durationSeconds: seconds,
+                  runId: `${runId}-flush`,
+                },
                 24,
               ),
             gateUrl,
@@ -307,7 +484,8 @@ async function main(): Promise<void> {
             backlogSeconds: settings.flushBacklogSeconds,
           }),
         );
-        results.ingest = await step("ingest", skip, () => measureIngest(collector, settings, bodiesPath, baselineSweep, {
+        results.ingest = await step("ingest", skip, () =>
+          measureIngest(collector, settings, bodiesPath, baselineSweep, {
             levels: settings.connectionLevels,
             openLoop: true,
             runId: `${runId}-ingest`,
@@ -317,34 +495,95 @@ async function main(): Promise<void> {
           }),
         );
         results.live = await step("live", skip, async () => {
-          const probe = (id: string) => probeLiveLatency({ collectorUrl: collector.url, site: LIVE_SITE, token: ADMIN_TOKEN, probes: settings.liveProbes, gapMs: [150, 450], timeoutMs: 10_000, runId: `${runId}-${id}` });
+          const probe = (id: string) =>
+            probeLiveLatency({
+              collectorUrl: collector.url,
+              site: LIVE_SITE,
+              token: ADMIN_TOKEN,
+              probes: settings.liveProbes,
+              gapMs: [150, 450],
+              timeoutMs: 10_000,
+              runId: `${runId}-${id}`,
+            });
           const idle = await probe("idle");
-          log(`  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (POST→202 p50 ${idle.postLatency.p50.toFixed(1)} ms; ${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`);
+          log(
+            `  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (POST→202 p50 ${idle.postLatency.p50.toFixed(1)} ms; ${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`,
+          );
           const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
           const backgroundRate = best ? Math.max(10, Math.round(best.requestsPerSecond / 2)) : 50;
-          const stream = new BatchStream({ seed: 9, sites: INGEST_SITES, maxEvents: EVENTS_PER_BATCH, fullBatchesOnly: true, runId: `${runId}-live-bg` });
+          const stream = new BatchStream({
+            seed: 9,
+            sites: INGEST_SITES,
+            maxEvents: EVENTS_PER_BATCH,
+            fullBatchesOnly: true,
+            runId: `${runId}-live-bg`,
+          });
           const abort = new AbortController();
-          const background = runLoad({ url: collector.url, rate: backgroundRate, rateUnit: "batches", durationMs: 10 * 60_000, maxBatches: Number.MAX_SAFE_INTEGER, concurrency: 256, maxRetries: 0, nextBatch: () => stream.next(), signal: abort.signal, drainTimeoutMs: 5_000 });
+          const background = runLoad({
+            url: collector.url,
+            rate: backgroundRate,
+            rateUnit: "batches",
+            durationMs: 10 * 60_000,
+            maxBatches: Number.MAX_SAFE_INTEGER,
+            concurrency: 256,
+            maxRetries: 0,
+            nextBatch: () => stream.next(),
+            signal: abort.signal,
+            drainTimeoutMs: 5_000,
+          });
           await sleep(1_000);
           const underLoad = await probe("load").finally(() => abort.abort());
           await background;
-          log(`  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (POST→202 p50 ${underLoad.postLatency.p50.toFixed(1)} ms; ${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`);
+          log(
+            `  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (POST→202 p50 ${underLoad.postLatency.p50.toFixed(1)} ms; ${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`,
+          );
           return { idle, underLoad, backgroundRate };
         });
         results.history = await step("history", skip, async () => {
           const end = Date.now() - 60_000;
           const start = end - 30 * 86_400_000;
           log(`  generating ${settings.historyRows.toLocaleString("en-US")} events in ClickHouse`);
-          const generated = await generateHistoryDataset({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, site: HISTORY_SITE, rows: settings.historyRows, start, end });
+          const generated = await generateHistoryDataset({
+            clickhouseUrl: clickhouse.url,
+            database: BENCH_DATABASE,
+            site: HISTORY_SITE,
+            rows: settings.historyRows,
+            start,
+            end,
+          });
           log(`  ${generated.events.toLocaleString("en-US")} events in ${(generated.ms / 1000).toFixed(0)} s`);
           const optimized = await optimizeRollups(clickhouse.url, BENCH_DATABASE);
-          log(`  OPTIMIZE … FINAL on ${optimized.tables.length} rollup tables in ${(optimized.ms / 1000).toFixed(0)} s; timing the history routes`);
+          log(
+            `  OPTIMIZE … FINAL on ${optimized.tables.length} rollup tables in ${(optimized.ms / 1000).toFixed(0)} s; timing the history routes`,
+          );
           const timings = [
-            ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "24 h", from: end - 86_400_000, to: end, interval: 300 }], runs: settings.historyRuns.day })),
-            ...(await timeHistoryQueries({ clickhouseUrl: clickhouse.url, database: BENCH_DATABASE, collector: { url: collector.url, token: ADMIN_TOKEN }, site: HISTORY_SITE, ranges: [{ name: "30 d", from: start, to: end, interval: 3 * 3600 }], runs: settings.historyRuns.month })),
+            ...(await timeHistoryQueries({
+              clickhouseUrl: clickhouse.url,
+              database: BENCH_DATABASE,
+              collector: { url: collector.url, token: ADMIN_TOKEN },
+              site: HISTORY_SITE,
+              ranges: [{ name: "24 h", from: end - 86_400_000, to: end, interval: 300 }],
+              runs: settings.historyRuns.day,
+            })),
+            ...(await timeHistoryQueries({
+              clickhouseUrl: clickhouse.url,
+              database: BENCH_DATABASE,
+              collector: { url: collector.url, token: ADMIN_TOKEN },
+              site: HISTORY_SITE,
+              ranges: [{ name: "30 d", from: start, to: end, interval: 3 * 3600 }],
+              runs: settings.historyRuns.month,
+            })),
           ];
-          for (const timing of timings) log(`  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`);
-          return { events: generated.events, generateSeconds: generated.ms / 1000, optimizeSeconds: optimized.ms / 1000, timings };
+          for (const timing of timings)
+            log(
+              `  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`,
+            );
+          return {
+            events: generated.events,
+            generateSeconds: generated.ms / 1000,
+            optimizeSeconds: optimized.ms / 1000,
+            timings,
+          };
         });
       });
     }
@@ -352,32 +591,66 @@ async function main(): Promise<void> {
     results.ingestWithRateLimiter = await step("limiter", skip, async () => {
       const collector = await startCollectorOnMiniflare(bundle, collectorVars(clickhouse.url, true));
       const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
-      return using(collector, () => measureIngest(collector, settings, bodiesPath, baselineSweep, { levels: [best?.connections ?? 24], openLoop: false, runId: `${runId}-limiter` }));
+      return using(collector, () =>
+        measureIngest(collector, settings, bodiesPath, baselineSweep, {
+          levels: [best?.connections ?? 24],
+          openLoop: false,
+          runId: `${runId}-limiter`,
+        }),
+      );
     });
 
     results.ingestWranglerDev = await step("wrangler", skip, async () => {
-      const collector = await startCollectorOnWranglerDev(collectorVars(clickhouse.url, false), join(work, "wrangler-state"));
+      const collector = await startCollectorOnWranglerDev(
+        collectorVars(clickhouse.url, false),
+        join(work, "wrangler-state"),
+      );
       const wranglerBaseline = results.baseline.ok ? results.baseline.result.wranglerDev : null;
-      return using(collector, () => measureIngest(collector, settings, bodiesPath, wranglerBaseline, { levels: [8, 24], openLoop: false, runId: `${runId}-wd` }));
+      return using(collector, () =>
+        measureIngest(collector, settings, bodiesPath, wranglerBaseline, {
+          levels: [8, 24],
+          openLoop: false,
+          runId: `${runId}-wd`,
+        }),
+      );
     });
 
     results.alerts = await step("alerts", skip, async () => {
       // Short windows (as in the tests), so a probe takes seconds; the latency measured does not depend on them.
       const windowSeconds = 1;
       const latenessSeconds = 1;
-      const collector = await startCollectorOnMiniflare(bundle, { ...collectorVars(clickhouse.url, false), WINDOW_SECONDS: String(windowSeconds), ALLOWED_LATENESS_SECONDS: String(latenessSeconds) });
+      const collector = await startCollectorOnMiniflare(bundle, {
+        ...collectorVars(clickhouse.url, false),
+        WINDOW_SECONDS: String(windowSeconds),
+        ALLOWED_LATENESS_SECONDS: String(latenessSeconds),
+      });
       const result = await using(collector, () =>
-        measureAlertLatency({ collectorUrl: collector.url, site: ALERTS_SITE, token: ADMIN_TOKEN, probes: settings.alertProbes, windowMs: windowSeconds * 1000, latenessMs: latenessSeconds * 1000, runId: `${runId}-alerts` }),
+        measureAlertLatency({
+          collectorUrl: collector.url,
+          site: ALERTS_SITE,
+          token: ADMIN_TOKEN,
+          probes: settings.alertProbes,
+          windowMs: windowSeconds * 1000,
+          latenessMs: latenessSeconds * 1000,
+          runId: `${runId}-alerts`,
+        }),
       );
-      log(`  sealed → firing webhook: p50 ${result.firing.p50.toFixed(0)} ms, p99 ${result.firing.p99.toFixed(0)} ms; → resolved: p50 ${result.resolved.p50.toFixed(0)} ms, p99 ${result.resolved.p99.toFixed(0)} ms (${result.firing.count} probes, ${result.missed} missed)`);
+      log(
+        `  sealed → firing webhook: p50 ${result.firing.p50.toFixed(0)} ms, p99 ${result.firing.p99.toFixed(0)} ms; → resolved: p50 ${result.resolved.p50.toFixed(0)} ms, p99 ${result.resolved.p99.toFixed(0)} ms (${result.firing.count} probes, ${result.missed} missed)`,
+      );
       return result;
     });
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));
     rmSync(work, { recursive: true, force: true });
   }
 
-  const final: BenchResults = { ...results, totalSeconds: (performance.now() - began) / 1000, loadAverageAtEnd: loadavg()[0] ?? 0 };
+  const final: BenchResults = {
+    ...results,
+    totalSeconds: (performance.now() - began) / 1000,
+    loadAverageAtEnd: loadavg()[0] ?? 0,
+  };
   const out = resolve(values.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(final, null, 2)}\n`);

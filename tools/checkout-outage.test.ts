@@ -5,7 +5,11 @@ import { withCheckoutOutage } from "./checkout-outage";
 describe("checkout-outage scenario", () => {
   it("sends checkouts and purchases until the outage starts, none after, and everything else throughout", () => {
     let clock = 0;
-    const next = withCheckoutOutage(() => stream.next(), 1_000, () => clock);
+    const next = withCheckoutOutage(
+      () => stream.next(),
+      1_000,
+      () => clock,
+    );
     const stream = new BatchStream({ seed: 7, runId: "outage" });
     const count = (batches: number) => {
       const types = { checkouts: 0, purchases: 0, page_views: 0 };

@@ -11,13 +11,19 @@ export type LoadScenario = (typeof LOAD_SCENARIOS)[number];
 
 /** The batch without its checkout and purchase events, or null when nothing else is left. */
 export function withoutCheckouts(batch: BatchInput): BatchInput | null {
-  const events = batch.events.filter((event) => event.type !== "purchase" && !(event.type === "cart" && event.action === "checkout"));
+  const events = batch.events.filter(
+    (event) => event.type !== "purchase" && !(event.type === "cart" && event.action === "checkout"),
+  );
   if (events.length === 0) return null;
   return events.length === batch.events.length ? batch : { ...batch, events };
 }
 
 /** Wraps a batch source: from `startsAt` (wall clock) on, checkouts and purchases are dropped. */
-export function withCheckoutOutage(next: () => OutgoingBatch, startsAt: number, now: () => number = Date.now): () => OutgoingBatch {
+export function withCheckoutOutage(
+  next: () => OutgoingBatch,
+  startsAt: number,
+  now: () => number = Date.now,
+): () => OutgoingBatch {
   return () => {
     for (;;) {
       const item = next();

@@ -22,7 +22,8 @@ export function parseRate(text: string): number {
 /** A whole number in [min, max]. */
 export function parseInteger(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`--${name} must be a whole number in [${min}, ${max}], got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`--${name} must be a whole number in [${min}, ${max}], got "${text}"`);
   return value;
 }
 

@@ -46,7 +46,11 @@ export class CollectorClient {
         {
           method: "POST",
           agent: this.agent,
-          headers: { "content-type": "text/plain;charset=UTF-8", "content-length": Buffer.byteLength(body), ...headers },
+          headers: {
+            "content-type": "text/plain;charset=UTF-8",
+            "content-length": Buffer.byteLength(body),
+            ...headers,
+          },
           timeout: timeoutMs,
         },
         (response) => {

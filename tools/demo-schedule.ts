@@ -13,7 +13,12 @@ export interface ScheduledBatch {
   headers: Record<string, string>;
 }
 
-export function scheduleSession(session: GeneratedSession, arrivalAt: number, speedup: number, headers: Record<string, string>): ScheduledBatch[] {
+export function scheduleSession(
+  session: GeneratedSession,
+  arrivalAt: number,
+  speedup: number,
+  headers: Record<string, string>,
+): ScheduledBatch[] {
   return sessionToBatches(session, { flushOnPageHide: true, includeSession: false }).map((batch) => {
     const lastEventAt = batch.events[batch.events.length - 1]?.ts ?? session.startedAt;
     return { dueAt: arrivalAt + (lastEventAt - session.startedAt) / speedup, batch, headers };

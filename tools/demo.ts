@@ -97,7 +97,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const now = Date.now();
       while (nextArrival <= now) {
         const session = generator.nextSession(nextArrival);
-        const headers = { "user-agent": session.userAgent, origin: "https://demo.example", "cf-connecting-ip": clientIpOf(session.visitor) };
+        const headers = {
+          "user-agent": session.userAgent,
+          origin: "https://demo.example",
+          "cf-connecting-ip": clientIpOf(session.visitor),
+        };
         due.push(...scheduleSession(session, nextArrival, options.speedup, headers));
         report.sessions++;
         nextArrival += generator.nextArrivalGapMs();
@@ -151,13 +155,17 @@ async function main(): Promise<void> {
   const durationMs = parseDuration(values.duration);
   if (durationMs > MAX_DEMO_DURATION_MS) throw new RangeError("--duration may be at most 30m");
   const sessionsPerSecond = Number(values["sessions-per-second"]);
-  if (!Number.isFinite(sessionsPerSecond) || sessionsPerSecond <= 0 || sessionsPerSecond > 100) throw new RangeError("--sessions-per-second must be in (0, 100]");
+  if (!Number.isFinite(sessionsPerSecond) || sessionsPerSecond <= 0 || sessionsPerSecond > 100)
+    throw new RangeError("--sessions-per-second must be in (0, 100]");
   const health = await fetch(new URL("/healthz", values.url)).catch(() => null);
-  if (health === null || !health.ok) throw new Error(`no collector answers at ${values.url}; start it with \`npm run dev\` first`);
+  if (health === null || !health.ok)
+    throw new Error(`no collector answers at ${values.url}; start it with \`npm run dev\` first`);
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());
   const interactive = process.stderr.isTTY === true;
-  console.error(`sending demo traffic to ${values.url} (site demo) for ${values.duration}; open ${new URL("/", values.url)} to watch. Ctrl-C stops.`);
+  console.error(
+    `sending demo traffic to ${values.url} (site demo) for ${values.duration}; open ${new URL("/", values.url)} to watch. Ctrl-C stops.`,
+  );
   const report = await runDemo({
     url: values.url,
     durationMs,
@@ -170,8 +178,12 @@ async function main(): Promise<void> {
     signal: abort.signal,
   });
   if (interactive) process.stderr.write("\n");
-  const refused = Object.entries(report.rejected).map(([status, count]) => `${status === "0" ? "network" : status}: ${count}`);
-  console.log(`done: ${report.sessions} visits, ${report.batches} batches, ${report.acceptedEvents} of ${report.events} events accepted${refused.length > 0 ? `; refused ${refused.join(", ")}` : ""}`);
+  const refused = Object.entries(report.rejected).map(
+    ([status, count]) => `${status === "0" ? "network" : status}: ${count}`,
+  );
+  console.log(
+    `done: ${report.sessions} visits, ${report.batches} batches, ${report.acceptedEvents} of ${report.events} events accepted${refused.length > 0 ? `; refused ${refused.join(", ")}` : ""}`,
+  );
   process.exitCode = refused.length > 0 ? 1 : 0;
 }
 

@@ -26,19 +26,33 @@ const STARTUP_RUNS = 3;
 const WRANGLER = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: PROJECT_ROOT, env: offlineWranglerEnv(), stdio: ["ignore", "inherit", "inherit"] });
+  const result = spawnSync(command, args, {
+    cwd: PROJECT_ROOT,
+    env: offlineWranglerEnv(),
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal})`);
 }
 
 function wrangler(args: string[], quiet = false): string {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: PROJECT_ROOT, env: offlineWranglerEnv(), encoding: "utf8" });
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: PROJECT_ROOT,
+    env: offlineWranglerEnv(),
+    encoding: "utf8",
+  });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
   if (!quiet) process.stdout.write(result.stdout);
   return result.stdout;
 }
 
 const metafileSchema = z.object({
-  outputs: z.record(z.string(), z.object({ entryPoint: z.string().optional(), inputs: z.record(z.string(), z.object({ bytesInOutput: z.number() })) })),
+  outputs: z.record(
+    z.string(),
+    z.object({
+      entryPoint: z.string().optional(),
+      inputs: z.record(z.string(), z.object({ bytesInOutput: z.number() })),
+    }),
+  ),
 });
 
 /** Bytes in the bundle per npm package or per top folder of ours. */
@@ -49,7 +63,13 @@ export function bundleComposition(metafileJson: string): [string, number][] {
   const groups = new Map<string, number>();
   for (const [path, input] of Object.entries(entry.inputs)) {
     const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const name = inModules?.[1] !== undefined ? `npm ${inModules[1]}` : path.split("/").slice(0, path.startsWith("worker/routes") ? 2 : 1).join("/");
+    const name =
+      inModules?.[1] !== undefined
+        ? `npm ${inModules[1]}`
+        : path
+            .split("/")
+            .slice(0, path.startsWith("worker/routes") ? 2 : 1)
+            .join("/");
     groups.set(name, (groups.get(name) ?? 0) + input.bytesInOutput);
   }
   return [...groups].sort((a, b) => b[1] - a[1]);
@@ -64,7 +84,11 @@ const cpuProfileSchema = z.object({
 /** Milliseconds the profile spent outside `(idle)` and `(program)`: the script's own startup work. */
 export function busyMilliseconds(profileJson: string): number {
   const profile = cpuProfileSchema.parse(JSON.parse(profileJson));
-  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)" || node.callFrame.functionName === "(program)").map((node) => node.id));
+  const idle = new Set(
+    profile.nodes
+      .filter((node) => node.callFrame.functionName === "(idle)" || node.callFrame.functionName === "(program)")
+      .map((node) => node.id),
+  );
   let micros = 0;
   profile.samples.forEach((sample, index) => {
     if (!idle.has(sample)) micros += profile.timeDeltas[index] ?? 0;
@@ -82,8 +106,11 @@ function dryRun(): boolean {
     wrangler(["deploy", "--dry-run", "--outdir", join(dir, "bundle"), "--metafile", join(dir, "meta.json")], true);
     const bundle = readFileSync(join(dir, "bundle/index.js"));
     const gzip = gzipSync(bundle, { level: 9 }).byteLength;
-    console.log(`Worker bundle: ${kib(bundle.byteLength)} (budget ${kib(BUNDLE_BUDGET_BYTES)}), gzip ${kib(gzip)} (budget ${kib(BUNDLE_GZIP_BUDGET_BYTES)})`);
-    for (const [name, bytes] of bundleComposition(readFileSync(join(dir, "meta.json"), "utf8")).slice(0, 12)) console.log(`  ${kib(bytes).padStart(10)}  ${name}`);
+    console.log(
+      `Worker bundle: ${kib(bundle.byteLength)} (budget ${kib(BUNDLE_BUDGET_BYTES)}), gzip ${kib(gzip)} (budget ${kib(BUNDLE_GZIP_BUDGET_BYTES)})`,
+    );
+    for (const [name, bytes] of bundleComposition(readFileSync(join(dir, "meta.json"), "utf8")).slice(0, 12))
+      console.log(`  ${kib(bytes).padStart(10)}  ${name}`);
 
     const startups: number[] = [];
     for (let attempt = 0; attempt < STARTUP_RUNS; attempt++) {
@@ -93,7 +120,9 @@ function dryRun(): boolean {
     }
     startups.sort((a, b) => a - b);
     const startup = startups[Math.floor(startups.length / 2)] ?? Number.NaN;
-    console.log(`Startup (local workerd, CPU profile, median of ${STARTUP_RUNS}): ${startup.toFixed(1)} ms (budget ${STARTUP_BUDGET_MS} ms; runs ${startups.map((ms) => ms.toFixed(1)).join(", ")})`);
+    console.log(
+      `Startup (local workerd, CPU profile, median of ${STARTUP_RUNS}): ${startup.toFixed(1)} ms (budget ${STARTUP_BUDGET_MS} ms; runs ${startups.map((ms) => ms.toFixed(1)).join(", ")})`,
+    );
 
     const failures = [
       bundle.byteLength > BUNDLE_BUDGET_BYTES ? `bundle ${kib(bundle.byteLength)} > ${kib(BUNDLE_BUDGET_BYTES)}` : null,

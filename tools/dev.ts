@@ -44,12 +44,14 @@ function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, not "${raw}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name} must be a port number, not "${raw}"`);
   return port;
 }
 
 function buildSdkIfMissing(): void {
-  const built = existsSync(join(PROJECT_ROOT, "sdk/dist/ep.js")) && existsSync(join(PROJECT_ROOT, "dashboard/public/ep.js"));
+  const built =
+    existsSync(join(PROJECT_ROOT, "sdk/dist/ep.js")) && existsSync(join(PROJECT_ROOT, "dashboard/public/ep.js"));
   if (built) return;
   if (!existsSync(join(PROJECT_ROOT, "sdk/rollup.config.js"))) {
     log("no SDK yet (sdk/rollup.config.js is missing): /ep.js will answer 404");
@@ -58,19 +60,26 @@ function buildSdkIfMissing(): void {
   log("building the SDK (npm run build:sdk) …");
   // npm sets npm_execpath when it runs this script; use the same npm.
   const npmCli = process.env.npm_execpath;
-  const result = npmCli ? spawnSync(process.execPath, [npmCli, "run", "build:sdk"], { cwd: PROJECT_ROOT, stdio: "inherit" }) : spawnSync("npm", ["run", "build:sdk"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+  const result = npmCli
+    ? spawnSync(process.execPath, [npmCli, "run", "build:sdk"], { cwd: PROJECT_ROOT, stdio: "inherit" })
+    : spawnSync("npm", ["run", "build:sdk"], { cwd: PROJECT_ROOT, stdio: "inherit" });
   if (result.status !== 0) log("the SDK build failed; /ep.js will answer 404 until `npm run build:sdk` succeeds");
 }
 
 /** The dashboard page and the demo shop's script are build output too (dashboard/public/app/). */
 function buildDashboardIfMissing(): void {
-  if (existsSync(join(PROJECT_ROOT, "dashboard/public/app/main.js")) && existsSync(join(PROJECT_ROOT, "dashboard/public/app/demo-shop.js"))) return;
+  if (
+    existsSync(join(PROJECT_ROOT, "dashboard/public/app/main.js")) &&
+    existsSync(join(PROJECT_ROOT, "dashboard/public/app/demo-shop.js"))
+  )
+    return;
   log("building the dashboard (npm run build:dashboard) …");
   const npmCli = process.env.npm_execpath;
   const result = npmCli
     ? spawnSync(process.execPath, [npmCli, "run", "build:dashboard"], { cwd: PROJECT_ROOT, stdio: "inherit" })
     : spawnSync("npm", ["run", "build:dashboard"], { cwd: PROJECT_ROOT, stdio: "inherit" });
-  if (result.status !== 0) log("the dashboard build failed; / will show an empty page until `npm run build:dashboard` succeeds");
+  if (result.status !== 0)
+    log("the dashboard build failed; / will show an empty page until `npm run build:dashboard` succeeds");
 }
 
 /** Our process group (Linux /proc), or null where that cannot be read. */

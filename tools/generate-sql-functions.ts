@@ -114,13 +114,18 @@ interface FunctionRow {
 
 function isSafe(row: FunctionRow): boolean {
   if (REVIEWED_PURE.has(row.name)) return true;
-  const categories = row.categories.split(",").map((category) => category.trim()).filter((category) => category !== "");
+  const categories = row.categories
+    .split(",")
+    .map((category) => category.trim())
+    .filter((category) => category !== "");
   return categories.length > 0 && categories.every((category) => SAFE_CATEGORIES.has(category));
 }
 
 const session = new Session();
 try {
-  const rows = (await session.queryAsync("SELECT name, alias_to, categories FROM system.functions", { format: "JSONEachRow" }))
+  const rows = (
+    await session.queryAsync("SELECT name, alias_to, categories FROM system.functions", { format: "JSONEachRow" })
+  )
     .text()
     .trim()
     .split("\n")

@@ -80,13 +80,21 @@ export class LatencyHistogram {
 
   /** Adds another histogram's samples to this one. */
   merge(other: LatencyHistogram): void {
-    for (let index = 0; index < BUCKET_COUNT; index++) this.counts[index] = (this.counts[index] ?? 0) + (other.counts[index] ?? 0);
+    for (let index = 0; index < BUCKET_COUNT; index++)
+      this.counts[index] = (this.counts[index] ?? 0) + (other.counts[index] ?? 0);
     this.total += other.total;
     this.sum += other.sum;
     this.maximum = Math.max(this.maximum, other.maximum);
   }
 
   summary(): LatencySummary {
-    return { count: this.total, mean: this.mean, p50: this.quantile(0.5), p90: this.quantile(0.9), p99: this.quantile(0.99), max: this.maximum };
+    return {
+      count: this.total,
+      mean: this.mean,
+      p50: this.quantile(0.5),
+      p90: this.quantile(0.9),
+      p99: this.quantile(0.99),
+      max: this.maximum,
+    };
   }
 }

@@ -100,7 +100,10 @@ async function main(): Promise<void> {
   const stream = new BatchStream({
     seed: parseInteger(values.seed, "seed", 0, 2 ** 32 - 1),
     runId: values["run-id"] ?? `lg${Date.now().toString(36)}${randomBytes(3).toString("hex")}`,
-    sites: values.sites.split(",").map((site) => site.trim()).filter((site) => site !== ""),
+    sites: values.sites
+      .split(",")
+      .map((site) => site.trim())
+      .filter((site) => site !== ""),
     visitorsPerSite: parseInteger(values.visitors, "visitors", 1, 100_000_000),
     maxEvents: parseInteger(values["batch-size"], "batch-size", 1, 100),
     fullBatchesOnly: values["full-batches"],
@@ -113,7 +116,10 @@ async function main(): Promise<void> {
   const durationMs = parseDuration(values.duration);
   const nextBatch =
     scenario === "checkout-outage"
-      ? withCheckoutOutage(() => stream.next(), Date.now() + (values["outage-after"] === undefined ? durationMs / 2 : parseDuration(values["outage-after"])))
+      ? withCheckoutOutage(
+          () => stream.next(),
+          Date.now() + (values["outage-after"] === undefined ? durationMs / 2 : parseDuration(values["outage-after"])),
+        )
       : () => stream.next();
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());
@@ -130,7 +136,8 @@ async function main(): Promise<void> {
     burstForMs: parseDuration(values["burst-for"]),
     maxRetries: parseInteger(values.retries, "retries", 0, 100),
     nextBatch,
-    onProgress: (progress) => process.stderr.write(interactive ? `\r\x1b[2K${formatProgress(progress)}` : `${formatProgress(progress)}\n`),
+    onProgress: (progress) =>
+      process.stderr.write(interactive ? `\r\x1b[2K${formatProgress(progress)}` : `${formatProgress(progress)}\n`),
     signal: abort.signal,
   });
   if (interactive) process.stderr.write("\n");

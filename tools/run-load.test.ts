@@ -15,7 +15,9 @@ interface Received {
 
 let server: Server | null = null;
 
-async function collector(answer: (received: Received, seen: number) => { status: number; headers?: Record<string, string>; body: string }) {
+async function collector(
+  answer: (received: Received, seen: number) => { status: number; headers?: Record<string, string>; body: string },
+) {
   const received: Received[] = [];
   const seenCount = new Map<string, number>();
   server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -47,10 +49,24 @@ const accepted = (events: number) => ({ status: 202, body: JSON.stringify({ acce
 describe("runLoad", () => {
   it("resends a batch refused with 429 after Retry-After, byte for byte, and counts it once", async () => {
     const { url, received } = await collector((item, seen) =>
-      seen === 1 ? { status: 429, headers: { "retry-after": "0.15" }, body: '{"error":{"code":"rate_limited","message":"slow down"}}' } : accepted(batchSchema.parse(JSON.parse(item.body)).events.length),
+      seen === 1
+        ? {
+            status: 429,
+            headers: { "retry-after": "0.15" },
+            body: '{"error":{"code":"rate_limited","message":"slow down"}}',
+          }
+        : accepted(batchSchema.parse(JSON.parse(item.body)).events.length),
     );
     const stream = new BatchStream({ seed: 1, runId: "t1" });
-    const report = await runLoad({ url, rate: 50, rateUnit: "batches", durationMs: 2000, maxBatches: 3, concurrency: 4, nextBatch: () => stream.next() });
+    const report = await runLoad({
+      url,
+      rate: 50,
+      rateUnit: "batches",
+      durationMs: 2000,
+      maxBatches: 3,
+      concurrency: 4,
+      nextBatch: () => stream.next(),
+    });
     expect(report.sent).toBe(3);
     expect(report.accepted).toBe(3);
     expect(report.retried).toBe(3);
@@ -73,17 +89,30 @@ describe("runLoad", () => {
     let calls = 0;
     const { url } = await collector(() => {
       calls++;
-      return calls === 1 ? { status: 400, body: '{"error":{"code":"invalid_payload","message":"no"}}' } : { status: 503, headers: { "retry-after": "0" }, body: '{"error":{"code":"overloaded","message":"busy"}}' };
+      return calls === 1
+        ? { status: 400, body: '{"error":{"code":"invalid_payload","message":"no"}}' }
+        : { status: 503, headers: { "retry-after": "0" }, body: '{"error":{"code":"overloaded","message":"busy"}}' };
     });
     const stream = new BatchStream({ seed: 2, runId: "t2" });
-    const report = await runLoad({ url, rate: 100, rateUnit: "batches", durationMs: 2000, maxBatches: 2, concurrency: 1, maxRetries: 2, nextBatch: () => stream.next() });
+    const report = await runLoad({
+      url,
+      rate: 100,
+      rateUnit: "batches",
+      durationMs: 2000,
+      maxBatches: 2,
+      concurrency: 1,
+      maxRetries: 2,
+      nextBatch: () => stream.next(),
+    });
     expect(report.rejected).toEqual({ "400": 1, "503": 1 });
     expect(report.retried).toBe(2);
     expect(calls).toBe(4);
   });
 
   it("keeps to the offered rate within the time bound", async () => {
-    const { url, received } = await collector((item) => accepted(batchSchema.parse(JSON.parse(item.body)).events.length));
+    const { url, received } = await collector((item) =>
+      accepted(batchSchema.parse(JSON.parse(item.body)).events.length),
+    );
     const stream = new BatchStream({ seed: 3, runId: "t3" });
     const progress: number[] = [];
     const report = await runLoad({
@@ -107,7 +136,15 @@ describe("runLoad", () => {
   it("paces in events per second when asked", async () => {
     const { url } = await collector((item) => accepted(batchSchema.parse(JSON.parse(item.body)).events.length));
     const stream = new BatchStream({ seed: 4, runId: "t4", maxEvents: 10, fullBatchesOnly: true });
-    const report = await runLoad({ url, rate: 1000, rateUnit: "events", durationMs: 500, maxBatches: 1_000_000, concurrency: 8, nextBatch: () => stream.next() });
+    const report = await runLoad({
+      url,
+      rate: 1000,
+      rateUnit: "events",
+      durationMs: 500,
+      maxBatches: 1_000_000,
+      concurrency: 8,
+      nextBatch: () => stream.next(),
+    });
     expect(report.events).toBe(500);
     expect(report.sent).toBe(50);
   });

@@ -196,7 +196,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       inFlight.add(task);
     }
     const drainTimer = new AbortController();
-    const timedOut = sleep(options.drainTimeoutMs ?? 30_000, undefined, { signal: drainTimer.signal }).catch(() => undefined);
+    const timedOut = sleep(options.drainTimeoutMs ?? 30_000, undefined, { signal: drainTimer.signal }).catch(
+      () => undefined,
+    );
     await Promise.race([Promise.all(inFlight), timedOut]);
     drainTimer.abort();
   } finally {

@@ -58,7 +58,13 @@ describe("SeededRandom", () => {
   it("picks by weight", () => {
     const random = new SeededRandom(3);
     const counts = { a: 0, b: 0 };
-    for (let index = 0; index < 10_000; index++) counts[random.weighted([["a", 3], ["b", 1]] as const)]++;
+    for (let index = 0; index < 10_000; index++)
+      counts[
+        random.weighted([
+          ["a", 3],
+          ["b", 1],
+        ] as const)
+      ]++;
     expect(counts.a / 10_000).toBeGreaterThan(0.72);
     expect(counts.a / 10_000).toBeLessThan(0.78);
   });

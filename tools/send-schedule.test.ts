@@ -33,6 +33,8 @@ describe("SendSchedule", () => {
 
   it("refuses rates and bursts that make no sense", () => {
     expect(() => new SendSchedule({ rate: 0 })).toThrow(RangeError);
-    expect(() => new SendSchedule({ rate: 1, burstFactor: 2, burstEveryMs: 1000, burstForMs: 2000 })).toThrow(RangeError);
+    expect(() => new SendSchedule({ rate: 1, burstFactor: 2, burstEveryMs: 1000, burstForMs: 2000 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -39,12 +39,15 @@ describe("SessionGenerator", () => {
   it("looks like shop traffic: page depth, funnel, Zipf products, vitals, spread visitors", () => {
     const generated = sessions(3000, { sites: ["a", "b", "c"] });
     const all = generated.flatMap((session) => session.events);
-    const ofType = <T extends EventInput["type"]>(type: T) => all.filter((event): event is Extract<EventInput, { type: T }> => event.type === type);
+    const ofType = <T extends EventInput["type"]>(type: T) =>
+      all.filter((event): event is Extract<EventInput, { type: T }> => event.type === type);
     const pageViews = ofType("page_view");
     // Geometric page depth, mean 5, plus the checkout pages of some sessions.
     expect(pageViews.length / generated.length).toBeGreaterThan(4.5);
     expect(pageViews.length / generated.length).toBeLessThan(6);
-    expect(generated.some((session) => session.events.filter((event) => event.type === "page_view").length === 1)).toBe(true);
+    expect(generated.some((session) => session.events.filter((event) => event.type === "page_view").length === 1)).toBe(
+      true,
+    );
 
     const adds = ofType("cart").filter((event) => event.action === "add").length;
     const checkouts = ofType("cart").filter((event) => event.action === "checkout").length;
@@ -71,7 +74,10 @@ describe("SessionGenerator", () => {
 
     // Vitals: every page reports LCP/FCP/TTFB/CLS; LCP ≥ FCP ≥ TTFB on a page; CLS mostly small.
     const vitals = ofType("vital");
-    const lcp = vitals.filter((event) => event.metric === "LCP").map((event) => event.value).sort((a, b) => a - b);
+    const lcp = vitals
+      .filter((event) => event.metric === "LCP")
+      .map((event) => event.value)
+      .sort((a, b) => a - b);
     expect(lcp.length).toBe(pageViews.length);
     expect(lcp[Math.floor(lcp.length / 2)]).toBeGreaterThan(1000);
     expect(lcp[Math.floor(lcp.length / 2)]).toBeLessThan(3000);
@@ -93,13 +99,28 @@ describe("SessionGenerator", () => {
     for (const session of generated) {
       const [landing, ...rest] = session.events.filter((event) => event.type === "page_view");
       if (landing?.type !== "page_view") continue;
-      const attribution = campaignAttributionOf(landing.url, landing.referrer === undefined ? "" : new URL(landing.referrer).hostname);
+      const attribution = campaignAttributionOf(
+        landing.url,
+        landing.referrer === undefined ? "" : new URL(landing.referrer).hostname,
+      );
       channels.set(attribution.channel, (channels.get(attribution.channel) ?? 0) + 1);
       if (attribution.utm_campaign !== "") campaigns.add(attribution.utm_campaign);
       for (const page of rest) if (page.type === "page_view") expect(page.url).not.toMatch(/utm_|clid/);
     }
     expect(campaigns.size).toBeGreaterThanOrEqual(5);
-    for (const channel of ["Direct", "Organic Search", "Paid Search", "Organic Social", "Paid Social", "Email", "Affiliates", "Display", "Referral", "Organic Video", "SMS"]) {
+    for (const channel of [
+      "Direct",
+      "Organic Search",
+      "Paid Search",
+      "Organic Social",
+      "Paid Social",
+      "Email",
+      "Affiliates",
+      "Display",
+      "Referral",
+      "Organic Video",
+      "SMS",
+    ]) {
       expect(channels.get(channel) ?? 0, channel).toBeGreaterThan(0);
     }
   });

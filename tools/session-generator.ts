@@ -41,7 +41,8 @@ export interface ShopBehaviour {
 }
 
 /** A desktop Chrome's User-Agent, for tools posting outside a generated session (a bot's is refused, worker/bot-filter.ts). */
-export const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+export const BROWSER_USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 export const DEFAULT_SHOP_BEHAVIOUR: ShopBehaviour = {
   meanPagesPerSession: 5,
@@ -97,13 +98,55 @@ interface UserAgentProfile {
 }
 
 const USER_AGENTS: readonly (readonly [UserAgentProfile, number])[] = [
-  [{ userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", slowdown: 1 }, 30],
-  [{ userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", slowdown: 1 }, 10],
-  [{ userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", slowdown: 1.4 }, 25],
-  [{ userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", slowdown: 1.6 }, 22],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+      slowdown: 1,
+    },
+    30,
+  ],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+      slowdown: 1,
+    },
+    10,
+  ],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+      slowdown: 1.4,
+    },
+    25,
+  ],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+      slowdown: 1.6,
+    },
+    22,
+  ],
   [{ userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", slowdown: 1 }, 5],
-  [{ userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", slowdown: 1 }, 5],
-  [{ userAgent: "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", slowdown: 1.2 }, 3],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+      slowdown: 1,
+    },
+    5,
+  ],
+  [
+    {
+      userAgent:
+        "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+      slowdown: 1.2,
+    },
+    3,
+  ],
 ];
 
 /**
@@ -118,19 +161,43 @@ interface Arrival {
 const ARRIVALS: readonly (readonly [Arrival, number])[] = [
   [{ referrer: undefined, query: "" }, 30],
   [{ referrer: "https://www.google.com/", query: "" }, 25],
-  [{ referrer: "https://www.google.com/", query: "utm_source=google&utm_medium=cpc&utm_campaign=spring-sale&utm_term=ceramic+mug&gclid=EAIaIQobChMI" }, 6],
+  [
+    {
+      referrer: "https://www.google.com/",
+      query: "utm_source=google&utm_medium=cpc&utm_campaign=spring-sale&utm_term=ceramic+mug&gclid=EAIaIQobChMI",
+    },
+    6,
+  ],
   [{ referrer: "https://www.bing.com/", query: "" }, 4],
   [{ referrer: "https://www.bing.com/", query: "msclkid=4f1c2a9e" }, 2],
   [{ referrer: "https://duckduckgo.com/", query: "" }, 3],
   [{ referrer: "https://l.facebook.com/", query: "fbclid=IwAR2x" }, 5],
-  [{ referrer: "https://l.facebook.com/", query: "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring-sale&utm_content=carousel" }, 4],
+  [
+    {
+      referrer: "https://l.facebook.com/",
+      query: "utm_source=facebook&utm_medium=paid_social&utm_campaign=spring-sale&utm_content=carousel",
+    },
+    4,
+  ],
   [{ referrer: "https://www.instagram.com/", query: "" }, 3],
-  [{ referrer: "https://l.instagram.com/", query: "utm_source=instagram&utm_medium=paid_social&utm_campaign=new-arrivals&utm_content=reel" }, 3],
+  [
+    {
+      referrer: "https://l.instagram.com/",
+      query: "utm_source=instagram&utm_medium=paid_social&utm_campaign=new-arrivals&utm_content=reel",
+    },
+    3,
+  ],
   [{ referrer: "https://t.co/", query: "" }, 2],
   [{ referrer: "https://news.ycombinator.com/", query: "" }, 2],
   [{ referrer: "https://www.youtube.com/", query: "" }, 2],
   [{ referrer: undefined, query: "utm_source=newsletter&utm_medium=email&utm_campaign=june-drop&utm_content=hero" }, 5],
-  [{ referrer: "https://deals-blog.example/", query: "utm_source=deals-blog&utm_medium=affiliate&utm_campaign=summer-deals" }, 2],
+  [
+    {
+      referrer: "https://deals-blog.example/",
+      query: "utm_source=deals-blog&utm_medium=affiliate&utm_campaign=summer-deals",
+    },
+    2,
+  ],
   [{ referrer: "https://ads.example/", query: "utm_source=adnetwork&utm_medium=display&utm_campaign=retargeting" }, 2],
   [{ referrer: "https://blog.example.org/", query: "" }, 2],
   [{ referrer: undefined, query: "utm_source=sms&utm_campaign=flash-sale" }, 1],
@@ -158,7 +225,12 @@ function buildCatalogue(size: number, seed: number): Product[] {
     const material = MATERIALS[Math.floor(rank / (CATEGORIES.length * COLOURS.length)) % MATERIALS.length] ?? "oak";
     // Prices cluster around 30 with a long tail, and end in .99 like shop prices do.
     const price = Math.max(1, Math.floor(random.logNormal(30, 0.8))) - 0.01;
-    return { id: `sku-${rank + 1}`, name: `${colour} ${material} ${category.slice(0, -1)}`, category, price: round(price, 2) };
+    return {
+      id: `sku-${rank + 1}`,
+      name: `${colour} ${material} ${category.slice(0, -1)}`,
+      category,
+      price: round(price, 2),
+    };
   });
 }
 
@@ -219,7 +291,14 @@ export class SessionGenerator {
       // Only the landing page carries the campaign's query, as a link in an ad or an email does.
       const url = `${origin}${path}${landingQuery === "" ? "" : `?${landingQuery}`}`;
       landingQuery = "";
-      events.push({ type: "page_view", id: nextId(), ts: Math.round(now), url, ...(previousUrl ? { referrer: previousUrl } : {}), title });
+      events.push({
+        type: "page_view",
+        id: nextId(),
+        ts: Math.round(now),
+        url,
+        ...(previousUrl ? { referrer: previousUrl } : {}),
+        title,
+      });
       previousUrl = url;
       return url;
     };
@@ -241,17 +320,35 @@ export class SessionGenerator {
       // CLS and INP are final only when the page is hidden, so they are sent at its end.
       const cls = random.chance(0.75) ? random.exponential(0.02) : random.logNormal(0.12, 0.7);
       vital(url, "CLS", round(Math.min(cls, 5), 4), now + dwell - 50);
-      if (random.chance(behaviour.interactionRate)) vital(url, "INP", round(random.logNormal(110, 0.7) * slow, 1), now + dwell - 40);
+      if (random.chance(behaviour.interactionRate))
+        vital(url, "INP", round(random.logNormal(110, 0.7) * slow, 1), now + dwell - 40);
       now += dwell;
     };
     const productPage = (product: Product): void => {
       page(`/p/${product.id}`, product.name, (url, dwell) => {
-        events.push({ type: "custom", id: nextId(), ts: Math.round(now + 300), name: "product_view", url, props: { product_id: product.id, name: product.name } });
+        events.push({
+          type: "custom",
+          id: nextId(),
+          ts: Math.round(now + 300),
+          name: "product_view",
+          url,
+          props: { product_id: product.id, name: product.name },
+        });
         if (random.chance(behaviour.cartAddRate)) {
           const quantity = Math.min(5, random.geometric(0.7));
           const line = cart.get(product.id);
           cart.set(product.id, { product, quantity: (line?.quantity ?? 0) + quantity });
-          events.push({ type: "cart", id: nextId(), ts: Math.round(now + dwell * 0.6), action: "add", product_id: product.id, name: product.name, price: product.price, quantity, currency: this.currency });
+          events.push({
+            type: "cart",
+            id: nextId(),
+            ts: Math.round(now + dwell * 0.6),
+            action: "add",
+            product_id: product.id,
+            name: product.name,
+            price: product.price,
+            quantity,
+            currency: this.currency,
+          });
         }
       });
     };
@@ -271,7 +368,17 @@ export class SessionGenerator {
           const [productId, line] = [...cart.entries()][random.int(0, cart.size - 1)] ?? [];
           if (productId === undefined || line === undefined) return;
           cart.delete(productId);
-          events.push({ type: "cart", id: nextId(), ts: Math.round(now + dwell * 0.5), action: "remove", product_id: productId, name: line.product.name, price: line.product.price, quantity: line.quantity, currency: this.currency });
+          events.push({
+            type: "cart",
+            id: nextId(),
+            ts: Math.round(now + dwell * 0.5),
+            action: "remove",
+            product_id: productId,
+            name: line.product.name,
+            price: line.product.price,
+            quantity: line.quantity,
+            currency: this.currency,
+          });
         });
       } else {
         page(index === 0 ? "/" : `/search?q=${random.pick(COLOURS).toLowerCase()}`, index === 0 ? "Shop" : "Search");
@@ -280,9 +387,19 @@ export class SessionGenerator {
 
     if (cart.size > 0 && random.chance(behaviour.checkoutRate)) {
       const lines = [...cart.values()];
-      const value = round(lines.reduce((sum, line) => sum + line.product.price * line.quantity, 0), 2);
+      const value = round(
+        lines.reduce((sum, line) => sum + line.product.price * line.quantity, 0),
+        2,
+      );
       page("/checkout", "Checkout", (_url, dwell) => {
-        events.push({ type: "cart", id: nextId(), ts: Math.round(now + 200), action: "checkout", value, currency: this.currency });
+        events.push({
+          type: "cart",
+          id: nextId(),
+          ts: Math.round(now + 200),
+          action: "checkout",
+          value,
+          currency: this.currency,
+        });
         if (!random.chance(behaviour.purchaseRate)) return;
         events.push({
           type: "purchase",
@@ -291,14 +408,28 @@ export class SessionGenerator {
           order_id: `o-${session}`,
           value,
           currency: this.currency,
-          items: lines.map((line) => ({ product_id: line.product.id, name: line.product.name, price: line.product.price, quantity: line.quantity })),
+          items: lines.map((line) => ({
+            product_id: line.product.id,
+            name: line.product.name,
+            price: line.product.price,
+            quantity: line.quantity,
+          })),
         });
       });
     }
 
     events.sort((left, right) => left.ts - right.ts);
     const last = events[events.length - 1];
-    return { site, visitor, session, userAgent: device.userAgent, referrer, startedAt, endedAt: last?.ts ?? startedAt, events };
+    return {
+      site,
+      visitor,
+      session,
+      userAgent: device.userAgent,
+      referrer,
+      startedAt,
+      endedAt: last?.ts ?? startedAt,
+      events,
+    };
   }
 }
 
@@ -320,7 +451,10 @@ export function sessionToBatches(session: GeneratedSession, options: BatchingOpt
   const groups: EventInput[][] = [];
   let current: EventInput[] = [];
   for (const event of session.events) {
-    if (current.length > 0 && (current.length >= maxEvents || (options.flushOnPageHide === true && event.type === "page_view"))) {
+    if (
+      current.length > 0 &&
+      (current.length >= maxEvents || (options.flushOnPageHide === true && event.type === "page_view"))
+    ) {
       groups.push(current);
       current = [];
     }

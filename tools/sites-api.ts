@@ -39,20 +39,34 @@ export class SitesApi {
     this.base = url.replace(/\/+$/, "");
   }
 
-  private async request<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+  private async request<T extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: T,
+    body?: unknown,
+  ): Promise<z.infer<T>> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.adminToken}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(`${this.base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await response.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new SitesApiError(response.status, "invalid_answer", `${method} ${path} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      throw new SitesApiError(
+        response.status,
+        "invalid_answer",
+        `${method} ${path} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      );
     }
     if (!response.ok) {
       const error = errorResponseSchema.safeParse(json);
-      if (!error.success) throw new SitesApiError(response.status, "invalid_answer", `${method} ${path} answered ${response.status}`);
+      if (!error.success)
+        throw new SitesApiError(response.status, "invalid_answer", `${method} ${path} answered ${response.status}`);
       const issues = (error.data.error.issues ?? []).map((issue) => `\n  ${issue.path}: ${issue.message}`).join("");
       throw new SitesApiError(response.status, error.data.error.code, `${error.data.error.message}${issues}`);
     }
@@ -84,23 +98,40 @@ export class SitesApi {
   }
 
   createToken(key: string, scopes: TokenScope[], label = "") {
-    return this.request("POST", `/v1/admin/sites/${encodeURIComponent(key)}/tokens`, createdTokenSchema, { scopes, label });
+    return this.request("POST", `/v1/admin/sites/${encodeURIComponent(key)}/tokens`, createdTokenSchema, {
+      scopes,
+      label,
+    });
   }
 
   revokeToken(key: string, id: string) {
-    return this.request("DELETE", `/v1/admin/sites/${encodeURIComponent(key)}/tokens/${encodeURIComponent(id)}`, tokenInfoSchema);
+    return this.request(
+      "DELETE",
+      `/v1/admin/sites/${encodeURIComponent(key)}/tokens/${encodeURIComponent(id)}`,
+      tokenInfoSchema,
+    );
   }
 
   rotateToken(key: string, id: string) {
-    return this.request("POST", `/v1/admin/sites/${encodeURIComponent(key)}/tokens/${encodeURIComponent(id)}/rotate`, createdTokenSchema);
+    return this.request(
+      "POST",
+      `/v1/admin/sites/${encodeURIComponent(key)}/tokens/${encodeURIComponent(id)}/rotate`,
+      createdTokenSchema,
+    );
   }
 
   /** The raw export as a stream (NDJSON or CSV). */
   async exportEvents(key: string, format: "ndjson" | "csv"): Promise<ReadableStream<Uint8Array>> {
-    const response = await fetch(`${this.base}/v1/admin/sites/${encodeURIComponent(key)}/export?format=${format}`, { headers: { Authorization: `Bearer ${this.adminToken}` } });
+    const response = await fetch(`${this.base}/v1/admin/sites/${encodeURIComponent(key)}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${this.adminToken}` },
+    });
     if (!response.ok || response.body === null) {
       const error = errorResponseSchema.safeParse(await response.json().catch(() => null));
-      throw new SitesApiError(response.status, error.success ? error.data.error.code : "invalid_answer", error.success ? error.data.error.message : `export answered ${response.status}`);
+      throw new SitesApiError(
+        response.status,
+        error.success ? error.data.error.code : "invalid_answer",
+        error.success ? error.data.error.message : `export answered ${response.status}`,
+      );
     }
     return response.body;
   }

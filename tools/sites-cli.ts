@@ -64,7 +64,10 @@ async function run(argv: string[], print: (line: string) => void, env: NodeJS.Pr
   if (values.help === true || command === undefined) throw new UsageError(USAGE);
   const url = values.url ?? env.EDGEPULSE_URL ?? DEFAULT_URL;
   const adminToken = env.EDGEPULSE_ADMIN_TOKEN;
-  if (adminToken === undefined || adminToken === "") throw new UsageError("set EDGEPULSE_ADMIN_TOKEN to the collector's admin token (dev-admin-token under npm run dev)");
+  if (adminToken === undefined || adminToken === "")
+    throw new UsageError(
+      "set EDGEPULSE_ADMIN_TOKEN to the collector's admin token (dev-admin-token under npm run dev)",
+    );
   const api = new SitesApi(url, adminToken);
   const needKey = (): string => {
     if (key === undefined) throw new UsageError(`${command} needs a site key\n${USAGE}`);
@@ -74,8 +77,16 @@ async function run(argv: string[], print: (line: string) => void, env: NodeJS.Pr
 
   switch (command) {
     case "add": {
-      const site = await api.createSite({ key: needKey(), origins: values.origin ?? [], ...(values["time-zone"] === undefined ? {} : { time_zone: values["time-zone"] }) });
-      const token = await api.createToken(site.key, scopes(values.scope, ["read", "sql"]), values.label ?? "created by npm run sites");
+      const site = await api.createSite({
+        key: needKey(),
+        origins: values.origin ?? [],
+        ...(values["time-zone"] === undefined ? {} : { time_zone: values["time-zone"] }),
+      });
+      const token = await api.createToken(
+        site.key,
+        scopes(values.scope, ["read", "sql"]),
+        values.label ?? "created by npm run sites",
+      );
       print(`site ${site.key} created (origins: ${site.origins.join(", ") || "none"}, time zone ${site.time_zone})`);
       print(`token ${token.id} (${token.scopes.join(", ")}), shown only now:`);
       print(`  ${token.token}`);
@@ -85,19 +96,25 @@ async function run(argv: string[], print: (line: string) => void, env: NodeJS.Pr
     }
     case "list": {
       const sites = await api.listSites();
-      for (const site of sites) print(`${site.key}\t${site.source}\t${site.time_zone}\t${site.origins.join(",") || "-"}`);
+      for (const site of sites)
+        print(`${site.key}\t${site.source}\t${site.time_zone}\t${site.origins.join(",") || "-"}`);
       if (sites.length === 0) print("no sites");
       return;
     }
     case "update": {
-      const patch = { ...(values.origin === undefined ? {} : { origins: values.origin }), ...(values["time-zone"] === undefined ? {} : { time_zone: values["time-zone"] }) };
+      const patch = {
+        ...(values.origin === undefined ? {} : { origins: values.origin }),
+        ...(values["time-zone"] === undefined ? {} : { time_zone: values["time-zone"] }),
+      };
       const site = await api.updateSite(needKey(), patch);
       print(`site ${site.key} updated (origins: ${site.origins.join(", ") || "none"}, time zone ${site.time_zone})`);
       return;
     }
     case "tokens": {
       for (const token of await api.listTokens(needKey())) {
-        print(`${token.id}\t${token.hint}…\t${token.scopes.join(",")}\t${token.revoked_at === null ? "active" : `revoked ${new Date(token.revoked_at).toISOString()}`}\t${token.label}`);
+        print(
+          `${token.id}\t${token.hint}…\t${token.scopes.join(",")}\t${token.revoked_at === null ? "active" : `revoked ${new Date(token.revoked_at).toISOString()}`}\t${token.label}`,
+        );
       }
       return;
     }
@@ -112,7 +129,10 @@ async function run(argv: string[], print: (line: string) => void, env: NodeJS.Pr
       let id = tokenId;
       if (id === undefined) {
         const active = (await api.listTokens(site)).filter((token) => token.revoked_at === null);
-        if (active.length !== 1) throw new UsageError(`site ${site} has ${active.length} active tokens; name one with --token <id> (npm run sites -- tokens ${site})`);
+        if (active.length !== 1)
+          throw new UsageError(
+            `site ${site} has ${active.length} active tokens; name one with --token <id> (npm run sites -- tokens ${site})`,
+          );
         id = (active[0] as { id: string }).id;
       }
       const token = await api.rotateToken(site, id);
@@ -128,10 +148,17 @@ async function run(argv: string[], print: (line: string) => void, env: NodeJS.Pr
     }
     case "delete": {
       const site = needKey();
-      if (values.yes !== true) throw new UsageError(`delete removes site ${site}, its tokens, its ClickHouse rows and its live state for good; add --yes`);
+      if (values.yes !== true)
+        throw new UsageError(
+          `delete removes site ${site}, its tokens, its ClickHouse rows and its live state for good; add --yes`,
+        );
       const answer = await api.deleteSite(site);
-      const rows = Object.entries(answer.deleted.clickhouse).map(([table, count]) => `${table} ${count}`).join(", ");
-      print(`site ${site} deleted: registry ${answer.deleted.registry.site ? "entry" : "(no entry)"} and ${answer.deleted.registry.tokens} token(s); ClickHouse rows: ${rows || "none"}; ${answer.deleted.durable_objects.ingest_shards} ingest shard(s) and the live hub purged`);
+      const rows = Object.entries(answer.deleted.clickhouse)
+        .map(([table, count]) => `${table} ${count}`)
+        .join(", ");
+      print(
+        `site ${site} deleted: registry ${answer.deleted.registry.site ? "entry" : "(no entry)"} and ${answer.deleted.registry.tokens} token(s); ClickHouse rows: ${rows || "none"}; ${answer.deleted.durable_objects.ingest_shards} ingest shard(s) and the live hub purged`,
+      );
       return;
     }
     case "export": {

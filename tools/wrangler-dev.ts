@@ -49,7 +49,9 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
     server.on("error", reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -82,7 +84,8 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before it answered`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before it answered`);
     try {
       const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
@@ -103,7 +106,8 @@ export function envFileText(vars: Record<string, string>): string {
   const lines = Object.entries(vars).map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid variable name ${JSON.stringify(name)}`);
     const quote = ["'", '"', "`"].find((candidate) => !value.includes(candidate));
-    if (quote === undefined || value.includes("\n")) throw new Error(`the value of ${name} cannot be written to an env file`);
+    if (quote === undefined || value.includes("\n"))
+      throw new Error(`the value of ${name} cannot be written to an env file`);
     return `${name}=${quote}${value}${quote}`;
   });
   return `${lines.join("\n")}\n`;
@@ -111,7 +115,19 @@ export function envFileText(vars: Record<string, string>): string {
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   const ip = options.ip ?? "127.0.0.1";
-  const args = [WRANGLER_BIN, "dev", "--ip", ip, "--port", String(options.port), "--persist-to", options.persistTo, "--show-interactive-dev-session=false", "--log-level", "log"];
+  const args = [
+    WRANGLER_BIN,
+    "dev",
+    "--ip",
+    ip,
+    "--port",
+    String(options.port),
+    "--persist-to",
+    options.persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "log",
+  ];
   if (options.inspectorPort !== undefined) args.push("--inspector-port", String(options.inspectorPort));
   const varsDir = mkdtempSync(join(tmpdir(), "edgepulse-vars-"));
   const varsFile = join(varsDir, "vars.env");
@@ -119,7 +135,12 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   args.push("--env-file", varsFile);
 
   // process.execPath is the Node that runs us (node_modules' Node 24 under npm scripts).
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: offlineWranglerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: offlineWranglerEnv(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split(/\r?\n/)) {
@@ -158,7 +179,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     await waitForHealthy(url, child, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stop("SIGKILL");
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- wrangler output ---\n${lines.join("\n")}`);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- wrangler output ---\n${lines.join("\n")}`,
+    );
   }
   return { url, process: child, output: () => lines.join("\n"), stop };
 }

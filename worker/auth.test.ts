@@ -7,7 +7,13 @@ import { handleError } from "./errors";
 
 const ADMIN = "admin-token-for-tests-0123456789";
 const SHOP_TOKEN = "shop-token-for-tests-0123456789";
-const vars = { ADMIN_TOKEN: ADMIN, SITES: JSON.stringify([{ key: "shop", origins: [], token: SHOP_TOKEN }, { key: "blog", origins: [] }]) };
+const vars = {
+  ADMIN_TOKEN: ADMIN,
+  SITES: JSON.stringify([
+    { key: "shop", origins: [], token: SHOP_TOKEN },
+    { key: "blog", origins: [] },
+  ]),
+};
 
 const app = new Hono<AppEnv>();
 app.use("*", async (c, next) => {
@@ -15,7 +21,9 @@ app.use("*", async (c, next) => {
   await next();
 });
 app.get("/read/:site", async (c) => c.json({ access: await requireReadAccess(c, c.req.param("site")) }));
-app.get("/upgrade/:site", async (c) => c.json({ access: await requireReadAccess(c, c.req.param("site"), "header-or-query") }));
+app.get("/upgrade/:site", async (c) =>
+  c.json({ access: await requireReadAccess(c, c.req.param("site"), "header-or-query") }),
+);
 app.get("/admin", async (c) => {
   await requireAdminAccess(c);
   return c.json({ access: "admin" });
@@ -46,7 +54,10 @@ describe("requireReadAccess", () => {
 
   it("answers 401 without a token and 403 with a wrong one", async () => {
     expect(await call("/read/shop")).toMatchObject({ status: 401, body: { error: { code: "unauthorized" } } });
-    expect(await call("/read/shop", "wrong-token")).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+    expect(await call("/read/shop", "wrong-token")).toMatchObject({
+      status: 403,
+      body: { error: { code: "forbidden" } },
+    });
   });
 });
 

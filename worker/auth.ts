@@ -52,11 +52,20 @@ async function tokensEqual(given: string, expected: string): Promise<boolean> {
 }
 
 /** Throws 401 without a token, 403 with a token that does not open `siteKey` with `scope`. */
-export async function requireReadAccess(c: Context<AppEnv>, siteKey: string, source: TokenSource = "header", scope: TokenScope = "read"): Promise<ReadAccess> {
+export async function requireReadAccess(
+  c: Context<AppEnv>,
+  siteKey: string,
+  source: TokenSource = "header",
+  scope: TokenScope = "read",
+): Promise<ReadAccess> {
   const config = c.get("config");
   const token = requestToken(c, source);
   if (token === null) {
-    throw new ApiError(401, "unauthorized", `a read token is required (Authorization: Bearer <token>${source === "header" ? "" : " or ?token="})`);
+    throw new ApiError(
+      401,
+      "unauthorized",
+      `a read token is required (Authorization: Bearer <token>${source === "header" ? "" : " or ?token="})`,
+    );
   }
   if (config.adminToken !== null && (await tokensEqual(token, config.adminToken))) return "admin";
   const siteToken = config.sites.get(siteKey)?.token;
@@ -73,9 +82,16 @@ export async function requireReadAccess(c: Context<AppEnv>, siteKey: string, sou
 export async function requireAdminAccess(c: Context<AppEnv>): Promise<void> {
   const config = c.get("config");
   const token = requestToken(c);
-  if (token === null) throw new ApiError(401, "unauthorized", "the admin token is required (Authorization: Bearer <token>)");
-  if (config.adminToken === null) throw new ApiError(503, "unavailable", "the collector is misconfigured: ADMIN_TOKEN is not set, so no admin request can be accepted");
-  if (!(await tokensEqual(token, config.adminToken))) throw new ApiError(403, "forbidden", "the token is not the admin token");
+  if (token === null)
+    throw new ApiError(401, "unauthorized", "the admin token is required (Authorization: Bearer <token>)");
+  if (config.adminToken === null)
+    throw new ApiError(
+      503,
+      "unavailable",
+      "the collector is misconfigured: ADMIN_TOKEN is not set, so no admin request can be accepted",
+    );
+  if (!(await tokensEqual(token, config.adminToken)))
+    throw new ApiError(403, "forbidden", "the token is not the admin token");
 }
 
 /** Whether the request carries the admin token (no error either way). */

@@ -15,14 +15,20 @@ function streamOf(chunks: Uint8Array[], onPull?: () => void): ReadableStream<Uin
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(() => null, (thrown: unknown) => thrown);
+  const error = await promise.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return error as ApiError;
 }
 
 describe("readBoundedBody", () => {
   it("returns a body within the limit, joined from its chunks", async () => {
-    const request = new Request("https://x/", { method: "POST", body: streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]) });
+    const request = new Request("https://x/", {
+      method: "POST",
+      body: streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]),
+    });
     expect([...(await readBoundedBody(request, 3))]).toEqual([1, 2, 3]);
   });
 
@@ -58,7 +64,9 @@ describe("readBoundedBody", () => {
   it("reads a body up to 32 times the limit to its end before refusing it (the connection stays usable)", async () => {
     let pulls = 0;
     const chunks = Array.from({ length: 4 }, () => new Uint8Array(40));
-    const error = await rejection(readBoundedBody(new Request("https://x/", { method: "POST", body: streamOf(chunks, () => pulls++) }), 100));
+    const error = await rejection(
+      readBoundedBody(new Request("https://x/", { method: "POST", body: streamOf(chunks, () => pulls++) }), 100),
+    );
     expect(error.status).toBe(413);
     // All 160 bytes and the end of the stream were read: nothing was cancelled mid-body.
     expect(pulls).toBe(5);
@@ -101,11 +109,17 @@ describe("readBoundedBody", () => {
 
 describe("readBoundedBody with Content-Encoding", () => {
   async function compressed(text: string, format: "gzip" | "deflate"): Promise<Uint8Array> {
-    return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer());
+    return new Uint8Array(
+      await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer(),
+    );
   }
 
   it.each(["gzip", "deflate"] as const)("decompresses a %s body", async (format) => {
-    const request = new Request("https://x/", { method: "POST", body: await compressed('{"v":1}', format), headers: { "Content-Encoding": format } });
+    const request = new Request("https://x/", {
+      method: "POST",
+      body: await compressed('{"v":1}', format),
+      headers: { "Content-Encoding": format },
+    });
     expect(decodeUtf8(await readBoundedBody(request, 100))).toBe('{"v":1}');
   });
 
@@ -117,13 +131,21 @@ describe("readBoundedBody with Content-Encoding", () => {
   });
 
   it("answers 400 for a body that is not what its encoding says", async () => {
-    const request = new Request("https://x/", { method: "POST", body: '{"v":1}', headers: { "Content-Encoding": "gzip" } });
+    const request = new Request("https://x/", {
+      method: "POST",
+      body: '{"v":1}',
+      headers: { "Content-Encoding": "gzip" },
+    });
     expect((await rejection(readBoundedBody(request, 100))).code).toBe("invalid_payload");
   });
 
   it("answers 415 for an encoding it cannot decode, never reading it as plain text", async () => {
     for (const label of ["br", "zstd", "compress"]) {
-      const request = new Request("https://x/", { method: "POST", body: '{"v":1}', headers: { "Content-Encoding": label } });
+      const request = new Request("https://x/", {
+        method: "POST",
+        body: '{"v":1}',
+        headers: { "Content-Encoding": label },
+      });
       const error = await rejection(readBoundedBody(request, 100));
       expect([error.status, error.code]).toEqual([415, "unsupported_media_type"]);
     }

@@ -28,11 +28,18 @@ function bodyEncoding(headers: Headers): BodyEncoding {
   if (label === "" || label === "identity") return "identity";
   if (label === "gzip" || label === "x-gzip") return "gzip";
   if (label === "deflate") return "deflate";
-  throw new ApiError(415, "unsupported_media_type", `Content-Encoding ${JSON.stringify(label)} is not supported; send gzip, deflate or an uncompressed body`);
+  throw new ApiError(
+    415,
+    "unsupported_media_type",
+    `Content-Encoding ${JSON.stringify(label)} is not supported; send gzip, deflate or an uncompressed body`,
+  );
 }
 
 /** Reads the next chunk, or throws 408 past `deadline` and 400 when the client went away mid-body. */
-async function readBefore(reader: ReadableStreamDefaultReader<Uint8Array>, deadline: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+async function readBefore(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  deadline: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
@@ -41,7 +48,11 @@ async function readBefore(reader: ReadableStreamDefaultReader<Uint8Array>, deadl
     const result = await Promise.race([reader.read(), timeout]);
     if (result === "timeout") {
       reader.cancel().catch(() => undefined);
-      throw new ApiError(408, "request_timeout", `the body did not arrive within ${Math.round(BODY_READ_TIMEOUT_MS / 1000)} s`);
+      throw new ApiError(
+        408,
+        "request_timeout",
+        `the body did not arrive within ${Math.round(BODY_READ_TIMEOUT_MS / 1000)} s`,
+      );
     }
     return result;
   } catch (error) {
@@ -54,7 +65,12 @@ async function readBefore(reader: ReadableStreamDefaultReader<Uint8Array>, deadl
 }
 
 /** Reads and discards until the stream ends or `limit` bytes were seen in all; cancels past that. */
-async function drainUpTo(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number, limit: number, deadline: number): Promise<void> {
+async function drainUpTo(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  seen: number,
+  limit: number,
+  deadline: number,
+): Promise<void> {
   let total = seen;
   while (total <= limit) {
     const { done, value } = await readBefore(reader, deadline);
@@ -76,7 +92,11 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
 }
 
 /** Decompresses at most `maxBytes`; a body that expands further is a 413, a corrupt one a 400. */
-async function decompress(body: Uint8Array, encoding: Exclude<BodyEncoding, "identity">, maxBytes: number): Promise<Uint8Array> {
+async function decompress(
+  body: Uint8Array,
+  encoding: Exclude<BodyEncoding, "identity">,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const reader = new Blob([body]).stream().pipeThrough(new DecompressionStream(encoding)).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -103,7 +123,11 @@ export interface BoundedBodyOptions {
   timeoutMs?: number;
 }
 
-export async function readBoundedBody(request: Request, maxBytes: number, options: BoundedBodyOptions = {}): Promise<Uint8Array> {
+export async function readBoundedBody(
+  request: Request,
+  maxBytes: number,
+  options: BoundedBodyOptions = {},
+): Promise<Uint8Array> {
   const encoding = bodyEncoding(request.headers);
   const declared = request.headers.get("Content-Length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) throw tooLarge(maxBytes);

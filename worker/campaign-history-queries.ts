@@ -9,7 +9,8 @@
 import { type HistoryQuery, type HistoryQueryRange } from "./history-queries";
 import { toDateTime64 } from "../clickhouse/rows";
 
-const SESSIONS_IN_RANGE = "site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}";
+const SESSIONS_IN_RANGE =
+  "site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}";
 
 const OUTCOMES = `
   uniqExact(visitor_id) AS visitors,

@@ -47,7 +47,10 @@ const configSchema = z.object({
   CLICKHOUSE_URL: z.string().optional(),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   ADMIN_TOKEN: z.string().optional(),
   VISITOR_SECRET: z.string().optional(),
   SITES: z.string().optional(),
@@ -104,7 +107,9 @@ function parseSites(raw: string | undefined): SiteConfig[] {
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ConfigError("SITES must be a JSON array like [{\"key\":\"shop\",\"origins\":[\"https://shop.example\"],\"token\":\"…\"}]");
+    throw new ConfigError(
+      'SITES must be a JSON array like [{"key":"shop","origins":["https://shop.example"],"token":"…"}]',
+    );
   }
   const parsed = z.array(siteConfigSchema).safeParse(json);
   if (!parsed.success) throw new ConfigError(`SITES is invalid: ${z.prettifyError(parsed.error)}`);
@@ -141,7 +146,10 @@ export function loadConfig(env: object): Config {
       queriesPerMinute: vars.SQL_QUERIES_PER_MINUTE,
     },
     batchLedger: vars.DEDUP_ACROSS_SHARDS !== "off",
-    live: { maxSocketsPerToken: vars.LIVE_MAX_SOCKETS_PER_TOKEN, maxSocketsPerClient: vars.LIVE_MAX_SOCKETS_PER_CLIENT },
+    live: {
+      maxSocketsPerToken: vars.LIVE_MAX_SOCKETS_PER_TOKEN,
+      maxSocketsPerClient: vars.LIVE_MAX_SOCKETS_PER_CLIENT,
+    },
     adminToken: vars.ADMIN_TOKEN || (localDev ? LOCAL_DEV_ADMIN_TOKEN : null),
     visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),
     sites,

@@ -13,7 +13,14 @@ const context = {
 };
 
 function batch(input: Partial<BatchInput> = {}): BatchInput {
-  return { v: 1, site: "demo", batch: "b-1", sent_at: RECEIVED_AT, events: [{ type: "page_view", id: "e1", ts: RECEIVED_AT - 1000, url: "https://shop.example/p/42?x=1#top" }], ...input };
+  return {
+    v: 1,
+    site: "demo",
+    batch: "b-1",
+    sent_at: RECEIVED_AT,
+    events: [{ type: "page_view", id: "e1", ts: RECEIVED_AT - 1000, url: "https://shop.example/p/42?x=1#top" }],
+    ...input,
+  };
 }
 
 const parse = (input: BatchInput) => batchSchema.parse(input);
@@ -39,7 +46,15 @@ describe("enrichBatch", () => {
   it("corrects client clock skew: ts += received_at - sent_at", () => {
     // The client clock is an hour behind.
     const hour = 3_600_000;
-    const enriched = enrichBatch(parse(batch({ sent_at: RECEIVED_AT - hour, events: [{ type: "page_view", id: "e1", ts: RECEIVED_AT - hour - 500, url: "https://a/" }] })), context);
+    const enriched = enrichBatch(
+      parse(
+        batch({
+          sent_at: RECEIVED_AT - hour,
+          events: [{ type: "page_view", id: "e1", ts: RECEIVED_AT - hour - 500, url: "https://a/" }],
+        }),
+      ),
+      context,
+    );
     expect(enriched.events[0]?.ts).toBe(RECEIVED_AT - 500);
   });
 
@@ -74,13 +89,40 @@ describe("enrichBatch", () => {
 
   it("derives a page view's campaign and channel from its URL and referrer", () => {
     const ts = RECEIVED_AT - 10;
-    const url = "https://shop.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=June%20Drop&utm_content=hero";
+    const url =
+      "https://shop.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=June%20Drop&utm_content=hero";
     const [viaCampaign, viaClickId] = enrichBatch(
-      parse(batch({ events: [{ type: "page_view", id: "e1", ts, url }, { type: "page_view", id: "e2", ts, url: "https://shop.example/?gclid=abc", referrer: "https://www.google.com/" }] })),
+      parse(
+        batch({
+          events: [
+            { type: "page_view", id: "e1", ts, url },
+            {
+              type: "page_view",
+              id: "e2",
+              ts,
+              url: "https://shop.example/?gclid=abc",
+              referrer: "https://www.google.com/",
+            },
+          ],
+        }),
+      ),
       context,
     ).events;
-    expect(viaCampaign).toMatchObject({ utm_source: "newsletter", utm_medium: "email", utm_campaign: "June Drop", utm_term: "", utm_content: "hero", channel: "Email" });
-    expect(viaClickId).toMatchObject({ utm_source: "google", utm_medium: "cpc", utm_campaign: "", channel: "Paid Search", referrer_host: "www.google.com" });
+    expect(viaCampaign).toMatchObject({
+      utm_source: "newsletter",
+      utm_medium: "email",
+      utm_campaign: "June Drop",
+      utm_term: "",
+      utm_content: "hero",
+      channel: "Email",
+    });
+    expect(viaClickId).toMatchObject({
+      utm_source: "google",
+      utm_medium: "cpc",
+      utm_campaign: "",
+      channel: "Paid Search",
+      referrer_host: "www.google.com",
+    });
   });
 
   it("flattens every event type onto the events columns with '' and 0 defaults", () => {
@@ -89,11 +131,36 @@ describe("enrichBatch", () => {
       parse(
         batch({
           events: [
-            { type: "page_view", id: "e1", ts, url: "https://Shop.Example/p/42?q=1#x", referrer: "https://WWW.Google.com/search?q=mug", title: "Blue mug" },
-            { type: "cart", id: "e2", ts, action: "add", product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "eur" },
+            {
+              type: "page_view",
+              id: "e1",
+              ts,
+              url: "https://Shop.Example/p/42?q=1#x",
+              referrer: "https://WWW.Google.com/search?q=mug",
+              title: "Blue mug",
+            },
+            {
+              type: "cart",
+              id: "e2",
+              ts,
+              action: "add",
+              product_id: "sku-42",
+              name: "Blue mug",
+              price: 12.5,
+              quantity: 2,
+              currency: "eur",
+            },
             { type: "cart", id: "e3", ts, action: "remove", product_id: "sku-42" },
             { type: "cart", id: "e4", ts, action: "checkout", value: 25, currency: "EUR" },
-            { type: "purchase", id: "e5", ts, order_id: "o-1", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5 }] },
+            {
+              type: "purchase",
+              id: "e5",
+              ts,
+              order_id: "o-1",
+              value: 25,
+              currency: "EUR",
+              items: [{ product_id: "sku-42", price: 12.5 }],
+            },
             { type: "vital", id: "e6", ts, url: "https://shop.example/p/42", metric: "LCP", value: 1830.4 },
             { type: "custom", id: "e7", ts, name: "newsletter_signup", props: { plan: "free", seats: 3, trial: true } },
           ],
@@ -101,15 +168,85 @@ describe("enrichBatch", () => {
       ),
       context,
     );
-    const empty = { url: "", path: "", title: "", referrer_host: "", utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "", order_id: "", items: [], metric: "", metric_value: 0, name: "", props: {} };
+    const empty = {
+      url: "",
+      path: "",
+      title: "",
+      referrer_host: "",
+      utm_source: "",
+      utm_medium: "",
+      utm_campaign: "",
+      utm_term: "",
+      utm_content: "",
+      channel: "",
+      action: "",
+      product_id: "",
+      product_name: "",
+      price: 0,
+      quantity: 0,
+      value: 0,
+      currency: "",
+      order_id: "",
+      items: [],
+      metric: "",
+      metric_value: 0,
+      name: "",
+      props: {},
+    };
     expect(enriched.events).toEqual([
-      { ...empty, type: "page_view", event_id: "e1", ts, url: "https://Shop.Example/p/42?q=1#x", path: "/p/42", title: "Blue mug", referrer_host: "www.google.com", channel: "Organic Search" },
-      { ...empty, type: "cart", event_id: "e2", ts, action: "add", product_id: "sku-42", product_name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+      {
+        ...empty,
+        type: "page_view",
+        event_id: "e1",
+        ts,
+        url: "https://Shop.Example/p/42?q=1#x",
+        path: "/p/42",
+        title: "Blue mug",
+        referrer_host: "www.google.com",
+        channel: "Organic Search",
+      },
+      {
+        ...empty,
+        type: "cart",
+        event_id: "e2",
+        ts,
+        action: "add",
+        product_id: "sku-42",
+        product_name: "Blue mug",
+        price: 12.5,
+        quantity: 2,
+        currency: "EUR",
+      },
       { ...empty, type: "cart", event_id: "e3", ts, action: "remove", product_id: "sku-42", quantity: 1 },
       { ...empty, type: "cart", event_id: "e4", ts, action: "checkout", value: 25, currency: "EUR" },
-      { ...empty, type: "purchase", event_id: "e5", ts, order_id: "o-1", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 1 }] },
-      { ...empty, type: "vital", event_id: "e6", ts, url: "https://shop.example/p/42", path: "/p/42", metric: "LCP", metric_value: 1830.4 },
-      { ...empty, type: "custom", event_id: "e7", ts, name: "newsletter_signup", props: { plan: "free", seats: 3, trial: true } },
+      {
+        ...empty,
+        type: "purchase",
+        event_id: "e5",
+        ts,
+        order_id: "o-1",
+        value: 25,
+        currency: "EUR",
+        items: [{ product_id: "sku-42", price: 12.5, quantity: 1 }],
+      },
+      {
+        ...empty,
+        type: "vital",
+        event_id: "e6",
+        ts,
+        url: "https://shop.example/p/42",
+        path: "/p/42",
+        metric: "LCP",
+        metric_value: 1830.4,
+      },
+      {
+        ...empty,
+        type: "custom",
+        event_id: "e7",
+        ts,
+        name: "newsletter_signup",
+        props: { plan: "free", seats: 3, trial: true },
+      },
     ]);
   });
 });

@@ -55,7 +55,14 @@ export function enrichEvent(event: Event, ts: number): EnrichedEvent {
   switch (event.type) {
     case "page_view": {
       const referrerHost = referrerHostOf(event.referrer, event.url);
-      return { ...base, url: event.url, path: pathOf(event.url), title: event.title ?? "", referrer_host: referrerHost, ...campaignAttributionOf(event.url, referrerHost) };
+      return {
+        ...base,
+        url: event.url,
+        path: pathOf(event.url),
+        title: event.title ?? "",
+        referrer_host: referrerHost,
+        ...campaignAttributionOf(event.url, referrerHost),
+      };
     }
     case "cart":
       return {
@@ -90,8 +97,20 @@ export function correctedTimestamps(batch: Batch, receivedAt: number): number[] 
   const skew = receivedAt - batch.sent_at;
   const corrected = batch.events.map((event) => event.ts + skew);
   const issues = corrected.flatMap((ts, index) => {
-    if (ts < receivedAt - MAX_EVENT_AGE_MS) return [{ path: `events.${index}.ts`, message: `is more than ${MAX_EVENT_AGE_MS / 3_600_000} hours old after clock-skew correction` }];
-    if (ts > receivedAt + MAX_EVENT_FUTURE_MS) return [{ path: `events.${index}.ts`, message: `is more than ${MAX_EVENT_FUTURE_MS / 60_000} minutes in the future after clock-skew correction` }];
+    if (ts < receivedAt - MAX_EVENT_AGE_MS)
+      return [
+        {
+          path: `events.${index}.ts`,
+          message: `is more than ${MAX_EVENT_AGE_MS / 3_600_000} hours old after clock-skew correction`,
+        },
+      ];
+    if (ts > receivedAt + MAX_EVENT_FUTURE_MS)
+      return [
+        {
+          path: `events.${index}.ts`,
+          message: `is more than ${MAX_EVENT_FUTURE_MS / 60_000} minutes in the future after clock-skew correction`,
+        },
+      ];
     return [];
   });
   if (issues.length > 0) throw ApiError.invalidPayload("event times are out of range", issues.slice(0, 20));

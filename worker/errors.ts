@@ -38,7 +38,12 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[], clickhouseError?: string): ErrorResponse {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  issues?: ErrorIssue[],
+  clickhouseError?: string,
+): ErrorResponse {
   return {
     error: {
       code,

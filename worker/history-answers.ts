@@ -33,10 +33,21 @@ import {
 } from "./history-queries";
 
 /** Bounds every history query on the server, whatever the range. */
-export const HISTORY_QUERY_SETTINGS = { readonly: 1, max_execution_time: 20, max_result_rows: 200_000, result_overflow_mode: "throw" } as const;
+export const HISTORY_QUERY_SETTINGS = {
+  readonly: 1,
+  max_execution_time: 20,
+  max_result_rows: 200_000,
+  result_overflow_mode: "throw",
+} as const;
 
 const count = z.coerce.number().int().min(0);
-const funnelRowSchema = z.object({ sessions: count, product_views: count, cart_adds: count, checkouts: count, purchases: count });
+const funnelRowSchema = z.object({
+  sessions: count,
+  product_views: count,
+  cart_adds: count,
+  checkouts: count,
+  purchases: count,
+});
 const sessionsRowSchema = z.object({
   sessions: count,
   avg_duration_seconds: z.coerce.number(),
@@ -56,17 +67,24 @@ export class HistoryShapeError extends Error {
 async function rows<T>(clickhouse: ClickHouse, query: HistoryQuery, schema: z.ZodType<T>): Promise<T[]> {
   const result = await clickhouse.query<unknown>(query.sql, query.params, HISTORY_QUERY_SETTINGS);
   const parsed = z.array(schema).safeParse(result);
-  if (!parsed.success) throw new HistoryShapeError(`history query answered an unexpected shape: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new HistoryShapeError(`history query answered an unexpected shape: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 export type HistoryAnswer = Record<string, unknown>;
 
-async function timeseries(clickhouse: ClickHouse, range: HistoryQueryRange, windowSeconds: number): Promise<HistoryAnswer> {
+async function timeseries(
+  clickhouse: ClickHouse,
+  range: HistoryQueryRange,
+  windowSeconds: number,
+): Promise<HistoryAnswer> {
   // Summed window visitors are exact only for window-sized buckets; larger ones merge distinct-visitor states.
   const [points, visitorRows] = await Promise.all([
     rows(clickhouse, timeseriesWindowsQuery(range), timeseriesPointSchema),
-    range.interval === windowSeconds ? Promise.resolve(null) : rows(clickhouse, timeseriesVisitorsQuery(range), visitorsRowSchema),
+    range.interval === windowSeconds
+      ? Promise.resolve(null)
+      : rows(clickhouse, timeseriesVisitorsQuery(range), visitorsRowSchema),
   ]);
   if (visitorRows !== null) {
     const visitors = new Map(visitorRows.map((row) => [row.start, row.visitors]));
@@ -75,17 +93,28 @@ async function timeseries(clickhouse: ClickHouse, range: HistoryQueryRange, wind
   return { window_seconds: windowSeconds, points };
 }
 
-export const historyAnswers: Record<HistoryResource, (clickhouse: ClickHouse, range: HistoryQueryRange, windowSeconds: number) => Promise<HistoryAnswer>> = {
+export const historyAnswers: Record<
+  HistoryResource,
+  (clickhouse: ClickHouse, range: HistoryQueryRange, windowSeconds: number) => Promise<HistoryAnswer>
+> = {
   timeseries,
   pages: async (clickhouse, range) => ({ rows: await rows(clickhouse, pagesQuery(range), historyPageRowSchema) }),
-  referrers: async (clickhouse, range) => ({ rows: await rows(clickhouse, referrersQuery(range), historyReferrerRowSchema) }),
-  countries: async (clickhouse, range) => ({ rows: await rows(clickhouse, countriesQuery(range), historyCountryRowSchema) }),
+  referrers: async (clickhouse, range) => ({
+    rows: await rows(clickhouse, referrersQuery(range), historyReferrerRowSchema),
+  }),
+  countries: async (clickhouse, range) => ({
+    rows: await rows(clickhouse, countriesQuery(range), historyCountryRowSchema),
+  }),
   devices: async (clickhouse, range) => ({ rows: await rows(clickhouse, devicesQuery(range), historyDeviceRowSchema) }),
-  products: async (clickhouse, range) => ({ rows: await rows(clickhouse, productsQuery(range), historyProductRowSchema) }),
+  products: async (clickhouse, range) => ({
+    rows: await rows(clickhouse, productsQuery(range), historyProductRowSchema),
+  }),
   vitals: async (clickhouse, range) => ({ rows: await rows(clickhouse, vitalsQuery(range), historyVitalRowSchema) }),
   funnel: async (clickhouse, range) => {
     const [steps] = await rows(clickhouse, funnelQuery(range), funnelRowSchema);
-    return { funnel: funnelWithRates(steps ?? { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 }) };
+    return {
+      funnel: funnelWithRates(steps ?? { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 }),
+    };
   },
   sessions: async (clickhouse, range) => {
     const [row] = await rows(clickhouse, sessionsQuery(range), sessionsRowSchema);

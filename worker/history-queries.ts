@@ -79,7 +79,12 @@ function spanParams(name: string, spans: SpanPair): Record<string, string> {
 
 function plan(range: HistoryQueryRange, grainsSeconds: readonly number[]): Plan {
   const segments = planRollupSegments(range.from, range.to, grainsSeconds);
-  const params: Record<string, string | number> = { site: range.site, interval: range.interval, limit: range.limit, ...spanParams("raw", segments.raw) };
+  const params: Record<string, string | number> = {
+    site: range.site,
+    interval: range.interval,
+    limit: range.limit,
+    ...spanParams("raw", segments.raw),
+  };
   const rollups: Source[] = [];
   for (const rollup of segments.rollups) {
     if (rollup.spans.every((span) => span.from >= span.to)) continue;
@@ -95,7 +100,8 @@ export function grainsForInterval(interval: number, grains: readonly number[]): 
   return grains.filter((grain) => interval % grain === 0);
 }
 
-const unionAll = (parts: string[]) => parts.map((part) => `  ${part.trim().replaceAll("\n", "\n  ")}`).join("\n  UNION ALL\n");
+const unionAll = (parts: string[]) =>
+  parts.map((part) => `  ${part.trim().replaceAll("\n", "\n  ")}`).join("\n  UNION ALL\n");
 
 const SITE = "site = {site:String}";
 const rollupWhere = (rollup: Source, extra = "") =>
@@ -114,7 +120,9 @@ export function timeseriesWindowsQuery(range: HistoryQueryRange): HistoryQuery {
   // Windows are whole seconds; the bounds are truncated to seconds as windows are.
   const windows = `SELECT window_start AS moment, ${columns} FROM window_metrics
 WHERE ${SITE} AND ${raw.condition("window_start", (bound) => `toDateTime(${bound}, 'UTC')`)}`;
-  const periods = rollups.map((rollup) => `SELECT period AS moment, ${columns} FROM window_metrics_rollup WHERE ${rollupWhere(rollup)}`);
+  const periods = rollups.map(
+    (rollup) => `SELECT period AS moment, ${columns} FROM window_metrics_rollup WHERE ${rollupWhere(rollup)}`,
+  );
   return {
     sql: `
 SELECT
@@ -146,7 +154,8 @@ export function timeseriesVisitorsQuery(range: HistoryQueryRange): HistoryQuery 
 FROM events WHERE ${SITE} AND ${raw.condition("ts")}
 GROUP BY start`;
   const periods = rollups.map(
-    (rollup) => `SELECT toInt64(intDiv(toUnixTimestamp(period), {interval:UInt32}) * {interval:UInt32}) * 1000 AS start, visitors FROM visitors_rollup WHERE ${rollupWhere(rollup)}`,
+    (rollup) =>
+      `SELECT toInt64(intDiv(toUnixTimestamp(period), {interval:UInt32}) * {interval:UInt32}) * 1000 AS start, visitors FROM visitors_rollup WHERE ${rollupWhere(rollup)}`,
   );
   return {
     sql: `
@@ -186,14 +195,18 @@ function pageViewPartials(
   const wanted = dimensions.map((dimension) => `'${dimension}'`).join(", ");
   // Distinct sessions are counted for referrers only (the rollup's other rows hold empty states).
   const withSessions = dimensions.includes("referrer");
-  const rawStates = states ? `,\n  uniqCombinedState(12)(visitor_id) AS visitors${withSessions ? ", uniqCombinedState(12)(session_id) AS sessions" : ""}` : "";
+  const rawStates = states
+    ? `,\n  uniqCombinedState(12)(visitor_id) AS visitors${withSessions ? ", uniqCombinedState(12)(session_id) AS sessions" : ""}`
+    : "";
   const events = `SELECT pair.1 AS dimension, pair.2 AS key, toUInt64(count()) AS page_views${rawStates}
 FROM events
 ARRAY JOIN arrayFilter(p -> p.1 != 'referrer' OR p.2 != '', [${dimensions.map((dimension) => pairs[dimension]).join(", ")}]) AS pair
 WHERE ${SITE} AND type = 'page_view' AND ${raw.condition("ts")}
 GROUP BY dimension, key`;
   const periods = rollups.map(
-    (rollup) => `SELECT toString(dimension) AS dimension, value AS key, toUInt64(page_views) AS page_views${states ? `, visitors${withSessions ? ", sessions" : ""}` : ""}
+    (
+      rollup,
+    ) => `SELECT toString(dimension) AS dimension, value AS key, toUInt64(page_views) AS page_views${states ? `, visitors${withSessions ? ", sessions" : ""}` : ""}
 FROM page_view_rollup WHERE ${rollupWhere(rollup, `dimension IN (${wanted})`)}`,
   );
   return { sql: unionAll([events, ...periods]), params, usesRollups: periods.length > 0 };
@@ -326,7 +339,9 @@ FROM
 WHERE product_key != ''
 GROUP BY product_key`;
   const periods = rollups.map(
-    (rollup) => `SELECT product_id AS product_key, name AS name_state, toUInt64(views) AS views, toUInt64(cart_adds) AS cart_adds, toUInt64(units) AS units,
+    (
+      rollup,
+    ) => `SELECT product_id AS product_key, name AS name_state, toUInt64(views) AS views, toUInt64(cart_adds) AS cart_adds, toUInt64(units) AS units,
   toDecimal128(revenue, 4) AS revenue
 FROM product_rollup WHERE ${rollupWhere(rollup)}`,
   );
@@ -364,7 +379,9 @@ export function funnelQuery(range: HistoryQueryRange): HistoryQuery {
   const events = `SELECT sipHash64(session_id) AS session_hash, groupBitOr(${STEP_BITS}) AS steps
 FROM events WHERE ${SITE} AND ${raw.condition("ts")}
 GROUP BY session_hash`;
-  const periods = rollups.map((rollup) => `SELECT session_hash, toUInt8(steps) AS steps FROM funnel_rollup WHERE ${rollupWhere(rollup)}`);
+  const periods = rollups.map(
+    (rollup) => `SELECT session_hash, toUInt8(steps) AS steps FROM funnel_rollup WHERE ${rollupWhere(rollup)}`,
+  );
   return {
     sql: `
 SELECT
@@ -435,7 +452,8 @@ export function vitalsQuery(range: HistoryQueryRange): HistoryQuery {
 FROM events WHERE ${SITE} AND type = 'vital' AND ${raw.condition("ts")}
 GROUP BY path, metric`,
       ...rollups.map(
-        (rollup) => `SELECT path, metric, toUInt64(measurements) AS measurements${sketches ? ", quantiles AS sketch" : ""} FROM vitals_rollup WHERE ${rollupWhere(rollup)}`,
+        (rollup) =>
+          `SELECT path, metric, toUInt64(measurements) AS measurements${sketches ? ", quantiles AS sketch" : ""} FROM vitals_rollup WHERE ${rollupWhere(rollup)}`,
       ),
     ]);
   return {

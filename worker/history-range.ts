@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 import { siteKeySchema } from "../protocol";
-import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_HISTORY_RANGE_MS, MAX_TIMESERIES_POINTS } from "../protocol/history";
+import {
+  DEFAULT_HISTORY_LIMIT,
+  MAX_HISTORY_LIMIT,
+  MAX_HISTORY_RANGE_MS,
+  MAX_TIMESERIES_POINTS,
+} from "../protocol/history";
 import type { HistoryQueryRange } from "./history-queries";
 
 /** Bucket sizes tried, smallest first, when the request names none. */
@@ -34,7 +39,12 @@ export const historyParamsSchema = z.object({
   site: siteKeySchema,
   from: timeSchema.optional(),
   to: timeSchema.optional(),
-  interval: z.coerce.number().int().min(1).max(31 * 86400).optional(),
+  interval: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(31 * 86400)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
 });
 export type HistoryParams = z.infer<typeof historyParamsSchema>;
@@ -47,20 +57,33 @@ export interface HistoryRangeIssue {
 
 /** The smallest nice bucket (at least one window) that keeps the chart near TARGET_POINTS. */
 export function chooseInterval(rangeMs: number, windowSeconds: number): number {
-  const candidates = [windowSeconds, ...NICE_INTERVALS_SECONDS.filter((seconds) => seconds > windowSeconds && seconds % windowSeconds === 0)];
-  return candidates.find((seconds) => rangeMs / (seconds * 1000) <= TARGET_POINTS) ?? candidates.at(-1) ?? windowSeconds;
+  const candidates = [
+    windowSeconds,
+    ...NICE_INTERVALS_SECONDS.filter((seconds) => seconds > windowSeconds && seconds % windowSeconds === 0),
+  ];
+  return (
+    candidates.find((seconds) => rangeMs / (seconds * 1000) <= TARGET_POINTS) ?? candidates.at(-1) ?? windowSeconds
+  );
 }
 
 /** Applies defaults and the bounds; returns the range or the issues to answer 400 with. */
-export function resolveHistoryRange(params: HistoryParams, now: number, windowSeconds: number): HistoryQueryRange | HistoryRangeIssue[] {
+export function resolveHistoryRange(
+  params: HistoryParams,
+  now: number,
+  windowSeconds: number,
+): HistoryQueryRange | HistoryRangeIssue[] {
   const to = params.to ?? now;
   const from = params.from ?? to - DEFAULT_RANGE_MS;
   const issues: HistoryRangeIssue[] = [];
   if (from >= to) issues.push({ path: "from", message: "must be before to" });
-  if (to - from > MAX_HISTORY_RANGE_MS) issues.push({ path: "from", message: `the range may cover at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days` });
+  if (to - from > MAX_HISTORY_RANGE_MS)
+    issues.push({ path: "from", message: `the range may cover at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days` });
   const interval = params.interval ?? chooseInterval(to - from, windowSeconds);
   if ((to - from) / (interval * 1000) > MAX_TIMESERIES_POINTS) {
-    issues.push({ path: "interval", message: `gives more than ${MAX_TIMESERIES_POINTS} buckets for this range; choose a larger one` });
+    issues.push({
+      path: "interval",
+      message: `gives more than ${MAX_TIMESERIES_POINTS} buckets for this range; choose a larger one`,
+    });
   }
   if (issues.length > 0) return issues;
   return { site: params.site, from, to, interval, limit: params.limit };

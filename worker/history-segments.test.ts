@@ -7,7 +7,9 @@ const T = Date.UTC(2025, 2, 3);
 
 /** Every ms of [from, to) covered exactly once, and rollup spans aligned to their grain. */
 function expectPartition(plan: RollupSegments, from: number, to: number): void {
-  const spans: TimeSpan[] = [...plan.raw, ...plan.rollups.flatMap((rollup) => rollup.spans)].filter((span) => span.from < span.to);
+  const spans: TimeSpan[] = [...plan.raw, ...plan.rollups.flatMap((rollup) => rollup.spans)].filter(
+    (span) => span.from < span.to,
+  );
   spans.sort((a, b) => a.from - b.from);
   let at = from;
   for (const span of spans) {

@@ -40,11 +40,17 @@ export function planRollupSegments(from: number, to: number, grainsSeconds: read
     const inner = { from: ceilTo(current.from, grain * 1000), to: floorTo(current.to, grain * 1000) };
     if (inner.from >= inner.to) break;
     // What the coarser grain cannot cover stays with the current (finer) source.
-    pairs[level] = [{ from: current.from, to: inner.from }, { from: inner.to, to: current.to }];
+    pairs[level] = [
+      { from: current.from, to: inner.from },
+      { from: inner.to, to: current.to },
+    ];
     current = inner;
     level = index + 1;
   }
   pairs[level] = [current, { from: current.to, to: current.to }];
   const [raw = [empty, empty], ...rollups] = pairs;
-  return { raw, rollups: grainsSeconds.map((grainSeconds, index) => ({ grainSeconds, spans: rollups[index] ?? [empty, empty] })) };
+  return {
+    raw,
+    rollups: grainsSeconds.map((grainSeconds, index) => ({ grainSeconds, spans: rollups[index] ?? [empty, empty] })),
+  };
 }

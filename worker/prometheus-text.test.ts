@@ -13,7 +13,12 @@ describe("formatPrometheusText", () => {
           { labels: { code: "rate_limited" }, value: 0 },
         ],
       },
-      { name: "edgepulse_flush_lag_seconds", help: "Age of the oldest unflushed event.", type: "gauge", samples: [{ labels: {}, value: 1.5 }] },
+      {
+        name: "edgepulse_flush_lag_seconds",
+        help: "Age of the oldest unflushed event.",
+        type: "gauge",
+        samples: [{ labels: {}, value: 1.5 }],
+      },
     ]);
     expect(text).toBe(
       [
@@ -31,7 +36,12 @@ describe("formatPrometheusText", () => {
 
   it("escapes label values and help text so a scrape cannot be broken", () => {
     const text = formatPrometheusText([
-      { name: "m", help: "back\\slash\nnewline", type: "gauge", samples: [{ labels: { site: 'a"b\\c\nd' }, value: NaN }] },
+      {
+        name: "m",
+        help: "back\\slash\nnewline",
+        type: "gauge",
+        samples: [{ labels: { site: 'a"b\\c\nd' }, value: NaN }],
+      },
     ]);
     expect(text).toContain("# HELP m back\\\\slash\\nnewline\n");
     expect(text).toContain('m{site="a\\"b\\\\c\\nd"} NaN\n');
@@ -39,6 +49,10 @@ describe("formatPrometheusText", () => {
 
   it("refuses invalid metric and label names", () => {
     expect(() => formatPrometheusText([{ name: "bad-name", help: "", type: "gauge", samples: [] }])).toThrow();
-    expect(() => formatPrometheusText([{ name: "ok", help: "", type: "gauge", samples: [{ labels: { "bad-label": "x" }, value: 1 }] }])).toThrow();
+    expect(() =>
+      formatPrometheusText([
+        { name: "ok", help: "", type: "gauge", samples: [{ labels: { "bad-label": "x" }, value: 1 }] },
+      ]),
+    ).toThrow();
   });
 });

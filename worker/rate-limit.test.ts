@@ -1,12 +1,28 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { acceptedResponseSchema, errorResponseSchema, MAX_BODY_BYTES, type BatchInput, type IngestAdmission, type IngestOutcome } from "../protocol";
+import {
+  acceptedResponseSchema,
+  errorResponseSchema,
+  MAX_BODY_BYTES,
+  type BatchInput,
+  type IngestAdmission,
+  type IngestOutcome,
+} from "../protocol";
 import { app } from "./app";
-import { CLIENT_LIMIT_PERIOD_SECONDS, clientNetwork, clientRateLimitKey, rateLimitsFrom, secondsToNextPeriod, shardSiteBudget } from "./rate-limit";
+import {
+  CLIENT_LIMIT_PERIOD_SECONDS,
+  clientNetwork,
+  clientRateLimitKey,
+  rateLimitsFrom,
+  secondsToNextPeriod,
+  shardSiteBudget,
+} from "./rate-limit";
 import { TELEMETRY_OBJECT_NAME } from "./telemetry";
 
-const SITES = JSON.stringify(["rl-client", "rl-invalid", "rl-site", "rl-off", "rl-count", "rl-key"].map((key) => ({ key, origins: ["*"] })));
+const SITES = JSON.stringify(
+  ["rl-client", "rl-invalid", "rl-site", "rl-off", "rl-count", "rl-key"].map((key) => ({ key, origins: ["*"] })),
+);
 /** The CLIENT_RATE_LIMIT binding's limit in wrangler.toml (requests per period). */
 const CLIENT_LIMIT = 100;
 let sequence = 0;
@@ -16,7 +32,14 @@ const ip = (host: number) => `10.${RUN}.0.${host}`;
 
 function batch(site: string, visitor = "v-rate-limit"): BatchInput {
   const now = Date.now();
-  return { v: 1, site, batch: `b-rl-${now}-${sequence++}`, sent_at: now, visitor, events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }] };
+  return {
+    v: 1,
+    site,
+    batch: `b-rl-${now}-${sequence++}`,
+    sent_at: now,
+    visitor,
+    events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }],
+  };
 }
 
 interface Client {
@@ -43,7 +66,12 @@ async function post(body: string, vars: Partial<Env>, client: Client): Promise<R
   const request = new Request("http://collector.test/v1/events", {
     method: "POST",
     body,
-    headers: { "Content-Type": "text/plain", "CF-Connecting-IP": client.ip, "User-Agent": client.userAgent, Origin: "https://shop.example" },
+    headers: {
+      "Content-Type": "text/plain",
+      "CF-Connecting-IP": client.ip,
+      "User-Agent": client.userAgent,
+      Origin: "https://shop.example",
+    },
   });
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, SITES, ...vars }, ctx);
@@ -92,7 +120,9 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
     await startOfPeriod();
     let rotation = 0;
     // A client rotating its User-Agent and visitor on every request, as a flood would.
-    const statuses = await fillUntilRefused(() => post(JSON.stringify(batch("rl-client", `v-${rotation}`)), vars, { ...alice, userAgent: `bot/${rotation++}` }));
+    const statuses = await fillUntilRefused(() =>
+      post(JSON.stringify(batch("rl-client", `v-${rotation}`)), vars, { ...alice, userAgent: `bot/${rotation++}` }),
+    );
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.filter((status) => status === 202).length).toBeGreaterThanOrEqual(CLIENT_LIMIT);
     const refused = await post(JSON.stringify(batch("rl-client")), vars, { ...alice, userAgent: "curl/8.0" });
@@ -122,7 +152,11 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
   });
 
   it("passes everything when both limits are 0", async () => {
-    const vars = { RATE_LIMIT_SITE_PER_SECOND: "0", RATE_LIMIT_CLIENT_PER_SECOND: "0", INGEST_SHARD: recordingShards() };
+    const vars = {
+      RATE_LIMIT_SITE_PER_SECOND: "0",
+      RATE_LIMIT_CLIENT_PER_SECOND: "0",
+      INGEST_SHARD: recordingShards(),
+    };
     const bob = { ip: ip(4), userAgent: firefox };
     for (let i = 0; i < CLIENT_LIMIT + 10; i++) {
       const response = await post(JSON.stringify(batch("rl-off")), vars, bob);
@@ -133,7 +167,13 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
 
   it("hands the shard one client key per IP and site, whatever the User-Agent and visitor, and the shard's share of the site limit", async () => {
     const admissions: IngestAdmission[] = [];
-    const vars = { INGEST_SHARD: recordingShards(admissions), RATE_LIMIT_CLIENT_PER_SECOND: "0", RATE_LIMIT_SITE_PER_SECOND: "80", RATE_LIMIT_SITE_BURST: "160", SHARDS: "8" };
+    const vars = {
+      INGEST_SHARD: recordingShards(admissions),
+      RATE_LIMIT_CLIENT_PER_SECOND: "0",
+      RATE_LIMIT_SITE_PER_SECOND: "80",
+      RATE_LIMIT_SITE_BURST: "160",
+      SHARDS: "8",
+    };
     await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(5), userAgent: `${firefox} a` });
     await post(JSON.stringify(batch("rl-key", "v-b")), vars, { ip: ip(5), userAgent: `${firefox} b` });
     await post(JSON.stringify(batch("rl-key", "v-a")), vars, { ip: ip(6), userAgent: `${firefox} a` });
@@ -148,9 +188,18 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
 describe("per-site rate limit (shard-local budgets)", () => {
   it("limits the whole site across clients, on the shards, with Retry-After until the next token", async () => {
     // One shard: it holds the site's whole budget (burst 2, a token every 10 s).
-    const vars = { RATE_LIMIT_SITE_PER_SECOND: "0.1", RATE_LIMIT_SITE_BURST: "2", RATE_LIMIT_CLIENT_PER_SECOND: "0", SHARDS: "1" };
-    expect((await post(JSON.stringify(batch("rl-site", "v-1")), vars, { ip: ip(7), userAgent: firefox })).status).toBe(202);
-    expect((await post(JSON.stringify(batch("rl-site", "v-2")), vars, { ip: ip(8), userAgent: firefox })).status).toBe(202);
+    const vars = {
+      RATE_LIMIT_SITE_PER_SECOND: "0.1",
+      RATE_LIMIT_SITE_BURST: "2",
+      RATE_LIMIT_CLIENT_PER_SECOND: "0",
+      SHARDS: "1",
+    };
+    expect((await post(JSON.stringify(batch("rl-site", "v-1")), vars, { ip: ip(7), userAgent: firefox })).status).toBe(
+      202,
+    );
+    expect((await post(JSON.stringify(batch("rl-site", "v-2")), vars, { ip: ip(8), userAgent: firefox })).status).toBe(
+      202,
+    );
     const refused = await post(JSON.stringify(batch("rl-site", "v-3")), vars, { ip: ip(9), userAgent: firefox });
     expect(refused.status).toBe(429);
     expectRetryAfterWithin(refused, 10);
@@ -161,9 +210,15 @@ describe("per-site rate limit (shard-local budgets)", () => {
   it("counts every 429 for /metrics", async () => {
     const telemetry = env.TELEMETRY.get(env.TELEMETRY.idFromName(TELEMETRY_OBJECT_NAME));
     const before = (await telemetry.rejections()).rate_limited ?? 0;
-    const vars = { RATE_LIMIT_SITE_PER_SECOND: "0.1", RATE_LIMIT_SITE_BURST: "1", RATE_LIMIT_CLIENT_PER_SECOND: "0", SHARDS: "1" };
+    const vars = {
+      RATE_LIMIT_SITE_PER_SECOND: "0.1",
+      RATE_LIMIT_SITE_BURST: "1",
+      RATE_LIMIT_CLIENT_PER_SECOND: "0",
+      SHARDS: "1",
+    };
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await post(JSON.stringify(batch("rl-count")), vars, { ip: ip(10), userAgent: firefox })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await post(JSON.stringify(batch("rl-count")), vars, { ip: ip(10), userAgent: firefox })).status);
     expect(statuses).toEqual([202, 429, 429, 429]);
     // The counts travel in the background (waitUntil), which post() has waited for.
     expect((await telemetry.rejections()).rate_limited).toBe(before + 3);
@@ -173,7 +228,10 @@ describe("per-site rate limit (shard-local budgets)", () => {
 describe("rateLimitsFrom", () => {
   it("uses the documented defaults and derives the site burst", () => {
     expect(rateLimitsFrom({})).toEqual({ site: { perSecond: 1000, burst: 2000 }, client: true });
-    expect(rateLimitsFrom({ RATE_LIMIT_SITE_PER_SECOND: "0", RATE_LIMIT_CLIENT_PER_SECOND: "0" })).toEqual({ site: null, client: false });
+    expect(rateLimitsFrom({ RATE_LIMIT_SITE_PER_SECOND: "0", RATE_LIMIT_CLIENT_PER_SECOND: "0" })).toEqual({
+      site: null,
+      client: false,
+    });
   });
 
   it("refuses a malformed var instead of silently using a default", () => {
@@ -206,8 +264,12 @@ describe("clientRateLimitKey", () => {
     expect(clientNetwork("2001:0db8:0001:0002:ffff:1:2:3")).toBe("2001:db8:1:2::/64");
     expect(clientNetwork("::1")).toBe("0:0:0:0::/64");
     expect(clientNetwork("203.0.113.9")).toBe("203.0.113.9");
-    expect(await clientRateLimitKey("s", "shop", "2001:db8:1:2::1")).toBe(await clientRateLimitKey("s", "shop", "2001:db8:1:2:aaaa::7"));
-    expect(await clientRateLimitKey("s", "shop", "2001:db8:1:2::1")).not.toBe(await clientRateLimitKey("s", "shop", "2001:db8:1:3::1"));
+    expect(await clientRateLimitKey("s", "shop", "2001:db8:1:2::1")).toBe(
+      await clientRateLimitKey("s", "shop", "2001:db8:1:2:aaaa::7"),
+    );
+    expect(await clientRateLimitKey("s", "shop", "2001:db8:1:2::1")).not.toBe(
+      await clientRateLimitKey("s", "shop", "2001:db8:1:3::1"),
+    );
   });
 });
 

@@ -71,7 +71,13 @@ export function rateLimitsFrom(env: object): RateLimits {
   const vars = parsed.data;
   const sitePerSecond = vars.RATE_LIMIT_SITE_PER_SECOND ?? DEFAULT_SITE_PER_SECOND;
   const limits: RateLimits = {
-    site: sitePerSecond === 0 ? null : { perSecond: sitePerSecond, burst: Math.max(1, vars.RATE_LIMIT_SITE_BURST ?? Math.ceil(sitePerSecond * DEFAULT_SITE_BURST_FACTOR)) },
+    site:
+      sitePerSecond === 0
+        ? null
+        : {
+            perSecond: sitePerSecond,
+            burst: Math.max(1, vars.RATE_LIMIT_SITE_BURST ?? Math.ceil(sitePerSecond * DEFAULT_SITE_BURST_FACTOR)),
+          },
     client: vars.RATE_LIMIT_CLIENT_PER_SECOND !== 0,
   };
   cache.set(env, limits);
@@ -107,7 +113,9 @@ export function clientNetwork(ip: string): string {
 /** Only used when VISITOR_SECRET is unset: keys then differ per isolate, which is lenient. */
 let isolateSalt: string | null = null;
 function fallbackSalt(): string {
-  isolateSalt ??= Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  isolateSalt ??= Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) =>
+    byte.toString(16).padStart(2, "0"),
+  ).join("");
   return isolateSalt;
 }
 
@@ -117,7 +125,13 @@ const hmacKeys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(salt: string): Promise<CryptoKey> {
   let key = hmacKeys.get(salt);
   if (key === undefined) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(`rate-limit\n${salt}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(`rate-limit\n${salt}`),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     // One salt in practice; the bound only guards against a test cycling through many.
     if (hmacKeys.size >= 8) hmacKeys.clear();
     hmacKeys.set(salt, key);
@@ -160,7 +174,13 @@ async function withinClientLimit(c: Context<AppEnv>, key: string): Promise<boole
 
 function clientRateLimited(who: string): ApiError {
   const retryAfter = secondsToNextPeriod(Date.now());
-  return new ApiError(429, "rate_limited", `too many requests from ${who}; retry after ${retryAfter} s with the same batch`, undefined, retryAfter);
+  return new ApiError(
+    429,
+    "rate_limited",
+    `too many requests from ${who}; retry after ${retryAfter} s with the same batch`,
+    undefined,
+    retryAfter,
+  );
 }
 
 /**
@@ -184,5 +204,6 @@ export const countRefusedRequests: MiddlewareHandler<AppEnv> = async (c, next) =
   const status = c.res.status;
   if (c.req.method !== "POST" || status < 400 || status >= 500 || status === 429) return;
   if (!rateLimitsFrom(c.env).client) return;
-  if (!(await withinClientLimit(c, await clientKeyFor(c, NO_SITE)))) throw clientRateLimited("this client (counting refused requests)");
+  if (!(await withinClientLimit(c, await clientKeyFor(c, NO_SITE))))
+    throw clientRateLimited("this client (counting refused requests)");
 };

@@ -27,17 +27,28 @@ export async function tablesWithSite(clickhouse: ClickHouse, database: string): 
 }
 
 /** Deletes the site's rows from each table; answers rows removed per table. */
-export async function deleteClickHouseRows(clickhouse: ClickHouse, database: string, site: string): Promise<Record<string, number>> {
+export async function deleteClickHouseRows(
+  clickhouse: ClickHouse,
+  database: string,
+  site: string,
+): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   for (const table of await tablesWithSite(clickhouse, database)) {
     const name = `${database}.${table}`;
-    const [counted] = await clickhouse.query<{ rows: number }>(`SELECT count() AS rows FROM ${name} WHERE site = {site:String}`, { site });
+    const [counted] = await clickhouse.query<{ rows: number }>(
+      `SELECT count() AS rows FROM ${name} WHERE site = {site:String}`,
+      { site },
+    );
     const rows = Number(counted?.rows ?? 0);
     if (rows > 0) {
       try {
         await clickhouse.command(`DELETE FROM ${name} WHERE site = {site:String}`, { site }, DELETE_SETTINGS);
       } catch {
-        await clickhouse.command(`ALTER TABLE ${name} DELETE WHERE site = {site:String}`, { site }, { mutations_sync: 2 });
+        await clickhouse.command(
+          `ALTER TABLE ${name} DELETE WHERE site = {site:String}`,
+          { site },
+          { mutations_sync: 2 },
+        );
       }
     }
     deleted[table] = rows;
@@ -46,8 +57,14 @@ export async function deleteClickHouseRows(clickhouse: ClickHouse, database: str
 }
 
 /** Purges the site's IngestShards (0 … SHARDS−1) and its LiveHub; answers how many shards were purged. */
-export async function purgeDurableObjects(env: Env, config: Config, site: string): Promise<{ ingest_shards: number; live_hub: boolean }> {
-  const shards = Array.from({ length: config.shards }, (_, index) => env.INGEST_SHARD.get(env.INGEST_SHARD.idFromName(ingestShardName(site, index))));
+export async function purgeDurableObjects(
+  env: Env,
+  config: Config,
+  site: string,
+): Promise<{ ingest_shards: number; live_hub: boolean }> {
+  const shards = Array.from({ length: config.shards }, (_, index) =>
+    env.INGEST_SHARD.get(env.INGEST_SHARD.idFromName(ingestShardName(site, index))),
+  );
   await Promise.all(shards.map((shard) => shard.purge()));
   await env.LIVE_HUB.get(env.LIVE_HUB.idFromName(site)).purge();
   return { ingest_shards: shards.length, live_hub: true };

@@ -32,9 +32,24 @@ describe("site directory cache", () => {
     const testEnv = { ...env, SITE_REGISTRY: registry.namespace };
     for (let index = 0; index < 40; index++) {
       const now = Date.now();
-      const body = JSON.stringify({ v: 1, site: key, batch: `b-${key}-${index}`, sent_at: now, visitor: `v-${index}`, events: [{ type: "page_view", id: "e1", ts: now, url: "https://cached.example/" }] });
+      const body = JSON.stringify({
+        v: 1,
+        site: key,
+        batch: `b-${key}-${index}`,
+        sent_at: now,
+        visitor: `v-${index}`,
+        events: [{ type: "page_view", id: "e1", ts: now, url: "https://cached.example/" }],
+      });
       const ctx = createExecutionContext();
-      const response = await app.fetch(new Request("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain", Origin: "https://cached.example" }, body }), testEnv, ctx);
+      const response = await app.fetch(
+        new Request("http://collector.test/v1/events", {
+          method: "POST",
+          headers: { "Content-Type": "text/plain", Origin: "https://cached.example" },
+          body,
+        }),
+        testEnv,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       expect(response.status).toBe(202);
     }
@@ -46,9 +61,24 @@ describe("site directory cache", () => {
     const registry = countingRegistry();
     const testEnv = { ...env, SITE_REGISTRY: registry.namespace };
     const now = Date.now();
-    const body = JSON.stringify({ v: 1, site: "demo", batch: `b-seed-${now}`, sent_at: now, visitor: "v-seed", events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }] });
+    const body = JSON.stringify({
+      v: 1,
+      site: "demo",
+      batch: `b-seed-${now}`,
+      sent_at: now,
+      visitor: "v-seed",
+      events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }],
+    });
     const ctx = createExecutionContext();
-    const response = await app.fetch(new Request("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain", Origin: "https://shop.example" }, body }), testEnv, ctx);
+    const response = await app.fetch(
+      new Request("http://collector.test/v1/events", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", Origin: "https://shop.example" },
+        body,
+      }),
+      testEnv,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(response.status).toBe(202);
     expect(registry.calls()).toBe(0);

@@ -65,7 +65,9 @@ export async function findSite(c: Context<AppEnv>, key: string): Promise<Site | 
   const seeded = c.get("config").sites.get(key);
   if (seeded !== undefined) return seedSite(seeded);
   if (!hasRegistry(c.env)) return null;
-  const site = await cache.getOrLoad(`site:${key}`, () => fromRegistry("getSite", () => registryStub(c.env).getSite(key)));
+  const site = await cache.getOrLoad(`site:${key}`, () =>
+    fromRegistry("getSite", () => registryStub(c.env).getSite(key)),
+  );
   return site === null || typeof site !== "object" || !("key" in site) ? null : site;
 }
 
@@ -80,14 +82,18 @@ export async function requireSite(c: Context<AppEnv>, key: string): Promise<Site
 export async function anySiteAllowsOrigin(c: Context<AppEnv>, origin: string): Promise<boolean> {
   if (isOriginAllowedByAnySite(c.get("config"), origin)) return true;
   if (!hasRegistry(c.env)) return false;
-  const allowed = await cache.getOrLoad(`origin:${origin.toLowerCase()}`, () => fromRegistry("anySiteAllowsOrigin", () => registryStub(c.env).anySiteAllowsOrigin(origin)));
+  const allowed = await cache.getOrLoad(`origin:${origin.toLowerCase()}`, () =>
+    fromRegistry("anySiteAllowsOrigin", () => registryStub(c.env).anySiteAllowsOrigin(origin)),
+  );
   return allowed === true;
 }
 
 /** What a registry token (by its SHA-256 digest) opens, or null (unknown or revoked). */
 export async function tokenGrant(c: Context<AppEnv>, digest: string): Promise<TokenGrant | null> {
   if (!hasRegistry(c.env)) return null;
-  const grant = await cache.getOrLoad(`token:${digest}`, () => fromRegistry("lookupToken", () => registryStub(c.env).lookupToken(digest)));
+  const grant = await cache.getOrLoad(`token:${digest}`, () =>
+    fromRegistry("lookupToken", () => registryStub(c.env).lookupToken(digest)),
+  );
   return grant !== null && typeof grant === "object" && "scopes" in grant ? grant : null;
 }
 
@@ -106,7 +112,6 @@ export function forgetTokens(): void {
 export function seedSites(config: Config): Site[] {
   return [...config.sites.values()].map(seedSite);
 }
-
 
 /** Every site: the seed, then the registry's (uncached; for the admin API, /metrics and GET /v1/sites). */
 export async function allSites(c: Context<AppEnv>): Promise<Site[]> {

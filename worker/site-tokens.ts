@@ -12,7 +12,10 @@ const TOKEN_PREFIX = "ep_";
 const HINT_LENGTH = TOKEN_PREFIX.length + 4;
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 export async function mintToken(scopes: TokenScope[], label: string): Promise<{ secret: string; token: NewToken }> {
@@ -20,6 +23,12 @@ export async function mintToken(scopes: TokenScope[], label: string): Promise<{ 
   const id = `tok_${base64url(crypto.getRandomValues(new Uint8Array(9)))}`;
   return {
     secret,
-    token: { id, digest: await tokenDigest(secret), hint: secret.slice(0, HINT_LENGTH), scopes: [...new Set(scopes)].sort(), label },
+    token: {
+      id,
+      digest: await tokenDigest(secret),
+      hint: secret.slice(0, HINT_LENGTH),
+      scopes: [...new Set(scopes)].sort(),
+      label,
+    },
   };
 }

@@ -27,7 +27,8 @@ export function isOriginAllowed(site: SiteOrigins, origin: string): boolean {
 /** No Origin header means a server-to-server call (no browser to protect): allowed. */
 export function requireOriginAllowed(site: SiteOrigins, origin: string | null): void {
   if (origin === null) return;
-  if (!isOriginAllowed(site, origin)) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events for site "${site.key}"`);
+  if (!isOriginAllowed(site, origin))
+    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events for site "${site.key}"`);
 }
 
 export function isOriginAllowedByAnySite(config: Config, origin: string): boolean {

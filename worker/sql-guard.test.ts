@@ -22,13 +22,24 @@ import {
 const DATABASE = "edgepulse";
 const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: DATABASE });
 /** Where console queries run, as the route runs them. */
-const console_ = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: consoleDatabase(DATABASE) });
+const console_ = createClickHouse({
+  url: env.CLICKHOUSE_URL,
+  username: "default",
+  password: "",
+  database: consoleDatabase(DATABASE),
+});
 const runner: ExplainRunner = {
   async explain(statement, settings) {
     return (await console_.query<{ explain: string }>(statement, {}, settings)).map((row) => row.explain);
   },
 };
-const options = { database: DATABASE, site: "guard-a", maxRows: 100, maxExecutionSeconds: 5, maxMemoryBytes: 256 * 1024 ** 2 };
+const options = {
+  database: DATABASE,
+  site: "guard-a",
+  maxRows: 100,
+  maxExecutionSeconds: 5,
+  maxMemoryBytes: 256 * 1024 ** 2,
+};
 const guard = (query: string) => guardSqlQuery(query, options, runner);
 
 async function refusal(query: string): Promise<Error> {
@@ -42,7 +53,20 @@ async function refusal(query: string): Promise<Error> {
 
 beforeAll(async () => {
   const windowStart = toDateTime(Date.UTC(2025, 0, 2, 10, 0, 0));
-  const row = { window_start: windowStart, window_seconds: 10, currency: "", events: 3, visitors: 1, sessions: 1, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0 };
+  const row = {
+    window_start: windowStart,
+    window_seconds: 10,
+    currency: "",
+    events: 3,
+    visitors: 1,
+    sessions: 1,
+    bounces: 0,
+    cart_adds: 0,
+    cart_removes: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+  };
   await clickhouse.insert(
     "window_metrics",
     [
@@ -107,7 +131,10 @@ describe("guardSqlQuery refuses", () => {
     ["SELECT file('secrets.txt')", /function file /],
     ["SELECT dictGet('other.dictionary', 'value', toUInt64(1))", /function dictGet /],
     ["SELECT hasColumnInTable('system', 'users', 'name')", /function hasColumnInTable /],
-    ["SELECT count() FROM events WHERE hasColumnInTable('other_db', 'customers', 'email')", /function hasColumnInTable /],
+    [
+      "SELECT count() FROM events WHERE hasColumnInTable('other_db', 'customers', 'email')",
+      /function hasColumnInTable /,
+    ],
     ["SELECT serverUUID()", /function serverUUID /],
     // Got through the old deny-list (issue 11): the allow-list refuses them.
     ["SELECT user()", /function user /],
@@ -135,37 +162,46 @@ describe("guardSqlQuery refuses", () => {
     // Tables outside the console do not exist where console queries run.
     "SELECT * FROM quarantine",
     "SELECT * FROM schema_migrations",
-  ])(
-    "%s (ClickHouse itself refuses to parse it)",
-    async (query) => {
-      await refusal(query);
-      // And nothing happened to the tables.
-      expect(await clickhouse.query("SELECT count() AS n FROM system.tables WHERE database = 'edgepulse' AND name = 'events'")).toEqual([{ n: 1 }]);
-    },
-  );
+  ])("%s (ClickHouse itself refuses to parse it)", async (query) => {
+    await refusal(query);
+    // And nothing happened to the tables.
+    expect(
+      await clickhouse.query("SELECT count() AS n FROM system.tables WHERE database = 'edgepulse' AND name = 'events'"),
+    ).toEqual([{ n: 1 }]);
+  });
 });
 
 describe("the settings a guarded query runs under", () => {
   it("let ClickHouse filter every allowed table to the site, even when the query asks for another", async () => {
-    const guarded = await guard("SELECT site, sum(page_views) AS views FROM window_metrics WHERE site IN ('guard-a', 'guard-b') GROUP BY site");
+    const guarded = await guard(
+      "SELECT site, sum(page_views) AS views FROM window_metrics WHERE site IN ('guard-a', 'guard-b') GROUP BY site",
+    );
     expect(await console_.query(guarded.sql, {}, guarded.settings)).toEqual([{ site: "guard-a", views: 2 }]);
     const other = await guard("SELECT count() AS rows FROM window_metrics WHERE site = 'guard-b'");
     expect(await console_.query(other.sql, {}, other.settings)).toEqual([{ rows: 0 }]);
   });
 
   it("throw instead of truncating when the result has more rows than allowed", async () => {
-    const guarded = await guardSqlQuery("SELECT arrayJoin(range(50)) AS n FROM window_metrics", { ...options, maxRows: 10 }, runner);
+    const guarded = await guardSqlQuery(
+      "SELECT arrayJoin(range(50)) AS n FROM window_metrics",
+      { ...options, maxRows: 10 },
+      runner,
+    );
     await expect(console_.query(guarded.sql, {}, guarded.settings)).rejects.toThrow(/TOO_MANY_ROWS|Limit for result/);
   });
 
   it("stop a query at the memory limit", async () => {
-    const guarded = await guard("SELECT length(groupArray(repeat('x', 1000000))) FROM (SELECT arrayJoin(range(1000)) FROM window_metrics)");
+    const guarded = await guard(
+      "SELECT length(groupArray(repeat('x', 1000000))) FROM (SELECT arrayJoin(range(1000)) FROM window_metrics)",
+    );
     await expect(console_.query(guarded.sql, {}, guarded.settings)).rejects.toThrow(/MEMORY_LIMIT_EXCEEDED/);
   });
 
   it("make ClickHouse refuse writes even if a statement slipped through", async () => {
     const guarded = await guard("SELECT 1");
-    await expect(clickhouse.query("CREATE TABLE guard_escape (x UInt8) ENGINE = Memory", {}, guarded.settings)).rejects.toThrow(/READONLY|readonly/);
+    await expect(
+      clickhouse.query("CREATE TABLE guard_escape (x UInt8) ENGINE = Memory", {}, guarded.settings),
+    ).rejects.toThrow(/READONLY|readonly/);
   });
 
   it("quote the site inside additional_table_filters", async () => {
@@ -175,7 +211,9 @@ describe("the settings a guarded query runs under", () => {
     );
     // Site keys are validated long before this, but the quoting must hold on its own.
     const hostile = { additional_table_filters: siteFilterSetting(DATABASE, "guard-a' OR '1' = '1"), readonly: 1 };
-    expect(await clickhouse.query("SELECT count() AS rows FROM window_metrics WHERE site LIKE 'guard-%'", {}, hostile)).toEqual([{ rows: 0 }]);
+    expect(
+      await clickhouse.query("SELECT count() AS rows FROM window_metrics WHERE site LIKE 'guard-%'", {}, hostile),
+    ).toEqual([{ rows: 0 }]);
   });
 });
 
@@ -190,21 +228,51 @@ describe("the pure checks", () => {
 
   it("checkSyntaxTree wants exactly one SELECT statement", () => {
     expect(() => checkSyntaxTree(["InsertQuery (children 1)", " Identifier events"])).toThrow(/only SELECT/);
-    expect(() => checkSyntaxTree(["SelectWithUnionQuery (children 1)", " ExpressionList", "2"])).toThrow(/exactly one statement/);
-    expect(() => checkSyntaxTree(["SelectWithUnionQuery (children 2)", " ExpressionList (children 1)", " Identifier CSV"])).toThrow(/FORMAT/);
+    expect(() => checkSyntaxTree(["SelectWithUnionQuery (children 1)", " ExpressionList", "2"])).toThrow(
+      /exactly one statement/,
+    );
+    expect(() =>
+      checkSyntaxTree(["SelectWithUnionQuery (children 2)", " ExpressionList (children 1)", " Identifier CSV"]),
+    ).toThrow(/FORMAT/);
   });
 
   it("isAllowedFunction takes listed functions and aggregates with combinators, nothing else", () => {
-    for (const name of ["count", "COUNT", "countIf", "sumArrayIf", "uniqExactMerge", "quantilesTDigestIf", "toStartOfHour", "lambda"]) expect(isAllowedFunction(name), name).toBe(true);
-    for (const name of ["file", "fileIf", "joinGetOrNull", "hostName", "sleepEachRow", "getSetting", "currentUser", "notAFunction"]) expect(isAllowedFunction(name), name).toBe(false);
+    for (const name of [
+      "count",
+      "COUNT",
+      "countIf",
+      "sumArrayIf",
+      "uniqExactMerge",
+      "quantilesTDigestIf",
+      "toStartOfHour",
+      "lambda",
+    ])
+      expect(isAllowedFunction(name), name).toBe(true);
+    for (const name of [
+      "file",
+      "fileIf",
+      "joinGetOrNull",
+      "hostName",
+      "sleepEachRow",
+      "getSetting",
+      "currentUser",
+      "notAFunction",
+    ])
+      expect(isAllowedFunction(name), name).toBe(false);
   });
 
   it("checkQueryTree refuses a tree without any table it can name", () => {
     expect(() => checkQueryTree(["QUERY id: 0", "  PROJECTION"], DATABASE)).toThrow(/no table/);
-    expect(() => checkQueryTree(["    TABLE_FUNCTION id: 3, table_function_name: url"], DATABASE)).toThrow(/table functions/);
-    expect(() => checkQueryTree(["    TABLE id: 3, alias: __table1, table_name: edgepulse_console.events"], DATABASE)).not.toThrow();
+    expect(() => checkQueryTree(["    TABLE_FUNCTION id: 3, table_function_name: url"], DATABASE)).toThrow(
+      /table functions/,
+    );
+    expect(() =>
+      checkQueryTree(["    TABLE id: 3, alias: __table1, table_name: edgepulse_console.events"], DATABASE),
+    ).not.toThrow();
     // The real table behind the view is never read directly.
-    expect(() => checkQueryTree(["    TABLE id: 3, alias: __table1, table_name: edgepulse.events"], DATABASE)).toThrow(/not edgepulse\.events/);
+    expect(() => checkQueryTree(["    TABLE id: 3, alias: __table1, table_name: edgepulse.events"], DATABASE)).toThrow(
+      /not edgepulse\.events/,
+    );
   });
 });
 
@@ -255,7 +323,9 @@ describe("no expression of a console query is evaluated on another site's row (i
   });
 
   it("throwIf on another site's value is never evaluated (no yes/no oracle)", async () => {
-    expect(await run("SELECT count() AS n FROM events WHERE throwIf(order_id = 'order-b-1', 'X') = 0")).toBe('[{"n":10000}]');
+    expect(await run("SELECT count() AS n FROM events WHERE throwIf(order_id = 'order-b-1', 'X') = 0")).toBe(
+      '[{"n":10000}]',
+    );
     expect(await run("SELECT count() AS n FROM events WHERE throwIf(site = 'leak-b', 'X') = 0")).toBe('[{"n":10000}]');
   });
 });

@@ -70,7 +70,24 @@ export interface GuardedQuery {
 }
 
 /** Suffixes ClickHouse stacks on an aggregate function (`countIf`, `sumArrayIf`, `uniqMerge` …). */
-const AGGREGATE_COMBINATORS = ["If", "Array", "Map", "ForEach", "Distinct", "OrNull", "OrDefault", "Merge", "MergeState", "State", "SimpleState", "Resample", "ArgMin", "ArgMax", "Null", "Tuple"];
+const AGGREGATE_COMBINATORS = [
+  "If",
+  "Array",
+  "Map",
+  "ForEach",
+  "Distinct",
+  "OrNull",
+  "OrDefault",
+  "Merge",
+  "MergeState",
+  "State",
+  "SimpleState",
+  "Resample",
+  "ArgMin",
+  "ArgMax",
+  "Null",
+  "Tuple",
+];
 
 /**
  * Whether the console may call `name`: it must be on the generated allow-list
@@ -82,14 +99,21 @@ export function isAllowedFunction(name: string): boolean {
   let rest = name;
   for (;;) {
     if (SQL_ALLOWED_FUNCTIONS.has(rest.toLowerCase())) return true;
-    const suffix = AGGREGATE_COMBINATORS.find((combinator) => rest.length > combinator.length && rest.endsWith(combinator));
+    const suffix = AGGREGATE_COMBINATORS.find(
+      (combinator) => rest.length > combinator.length && rest.endsWith(combinator),
+    );
     if (suffix === undefined) return false;
     rest = rest.slice(0, -suffix.length);
   }
 }
 
 /** The statement kinds a SELECT's syntax tree consists of; any other `…Query` node is another statement. */
-const SELECT_NODE_KINDS = new Set(["SelectWithUnionQuery", "SelectQuery", "SelectIntersectExceptQuery", "TablesInSelectQuery"]);
+const SELECT_NODE_KINDS = new Set([
+  "SelectWithUnionQuery",
+  "SelectQuery",
+  "SelectIntersectExceptQuery",
+  "TablesInSelectQuery",
+]);
 
 /** Databases whose tables are never readable, checked early for `IN system.tables` and the like. */
 const DENIED_DATABASES = new Set(["system", "information_schema"]);
@@ -183,7 +207,8 @@ export function checkSyntaxTree(lines: readonly string[]): void {
   const roots = nodes.filter((node) => node.depth === 0);
   const root = roots[0];
   if (roots.length !== 1 || root === undefined) throw new SqlRejectedError("send exactly one statement");
-  if (root.kind !== "SelectWithUnionQuery") throw new SqlRejectedError("only SELECT (or WITH … SELECT) queries are allowed");
+  if (root.kind !== "SelectWithUnionQuery")
+    throw new SqlRejectedError("only SELECT (or WITH … SELECT) queries are allowed");
   // Children of the root beyond the select list are FORMAT, INTO OUTFILE or SETTINGS.
   if (nodes.filter((node) => node.depth === 1).length !== 1) {
     throw new SqlRejectedError("FORMAT, INTO OUTFILE and SETTINGS clauses are not allowed");
@@ -222,7 +247,10 @@ export function checkSyntaxTree(lines: readonly string[]): void {
  * `system.one` is the implicit table of a SELECT without FROM.
  */
 export function checkQueryTree(lines: readonly string[], database: string): void {
-  const allowed = new Set([...SQL_ALLOWED_TABLES.map((table) => `${consoleDatabase(database)}.${table}`), IMPLICIT_TABLE]);
+  const allowed = new Set([
+    ...SQL_ALLOWED_TABLES.map((table) => `${consoleDatabase(database)}.${table}`),
+    IMPLICIT_TABLE,
+  ]);
   let sawTable = false;
   for (const raw of lines) {
     const line = raw.trim();
@@ -232,7 +260,8 @@ export function checkQueryTree(lines: readonly string[], database: string): void
     const match = /table_name: ([^,\s]+)/.exec(line);
     const name = match?.[1];
     if (name === undefined) throw new SqlRejectedError("the query reads a table the console cannot identify");
-    if (!allowed.has(name)) throw new SqlRejectedError(`only the tables ${SQL_ALLOWED_TABLES.join(", ")} may be read (not ${name})`);
+    if (!allowed.has(name))
+      throw new SqlRejectedError(`only the tables ${SQL_ALLOWED_TABLES.join(", ")} may be read (not ${name})`);
     sawTable = true;
   }
   if (!sawTable) throw new SqlRejectedError("the query reads no table the console can identify");
@@ -274,7 +303,11 @@ export function explainStatement(kind: "AST" | "QUERY TREE", sql: string): strin
  * settings to run it under. Throws SqlRejectedError for a refused query; a syntax error from
  * ClickHouse propagates from `runner` as its own error.
  */
-export async function guardSqlQuery(query: string, options: SqlGuardOptions, runner: ExplainRunner): Promise<GuardedQuery> {
+export async function guardSqlQuery(
+  query: string,
+  options: SqlGuardOptions,
+  runner: ExplainRunner,
+): Promise<GuardedQuery> {
   const sql = withoutTrailingSemicolon(query);
   if (sql === "") throw new SqlRejectedError("the query is empty");
   if (!startsAsSelect(sql)) throw new SqlRejectedError("only SELECT (or WITH … SELECT) queries are allowed");

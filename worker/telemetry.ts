@@ -36,11 +36,13 @@ function takePendingBotBatches(): BotBatchCounts {
 }
 
 function restoreBotBatches(counts: BotBatchCounts): void {
-  for (const [site, count] of Object.entries(counts)) pendingBotBatches.set(site, (pendingBotBatches.get(site) ?? 0) + count);
+  for (const [site, count] of Object.entries(counts))
+    pendingBotBatches.set(site, (pendingBotBatches.get(site) ?? 0) + count);
 }
 
 function restore(counts: RejectionCounts): void {
-  for (const [code, count] of Object.entries(counts) as [ErrorCode, number][]) pending.set(code, (pending.get(code) ?? 0) + count);
+  for (const [code, count] of Object.entries(counts) as [ErrorCode, number][])
+    pending.set(code, (pending.get(code) ?? 0) + count);
 }
 
 type TelemetryBinding = Pick<Env, "TELEMETRY">;
@@ -76,13 +78,21 @@ async function sendPending(env: TelemetryBinding): Promise<void> {
 }
 
 /** Counts one refused request. `waitUntil` keeps the isolate alive until the send is done. */
-export function countRejection(env: TelemetryBinding, code: ErrorCode, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
+export function countRejection(
+  env: TelemetryBinding,
+  code: ErrorCode,
+  waitUntil: ((promise: Promise<unknown>) => void) | null,
+): void {
   pending.set(code, (pending.get(code) ?? 0) + 1);
   startSend(env, waitUntil);
 }
 
 /** Counts one batch refused as a bot's, for a configured site. */
-export function countBotBatch(env: TelemetryBinding, site: string, waitUntil: ((promise: Promise<unknown>) => void) | null): void {
+export function countBotBatch(
+  env: TelemetryBinding,
+  site: string,
+  waitUntil: ((promise: Promise<unknown>) => void) | null,
+): void {
   pendingBotBatches.set(site, (pendingBotBatches.get(site) ?? 0) + 1);
   startSend(env, waitUntil);
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { deriveVisitorId, utcDay, visitorDayOf } from "./visitor-id";
 
-const base = { secret: "s3cret-for-tests", site: "shop", ip: "203.0.113.7", userAgent: "UA/1.0", at: Date.UTC(2026, 10, 23, 10, 0, 0) };
+const base = {
+  secret: "s3cret-for-tests",
+  site: "shop",
+  ip: "203.0.113.7",
+  userAgent: "UA/1.0",
+  at: Date.UTC(2026, 10, 23, 10, 0, 0),
+};
 
 describe("deriveVisitorId", () => {
   it("is a v- id of 32 hex digits that does not contain the IP", async () => {
@@ -24,7 +30,12 @@ describe("deriveVisitorId", () => {
 
   it("differs by site, IP, User-Agent and secret", async () => {
     const reference = await deriveVisitorId(base);
-    for (const change of [{ site: "other" }, { ip: "203.0.113.8" }, { userAgent: "UA/2.0" }, { secret: "another-secret" }]) {
+    for (const change of [
+      { site: "other" },
+      { ip: "203.0.113.8" },
+      { userAgent: "UA/2.0" },
+      { secret: "another-secret" },
+    ]) {
       expect(await deriveVisitorId({ ...base, ...change })).not.toBe(reference);
     }
   });

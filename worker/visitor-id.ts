@@ -27,7 +27,9 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (key === undefined) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     // Configuration has one secret; the bound only guards against a test cycling through many.
     if (keys.size >= 8) keys.clear();
     keys.set(secret, key);
@@ -49,6 +51,8 @@ export async function deriveVisitorId(input: VisitorIdInput): Promise<string> {
   // message is unambiguous.
   const message = [utcDay(input.at), input.site, input.ip, input.userAgent].join("\n");
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(input.secret), new TextEncoder().encode(message));
-  const hex = Array.from(new Uint8Array(mac, 0, VISITOR_ID_BYTES), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const hex = Array.from(new Uint8Array(mac, 0, VISITOR_ID_BYTES), (byte) => byte.toString(16).padStart(2, "0")).join(
+    "",
+  );
   return `v-${hex}`;
 }

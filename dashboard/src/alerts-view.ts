@@ -38,7 +38,13 @@ function formatValue(value: number | null): string {
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   const id = control.id;
-  return h("div", { class: "form-field" }, h("label", { for: id }, label), control, hint === undefined ? null : h("small", { class: "muted" }, hint));
+  return h(
+    "div",
+    { class: "form-field" },
+    h("label", { for: id }, label),
+    control,
+    hint === undefined ? null : h("small", { class: "muted" }, hint),
+  );
 }
 
 function select(id: string, options: readonly string[]): HTMLSelectElement {
@@ -90,16 +96,43 @@ export class AlertsPanel {
     container: HTMLElement,
     private readonly source: AlertsSource,
   ) {
-    this.status = h("p", { class: "status-line", role: "status", "aria-live": "polite", "data-testid": "alerts-status" });
+    this.status = h("p", {
+      class: "status-line",
+      role: "status",
+      "aria-live": "polite",
+      "data-testid": "alerts-status",
+    });
     this.rulesTable = new DataTable<AlertRule>(
       "Alert rules",
       [
         { label: "Rule", cell: (rule) => rule.name },
         { label: "Condition", cell: (rule) => describeCondition(rule.condition) },
-        { label: "State", cell: (rule) => h("span", { class: "alert-state", "data-state": rule.enabled ? rule.state.status : "disabled", "data-testid": `alert-state-${rule.name}` }, rule.enabled ? rule.state.status : "disabled") },
+        {
+          label: "State",
+          cell: (rule) =>
+            h(
+              "span",
+              {
+                class: "alert-state",
+                "data-state": rule.enabled ? rule.state.status : "disabled",
+                "data-testid": `alert-state-${rule.name}`,
+              },
+              rule.enabled ? rule.state.status : "disabled",
+            ),
+        },
         { label: "Last value", numeric: true, cell: (rule) => formatValue(rule.state.last_value) },
-        { label: "Last fired", cell: (rule) => (rule.state.last_fired_at === null ? "never" : formatDateTimeSeconds(rule.state.last_fired_at)) },
-        { label: "Webhook", cell: (rule) => (rule.state.last_delivery_error === null ? rule.webhook.format : `failing: ${rule.state.last_delivery_error}`) },
+        {
+          label: "Last fired",
+          cell: (rule) =>
+            rule.state.last_fired_at === null ? "never" : formatDateTimeSeconds(rule.state.last_fired_at),
+        },
+        {
+          label: "Webhook",
+          cell: (rule) =>
+            rule.state.last_delivery_error === null
+              ? rule.webhook.format
+              : `failing: ${rule.state.last_delivery_error}`,
+        },
         {
           label: "Actions",
           cell: (rule) =>
@@ -132,14 +165,33 @@ export class AlertsPanel {
       forSeconds: numberInput("alert-for", "0", { min: "0", step: "1" }),
       resolveAfter: numberInput("alert-resolve-after", "0", { min: "0", step: "1" }),
       repeat: numberInput("alert-repeat", "0", { min: "0", step: "1" }),
-      webhookUrl: h("input", { id: "alert-webhook", name: "alert-webhook", type: "url", required: "", placeholder: "https://hooks.example/edgepulse", size: "40" }),
+      webhookUrl: h("input", {
+        id: "alert-webhook",
+        name: "alert-webhook",
+        type: "url",
+        required: "",
+        placeholder: "https://hooks.example/edgepulse",
+        size: "40",
+      }),
       format: select("alert-format", ["json", "slack"]),
       enabled: h("input", { id: "alert-enabled", name: "alert-enabled", type: "checkbox", checked: "" }),
-      secret: h("input", { id: "alert-secret", name: "alert-secret", readonly: "", size: "40", placeholder: "generated when the rule is saved" }),
+      secret: h("input", {
+        id: "alert-secret",
+        name: "alert-secret",
+        readonly: "",
+        size: "40",
+        placeholder: "generated when the rule is saved",
+      }),
     };
     const i = this.inputs;
     this.kindGroups = {
-      threshold: h("div", { class: "form-row" }, field("Comparison", i.op), field("Value", i.value), field("Hysteresis", i.hysteresis, "how far back to resolve")),
+      threshold: h(
+        "div",
+        { class: "form-row" },
+        field("Comparison", i.op),
+        field("Value", i.value),
+        field("Hysteresis", i.hysteresis, "how far back to resolve"),
+      ),
       change: h(
         "div",
         { class: "form-row" },
@@ -149,7 +201,11 @@ export class AlertsPanel {
         field("Tolerance %", i.tolerance),
         field("Min. baseline", i.minBaseline),
       ),
-      no_data: h("div", { class: "form-row" }, h("p", { class: "muted" }, "Fires when no event at all arrived during the span.")),
+      no_data: h(
+        "div",
+        { class: "form-row" },
+        h("p", { class: "muted" }, "Fires when no event at all arrived during the span."),
+      ),
     };
     i.kind.addEventListener("change", () => this.showKindFields());
 
@@ -161,7 +217,14 @@ export class AlertsPanel {
       "form",
       { class: "alert-form", "aria-label": "Alert rule", hidden: "" },
       this.formTitle,
-      h("div", { class: "form-row" }, field("Name", i.name), field("Kind", i.kind), field("Metric", i.metric), field("Span (s)", i.span, "whole windows")),
+      h(
+        "div",
+        { class: "form-row" },
+        field("Name", i.name),
+        field("Kind", i.kind),
+        field("Metric", i.metric),
+        field("Span (s)", i.span, "whole windows"),
+      ),
       this.kindGroups.threshold,
       this.kindGroups.change,
       this.kindGroups.no_data,
@@ -172,8 +235,18 @@ export class AlertsPanel {
         field("Resolve after (s)", i.resolveAfter),
         field("Repeat every (s)", i.repeat, "0: once"),
       ),
-      h("div", { class: "form-row" }, field("Webhook URL", i.webhookUrl), field("Format", i.format), field("Enabled", i.enabled)),
-      h("div", { class: "form-row" }, field("Signing secret", i.secret, "HMAC-SHA256 key of the X-EdgePulse-Signature header")),
+      h(
+        "div",
+        { class: "form-row" },
+        field("Webhook URL", i.webhookUrl),
+        field("Format", i.format),
+        field("Enabled", i.enabled),
+      ),
+      h(
+        "div",
+        { class: "form-row" },
+        field("Signing secret", i.secret, "HMAC-SHA256 key of the X-EdgePulse-Signature header"),
+      ),
       h("div", { class: "toolbar" }, h("button", { type: "submit" }, "Save rule"), cancel),
       this.formError,
     );
@@ -189,20 +262,34 @@ export class AlertsPanel {
         { label: "Fired", cell: (firing) => formatDateTimeSeconds(firing.fired_at) },
         { label: "Value", numeric: true, cell: (firing) => formatValue(firing.value) },
         { label: "Baseline", numeric: true, cell: (firing) => formatValue(firing.baseline) },
-        { label: "Resolved", cell: (firing) => (firing.resolved_at === null ? "still firing" : formatDateTimeSeconds(firing.resolved_at)) },
+        {
+          label: "Resolved",
+          cell: (firing) => (firing.resolved_at === null ? "still firing" : formatDateTimeSeconds(firing.resolved_at)),
+        },
         { label: "Resolved at value", numeric: true, cell: (firing) => formatValue(firing.resolved_value) },
         { label: "Delivered", numeric: true, cell: (firing) => `${firing.delivered}/${firing.notifications}` },
       ],
       "This rule has not fired yet",
     );
-    const history = h("section", { class: "alert-history", "aria-label": "Firing history", "data-testid": "alert-history" }, this.historyTitle, this.historyTable.element);
+    const history = h(
+      "section",
+      { class: "alert-history", "aria-label": "Firing history", "data-testid": "alert-history" },
+      this.historyTitle,
+      this.historyTable.element,
+    );
     history.hidden = true;
 
     const newRule = h("button", { type: "button", "data-testid": "alert-new" }, "New rule");
     newRule.addEventListener("click", () => this.edit(null));
     const refresh = h("button", { type: "button" }, "Refresh");
     refresh.addEventListener("click", () => void this.load());
-    container.replaceChildren(h("div", { class: "toolbar" }, newRule, refresh), this.status, this.rulesTable.element, this.form, history);
+    container.replaceChildren(
+      h("div", { class: "toolbar" }, newRule, refresh),
+      this.status,
+      this.rulesTable.element,
+      this.form,
+      history,
+    );
     this.showKindFields();
   }
 
@@ -308,7 +395,14 @@ export class AlertsPanel {
       case "no_data":
         return { kind: "no_data", span_seconds };
       default:
-        return { kind: "threshold", metric: i.metric.value, span_seconds, op: i.op.value, value: Number(i.value.value), hysteresis: Number(i.hysteresis.value) };
+        return {
+          kind: "threshold",
+          metric: i.metric.value,
+          span_seconds,
+          op: i.op.value,
+          value: Number(i.value.value),
+          hysteresis: Number(i.hysteresis.value),
+        };
     }
   }
 
@@ -328,10 +422,9 @@ export class AlertsPanel {
     };
     const creating = this.editing === null;
     try {
-      const saved =
-        creating
-          ? await apiSend("POST", "/v1/alerts", body, alertRuleSchema, token)
-          : await apiSend("PUT", `/v1/alerts/${this.editing}`, body, alertRuleSchema, token);
+      const saved = creating
+        ? await apiSend("POST", "/v1/alerts", body, alertRuleSchema, token)
+        : await apiSend("PUT", `/v1/alerts/${this.editing}`, body, alertRuleSchema, token);
       this.closeForm();
       await this.load();
       // Opened again for a new rule: its generated signing secret is shown there.
@@ -362,7 +455,12 @@ export class AlertsPanel {
     setText(this.historyTitle, `Firings of “${rule.name}”`);
     section.hidden = false;
     try {
-      const answer = await apiGet(`/v1/alerts/${ruleId}/firings`, { site: this.source.site() }, firingsResponseSchema, token);
+      const answer = await apiGet(
+        `/v1/alerts/${ruleId}/firings`,
+        { site: this.source.site() },
+        firingsResponseSchema,
+        token,
+      );
       this.historyTable.update(answer.firings);
     } catch (error) {
       setText(this.status, `Could not load the history: ${error instanceof Error ? error.message : String(error)}`);

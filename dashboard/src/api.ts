@@ -28,12 +28,17 @@ async function readAnswer<T>(response: Response, schema: z.ZodType<T>): Promise<
     const error = errorResponseSchema.safeParse(body);
     if (error.success) {
       const issues = error.data.error.issues?.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-      throw new ApiRequestError(response.status, error.data.error.code, issues ? `${error.data.error.message} (${issues})` : error.data.error.message);
+      throw new ApiRequestError(
+        response.status,
+        error.data.error.code,
+        issues ? `${error.data.error.message} (${issues})` : error.data.error.message,
+      );
     }
     throw new ApiRequestError(response.status, "http_error", `the server answered ${response.status}`);
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiRequestError(response.status, "invalid_answer", "the server's answer does not match the protocol");
+  if (!parsed.success)
+    throw new ApiRequestError(response.status, "invalid_answer", "the server's answer does not match the protocol");
   return parsed.data;
 }
 
@@ -54,7 +59,13 @@ export async function apiGet<T>(
   return readAnswer(response, schema);
 }
 
-export async function apiPost<T>(path: string, body: unknown, schema: z.ZodType<T>, token: string, signal?: AbortSignal): Promise<T> {
+export async function apiPost<T>(
+  path: string,
+  body: unknown,
+  schema: z.ZodType<T>,
+  token: string,
+  signal?: AbortSignal,
+): Promise<T> {
   return apiSend("POST", path, body, schema, token, signal);
 }
 
@@ -69,7 +80,12 @@ export async function apiSend<T>(
 ): Promise<T> {
   const headers: Record<string, string> = authorization(token);
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(new URL(path, location.origin), { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(new URL(path, location.origin), {
+    method,
+    headers,
+    signal,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return readAnswer(response, schema);
 }
 

@@ -23,7 +23,15 @@ export class DataTable<T> {
     private readonly emptyText = "No data yet",
   ) {
     this.body = h("tbody");
-    const head = h("thead", {}, h("tr", {}, ...columns.map((column) => h("th", { scope: "col", class: column.numeric ? "num" : undefined }, column.label))));
+    const head = h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ...columns.map((column) => h("th", { scope: "col", class: column.numeric ? "num" : undefined }, column.label)),
+      ),
+    );
     const table = h("table", {}, h("caption", {}, caption), head, this.body);
     // A focusable scroll region, so keyboard users can scroll a wide table on a phone.
     this.element = h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": caption }, table);
@@ -36,7 +44,9 @@ export class DataTable<T> {
     if (key === this.lastKey) return;
     this.lastKey = key;
     if (rows.length === 0) {
-      this.body.replaceChildren(h("tr", {}, h("td", { colspan: String(this.columns.length), class: "empty" }, this.emptyText)));
+      this.body.replaceChildren(
+        h("tr", {}, h("td", { colspan: String(this.columns.length), class: "empty" }, this.emptyText)),
+      );
       return;
     }
     this.body.replaceChildren(

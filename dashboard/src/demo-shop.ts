@@ -19,10 +19,34 @@ interface Product {
 
 const CURRENCY = "EUR";
 const PRODUCTS: readonly Product[] = [
-  { id: "mug-blue", name: "Blue mug", price: 12.5, description: "Stoneware, 350 ml, dishwasher safe.", colour: "#1d4ed8" },
-  { id: "beans-espresso", name: "Espresso beans", price: 9.9, description: "250 g, medium-dark roast, chocolate notes.", colour: "#78350f" },
-  { id: "kettle-pourover", name: "Pour-over kettle", price: 39, description: "Gooseneck, 1 l, for slow mornings.", colour: "#374151" },
-  { id: "towel-tea", name: "Tea towel", price: 7.5, description: "Linen, striped, dries every cup.", colour: "#b45309" },
+  {
+    id: "mug-blue",
+    name: "Blue mug",
+    price: 12.5,
+    description: "Stoneware, 350 ml, dishwasher safe.",
+    colour: "#1d4ed8",
+  },
+  {
+    id: "beans-espresso",
+    name: "Espresso beans",
+    price: 9.9,
+    description: "250 g, medium-dark roast, chocolate notes.",
+    colour: "#78350f",
+  },
+  {
+    id: "kettle-pourover",
+    name: "Pour-over kettle",
+    price: 39,
+    description: "Gooseneck, 1 l, for slow mornings.",
+    colour: "#374151",
+  },
+  {
+    id: "towel-tea",
+    name: "Tea towel",
+    price: 7.5,
+    description: "Linen, striped, dries every cup.",
+    colour: "#b45309",
+  },
 ];
 
 /** Calls the tracker whether or not ep.js has loaded yet (a queue until then, as the SDK documents). */
@@ -53,7 +77,11 @@ function say(text: string): void {
 
 function addToCart(product: Product): void {
   cart.set(product.id, (cart.get(product.id) ?? 0) + 1);
-  track(["cart", "add", { product_id: product.id, name: product.name, price: product.price, quantity: 1, currency: CURRENCY }]);
+  track([
+    "cart",
+    "add",
+    { product_id: product.id, name: product.name, price: product.price, quantity: 1, currency: CURRENCY },
+  ]);
   say(`Added ${product.name} to the cart.`);
   renderCart();
 }
@@ -62,7 +90,11 @@ function removeFromCart(product: Product): void {
   const quantity = cart.get(product.id) ?? 0;
   if (quantity <= 1) cart.delete(product.id);
   else cart.set(product.id, quantity - 1);
-  track(["cart", "remove", { product_id: product.id, name: product.name, price: product.price, quantity: 1, currency: CURRENCY }]);
+  track([
+    "cart",
+    "remove",
+    { product_id: product.id, name: product.name, price: product.price, quantity: 1, currency: CURRENCY },
+  ]);
   say(`Removed one ${product.name}.`);
   renderCart();
 }
@@ -147,7 +179,16 @@ function renderProducts(): void {
       add.addEventListener("click", () => addToCart(product));
       const swatch = h("span", { class: "swatch", "aria-hidden": "true" });
       swatch.style.background = product.colour;
-      return h("li", { class: "card product" }, swatch, h("h3", {}, product.name), h("p", { class: "price" }, formatMoney(product.price, CURRENCY)), view, " ", add);
+      return h(
+        "li",
+        { class: "card product" },
+        swatch,
+        h("h3", {}, product.name),
+        h("p", { class: "price" }, formatMoney(product.price, CURRENCY)),
+        view,
+        " ",
+        add,
+      );
     }),
   );
 }

@@ -21,7 +21,8 @@ export function formatPercent(rate: number): string {
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
 export function formatMoney(value: number, currency: string): string {
-  if (!/^[A-Z]{3}$/.test(currency)) return new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+  if (!/^[A-Z]{3}$/.test(currency))
+    return new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
   let format = moneyFormats.get(currency);
   if (format === undefined) {
     format = new Intl.NumberFormat(undefined, { style: "currency", currency });

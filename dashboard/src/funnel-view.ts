@@ -26,7 +26,16 @@ export class FunnelView {
       const count = h("span", { class: "funnel-count", "data-testid": `${testIdPrefix}-${step.key}` }, "0");
       const rate = h("span", { class: "funnel-rate" });
       const bar = h("span", { class: "funnel-bar" });
-      list.append(h("li", {}, h("span", { class: "funnel-label" }, step.label), count, rate, h("span", { class: "funnel-track", "aria-hidden": "true" }, bar)));
+      list.append(
+        h(
+          "li",
+          {},
+          h("span", { class: "funnel-label" }, step.label),
+          count,
+          rate,
+          h("span", { class: "funnel-track", "aria-hidden": "true" }, bar),
+        ),
+      );
       this.rows.push({ count, rate, bar });
     }
     this.overall = h("p", { class: "funnel-overall" });

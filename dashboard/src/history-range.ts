@@ -29,7 +29,8 @@ export function presetRange(preset: RangePreset, now: number): TimeRange {
 export function customRange(fromValue: string, toValue: string): TimeRange | string {
   const from = new Date(fromValue).getTime();
   const to = new Date(toValue).getTime();
-  if (fromValue === "" || toValue === "" || Number.isNaN(from) || Number.isNaN(to)) return "Enter both a start and an end.";
+  if (fromValue === "" || toValue === "" || Number.isNaN(from) || Number.isNaN(to))
+    return "Enter both a start and an end.";
   if (to <= from) return "The end must be after the start.";
   return { from, to };
 }

@@ -4,7 +4,18 @@ import { fillBuckets, intervalName } from "./history-series";
 
 const T0 = 1_750_000_200_000; // a multiple of 60 s
 function point(start: number, page_views: number, visitors: number): TimeseriesPoint {
-  return { start, page_views, visitors, events: page_views, sessions: 0, bounces: 0, cart_adds: 0, checkouts: 0, purchases: 0, revenue: 0 };
+  return {
+    start,
+    page_views,
+    visitors,
+    events: page_views,
+    sessions: 0,
+    bounces: 0,
+    cart_adds: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+  };
 }
 
 describe("fillBuckets", () => {

@@ -12,7 +12,13 @@ export interface HistorySeries {
 }
 
 /** Buckets aligned to the epoch, as the Worker's queries align them; at most `maxBuckets` (the newest). */
-export function fillBuckets(points: readonly TimeseriesPoint[], from: number, to: number, intervalSeconds: number, maxBuckets = 2000): HistorySeries {
+export function fillBuckets(
+  points: readonly TimeseriesPoint[],
+  from: number,
+  to: number,
+  intervalSeconds: number,
+  maxBuckets = 2000,
+): HistorySeries {
   const step = intervalSeconds * 1000;
   const byStart = new Map(points.map((point) => [point.start, point]));
   const last = Math.floor((to - 1) / step) * step;
@@ -29,6 +35,14 @@ export function fillBuckets(points: readonly TimeseriesPoint[], from: number, to
 
 /** "minute", "hour", "day" for the usual buckets, else the length in seconds. */
 export function intervalName(seconds: number): string {
-  const names: Record<number, string> = { 60: "minute", 300: "5 minutes", 900: "15 minutes", 1800: "30 minutes", 3600: "hour", 86400: "day", 604800: "week" };
+  const names: Record<number, string> = {
+    60: "minute",
+    300: "5 minutes",
+    900: "15 minutes",
+    1800: "30 minutes",
+    3600: "hour",
+    86400: "day",
+    604800: "week",
+  };
   return names[seconds] ?? (seconds % 3600 === 0 ? `${seconds / 3600} hours` : `${seconds} s`);
 }

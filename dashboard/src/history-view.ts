@@ -28,7 +28,14 @@ import { h, setText } from "./dom";
 import { formatCount, formatDateTime, formatDecimal, formatDuration, formatMoney, formatPercent } from "./format";
 import { FunnelView } from "./funnel-view";
 import { fillBuckets, intervalName } from "./history-series";
-import { RANGE_PRESETS, type TimeRange, customRange, isRangePreset, presetRange, toLocalInputValue } from "./history-range";
+import {
+  RANGE_PRESETS,
+  type TimeRange,
+  customRange,
+  isRangePreset,
+  presetRange,
+  toLocalInputValue,
+} from "./history-range";
 import { StatTile } from "./stat-tile";
 import { vitalCell } from "./vital-cell";
 import { WindowChart } from "./window-chart";
@@ -123,7 +130,11 @@ export class HistoryViewPanel {
     );
     this.preset.value = "1h";
     const now = Date.now();
-    this.fromInput = h("input", { id: "history-from", type: "datetime-local", value: toLocalInputValue(now - 3600_000) });
+    this.fromInput = h("input", {
+      id: "history-from",
+      type: "datetime-local",
+      value: toLocalInputValue(now - 3600_000),
+    });
     this.toInput = h("input", { id: "history-to", type: "datetime-local", value: toLocalInputValue(now) });
     this.customFields = h(
       "span",
@@ -149,7 +160,12 @@ export class HistoryViewPanel {
       event.preventDefault();
       void this.load();
     });
-    this.status = h("p", { class: "status-line", role: "status", "aria-live": "polite", "data-testid": "history-status" });
+    this.status = h("p", {
+      class: "status-line",
+      role: "status",
+      "aria-live": "polite",
+      "data-testid": "history-status",
+    });
     const chartBox = h("div", { class: "chart", id: "history-chart" });
     this.chartTitle = h("h3", {}, "Page views and visitors");
     container.replaceChildren(
@@ -191,23 +207,39 @@ export class HistoryViewPanel {
     this.controller = controller;
     const site = this.source.site();
     const params = { site, from: range.from, to: range.to };
-    const get = <T>(resource: string, schema: Parameters<typeof apiGet<T>>[2]) => apiGet(`/v1/history/${resource}`, params, schema, token, controller.signal);
+    const get = <T>(resource: string, schema: Parameters<typeof apiGet<T>>[2]) =>
+      apiGet(`/v1/history/${resource}`, params, schema, token, controller.signal);
     setText(this.status, `Loading ${site} from ${formatDateTime(range.from)} to ${formatDateTime(range.to)}…`);
     const results = await Promise.allSettled([
       get("timeseries", historyTimeseriesSchema).then((answer) => {
         const series = fillBuckets(answer.points, answer.from, answer.to, answer.interval);
         this.chart.setData(series.x, [series.pageViews, series.visitors]);
         setText(this.chartTitle, `Page views and visitors per ${intervalName(answer.interval)}`);
-        this.chart.describe(`Chart of ${series.x.length} buckets of ${answer.interval} seconds; ${answer.points.length} with data.`);
-        const sum = (pick: (point: (typeof answer.points)[number]) => number) => answer.points.reduce((total, point) => total + pick(point), 0);
+        this.chart.describe(
+          `Chart of ${series.x.length} buckets of ${answer.interval} seconds; ${answer.points.length} with data.`,
+        );
+        const sum = (pick: (point: (typeof answer.points)[number]) => number) =>
+          answer.points.reduce((total, point) => total + pick(point), 0);
         this.tiles.pageViews.set(formatCount(sum((point) => point.page_views)));
-        this.tiles.revenue.set(formatMoney(sum((point) => point.revenue), ""), `${formatCount(sum((point) => point.purchases))} ${sum((point) => point.purchases) === 1 ? "order" : "orders"}`);
+        this.tiles.revenue.set(
+          formatMoney(
+            sum((point) => point.revenue),
+            "",
+          ),
+          `${formatCount(sum((point) => point.purchases))} ${sum((point) => point.purchases) === 1 ? "order" : "orders"}`,
+        );
       }),
       get("sessions", historySessionsSchema).then((answer) => {
         this.tiles.sessions.set(formatCount(answer.sessions), `${formatDecimal(answer.pages_per_session)} pages each`);
-        this.tiles.duration.set(formatDuration(answer.avg_duration_seconds), `median ${formatDuration(answer.median_duration_seconds)}`);
+        this.tiles.duration.set(
+          formatDuration(answer.avg_duration_seconds),
+          `median ${formatDuration(answer.median_duration_seconds)}`,
+        );
         this.tiles.bounce.set(formatPercent(answer.bounce_rate));
-        this.tiles.abandoned.set(formatMoney(answer.abandoned_carts.value, ""), `${formatCount(answer.abandoned_carts.sessions)} sessions`);
+        this.tiles.abandoned.set(
+          formatMoney(answer.abandoned_carts.value, ""),
+          `${formatCount(answer.abandoned_carts.sessions)} sessions`,
+        );
       }),
       get("funnel", historyFunnelSchema).then((answer) => this.funnel.update(answer.funnel)),
       get("pages", historyPagesSchema).then((answer) => this.pages.update(answer.rows)),

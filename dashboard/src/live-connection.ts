@@ -125,7 +125,11 @@ export class LiveConnection {
     }
     if (this.stopped) return;
     const delay = reconnectDelay(this.failures++);
-    this.options.onStatus({ state: "reconnecting", detail: `connection lost; retrying in ${Math.ceil(delay / 1000)} s`, retryInMs: delay });
+    this.options.onStatus({
+      state: "reconnecting",
+      detail: `connection lost; retrying in ${Math.ceil(delay / 1000)} s`,
+      retryInMs: delay,
+    });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.stopped) this.connect();

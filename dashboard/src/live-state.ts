@@ -29,7 +29,8 @@ export class LiveState {
   private readonly windowsByStart = new Map<number, WindowMetrics>();
 
   apply(message: LiveMessage): LiveView {
-    if (message.type === "snapshot" || this.current === null || this.current.site !== message.site) this.windowsByStart.clear();
+    if (message.type === "snapshot" || this.current === null || this.current.site !== message.site)
+      this.windowsByStart.clear();
     for (const window of message.windows) this.windowsByStart.set(window.start, window);
     const windows = [...this.windowsByStart.values()].sort((a, b) => b.start - a.start).slice(0, MAX_LIVE_WINDOWS);
     if (windows.length < this.windowsByStart.size) {

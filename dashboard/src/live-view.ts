@@ -76,7 +76,12 @@ export class LiveViewPanel {
       stats,
       h("section", { class: "card wide" }, this.chartTitle, chartBox),
       h("div", { class: "grid" }, card("Funnel today", this.funnel.element), card("Top pages", this.pages.element)),
-      h("div", { class: "grid" }, card("Top referrers", this.referrers.element), card("Top products", this.products.element)),
+      h(
+        "div",
+        { class: "grid" },
+        card("Top referrers", this.referrers.element),
+        card("Top products", this.products.element),
+      ),
       h("section", { class: "card wide" }, h("h3", {}, "Web Vitals (p75)"), this.vitals.element),
       this.footer,
     );
@@ -95,14 +100,19 @@ export class LiveViewPanel {
     this.tiles.rate.set(formatDecimal(eventsPerSecond(view)), "last minute");
     this.tiles.revenue.set(formatRevenue(totals.revenue_by_currency, totals.revenue));
     this.tiles.orders.set(formatCount(totals.purchases), `${formatPercent(overview.funnel.rates.overall)} of sessions`);
-    this.tiles.abandoned.set(formatMoney(overview.abandoned_carts.value, this.currency), `${formatCount(overview.abandoned_carts.sessions)} sessions`);
+    this.tiles.abandoned.set(
+      formatMoney(overview.abandoned_carts.value, this.currency),
+      `${formatCount(overview.abandoned_carts.sessions)} sessions`,
+    );
 
     const series = chartSeries(view);
     this.chart.setData(series.x, [series.pageViews, series.visitors]);
     const lastViews = series.pageViews.at(-1) ?? 0;
     const lastVisitors = series.visitors.at(-1) ?? 0;
     setText(this.chartTitle, `Page views and visitors per ${view.windowSeconds} s window`);
-    this.chart.describe(`Chart of the last ${series.x.length} windows; the current window has ${lastViews} page views and ${lastVisitors} visitors.`);
+    this.chart.describe(
+      `Chart of the last ${series.x.length} windows; the current window has ${lastViews} page views and ${lastVisitors} visitors.`,
+    );
 
     this.funnel.update(overview.funnel);
     this.pages.update(overview.top_pages.slice(0, TABLE_ROWS));

@@ -79,7 +79,8 @@ function connect(): void {
       // The timeline keeps entries until cleared: keep it bounded on a dashboard open for days.
       if (performance.getEntriesByName("edgepulse:render").length >= 500) performance.clearMeasures("edgepulse:render");
       performance.measure("edgepulse:render", { start: started });
-      if (performance.getEntriesByName("edgepulse:first-render").length === 0) performance.mark("edgepulse:first-render");
+      if (performance.getEntriesByName("edgepulse:first-render").length === 0)
+        performance.mark("edgepulse:first-render");
     },
   });
   connection.start();
@@ -93,7 +94,11 @@ async function checkAccess(): Promise<void> {
     const answer = await switcher.refresh(token, settings.site);
     sitesTab.hidden = !answer.admin;
   } catch (error) {
-    if (error instanceof ApiRequestError && (error.status === 401 || error.status === 403) && token === settings.token) {
+    if (
+      error instanceof ApiRequestError &&
+      (error.status === 401 || error.status === 403) &&
+      token === settings.token
+    ) {
       connection?.stop();
       connection = null;
       sitesTab.hidden = true;

@@ -36,9 +36,25 @@ export class SitesPage {
     private readonly source: SitesSource,
     private readonly onSitesChanged: () => void,
   ) {
-    const key = h("input", { id: "new-site-key", required: "", autocomplete: "off", spellcheck: "false", placeholder: "shop" });
-    const originInput = h("input", { id: "new-site-origins", autocomplete: "off", spellcheck: "false", placeholder: "https://shop.example", size: "32" });
-    const timeZone = h("input", { id: "new-site-time-zone", autocomplete: "off", value: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" });
+    const key = h("input", {
+      id: "new-site-key",
+      required: "",
+      autocomplete: "off",
+      spellcheck: "false",
+      placeholder: "shop",
+    });
+    const originInput = h("input", {
+      id: "new-site-origins",
+      autocomplete: "off",
+      spellcheck: "false",
+      placeholder: "https://shop.example",
+      size: "32",
+    });
+    const timeZone = h("input", {
+      id: "new-site-time-zone",
+      autocomplete: "off",
+      value: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+    });
     const form = h(
       "form",
       { class: "toolbar", "aria-label": "New site" },
@@ -54,10 +70,18 @@ export class SitesPage {
       event.preventDefault();
       void this.create(key.value.trim(), origins(originInput.value), timeZone.value.trim());
     });
-    this.status = h("p", { class: "status-line", role: "status", "aria-live": "polite", "data-testid": "sites-status" });
+    this.status = h("p", {
+      class: "status-line",
+      role: "status",
+      "aria-live": "polite",
+      "data-testid": "sites-status",
+    });
     this.created = h("div", { "data-testid": "sites-created" });
     this.list = h("div", { class: "table-scroll", role: "region", "aria-label": "Sites" });
-    container.replaceChildren(h("div", { class: "card" }, h("h3", {}, "New site"), form, this.status, this.created), h("div", { class: "card" }, h("h3", {}, "Sites"), this.list));
+    container.replaceChildren(
+      h("div", { class: "card" }, h("h3", {}, "New site"), form, this.status, this.created),
+      h("div", { class: "card" }, h("h3", {}, "Sites"), this.list),
+    );
   }
 
   private async call<T>(run: (token: string) => Promise<T>): Promise<T | null> {
@@ -79,23 +103,52 @@ export class SitesPage {
     if (sites === null) return;
     const rows = await Promise.all(sites.map((site) => this.siteRow(site)));
     this.list.replaceChildren(
-      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Site"), h("th", {}, "Origins"), h("th", {}, "Time zone"), h("th", {}, "Tokens"))), h("tbody", {}, ...rows)),
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", {}, "Site"), h("th", {}, "Origins"), h("th", {}, "Time zone"), h("th", {}, "Tokens")),
+        ),
+        h("tbody", {}, ...rows),
+      ),
     );
   }
 
   private async siteRow(site: Site): Promise<HTMLTableRowElement> {
     if (site.source === "config") {
-      return h("tr", { "data-testid": `site-row-${site.key}` }, h("td", {}, site.key), h("td", {}, site.origins.join(", ")), h("td", {}, site.time_zone), h("td", { class: "muted" }, "from SITES (read-only)"));
+      return h(
+        "tr",
+        { "data-testid": `site-row-${site.key}` },
+        h("td", {}, site.key),
+        h("td", {}, site.origins.join(", ")),
+        h("td", {}, site.time_zone),
+        h("td", { class: "muted" }, "from SITES (read-only)"),
+      );
     }
-    const originInput = h("input", { "aria-label": `Origins of ${site.key}`, value: site.origins.join(", "), size: "32" });
+    const originInput = h("input", {
+      "aria-label": `Origins of ${site.key}`,
+      value: site.origins.join(", "),
+      size: "32",
+    });
     const save = h("button", { type: "button" }, "Save origins");
     save.addEventListener("click", () => {
       void this.call(async (token) => {
-        await apiSend("PATCH", `/v1/admin/sites/${site.key}`, { origins: origins(originInput.value) }, siteSchema, token);
+        await apiSend(
+          "PATCH",
+          `/v1/admin/sites/${site.key}`,
+          { origins: origins(originInput.value) },
+          siteSchema,
+          token,
+        );
         setText(this.status, `Origins of ${site.key} saved.`);
       });
     });
-    const tokens = (await this.call(async (token) => (await apiGet(`/v1/admin/sites/${site.key}/tokens`, {}, tokensListSchema, token)).tokens)) ?? [];
+    const tokens =
+      (await this.call(
+        async (token) => (await apiGet(`/v1/admin/sites/${site.key}/tokens`, {}, tokensListSchema, token)).tokens,
+      )) ?? [];
     const newToken = h("button", { type: "button" }, "New token");
     newToken.addEventListener("click", () => void this.newToken(site.key));
     return h(
@@ -104,14 +157,23 @@ export class SitesPage {
       h("td", {}, site.key),
       h("td", {}, originInput, " ", save),
       h("td", {}, site.time_zone),
-      h("td", {}, h("ul", { class: "token-list" }, ...tokens.map((token) => this.tokenItem(site.key, token))), newToken),
+      h(
+        "td",
+        {},
+        h("ul", { class: "token-list" }, ...tokens.map((token) => this.tokenItem(site.key, token))),
+        newToken,
+      ),
     );
   }
 
   private tokenItem(site: string, token: TokenInfo): HTMLLIElement {
     const label = `${token.hint}… (${token.scopes.join(", ")})`;
     if (token.revoked_at !== null) return h("li", { class: "muted" }, `${label} revoked`);
-    const revoke = h("button", { type: "button", "data-testid": `revoke-${token.id}`, "aria-label": `Revoke token ${token.hint}` }, "Revoke");
+    const revoke = h(
+      "button",
+      { type: "button", "data-testid": `revoke-${token.id}`, "aria-label": `Revoke token ${token.hint}` },
+      "Revoke",
+    );
     revoke.addEventListener("click", () => {
       void this.call(async (admin) => {
         await apiSend("DELETE", `/v1/admin/sites/${site}/tokens/${token.id}`, undefined, tokenInfoSchema, admin);
@@ -123,8 +185,20 @@ export class SitesPage {
   }
 
   private showSecret(site: string, secret: string): void {
-    const tokenBox = h("input", { readonly: "", value: secret, size: "50", "data-testid": "created-token", "aria-label": "New token" });
-    const tagBox = h("textarea", { readonly: "", rows: "2", cols: "70", "data-testid": "created-script-tag", "aria-label": "Script tag" });
+    const tokenBox = h("input", {
+      readonly: "",
+      value: secret,
+      size: "50",
+      "data-testid": "created-token",
+      "aria-label": "New token",
+    });
+    const tagBox = h("textarea", {
+      readonly: "",
+      rows: "2",
+      cols: "70",
+      "data-testid": "created-script-tag",
+      "aria-label": "Script tag",
+    });
     tagBox.value = scriptTag(site);
     this.created.replaceChildren(
       h("p", {}, `Token for ${site}, shown only now (it is stored as a hash):`),
@@ -136,8 +210,20 @@ export class SitesPage {
 
   private async create(key: string, originList: string[], timeZone: string): Promise<void> {
     await this.call(async (token) => {
-      const site = await apiSend("POST", "/v1/admin/sites", { key, origins: originList, time_zone: timeZone || "UTC" }, siteSchema, token);
-      const created = await apiSend("POST", `/v1/admin/sites/${site.key}/tokens`, { scopes: ["read", "sql", "alerts"], label: "dashboard" }, createdTokenSchema, token);
+      const site = await apiSend(
+        "POST",
+        "/v1/admin/sites",
+        { key, origins: originList, time_zone: timeZone || "UTC" },
+        siteSchema,
+        token,
+      );
+      const created = await apiSend(
+        "POST",
+        `/v1/admin/sites/${site.key}/tokens`,
+        { scopes: ["read", "sql", "alerts"], label: "dashboard" },
+        createdTokenSchema,
+        token,
+      );
       this.showSecret(site.key, created.token);
       setText(this.status, `Site ${site.key} created.`);
       this.onSitesChanged();
@@ -147,7 +233,13 @@ export class SitesPage {
 
   private async newToken(site: string): Promise<void> {
     await this.call(async (token) => {
-      const created = await apiSend("POST", `/v1/admin/sites/${site}/tokens`, { scopes: ["read", "sql", "alerts"], label: "dashboard" }, createdTokenSchema, token);
+      const created = await apiSend(
+        "POST",
+        `/v1/admin/sites/${site}/tokens`,
+        { scopes: ["read", "sql", "alerts"], label: "dashboard" },
+        createdTokenSchema,
+        token,
+      );
       this.showSecret(site, created.token);
       await this.load();
     });

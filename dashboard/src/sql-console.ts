@@ -2,7 +2,13 @@
  * The SQL console: a read-only SELECT over the site's rows (the Worker enforces read-only,
  * the site filter and the row / time limits), a result table and a CSV download.
  */
-import { DEFAULT_SQL_MAX_ROWS, MAX_SQL_MAX_ROWS, SQL_MAX_EXECUTION_SECONDS, type SqlResponse, sqlResponseSchema } from "../../protocol/history";
+import {
+  DEFAULT_SQL_MAX_ROWS,
+  MAX_SQL_MAX_ROWS,
+  SQL_MAX_EXECUTION_SECONDS,
+  type SqlResponse,
+  sqlResponseSchema,
+} from "../../protocol/history";
 import { apiPost } from "./api";
 import { toCsv } from "./csv";
 import { h, setText } from "./dom";
@@ -40,9 +46,21 @@ export class SqlConsole {
     container: HTMLElement,
     private readonly source: SqlSource,
   ) {
-    this.query = h("textarea", { id: "sql-query", rows: "7", spellcheck: "false", autocapitalize: "off", "aria-describedby": "sql-help" });
+    this.query = h("textarea", {
+      id: "sql-query",
+      rows: "7",
+      spellcheck: "false",
+      autocapitalize: "off",
+      "aria-describedby": "sql-help",
+    });
     this.query.value = EXAMPLE_QUERY;
-    this.maxRows = h("input", { id: "sql-max-rows", type: "number", min: "1", max: String(MAX_SQL_MAX_ROWS), value: String(DEFAULT_SQL_MAX_ROWS) });
+    this.maxRows = h("input", {
+      id: "sql-max-rows",
+      type: "number",
+      min: "1",
+      max: String(MAX_SQL_MAX_ROWS),
+      value: String(DEFAULT_SQL_MAX_ROWS),
+    });
     this.runButton = h("button", { type: "submit" }, "Run query");
     this.downloadButton = h("button", { type: "button", disabled: "" }, "Download CSV");
     this.status = h("p", { class: "status-line", role: "status", "aria-live": "polite", "data-testid": "sql-status" });
@@ -57,7 +75,14 @@ export class SqlConsole {
         { id: "sql-help", class: "muted" },
         `Tables: events, sessions, window_metrics — only this site's rows. Read-only, at most ${SQL_MAX_EXECUTION_SECONDS} s. Ctrl+Enter runs.`,
       ),
-      h("div", { class: "toolbar" }, h("label", { for: "sql-max-rows" }, "Max rows"), this.maxRows, this.runButton, this.downloadButton),
+      h(
+        "div",
+        { class: "toolbar" },
+        h("label", { for: "sql-max-rows" }, "Max rows"),
+        this.maxRows,
+        this.runButton,
+        this.downloadButton,
+      ),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -83,7 +108,12 @@ export class SqlConsole {
     this.runButton.disabled = true;
     setText(this.status, "Running…");
     try {
-      const answer = await apiPost("/v1/sql", { site: this.source.site(), query: this.query.value, max_rows: maxRows }, sqlResponseSchema, token);
+      const answer = await apiPost(
+        "/v1/sql",
+        { site: this.source.site(), query: this.query.value, max_rows: maxRows },
+        sqlResponseSchema,
+        token,
+      );
       this.lastResult = answer;
       this.renderResult(answer);
       this.downloadButton.disabled = false;
@@ -100,11 +130,17 @@ export class SqlConsole {
   }
 
   private renderResult(answer: SqlResponse): void {
-    const head = h("thead", {}, h("tr", {}, ...answer.columns.map((column) => h("th", { scope: "col", title: column.type }, column.name))));
+    const head = h(
+      "thead",
+      {},
+      h("tr", {}, ...answer.columns.map((column) => h("th", { scope: "col", title: column.type }, column.name))),
+    );
     const body = h(
       "tbody",
       {},
-      ...answer.rows.slice(0, RENDERED_ROWS).map((row) => h("tr", {}, ...row.map((cell) => h("td", {}, cellText(cell))))),
+      ...answer.rows
+        .slice(0, RENDERED_ROWS)
+        .map((row) => h("tr", {}, ...row.map((cell) => h("td", {}, cellText(cell))))),
     );
     this.result.replaceChildren(h("table", { "data-testid": "sql-result" }, h("caption", {}, "Result"), head, body));
   }
@@ -117,7 +153,10 @@ export class SqlConsole {
       answer.rows,
     );
     const url = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-    const link = h("a", { href: url, download: `edgepulse-${answer.site}-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv` });
+    const link = h("a", {
+      href: url,
+      download: `edgepulse-${answer.site}-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`,
+    });
     document.body.append(link);
     link.click();
     link.remove();

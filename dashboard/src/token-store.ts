@@ -9,7 +9,9 @@ const TOKEN_KEY = "edgepulse.token";
 const SITE_KEY = "edgepulse.site";
 
 export function isLocalHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname.endsWith(".localhost");
+  return (
+    hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname.endsWith(".localhost")
+  );
 }
 
 export interface StoredSettings {

@@ -31,7 +31,10 @@ export class WindowChart {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } },
       // Wider spacing on the time axis: its two-line labels overlap at uPlot's default.
-      axes: [{ stroke: "#3b4252", space: 80 }, { stroke: "#3b4252", size: 48 }],
+      axes: [
+        { stroke: "#3b4252", space: 80 },
+        { stroke: "#3b4252", size: 48 },
+      ],
       series: [
         {},
         ...lines.map((line) => ({

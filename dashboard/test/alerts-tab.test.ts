@@ -39,17 +39,31 @@ afterAll(async () => {
 
 async function postPageView(): Promise<void> {
   const now = Date.now();
-  const batch: BatchInput = { v: 1, site: "demo", batch: `b-alerts-tab-${now}-${Math.random().toString(36).slice(2)}`, sent_at: now, events: [{ type: "page_view", id: "p1", ts: now, url: "https://shop.example/" }] };
-  const response = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+  const batch: BatchInput = {
+    v: 1,
+    site: "demo",
+    batch: `b-alerts-tab-${now}-${Math.random().toString(36).slice(2)}`,
+    sent_at: now,
+    events: [{ type: "page_view", id: "p1", ts: now, url: "https://shop.example/" }],
+  };
+  const response = await fetch(`${stack.collectorUrl}/v1/events`, {
+    method: "POST",
+    headers: { "Content-Type": "text/plain" },
+    body: JSON.stringify(batch),
+  });
   expect(response.status).toBe(202);
 }
 
 const stateOf = (name: string) => page.getByTestId(`alert-state-${name}`).textContent();
 
 describe("Alerts tab in Chromium", () => {
-  it("creates a rule, shows it firing with its history, then resolved, and edits it", { timeout: 120_000 }, async () => {
+  it("creates a rule, shows it firing with its history, then resolved, and edits it", {
+    timeout: 120_000,
+  }, async () => {
     await page.goto(`${stack.collectorUrl}/#alerts`);
-    await expect.poll(() => page.getByTestId("alerts-status").textContent(), { timeout: ALERT_TIMEOUT_MS }).toBe("0 rules, 0 firing");
+    await expect
+      .poll(() => page.getByTestId("alerts-status").textContent(), { timeout: ALERT_TIMEOUT_MS })
+      .toBe("0 rules, 0 firing");
 
     // A refused rule: the Worker's message is shown in the form.
     await page.getByTestId("alert-new").click();
@@ -70,7 +84,9 @@ describe("Alerts tab in Chromium", () => {
 
     // Nothing is sent to the site: the rule fires.
     await expect.poll(() => stateOf("quiet"), { timeout: ALERT_TIMEOUT_MS }).toBe("firing");
-    const fired = alertNotificationSchema.parse(JSON.parse((await receiver.waitFor("ui", () => true, ALERT_TIMEOUT_MS)).body));
+    const fired = alertNotificationSchema.parse(
+      JSON.parse((await receiver.waitFor("ui", () => true, ALERT_TIMEOUT_MS)).body),
+    );
     expect(fired).toMatchObject({ kind: "firing", value: 0 });
     await page.getByRole("button", { name: "History quiet" }).click();
     const history = page.getByTestId("alert-history");

@@ -30,8 +30,19 @@ const runId = Date.now().toString(36);
 let sequence = 0;
 
 async function postEvents(events: EventInput[], visitor = `v-${runId}`): Promise<void> {
-  const batch: BatchInput = { v: 1, site: "demo", batch: `b-${runId}-${sequence++}`, sent_at: Date.now(), visitor, events };
-  const response = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
+  const batch: BatchInput = {
+    v: 1,
+    site: "demo",
+    batch: `b-${runId}-${sequence++}`,
+    sent_at: Date.now(),
+    visitor,
+    events,
+  };
+  const response = await fetch(`${stack.collectorUrl}/v1/events`, {
+    method: "POST",
+    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT },
+    body: JSON.stringify(batch),
+  });
   expect(response.status, await response.text()).toBe(202);
 }
 
@@ -69,7 +80,9 @@ afterAll(async () => {
 describe("dashboard in Chromium", () => {
   it("connects on localhost with the pre-filled dev token and renders without console errors", async () => {
     await dashboard.goto(`${stack.collectorUrl}/`);
-    await expect.poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("live");
+    await expect
+      .poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("live");
     expect(await dashboard.locator("#token").inputValue()).toBe("dev-admin-token");
     await expect.poll(() => numberIn(dashboard, "live-online"), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThanOrEqual(0);
     expect(await dashboard.locator("#live-chart canvas").count()).toBeGreaterThan(0);
@@ -86,27 +99,41 @@ describe("dashboard in Chromium", () => {
       { type: "vital", id: "v1", ts: now + 3, url: "https://shop.example/p/mug-blue", metric: "LCP", value: 4800 },
     ]);
     await expect.poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBe(before + 3);
-    await expect.poll(() => dashboard.getByRole("region", { name: "Top pages today", exact: true }).textContent(), { timeout: DOM_TIMEOUT_MS }).toContain("/p/mug-blue");
+    await expect
+      .poll(() => dashboard.getByRole("region", { name: "Top pages today", exact: true }).textContent(), {
+        timeout: DOM_TIMEOUT_MS,
+      })
+      .toContain("/p/mug-blue");
     // 4.8 s is a poor LCP: coloured and labelled as such.
-    await expect.poll(() => dashboard.locator('[data-rating="poor"]').count(), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(0);
+    await expect
+      .poll(() => dashboard.locator('[data-rating="poor"]').count(), { timeout: DOM_TIMEOUT_MS })
+      .toBeGreaterThan(0);
     expect(consoleErrors).toEqual([]);
   });
 
   it("shows a purchase made in the demo shop, which also reaches ClickHouse", async () => {
     const shopContext = await browser.newContext();
     // The SDK skips automated browsers; this one stands in for a real shopper.
-    await shopContext.addInitScript({ content: 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });' });
+    await shopContext.addInitScript({
+      content: 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });',
+    });
     const shop = await shopContext.newPage();
     const ordersBefore = await numberIn(dashboard, "live-orders");
     const cartAddsBefore = await numberIn(dashboard, "live-funnel-cart_adds");
     await shop.goto(`${stack.collectorUrl}/demo/`);
     await shop.getByTestId("view-kettle-pourover").click();
     await shop.getByTestId("detail-add-kettle-pourover").click();
-    await expect.poll(() => numberIn(dashboard, "live-funnel-cart_adds"), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(cartAddsBefore);
+    await expect
+      .poll(() => numberIn(dashboard, "live-funnel-cart_adds"), { timeout: DOM_TIMEOUT_MS })
+      .toBeGreaterThan(cartAddsBefore);
     await shop.getByTestId("checkout").click();
     await shop.getByTestId("buy").click();
     await expect.poll(() => numberIn(dashboard, "live-orders"), { timeout: DOM_TIMEOUT_MS }).toBe(ordersBefore + 1);
-    await expect.poll(() => dashboard.getByRole("region", { name: "Top products today", exact: true }).textContent(), { timeout: DOM_TIMEOUT_MS }).toContain("Pour-over kettle");
+    await expect
+      .poll(() => dashboard.getByRole("region", { name: "Top products today", exact: true }).textContent(), {
+        timeout: DOM_TIMEOUT_MS,
+      })
+      .toContain("Pour-over kettle");
     await stack.waitForRows(
       "SELECT count() FROM events WHERE site = 'demo' AND type = 'purchase' AND items LIKE '%kettle-pourover%'",
       {},
@@ -119,11 +146,21 @@ describe("dashboard in Chromium", () => {
 
   it("moves with `npm run demo` traffic (overlapping generated visits)", async () => {
     const before = await numberIn(dashboard, "live-page-views");
-    const report = await runDemo({ url: stack.collectorUrl, durationMs: 4000, sessionsPerSecond: 4, speedup: 40, maxBatches: 400 });
+    const report = await runDemo({
+      url: stack.collectorUrl,
+      durationMs: 4000,
+      sessionsPerSecond: 4,
+      speedup: 40,
+      maxBatches: 400,
+    });
     expect(report.rejected).toEqual({});
     expect(report.acceptedEvents).toBe(report.events);
-    await expect.poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(before);
-    await expect.poll(() => dashboard.locator('[data-rating="good"]').count(), { timeout: DOM_TIMEOUT_MS }).toBeGreaterThan(0);
+    await expect
+      .poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS })
+      .toBeGreaterThan(before);
+    await expect
+      .poll(() => dashboard.locator('[data-rating="good"]').count(), { timeout: DOM_TIMEOUT_MS })
+      .toBeGreaterThan(0);
     await screenshot(dashboard, "dashboard-live.png");
     expect(consoleErrors).toEqual([]);
   });
@@ -136,14 +173,20 @@ describe("dashboard in Chromium", () => {
       const [flushed] = await stack.clickhouse.query<{ page_views: number; purchases: number }>(
         "SELECT sum(page_views) AS page_views, sum(purchases) AS purchases FROM window_metrics WHERE site = 'demo'",
       );
-      return { live: [await numberIn(dashboard, "live-page-views"), await numberIn(dashboard, "live-orders")], flushed: [flushed?.page_views, flushed?.purchases] };
+      return {
+        live: [await numberIn(dashboard, "live-page-views"), await numberIn(dashboard, "live-orders")],
+        flushed: [flushed?.page_views, flushed?.purchases],
+      };
     };
     await expect
-      .poll(async () => {
-        const { live, flushed } = await liveAndFlushed();
-        // Both pairs in the answer, so a failure shows what each layer held.
-        return { live, flushed, agree: live.join("/") === flushed.join("/") };
-      }, { timeout: FLUSH_TIMEOUT_MS, interval: 500 })
+      .poll(
+        async () => {
+          const { live, flushed } = await liveAndFlushed();
+          // Both pairs in the answer, so a failure shows what each layer held.
+          return { live, flushed, agree: live.join("/") === flushed.join("/") };
+        },
+        { timeout: FLUSH_TIMEOUT_MS, interval: 500 },
+      )
       .toMatchObject({ agree: true });
     const livePageViews = await numberIn(dashboard, "live-page-views");
     expect(await numberIn(dashboard, "live-orders")).toBeGreaterThanOrEqual(1);
@@ -153,28 +196,51 @@ describe("dashboard in Chromium", () => {
     // pages and products those are: expect the ones ClickHouse ranks first for the last hour.
     const headers = { Authorization: `Bearer ${stack.adminToken}` };
     const lastHour = `site=demo&from=${Date.now() - 3600_000}&to=${Date.now()}`;
-    const pages = historyPagesSchema.parse(await (await fetch(`${stack.collectorUrl}/v1/history/pages?${lastHour}`, { headers })).json());
-    const products = historyProductsSchema.parse(await (await fetch(`${stack.collectorUrl}/v1/history/products?${lastHour}&limit=100`, { headers })).json());
+    const pages = historyPagesSchema.parse(
+      await (await fetch(`${stack.collectorUrl}/v1/history/pages?${lastHour}`, { headers })).json(),
+    );
+    const products = historyProductsSchema.parse(
+      await (await fetch(`${stack.collectorUrl}/v1/history/products?${lastHour}&limit=100`, { headers })).json(),
+    );
     const topPage = pages.rows[0]?.path;
     const topProduct = products.rows[0]?.name;
-    if (topPage === undefined || topProduct === undefined) throw new Error("history has no pages or products for the last hour");
+    if (topPage === undefined || topProduct === undefined)
+      throw new Error("history has no pages or products for the last hour");
     // The kettle bought in the demo shop is among the products ClickHouse holds.
     expect(products.rows.map((row) => row.name)).toContain("Pour-over kettle");
-    await expect.poll(() => dashboard.getByRole("region", { name: "Pages", exact: true }).textContent(), { timeout: DOM_TIMEOUT_MS }).toContain(topPage);
-    await expect.poll(() => dashboard.getByRole("region", { name: "Products", exact: true }).textContent(), { timeout: DOM_TIMEOUT_MS }).toContain(topProduct);
+    await expect
+      .poll(() => dashboard.getByRole("region", { name: "Pages", exact: true }).textContent(), {
+        timeout: DOM_TIMEOUT_MS,
+      })
+      .toContain(topPage);
+    await expect
+      .poll(() => dashboard.getByRole("region", { name: "Products", exact: true }).textContent(), {
+        timeout: DOM_TIMEOUT_MS,
+      })
+      .toContain(topProduct);
     // Every part answered: the status line names the range instead of "Loading…" or a failure.
-    await expect.poll(() => dashboard.getByTestId("history-status").textContent(), { timeout: DOM_TIMEOUT_MS }).toMatch(/^demo: /);
+    await expect
+      .poll(() => dashboard.getByTestId("history-status").textContent(), { timeout: DOM_TIMEOUT_MS })
+      .toMatch(/^demo: /);
 
     // Window by window, for the sealed windows both layers hold, page views are identical.
-    const live = windowsResponseSchema.parse(await (await fetch(`${stack.collectorUrl}/v1/metrics/windows?site=demo&limit=360`, { headers })).json());
+    const live = windowsResponseSchema.parse(
+      await (await fetch(`${stack.collectorUrl}/v1/metrics/windows?site=demo&limit=360`, { headers })).json(),
+    );
     const to = Date.now() + 1000;
     const history = historyTimeseriesSchema.parse(
-      await (await fetch(`${stack.collectorUrl}/v1/history/timeseries?site=demo&from=${to - 600_000}&to=${to}&interval=${live.window_seconds}`, { headers })).json(),
+      await (
+        await fetch(
+          `${stack.collectorUrl}/v1/history/timeseries?site=demo&from=${to - 600_000}&to=${to}&interval=${live.window_seconds}`,
+          { headers },
+        )
+      ).json(),
     );
     const historyByStart = new Map(history.points.map((point) => [point.start, point.page_views]));
     const sealed = live.windows.filter((window) => window.page_views > 0 && historyByStart.has(window.start));
     expect(sealed.length).toBeGreaterThan(0);
-    for (const window of sealed) expect(historyByStart.get(window.start), `window ${window.start}`).toBe(window.page_views);
+    for (const window of sealed)
+      expect(historyByStart.get(window.start), `window ${window.start}`).toBe(window.page_views);
 
     await screenshot(dashboard, "dashboard-history.png");
     expect(consoleErrors).toEqual([]);
@@ -182,17 +248,25 @@ describe("dashboard in Chromium", () => {
 
   it("runs a SQL query, offers CSV, and refuses a write", async () => {
     await showTab(dashboard, "SQL");
-    await dashboard.getByLabel("SQL query (SELECT only)").fill("SELECT type, count() AS events FROM events GROUP BY type ORDER BY type");
+    await dashboard
+      .getByLabel("SQL query (SELECT only)")
+      .fill("SELECT type, count() AS events FROM events GROUP BY type ORDER BY type");
     await dashboard.getByRole("button", { name: "Run query" }).click();
-    await expect.poll(() => dashboard.getByTestId("sql-result").textContent(), { timeout: DOM_TIMEOUT_MS }).toContain("purchase");
+    await expect
+      .poll(() => dashboard.getByTestId("sql-result").textContent(), { timeout: DOM_TIMEOUT_MS })
+      .toContain("purchase");
     const download = dashboard.waitForEvent("download");
     await dashboard.getByRole("button", { name: "Download CSV" }).click();
     expect((await download).suggestedFilename()).toMatch(/^edgepulse-demo-.*\.csv$/);
 
-    await dashboard.getByLabel("SQL query (SELECT only)").fill("INSERT INTO events (site, type) VALUES ('demo', 'page_view')");
+    await dashboard
+      .getByLabel("SQL query (SELECT only)")
+      .fill("INSERT INTO events (site, type) VALUES ('demo', 'page_view')");
     // Ctrl+Enter runs it, as the help text says.
     await dashboard.getByLabel("SQL query (SELECT only)").press("Control+Enter");
-    await expect.poll(() => dashboard.getByTestId("sql-status").textContent(), { timeout: DOM_TIMEOUT_MS }).toMatch(/^Refused: query refused/);
+    await expect
+      .poll(() => dashboard.getByTestId("sql-status").textContent(), { timeout: DOM_TIMEOUT_MS })
+      .toMatch(/^Refused: query refused/);
     expect(await dashboard.getByTestId("sql-result").count()).toBe(0);
     // The refused answer is a 403 the browser logs as a failed resource; nothing else may be logged.
     expect(consoleErrors.filter((text) => !/status of 403/.test(text))).toEqual([]);
@@ -202,10 +276,14 @@ describe("dashboard in Chromium", () => {
     await showTab(dashboard, "Live");
     const pageViews = await numberIn(dashboard, "live-page-views");
     await stack.stopWorker();
-    await expect.poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("reconnecting");
+    await expect
+      .poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("reconnecting");
     expect(await dashboard.locator("#connection-text").textContent()).toMatch(/retrying in \d+ s/);
     await stack.startWorker();
-    await expect.poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: 60_000 }).toBe("live");
+    await expect
+      .poll(() => dashboard.locator("#connection").getAttribute("data-state"), { timeout: 60_000 })
+      .toBe("live");
     // The hub's state survived in Durable Object storage; the new snapshot carries it whole.
     expect(await numberIn(dashboard, "live-page-views")).toBe(pageViews);
     const now = Date.now();
@@ -213,7 +291,9 @@ describe("dashboard in Chromium", () => {
     await expect.poll(() => numberIn(dashboard, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBe(pageViews + 1);
     // Failed connection attempts while the collector was down are logged by the browser (refused,
     // or reset when the kill cut a request in flight); nothing else may be.
-    expect(consoleErrors.filter((text) => !/WebSocket|ERR_CONNECTION_(REFUSED|RESET)|status of 403/.test(text))).toEqual([]);
+    expect(
+      consoleErrors.filter((text) => !/WebSocket|ERR_CONNECTION_(REFUSED|RESET)|status of 403/.test(text)),
+    ).toEqual([]);
   });
 
   it("says so when the token is refused", async () => {
@@ -221,7 +301,9 @@ describe("dashboard in Chromium", () => {
     await page.goto(`${stack.collectorUrl}/#live`);
     await page.locator("#token").fill("not-the-token");
     await page.getByRole("button", { name: "Connect" }).click();
-    await expect.poll(() => page.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("unauthorized");
+    await expect
+      .poll(() => page.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("unauthorized");
     expect(await page.locator("#connection-text").textContent()).toMatch(/token was refused/);
     await page.close();
   });
@@ -241,7 +323,11 @@ describe("dashboard in Chromium", () => {
     await dashboard.keyboard.press("ArrowLeft");
     expect(await dashboard.getByRole("tab", { name: "SQL" }).getAttribute("aria-selected")).toBe("true");
     const unlabelled = await dashboard.evaluate(() =>
-      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input, select, textarea")]
+      [
+        ...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(
+          "input, select, textarea",
+        ),
+      ]
         .filter((control) => control.labels?.length === 0 && !control.getAttribute("aria-label"))
         .map((control) => control.id || control.outerHTML),
     );
@@ -252,14 +338,19 @@ describe("dashboard in Chromium", () => {
   it("fits a phone screen without horizontal scrolling", async () => {
     await dashboard.setViewportSize({ width: 375, height: 800 });
     await showTab(dashboard, "Live");
-    await expect.poll(() => dashboard.evaluate(() => document.documentElement.scrollWidth), { timeout: DOM_TIMEOUT_MS }).toBeLessThanOrEqual(375);
+    await expect
+      .poll(() => dashboard.evaluate(() => document.documentElement.scrollWidth), { timeout: DOM_TIMEOUT_MS })
+      .toBeLessThanOrEqual(375);
     await dashboard.setViewportSize({ width: 1280, height: 900 });
   });
 
   it("reports render timings (printed for the performance note, not asserted)", async () => {
     const timings = await dashboard.evaluate(() => ({
       firstRender: performance.getEntriesByName("edgepulse:first-render")[0]?.startTime ?? -1,
-      domContentLoaded: performance.getEntriesByType("navigation").map((entry) => (entry as PerformanceNavigationTiming).domContentLoadedEventEnd)[0] ?? -1,
+      domContentLoaded:
+        performance
+          .getEntriesByType("navigation")
+          .map((entry) => (entry as PerformanceNavigationTiming).domContentLoadedEventEnd)[0] ?? -1,
       renders: performance.getEntriesByName("edgepulse:render").map((entry) => entry.duration),
     }));
     const sorted = [...timings.renders].sort((a, b) => a - b);

@@ -47,7 +47,9 @@ async function overviewScreenshots(): Promise<void> {
     // Let the last windows seal and flush (10 s windows + 5 s lateness).
     await page.waitForTimeout(20_000);
     await page.getByRole("tab", { name: "History" }).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="history-status"]')?.textContent?.startsWith("demo:"));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="history-status"]')?.textContent?.startsWith("demo:"),
+    );
     await page.screenshot({ path: join(DOCS, "dashboard-history.png"), fullPage: true });
     console.log(`screenshots written to ${DOCS}`);
   } finally {
@@ -67,15 +69,42 @@ async function alertsScreenshot(): Promise<void> {
       const response = await fetch(`${url}/v1/alerts`, {
         method: "POST",
         headers: { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ site: "demo", name, condition, webhook: { url: `${receiver.url}/hook/shots` }, ...extra }),
+        body: JSON.stringify({
+          site: "demo",
+          name,
+          condition,
+          webhook: { url: `${receiver.url}/hook/shots` },
+          ...extra,
+        }),
       });
       if (response.status !== 201) throw new Error(`creating ${name}: ${response.status} ${await response.text()}`);
     };
     await create("Tracking stopped", { kind: "no_data", span_seconds: 4 });
-    await create("Checkouts down 50 %", { kind: "change", metric: "checkouts", span_seconds: 3600, baseline: "last_week", direction: "down", tolerance_pct: 50, min_baseline: 20 }, { for_seconds: 300 });
-    await create("Slow LCP", { kind: "threshold", metric: "lcp_p75", span_seconds: 300, op: ">", value: 4000, hysteresis: 500 }, { webhook: { url: `${receiver.url}/hook/shots`, format: "slack" } });
-    await create("Conversion under 1 %", { kind: "threshold", metric: "conversion_rate", span_seconds: 3600, op: "<", value: 1 }, { enabled: false });
-    const traffic = (seconds: number) => runDemo({ url, durationMs: seconds * 1000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
+    await create(
+      "Checkouts down 50 %",
+      {
+        kind: "change",
+        metric: "checkouts",
+        span_seconds: 3600,
+        baseline: "last_week",
+        direction: "down",
+        tolerance_pct: 50,
+        min_baseline: 20,
+      },
+      { for_seconds: 300 },
+    );
+    await create(
+      "Slow LCP",
+      { kind: "threshold", metric: "lcp_p75", span_seconds: 300, op: ">", value: 4000, hysteresis: 500 },
+      { webhook: { url: `${receiver.url}/hook/shots`, format: "slack" } },
+    );
+    await create(
+      "Conversion under 1 %",
+      { kind: "threshold", metric: "conversion_rate", span_seconds: 3600, op: "<", value: 1 },
+      { enabled: false },
+    );
+    const traffic = (seconds: number) =>
+      runDemo({ url, durationMs: seconds * 1000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
     await traffic(12);
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     await traffic(10);
@@ -83,7 +112,9 @@ async function alertsScreenshot(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}/#alerts`);
     await page.getByRole("button", { name: "History Tracking stopped" }).click();
-    await page.waitForFunction(() => (document.querySelector('[data-testid="alert-history"] tbody')?.children.length ?? 0) >= 2);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="alert-history"] tbody')?.children.length ?? 0) >= 2,
+    );
     await page.screenshot({ path: join(DOCS, "dashboard-alerts.png"), fullPage: true });
     console.log(`screenshot written to ${join(DOCS, "dashboard-alerts.png")}`);
   } finally {

@@ -53,14 +53,20 @@ describe("Sites page in Chromium", () => {
 
   it("as admin, creates a site whose script tag tracks a page on another origin, seen after switching to it", async () => {
     await admin.goto(`${stack.collectorUrl}/`);
-    await expect.poll(() => admin.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("live");
-    await expect.poll(() => admin.getByRole("tab", { name: "Sites" }).isVisible(), { timeout: DOM_TIMEOUT_MS }).toBe(true);
+    await expect
+      .poll(() => admin.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("live");
+    await expect
+      .poll(() => admin.getByRole("tab", { name: "Sites" }).isVisible(), { timeout: DOM_TIMEOUT_MS })
+      .toBe(true);
     await admin.getByRole("tab", { name: "Sites" }).click();
     await admin.getByLabel("Site key").fill(SITE);
     await admin.getByLabel("Origins", { exact: true }).fill(shopOrigin);
     await admin.getByLabel("Time zone").fill("Europe/Berlin");
     await admin.getByRole("button", { name: "Create site" }).click();
-    await expect.poll(() => admin.getByTestId("sites-status").textContent(), { timeout: DOM_TIMEOUT_MS }).toContain(`Site ${SITE} created`);
+    await expect
+      .poll(() => admin.getByTestId("sites-status").textContent(), { timeout: DOM_TIMEOUT_MS })
+      .toContain(`Site ${SITE} created`);
     siteToken = await admin.getByTestId("created-token").inputValue();
     expect(siteToken).toMatch(/^ep_/);
     const tag = await admin.getByTestId("created-script-tag").inputValue();
@@ -71,17 +77,26 @@ describe("Sites page in Chromium", () => {
     shopHtml = `<!doctype html><html><head><title>Shop</title>${tag}</head><body><h1>Welcome to the shop</h1></body></html>`;
     const shopContext = await browser.newContext();
     // The SDK skips automated browsers; this one stands in for a real visitor.
-    await shopContext.addInitScript({ content: 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });' });
+    await shopContext.addInitScript({
+      content: 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });',
+    });
     const shop = await shopContext.newPage();
-    const accepted = shop.waitForResponse((response) => response.url() === `${stack.collectorUrl}/v1/events` && response.request().method() === "POST", { timeout: DOM_TIMEOUT_MS });
+    const accepted = shop.waitForResponse(
+      (response) => response.url() === `${stack.collectorUrl}/v1/events` && response.request().method() === "POST",
+      { timeout: DOM_TIMEOUT_MS },
+    );
     await shop.goto(`${shopOrigin}/`);
     expect((await accepted).status()).toBe(202);
 
     // Switch the dashboard to the new site: its first page view is there.
     await admin.getByRole("tab", { name: "Live" }).click();
-    await expect.poll(() => admin.locator("#site-switcher option").allTextContents(), { timeout: DOM_TIMEOUT_MS }).toContain(SITE);
+    await expect
+      .poll(() => admin.locator("#site-switcher option").allTextContents(), { timeout: DOM_TIMEOUT_MS })
+      .toContain(SITE);
     await admin.locator("#site-switcher").selectOption(SITE);
-    await expect.poll(() => admin.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("live");
+    await expect
+      .poll(() => admin.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("live");
     await expect.poll(() => numberIn(admin, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBe(1);
     await shopContext.close();
     expect(consoleErrors).toEqual([]);
@@ -94,7 +109,9 @@ describe("Sites page in Chromium", () => {
     await viewer.locator("#site").fill(SITE);
     await viewer.locator("#token").fill(siteToken);
     await viewer.getByRole("button", { name: "Connect" }).click();
-    await expect.poll(() => viewer.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS }).toBe("live");
+    await expect
+      .poll(() => viewer.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+      .toBe("live");
     await expect.poll(() => numberIn(viewer, "live-page-views"), { timeout: DOM_TIMEOUT_MS }).toBe(1);
     expect(await viewer.getByRole("tab", { name: "Sites" }).isVisible()).toBe(false);
 
@@ -102,10 +119,14 @@ describe("Sites page in Chromium", () => {
     const row = admin.getByTestId(`site-row-${SITE}`);
     const revoked = Date.now();
     await row.getByRole("button", { name: /^Revoke token/ }).click();
-    await expect.poll(() => viewer.locator("#connection").getAttribute("data-state"), { timeout: 10_000, interval: 200 }).toBe("unauthorized");
+    await expect
+      .poll(() => viewer.locator("#connection").getAttribute("data-state"), { timeout: 10_000, interval: 200 })
+      .toBe("unauthorized");
     expect(Date.now() - revoked).toBeLessThan(10_000);
     expect(await viewer.locator("#connection-text").textContent()).toContain("refused");
-    await expect.poll(() => admin.getByTestId("sites-status").textContent(), { timeout: DOM_TIMEOUT_MS }).toContain("revoked");
+    await expect
+      .poll(() => admin.getByTestId("sites-status").textContent(), { timeout: DOM_TIMEOUT_MS })
+      .toContain("revoked");
     await viewerContext.close();
     expect(consoleErrors).toEqual([]);
   });

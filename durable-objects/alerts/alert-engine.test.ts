@@ -6,7 +6,14 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { type AlertEvaluation, type AlertFiring, type AlertRule, alertNotificationSchema, alertRuleSchema, errorResponseSchema } from "../../protocol";
+import {
+  type AlertEvaluation,
+  type AlertFiring,
+  type AlertRule,
+  alertNotificationSchema,
+  alertRuleSchema,
+  errorResponseSchema,
+} from "../../protocol";
 import { createClickHouse } from "../../clickhouse/client";
 import { NO_CAMPAIGN, toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import { app } from "../../worker/app";
@@ -28,7 +35,10 @@ function newSite() {
     const response = await app.fetch(
       new Request(`http://collector.test${path}`, {
         method,
-        headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
       }),
       testEnv,
@@ -62,7 +72,12 @@ async function received(name: string): Promise<Received[]> {
 describe("/v1/alerts", () => {
   it("creates, lists, reads, updates and deletes rules, validating every field", async () => {
     const { site, call } = newSite();
-    const bad = await call("POST", "/v1/alerts", { site, name: "x", condition: { kind: "threshold", metric: "nope", span_seconds: 60, op: "<", value: 1 }, webhook: { url: "ftp://x" } });
+    const bad = await call("POST", "/v1/alerts", {
+      site,
+      name: "x",
+      condition: { kind: "threshold", metric: "nope", span_seconds: 60, op: "<", value: 1 },
+      webhook: { url: "ftp://x" },
+    });
     expect(bad.status).toBe(400);
     const issues = errorResponseSchema.parse(bad.body).error.issues?.map((issue) => issue.path) ?? [];
     expect(issues).toEqual(expect.arrayContaining(["condition.metric", "webhook.url"]));
@@ -76,18 +91,36 @@ describe("/v1/alerts", () => {
     });
     expect(created.status).toBe(201);
     const rule = alertRuleSchema.parse(created.body);
-    expect(rule).toMatchObject({ site, name: "Few page views", enabled: true, for_seconds: 0, state: { status: "ok" } });
+    expect(rule).toMatchObject({
+      site,
+      name: "Few page views",
+      enabled: true,
+      for_seconds: 0,
+      state: { status: "ok" },
+    });
     expect(rule.webhook.secret).toMatch(/^[0-9a-f]{64}$/);
 
     const list = await call("GET", `/v1/alerts?site=${site}`);
     expect(list.body).toMatchObject({ site, rules: [{ id: rule.id }] });
     expect((await call("GET", `/v1/alerts/${rule.id}?site=${site}`)).body).toMatchObject({ id: rule.id });
 
-    const updated = await call("PUT", `/v1/alerts/${rule.id}`, { site, name: "Renamed", condition: rule.condition, repeat_seconds: 600, webhook: { url: "https://hooks.example/x", format: "slack" } });
+    const updated = await call("PUT", `/v1/alerts/${rule.id}`, {
+      site,
+      name: "Renamed",
+      condition: rule.condition,
+      repeat_seconds: 600,
+      webhook: { url: "https://hooks.example/x", format: "slack" },
+    });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ name: "Renamed", repeat_seconds: 600, webhook: { format: "slack", secret: rule.webhook.secret } });
+    expect(updated.body).toMatchObject({
+      name: "Renamed",
+      repeat_seconds: 600,
+      webhook: { format: "slack", secret: rule.webhook.secret },
+    });
 
-    expect((await call("GET", `/v1/alerts/${rule.id}?site=${site}`, undefined, "some-other-token-0123456")).status).toBe(403);
+    expect(
+      (await call("GET", `/v1/alerts/${rule.id}?site=${site}`, undefined, "some-other-token-0123456")).status,
+    ).toBe(403);
     expect((await call("GET", `/v1/alerts/r_0123456789abcdef?site=${site}`)).status).toBe(404);
     expect((await call("GET", `/v1/alerts/nonsense?site=${site}`)).status).toBe(404);
     expect((await call("DELETE", `/v1/alerts/${rule.id}?site=${site}`)).status).toBe(204);
@@ -100,17 +133,34 @@ describe("AlertEngine evaluation", () => {
     const { site, call, engine, hub } = newSite();
     const create = async (name: string, condition: unknown, webhook: object) =>
       alertRuleSchema.parse((await call("POST", "/v1/alerts", { site, name, condition, webhook })).body);
-    const threshold = await create("page views", { kind: "threshold", metric: "page_views", span_seconds: 10, op: "<", value: 5, hysteresis: 2 }, { url: `${RECEIVER}/hook/${site}-threshold` });
+    const threshold = await create(
+      "page views",
+      { kind: "threshold", metric: "page_views", span_seconds: 10, op: "<", value: 5, hysteresis: 2 },
+      { url: `${RECEIVER}/hook/${site}-threshold` },
+    );
     // This receiver answers 503: the deliveries are retried with backoff.
-    const noData = await create("no data", { kind: "no_data", span_seconds: 20 }, { url: `${RECEIVER}/hook/${site}-nodata?status=503` });
+    const noData = await create(
+      "no data",
+      { kind: "no_data", span_seconds: 20 },
+      { url: `${RECEIVER}/hook/${site}-nodata?status=503` },
+    );
     const change = await create(
       "checkouts down",
-      { kind: "change", metric: "checkouts", span_seconds: 10, baseline: "rolling_mean", baseline_spans: 3, direction: "down", tolerance_pct: 50, min_baseline: 2 },
+      {
+        kind: "change",
+        metric: "checkouts",
+        span_seconds: 10,
+        baseline: "rolling_mean",
+        baseline_spans: 3,
+        direction: "down",
+        tolerance_pct: 50,
+        min_baseline: 2,
+      },
       { url: `${RECEIVER}/hook/${site}-change`, format: "slack" },
     );
 
     // The windows after the one each rule started from: S1 … S5 (S3 and S4 had no events).
-    const first = (threshold.state.last_evaluated_window_end ?? 0);
+    const first = threshold.state.last_evaluated_window_end ?? 0;
     const start = (index: number) => first + (index - 1) * W;
     const values = [
       { page_views: 10, events: 10, checkouts: 10 },
@@ -129,10 +179,13 @@ describe("AlertEngine evaluation", () => {
     await engine.runAt(evaluateAt);
 
     const evaluations = async (rule: AlertRule) => {
-      const answer = (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}`)).body as { evaluations: AlertEvaluation[] };
+      const answer = (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}`)).body as {
+        evaluations: AlertEvaluation[];
+      };
       return answer.evaluations.reverse();
     };
-    const firings = async (rule: AlertRule) => ((await call("GET", `/v1/alerts/${rule.id}/firings?site=${site}`)).body as { firings: AlertFiring[] }).firings;
+    const firings = async (rule: AlertRule) =>
+      ((await call("GET", `/v1/alerts/${rule.id}/firings?site=${site}`)).body as { firings: AlertFiring[] }).firings;
 
     expect((await evaluations(threshold)).map((e) => [e.window_end - first, e.value, e.status])).toEqual([
       [W, 10, "ok"],
@@ -148,7 +201,13 @@ describe("AlertEngine evaluation", () => {
       [0, "firing"],
       [8, "ok"],
     ]);
-    expect((await evaluations(change)).map((e) => [e.value, e.baseline === null ? null : Math.round(e.baseline * 100) / 100, e.status])).toEqual([
+    expect(
+      (await evaluations(change)).map((e) => [
+        e.value,
+        e.baseline === null ? null : Math.round(e.baseline * 100) / 100,
+        e.status,
+      ]),
+    ).toEqual([
       [10, 0, "ok"],
       [10, 3.33, "ok"],
       [0, 6.67, "firing"],
@@ -156,24 +215,51 @@ describe("AlertEngine evaluation", () => {
       [8, 3.33, "ok"],
     ]);
     expect(await firings(threshold)).toEqual([
-      expect.objectContaining({ fired_at: start(2) + W, value: 2, resolved_at: start(5) + W, resolved_value: 8, notifications: 2, delivered: 2 }),
+      expect.objectContaining({
+        fired_at: start(2) + W,
+        value: 2,
+        resolved_at: start(5) + W,
+        resolved_value: 8,
+        notifications: 2,
+        delivered: 2,
+      }),
     ]);
-    expect(await firings(noData)).toEqual([expect.objectContaining({ fired_at: start(4) + W, resolved_at: start(5) + W, notifications: 2 })]);
-    expect(await firings(change)).toEqual([expect.objectContaining({ fired_at: start(3) + W, value: 0, resolved_at: start(5) + W })]);
+    expect(await firings(noData)).toEqual([
+      expect.objectContaining({ fired_at: start(4) + W, resolved_at: start(5) + W, notifications: 2 }),
+    ]);
+    expect(await firings(change)).toEqual([
+      expect.objectContaining({ fired_at: start(3) + W, value: 0, resolved_at: start(5) + W }),
+    ]);
 
     // Delivered once each (the repeated run found them gone from the outbox), signed with the rule's secret.
     const thresholdHooks = await received(`${site}-threshold`);
-    expect(thresholdHooks.map((hook) => alertNotificationSchema.parse(JSON.parse(hook.body)).kind)).toEqual(["firing", "resolved"]);
+    expect(thresholdHooks.map((hook) => alertNotificationSchema.parse(JSON.parse(hook.body)).kind)).toEqual([
+      "firing",
+      "resolved",
+    ]);
     for (const hook of thresholdHooks) {
-      expect(await verifyWebhookSignature(threshold.webhook.secret, hook.body, hook.headers["x-edgepulse-signature"] ?? "")).toBe(true);
+      expect(
+        await verifyWebhookSignature(threshold.webhook.secret, hook.body, hook.headers["x-edgepulse-signature"] ?? ""),
+      ).toBe(true);
       expect(hook.headers["x-edgepulse-delivery"]).toBe(JSON.parse(hook.body).id);
     }
     const firingHook = alertNotificationSchema.parse(JSON.parse(thresholdHooks[0]?.body ?? "{}"));
-    expect(firingHook).toMatchObject({ site, firing_id: expect.any(Number), window_end: start(2) + W, span_start: start(2), value: 2, rule: { id: threshold.id } });
+    expect(firingHook).toMatchObject({
+      site,
+      firing_id: expect.any(Number),
+      window_end: start(2) + W,
+      span_start: start(2),
+      value: 2,
+      rule: { id: threshold.id },
+    });
     expect(firingHook.summary).toBe(`FIRING [${site}] page views: page_views per 10 s < 5 (value 2)`);
-    const slack = (await received(`${site}-change`)).map((hook) => JSON.parse(hook.body) as { text: string; blocks: unknown[] });
+    const slack = (await received(`${site}-change`)).map(
+      (hook) => JSON.parse(hook.body) as { text: string; blocks: unknown[] },
+    );
     expect(slack.map((message) => message.text)).toEqual([
-      expect.stringMatching(/^:rotating_light: FIRING .*checkouts per 10 s down 50 % vs mean of the 3 spans before \(value 0, baseline 6\.67\)$/),
+      expect.stringMatching(
+        /^:rotating_light: FIRING .*checkouts per 10 s down 50 % vs mean of the 3 spans before \(value 0, baseline 6\.67\)$/,
+      ),
       expect.stringMatching(/^:white_check_mark: RESOLVED /),
     ]);
 
@@ -201,7 +287,15 @@ describe("AlertEngine evaluation", () => {
         await call("POST", "/v1/alerts", {
           site,
           name: "checkouts vs last week",
-          condition: { kind: "change", metric: "checkouts", span_seconds: 20, baseline: "last_week", direction: "down", tolerance_pct: 50, min_baseline: 5 },
+          condition: {
+            kind: "change",
+            metric: "checkouts",
+            span_seconds: 20,
+            baseline: "last_week",
+            direction: "down",
+            tolerance_pct: 50,
+            min_baseline: 5,
+          },
           webhook: { url: `${RECEIVER}/hook/${site}` },
         })
       ).body,
@@ -226,13 +320,25 @@ describe("AlertEngine evaluation", () => {
       purchases: 0,
       revenue: 0,
     });
-    await clickhouse.insert("window_metrics", [row(first, 6), row(first, 4), row(first + W, 0), row(first + 2 * W, 9)], `alerts-test-${site}`);
+    await clickhouse.insert(
+      "window_metrics",
+      [row(first, 6), row(first, 4), row(first + W, 0), row(first + 2 * W, 9)],
+      `alerts-test-${site}`,
+    );
     // This week: 3, 5, 5. Spans of two windows: 3 vs 10 (down 70 %: fires), 8 vs 10 (resolves), 10 vs 9.
     await hub.applyShardState(
-      shardState(site, 0, 1, Date.now(), { windows: [windowPartial(first, { checkouts: 3 }), windowPartial(first + W, { checkouts: 5 }), windowPartial(first + 2 * W, { checkouts: 5 })] }),
+      shardState(site, 0, 1, Date.now(), {
+        windows: [
+          windowPartial(first, { checkouts: 3 }),
+          windowPartial(first + W, { checkouts: 5 }),
+          windowPartial(first + 2 * W, { checkouts: 5 }),
+        ],
+      }),
     );
     await engine.runAt(nextEvaluationAt(first + W, TIMING));
-    const answer = (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}`)).body as { evaluations: AlertEvaluation[] };
+    const answer = (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}`)).body as {
+      evaluations: AlertEvaluation[];
+    };
     expect(answer.evaluations.reverse().map((e) => [e.window_end - first, e.value, e.baseline, e.status])).toEqual([
       [W, 3, 10, "firing"],
       [2 * W, 8, 10, "ok"],
@@ -243,10 +349,25 @@ describe("AlertEngine evaluation", () => {
   it("measures conversion rate, the worst page's LCP p75 and abandoned cart value", async () => {
     const { site, call, engine, hub } = newSite();
     const create = async (name: string, condition: unknown) =>
-      alertRuleSchema.parse((await call("POST", "/v1/alerts", { site, name, condition, webhook: { url: `${RECEIVER}/hook/${site}` } })).body);
-    const conversion = await create("conversion", { kind: "threshold", metric: "conversion_rate", span_seconds: 20, op: "<", value: 1 });
+      alertRuleSchema.parse(
+        (await call("POST", "/v1/alerts", { site, name, condition, webhook: { url: `${RECEIVER}/hook/${site}` } }))
+          .body,
+      );
+    const conversion = await create("conversion", {
+      kind: "threshold",
+      metric: "conversion_rate",
+      span_seconds: 20,
+      op: "<",
+      value: 1,
+    });
     const lcp = await create("lcp", { kind: "threshold", metric: "lcp_p75", span_seconds: 300, op: ">", value: 4000 });
-    const abandoned = await create("abandoned", { kind: "threshold", metric: "abandoned_cart_value", span_seconds: 20, op: ">", value: 100 });
+    const abandoned = await create("abandoned", {
+      kind: "threshold",
+      metric: "abandoned_cart_value",
+      span_seconds: 20,
+      op: ">",
+      value: 100,
+    });
     const first = conversion.state.last_evaluated_window_end ?? 0;
 
     // 400 sessions and 3 purchases over S0 and S1: 0.75 %. One slow page (LCP ≈ 5 s) among fast ones.
@@ -258,7 +379,10 @@ describe("AlertEngine evaluation", () => {
     }
     await hub.applyShardState(
       shardState(site, 0, 1, Date.now(), {
-        windows: [windowPartial(first - W, { sessions: 100, purchases: 1 }), windowPartial(first, { sessions: 300, purchases: 2 })],
+        windows: [
+          windowPartial(first - W, { sessions: 100, purchases: 1 }),
+          windowPartial(first, { sessions: 300, purchases: 2 }),
+        ],
         today: { vitals: { "/slow": { LCP: slow }, "/": { LCP: fast } } },
       }),
     );
@@ -292,12 +416,22 @@ describe("AlertEngine evaluation", () => {
     });
     await createClickHouse(loadConfig(env).clickhouse).insert(
       "sessions",
-      [session("a", first - W + 1, 80, 0), session("b", first + 5, 45.5, 0), session("c", first + 6, 300, 1), session("d", first - 2 * W, 500, 0)],
+      [
+        session("a", first - W + 1, 80, 0),
+        session("b", first + 5, 45.5, 0),
+        session("c", first + 6, 300, 1),
+        session("d", first - 2 * W, 500, 0),
+      ],
       `alerts-sessions-${site}`,
     );
 
     await engine.runAt(nextEvaluationAt(first - W, TIMING));
-    const last = async (rule: AlertRule) => ((await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}&limit=1`)).body as { evaluations: AlertEvaluation[] }).evaluations[0];
+    const last = async (rule: AlertRule) =>
+      (
+        (await call("GET", `/v1/alerts/${rule.id}/evaluations?site=${site}&limit=1`)).body as {
+          evaluations: AlertEvaluation[];
+        }
+      ).evaluations[0];
     expect(await last(conversion)).toMatchObject({ window_end: first + W, value: 0.75, status: "firing" });
     expect((await last(lcp))?.value).toBeGreaterThan(4_900);
     expect((await last(lcp))?.status).toBe("firing");

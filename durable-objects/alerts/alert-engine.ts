@@ -102,7 +102,12 @@ export class AlertEngine extends DurableObject<Env> {
     if (this.store.ruleCount() >= MAX_RULES) return null;
     const now = Date.now();
     const id = `r_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const rule: StoredRule = { id, definition: { ...input, webhook: { ...input.webhook, secret: input.webhook.secret ?? newWebhookSecret() } }, createdAt: now, updatedAt: now };
+    const rule: StoredRule = {
+      id,
+      definition: { ...input, webhook: { ...input.webhook, secret: input.webhook.secret ?? newWebhookSecret() } },
+      createdAt: now,
+      updatedAt: now,
+    };
     this.ctx.storage.transactionSync(() => {
       this.store.saveRule(rule);
       this.store.saveProgress(id, { ...this.store.progress(id), lastWindowStart: this.firstWindowStartFor(now) });
@@ -119,7 +124,10 @@ export class AlertEngine extends DurableObject<Env> {
     const now = Date.now();
     const rule: StoredRule = {
       ...existing,
-      definition: { ...input, webhook: { ...input.webhook, secret: input.webhook.secret ?? existing.definition.webhook.secret } },
+      definition: {
+        ...input,
+        webhook: { ...input.webhook, secret: input.webhook.secret ?? existing.definition.webhook.secret },
+      },
       updatedAt: Math.max(now, existing.updatedAt + 1),
     };
     const conditionChanged = JSON.stringify(existing.definition.condition) !== JSON.stringify(input.condition);
@@ -208,7 +216,8 @@ export class AlertEngine extends DurableObject<Env> {
   /** Next alarm: the next window's evaluation, or an earlier retry. Set as the last step of every alarm. */
   private async armAlarm(now = Date.now()): Promise<void> {
     const candidates: number[] = [];
-    if (this.store.rules().some((rule) => rule.definition.enabled)) candidates.push(nextEvaluationAt(latestSealedWindowStart(now, this.timing), this.timing));
+    if (this.store.rules().some((rule) => rule.definition.enabled))
+      candidates.push(nextEvaluationAt(latestSealedWindowStart(now, this.timing), this.timing));
     const nextDelivery = this.store.nextOutboxAt();
     if (nextDelivery !== null) candidates.push(Math.max(now, nextDelivery));
     if (candidates.length === 0) {
@@ -221,7 +230,9 @@ export class AlertEngine extends DurableObject<Env> {
   private async evaluate(rules: StoredRule[], now: number): Promise<void> {
     const site = this.site();
     const hub = this.env.LIVE_HUB.get(this.env.LIVE_HUB.idFromName(site));
-    const needsPerformance = rules.some((rule) => rule.definition.condition.kind === "threshold" && /_p75$/.test(rule.definition.condition.metric));
+    const needsPerformance = rules.some(
+      (rule) => rule.definition.condition.kind === "threshold" && /_p75$/.test(rule.definition.condition.metric),
+    );
     const [windows, performance] = await Promise.all([
       hub.recentWindows(site, MAX_HUB_WINDOWS).then((answer) => answer.windows),
       needsPerformance ? hub.performance(site) : Promise.resolve(null),
@@ -230,7 +241,8 @@ export class AlertEngine extends DurableObject<Env> {
       now,
       hubWindows: windows,
       // The hub drops windows older than its retention (hub-state.ts retentionStart); one window of margin.
-      hubCoverageStart: Math.floor(now / this.timing.windowMs) * this.timing.windowMs - (MAX_HUB_WINDOWS - 2) * this.timing.windowMs,
+      hubCoverageStart:
+        Math.floor(now / this.timing.windowMs) * this.timing.windowMs - (MAX_HUB_WINDOWS - 2) * this.timing.windowMs,
       performance,
     };
     for (const rule of rules) {
@@ -242,7 +254,9 @@ export class AlertEngine extends DurableObject<Env> {
         for (const start of starts) measurements.push(await this.measure(site, rule, start, inputs));
       } catch (error) {
         // ClickHouse unreachable: what was measured is applied, the rest is retried next alarm.
-        console.warn(`alert engine: rule ${rule.id} not evaluated: ${error instanceof Error ? error.message : String(error)}`);
+        console.warn(
+          `alert engine: rule ${rule.id} not evaluated: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       if (measurements.length > 0) this.applyMeasurements(site, rule, measurements, now);
     }
@@ -255,7 +269,8 @@ export class AlertEngine extends DurableObject<Env> {
    */
   private async spanSums(site: string, from: number, to: number, inputs: AlarmInputs): Promise<SpanSums> {
     const split = inputs.hubWindows === null ? to : Math.min(to, Math.max(from, inputs.hubCoverageStart));
-    const recent = inputs.hubWindows === null || split >= to ? emptySpanSums() : sumWindows(inputs.hubWindows, split, to);
+    const recent =
+      inputs.hubWindows === null || split >= to ? emptySpanSums() : sumWindows(inputs.hubWindows, split, to);
     if (split <= from) return recent;
     const older = await this.clickhouseSums(site, from, split);
     const sums = emptySpanSums();
@@ -300,13 +315,25 @@ export class AlertEngine extends DurableObject<Env> {
     return Number(rows[0]?.value ?? 0);
   }
 
-  private async measure(site: string, rule: StoredRule, windowStart: number, inputs: AlarmInputs): Promise<Measurement> {
+  private async measure(
+    site: string,
+    rule: StoredRule,
+    windowStart: number,
+    inputs: AlarmInputs,
+  ): Promise<Measurement> {
     const { condition } = rule.definition;
     const end = windowStart + this.timing.windowMs;
     // A span is whole windows: a rule of 5 min over 10 s windows reads the last 30.
-    const spanMs = Math.max(1, Math.ceil((condition.span_seconds * 1000) / this.timing.windowMs)) * this.timing.windowMs;
+    const spanMs =
+      Math.max(1, Math.ceil((condition.span_seconds * 1000) / this.timing.windowMs)) * this.timing.windowMs;
     const from = end - spanMs;
-    const result = (value: number | null, baseline: number | null, verdict: Verdict): Measurement => ({ windowStart, spanStart: from, value, baseline, verdict });
+    const result = (value: number | null, baseline: number | null, verdict: Verdict): Measurement => ({
+      windowStart,
+      spanStart: from,
+      value,
+      baseline,
+      verdict,
+    });
     switch (condition.kind) {
       case "no_data": {
         const events = (await this.spanSums(site, from, end, inputs)).events;
@@ -315,9 +342,14 @@ export class AlertEngine extends DurableObject<Env> {
       case "threshold": {
         const { metric } = condition;
         let value: number | null;
-        if (metric === "lcp_p75" || metric === "inp_p75" || metric === "cls_p75") value = inputs.performance === null ? null : worstPageP75(inputs.performance, metric);
+        if (metric === "lcp_p75" || metric === "inp_p75" || metric === "cls_p75")
+          value = inputs.performance === null ? null : worstPageP75(inputs.performance, metric);
         else if (metric === "abandoned_cart_value") value = await this.abandonedCartValue(site, from, end);
-        else value = spanValue(isWindowMetric(metric) ? metric : "conversion_rate", await this.spanSums(site, from, end, inputs));
+        else
+          value = spanValue(
+            isWindowMetric(metric) ? metric : "conversion_rate",
+            await this.spanSums(site, from, end, inputs),
+          );
         return result(value, null, thresholdVerdict(condition, value));
       }
       case "change": {
@@ -325,7 +357,11 @@ export class AlertEngine extends DurableObject<Env> {
         const baseline =
           condition.baseline === "last_week"
             ? spanValue(condition.metric, await this.spanSums(site, from - WEEK_MS, end - WEEK_MS, inputs))
-            : rollingMeanBaseline(condition.metric, await this.spanSums(site, from - condition.baseline_spans * spanMs, from, inputs), condition.baseline_spans);
+            : rollingMeanBaseline(
+                condition.metric,
+                await this.spanSums(site, from - condition.baseline_spans * spanMs, from, inputs),
+                condition.baseline_spans,
+              );
         return result(value, baseline, changeVerdict(condition, value, baseline));
       }
     }
@@ -355,7 +391,8 @@ export class AlertEngine extends DurableObject<Env> {
           lastFiredAt = windowEnd;
         }
         const firingId = openFiringId;
-        if (step.notify !== null && firingId !== null) this.enqueueNotification(site, rule, step.notify, firingId, measurement, now);
+        if (step.notify !== null && firingId !== null)
+          this.enqueueNotification(site, rule, step.notify, firingId, measurement, now);
         if (step.notify === "resolved" && firingId !== null) {
           this.store.resolveFiring(firingId, windowEnd, measurement.value);
           openFiringId = null;
@@ -370,13 +407,27 @@ export class AlertEngine extends DurableObject<Env> {
           status: step.state.status,
           evaluated_at: now,
         });
-        progress = { ...progress, state: step.state, lastWindowStart: measurement.windowStart, lastValue: measurement.value, lastFiredAt, openFiringId };
+        progress = {
+          ...progress,
+          state: step.state,
+          lastWindowStart: measurement.windowStart,
+          lastValue: measurement.value,
+          lastFiredAt,
+          openFiringId,
+        };
       }
       this.store.saveProgress(rule.id, progress);
     });
   }
 
-  private enqueueNotification(site: string, rule: StoredRule, kind: AlertNotificationKind, firingId: number, measurement: Measurement, now: number): void {
+  private enqueueNotification(
+    site: string,
+    rule: StoredRule,
+    kind: AlertNotificationKind,
+    firingId: number,
+    measurement: Measurement,
+    now: number,
+  ): void {
     const { definition } = rule;
     const windowEnd = measurement.windowStart + this.timing.windowMs;
     const notification: AlertNotification = {
@@ -389,10 +440,26 @@ export class AlertEngine extends DurableObject<Env> {
       span_start: measurement.spanStart,
       value: measurement.value,
       baseline: measurement.baseline,
-      summary: notificationSummary(kind, site, definition.name, definition.condition, measurement.value, measurement.baseline),
+      summary: notificationSummary(
+        kind,
+        site,
+        definition.name,
+        definition.condition,
+        measurement.value,
+        measurement.baseline,
+      ),
     };
     this.store.enqueue(
-      { id: notification.id, ruleId: rule.id, firingId, url: definition.webhook.url, secret: definition.webhook.secret, body: webhookBody(notification, definition.webhook.format), attempts: 0, nextAt: now },
+      {
+        id: notification.id,
+        ruleId: rule.id,
+        firingId,
+        url: definition.webhook.url,
+        secret: definition.webhook.secret,
+        body: webhookBody(notification, definition.webhook.format),
+        attempts: 0,
+        nextAt: now,
+      },
       now,
     );
     this.store.countNotification(firingId, false);

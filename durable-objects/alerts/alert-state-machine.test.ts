@@ -21,14 +21,30 @@ function run(verdicts: Verdict[], timing: AlertTiming, state: AlertState = INITI
 
 describe("stepAlert", () => {
   it("fires on the first breach without `for`, and resolves on the first clear", () => {
-    expect(run([CLEARED, BREACHED, BREACHED, CLEARED], { forMs: 0, resolveAfterMs: 0, repeatMs: 0 })).toEqual(["ok", "firing!firing", "firing", "ok!resolved"]);
+    expect(run([CLEARED, BREACHED, BREACHED, CLEARED], { forMs: 0, resolveAfterMs: 0, repeatMs: 0 })).toEqual([
+      "ok",
+      "firing!firing",
+      "firing",
+      "ok!resolved",
+    ]);
   });
 
   it("stays pending for `for` and fires only if every window in between breached", () => {
     const timing = { forMs: 2 * W, resolveAfterMs: 0, repeatMs: 0 };
-    expect(run([BREACHED, BREACHED, BREACHED, BREACHED], timing)).toEqual(["pending", "pending", "firing!firing", "firing"]);
+    expect(run([BREACHED, BREACHED, BREACHED, BREACHED], timing)).toEqual([
+      "pending",
+      "pending",
+      "firing!firing",
+      "firing",
+    ]);
     // One window that is not breached (even in the hysteresis band) sends a pending alert back to ok.
-    expect(run([BREACHED, BETWEEN, BREACHED, BREACHED, BREACHED], timing)).toEqual(["pending", "ok", "pending", "pending", "firing!firing"]);
+    expect(run([BREACHED, BETWEEN, BREACHED, BREACHED, BREACHED], timing)).toEqual([
+      "pending",
+      "ok",
+      "pending",
+      "pending",
+      "firing!firing",
+    ]);
   });
 
   it("does not flap: windows in the hysteresis band keep it firing and restart the resolve count", () => {
@@ -61,6 +77,9 @@ describe("stepAlert", () => {
 
   it("without a verdict either way, keeps whatever state it has", () => {
     const firing = stepAlert(INITIAL_ALERT_STATE, BREACHED, W, { forMs: 0, resolveAfterMs: 0, repeatMs: 0 }).state;
-    expect(stepAlert(firing, BETWEEN, 2 * W, { forMs: 0, resolveAfterMs: 0, repeatMs: 0 })).toEqual({ state: firing, notify: null });
+    expect(stepAlert(firing, BETWEEN, 2 * W, { forMs: 0, resolveAfterMs: 0, repeatMs: 0 })).toEqual({
+      state: firing,
+      notify: null,
+    });
   });
 });

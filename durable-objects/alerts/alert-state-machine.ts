@@ -61,7 +61,12 @@ export function stepAlert(state: AlertState, verdict: Verdict, at: number, timin
         return { state: { ...state, clearSince }, notify: null };
       }
       const kept: AlertState = { ...state, clearSince: null };
-      if (verdict.breached && timing.repeatMs > 0 && state.lastNotifiedAt !== null && at - state.lastNotifiedAt >= timing.repeatMs) {
+      if (
+        verdict.breached &&
+        timing.repeatMs > 0 &&
+        state.lastNotifiedAt !== null &&
+        at - state.lastNotifiedAt >= timing.repeatMs
+      ) {
         return { state: { ...kept, lastNotifiedAt: at }, notify: "repeat" };
       }
       return { state: kept, notify: null };

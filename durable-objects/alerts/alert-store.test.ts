@@ -18,14 +18,32 @@ describe("AlertStore", () => {
   it("keeps at most MAX_OUTBOX notifications, dropping the oldest and counting them", async () => {
     await withStore((store) => {
       for (let index = 0; index < MAX_OUTBOX + 7; index++) {
-        store.enqueue({ id: `n${index}`, ruleId: "r", firingId: 1, url: "http://x", secret: "s", body: "{}", attempts: 0, nextAt: index }, index);
+        store.enqueue(
+          {
+            id: `n${index}`,
+            ruleId: "r",
+            firingId: 1,
+            url: "http://x",
+            secret: "s",
+            body: "{}",
+            attempts: 0,
+            nextAt: index,
+          },
+          index,
+        );
       }
       expect(store.outboxLength()).toBe(MAX_OUTBOX);
       expect(store.meta("dropped_notifications")).toBe("7");
       expect(store.dueOutbox(Number.MAX_SAFE_INTEGER, 1)[0]?.id).toBe("n7");
       // The same notification queued twice (a repeated alarm) is one entry.
-      store.enqueue({ id: "n600", ruleId: "r", firingId: 1, url: "http://x", secret: "s", body: "{}", attempts: 0, nextAt: 0 }, 1_000);
-      store.enqueue({ id: "n600", ruleId: "r", firingId: 1, url: "http://x", secret: "s", body: "{}", attempts: 0, nextAt: 0 }, 1_000);
+      store.enqueue(
+        { id: "n600", ruleId: "r", firingId: 1, url: "http://x", secret: "s", body: "{}", attempts: 0, nextAt: 0 },
+        1_000,
+      );
+      store.enqueue(
+        { id: "n600", ruleId: "r", firingId: 1, url: "http://x", secret: "s", body: "{}", attempts: 0, nextAt: 0 },
+        1_000,
+      );
       expect(store.outboxLength()).toBe(MAX_OUTBOX);
       expect(store.nextOutboxAt()).toBe(0);
     });
@@ -34,7 +52,16 @@ describe("AlertStore", () => {
   it("keeps the last EVALUATIONS_KEPT evaluations of a rule", async () => {
     await withStore((store) => {
       for (let end = 1; end <= EVALUATIONS_KEPT + 5; end++) {
-        store.recordEvaluation({ rule_id: "r", window_end: end, span_start: end - 1, value: end, baseline: null, breached: false, status: "ok", evaluated_at: end });
+        store.recordEvaluation({
+          rule_id: "r",
+          window_end: end,
+          span_start: end - 1,
+          value: end,
+          baseline: null,
+          breached: false,
+          status: "ok",
+          evaluated_at: end,
+        });
       }
       const kept = store.evaluations("r", 1_000);
       expect(kept).toHaveLength(EVALUATIONS_KEPT);

@@ -8,7 +8,14 @@
  * Bounded: EVALUATIONS_KEPT evaluations and FIRINGS_KEPT firings per rule, MAX_OUTBOX queued
  * notifications per site, MAX_RULES rules per site.
  */
-import { type AlertEvaluation, type AlertFiring, type AlertRule, type AlertRuleInput, alertRuleInputSchema, type AlertStatus } from "../../protocol";
+import {
+  type AlertEvaluation,
+  type AlertFiring,
+  type AlertRule,
+  type AlertRuleInput,
+  alertRuleInputSchema,
+  type AlertStatus,
+} from "../../protocol";
 import type { AlertState } from "./alert-state-machine";
 import { MAX_OUTBOX } from "./delivery-backoff";
 
@@ -95,7 +102,9 @@ export class AlertStore {
   }
 
   meta(key: MetaKey): string | null {
-    return this.sql.exec<{ value: string }>("SELECT value FROM alert_meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+    return (
+      this.sql.exec<{ value: string }>("SELECT value FROM alert_meta WHERE key = ?", key).toArray()[0]?.value ?? null
+    );
   }
 
   setMeta(key: MetaKey, value: string): void {
@@ -116,15 +125,22 @@ export class AlertStore {
   }
 
   rule(id: string): StoredRule | null {
-    const row = this.sql.exec<{ id: string; definition: string; created_at: number; updated_at: number }>(
-      "SELECT id, definition, created_at, updated_at FROM alert_rule WHERE id = ?",
-      id,
-    ).toArray()[0];
+    const row = this.sql
+      .exec<{ id: string; definition: string; created_at: number; updated_at: number }>(
+        "SELECT id, definition, created_at, updated_at FROM alert_rule WHERE id = ?",
+        id,
+      )
+      .toArray()[0];
     return row === undefined ? null : this.parseRule(row);
   }
 
   /** A definition stored by an older version that no longer parses is skipped, never fatal. */
-  private parseRule(row: { id: string; definition: string; created_at: number; updated_at: number }): StoredRule | null {
+  private parseRule(row: {
+    id: string;
+    definition: string;
+    created_at: number;
+    updated_at: number;
+  }): StoredRule | null {
     let json: unknown;
     try {
       json = JSON.parse(row.definition);
@@ -134,7 +150,12 @@ export class AlertStore {
     const parsed = alertRuleInputSchema.safeParse(json);
     const secret = parsed.success ? parsed.data.webhook.secret : undefined;
     if (!parsed.success || secret === undefined) return null;
-    return { id: row.id, definition: { ...parsed.data, webhook: { ...parsed.data.webhook, secret } }, createdAt: row.created_at, updatedAt: row.updated_at };
+    return {
+      id: row.id,
+      definition: { ...parsed.data, webhook: { ...parsed.data.webhook, secret } },
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
   }
 
   ruleCount(): number {
@@ -160,15 +181,29 @@ export class AlertStore {
   // ---- state ------------------------------------------------------------------------------
 
   progress(ruleId: string): RuleProgress {
-    const row = this.sql.exec<StateRow>(
-      "SELECT status, since, clear_since, last_notified_at, last_window_start, last_value, last_fired_at, last_delivery_error, open_firing_id FROM alert_state WHERE rule_id = ?",
-      ruleId,
-    ).toArray()[0];
+    const row = this.sql
+      .exec<StateRow>(
+        "SELECT status, since, clear_since, last_notified_at, last_window_start, last_value, last_fired_at, last_delivery_error, open_firing_id FROM alert_state WHERE rule_id = ?",
+        ruleId,
+      )
+      .toArray()[0];
     if (row === undefined) {
-      return { state: { status: "ok", since: null, clearSince: null, lastNotifiedAt: null }, lastWindowStart: null, lastValue: null, lastFiredAt: null, lastDeliveryError: null, openFiringId: null };
+      return {
+        state: { status: "ok", since: null, clearSince: null, lastNotifiedAt: null },
+        lastWindowStart: null,
+        lastValue: null,
+        lastFiredAt: null,
+        lastDeliveryError: null,
+        openFiringId: null,
+      };
     }
     return {
-      state: { status: statusOf(row.status), since: row.since, clearSince: row.clear_since, lastNotifiedAt: row.last_notified_at },
+      state: {
+        status: statusOf(row.status),
+        since: row.since,
+        clearSince: row.clear_since,
+        lastNotifiedAt: row.last_notified_at,
+      },
       lastWindowStart: row.last_window_start,
       lastValue: row.last_value,
       lastFiredAt: row.last_fired_at,
@@ -201,7 +236,15 @@ export class AlertStore {
   // ---- history ----------------------------------------------------------------------------
 
   openFiring(ruleId: string, firedAt: number, value: number | null, baseline: number | null): number {
-    const id = this.sql.exec<{ id: number }>("INSERT INTO alert_firing (rule_id, fired_at, value, baseline) VALUES (?, ?, ?, ?) RETURNING id", ruleId, firedAt, value, baseline).one().id;
+    const id = this.sql
+      .exec<{ id: number }>(
+        "INSERT INTO alert_firing (rule_id, fired_at, value, baseline) VALUES (?, ?, ?, ?) RETURNING id",
+        ruleId,
+        firedAt,
+        value,
+        baseline,
+      )
+      .one().id;
     this.sql.exec(
       "DELETE FROM alert_firing WHERE rule_id = ? AND id NOT IN (SELECT id FROM alert_firing WHERE rule_id = ? ORDER BY id DESC LIMIT ?)",
       ruleId,
@@ -212,7 +255,12 @@ export class AlertStore {
   }
 
   resolveFiring(firingId: number, resolvedAt: number, value: number | null): void {
-    this.sql.exec("UPDATE alert_firing SET resolved_at = ?, resolved_value = ? WHERE id = ?", resolvedAt, value, firingId);
+    this.sql.exec(
+      "UPDATE alert_firing SET resolved_at = ?, resolved_value = ? WHERE id = ?",
+      resolvedAt,
+      value,
+      firingId,
+    );
   }
 
   countNotification(firingId: number, delivered: boolean): void {
@@ -222,7 +270,17 @@ export class AlertStore {
 
   firings(ruleId: string, limit: number): AlertFiring[] {
     return this.sql
-      .exec<{ id: number; rule_id: string; fired_at: number; value: number | null; baseline: number | null; resolved_at: number | null; resolved_value: number | null; notifications: number; delivered: number }>(
+      .exec<{
+        id: number;
+        rule_id: string;
+        fired_at: number;
+        value: number | null;
+        baseline: number | null;
+        resolved_at: number | null;
+        resolved_value: number | null;
+        notifications: number;
+        delivered: number;
+      }>(
         "SELECT id, rule_id, fired_at, value, baseline, resolved_at, resolved_value, notifications, delivered FROM alert_firing WHERE rule_id = ? ORDER BY id DESC LIMIT ?",
         ruleId,
         limit,
@@ -253,7 +311,16 @@ export class AlertStore {
 
   evaluations(ruleId: string, limit: number): AlertEvaluation[] {
     return this.sql
-      .exec<{ rule_id: string; window_end: number; span_start: number; value: number | null; baseline: number | null; breached: number; status: string; evaluated_at: number }>(
+      .exec<{
+        rule_id: string;
+        window_end: number;
+        span_start: number;
+        value: number | null;
+        baseline: number | null;
+        breached: number;
+        status: string;
+        evaluated_at: number;
+      }>(
         "SELECT rule_id, window_end, span_start, value, baseline, breached, status, evaluated_at FROM alert_evaluation WHERE rule_id = ? ORDER BY window_end DESC LIMIT ?",
         ruleId,
         limit,
@@ -280,20 +347,41 @@ export class AlertStore {
     );
     const excess = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM alert_outbox").one().n - MAX_OUTBOX;
     if (excess > 0) {
-      this.sql.exec("DELETE FROM alert_outbox WHERE id IN (SELECT id FROM alert_outbox ORDER BY created_at, id LIMIT ?)", excess);
+      this.sql.exec(
+        "DELETE FROM alert_outbox WHERE id IN (SELECT id FROM alert_outbox ORDER BY created_at, id LIMIT ?)",
+        excess,
+      );
       this.setMeta("dropped_notifications", String(Number(this.meta("dropped_notifications") ?? "0") + excess));
     }
   }
 
   dueOutbox(now: number, limit: number): OutboxItem[] {
     return this.sql
-      .exec<{ id: string; rule_id: string; firing_id: number; url: string; secret: string; body: string; attempts: number; next_at: number }>(
+      .exec<{
+        id: string;
+        rule_id: string;
+        firing_id: number;
+        url: string;
+        secret: string;
+        body: string;
+        attempts: number;
+        next_at: number;
+      }>(
         "SELECT id, rule_id, firing_id, url, secret, body, attempts, next_at FROM alert_outbox WHERE next_at <= ? ORDER BY next_at, created_at LIMIT ?",
         now,
         limit,
       )
       .toArray()
-      .map((row) => ({ id: row.id, ruleId: row.rule_id, firingId: row.firing_id, url: row.url, secret: row.secret, body: row.body, attempts: row.attempts, nextAt: row.next_at }));
+      .map((row) => ({
+        id: row.id,
+        ruleId: row.rule_id,
+        firingId: row.firing_id,
+        url: row.url,
+        secret: row.secret,
+        body: row.body,
+        attempts: row.attempts,
+        nextAt: row.next_at,
+      }));
   }
 
   nextOutboxAt(): number | null {

@@ -36,7 +36,10 @@ export function nextEvaluationAt(windowStart: number, { windowMs, latenessMs }: 
  */
 export function windowsToEvaluate(lastEvaluatedStart: number | null, now: number, timing: WindowTiming): number[] {
   const newest = latestSealedWindowStart(now, timing);
-  const first = Math.max(lastEvaluatedStart === null ? newest : lastEvaluatedStart + timing.windowMs, newest - (MAX_CATCH_UP_WINDOWS - 1) * timing.windowMs);
+  const first = Math.max(
+    lastEvaluatedStart === null ? newest : lastEvaluatedStart + timing.windowMs,
+    newest - (MAX_CATCH_UP_WINDOWS - 1) * timing.windowMs,
+  );
   const starts: number[] = [];
   for (let start = first; start <= newest; start += timing.windowMs) starts.push(start);
   return starts;

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Performance, WindowMetrics } from "../../protocol";
 import { emptyMetricCounts } from "../metric-counts";
-import { changeVerdict, noDataVerdict, rollingMeanBaseline, spanValue, sumWindows, thresholdVerdict, worstPageP75 } from "./rule-evaluation";
+import {
+  changeVerdict,
+  noDataVerdict,
+  rollingMeanBaseline,
+  spanValue,
+  sumWindows,
+  thresholdVerdict,
+  worstPageP75,
+} from "./rule-evaluation";
 
 const W = 10_000;
 function window(start: number, values: Partial<WindowMetrics>): WindowMetrics {
@@ -10,7 +18,12 @@ function window(start: number, values: Partial<WindowMetrics>): WindowMetrics {
 
 describe("sumWindows", () => {
   it("sums exactly the windows starting in [from, to), missing windows counting zero, money to 4 places", () => {
-    const windows = [window(0, { page_views: 1 }), window(W, { page_views: 2, revenue: 0.1 }), window(3 * W, { page_views: 4, revenue: 0.2 }), window(4 * W, { page_views: 8 })];
+    const windows = [
+      window(0, { page_views: 1 }),
+      window(W, { page_views: 2, revenue: 0.1 }),
+      window(3 * W, { page_views: 4, revenue: 0.2 }),
+      window(4 * W, { page_views: 8 }),
+    ];
     const sums = sumWindows(windows, W, 4 * W);
     expect(sums.page_views).toBe(6);
     expect(sums.revenue).toBe(0.3);
@@ -25,7 +38,14 @@ describe("spanValue and baselines", () => {
   });
 
   it("takes the rolling mean per span for counts and the whole range's rate for conversion", () => {
-    const sums = sumWindows([window(0, { checkouts: 10, sessions: 100, purchases: 2 }), window(W, { checkouts: 20, sessions: 100, purchases: 4 })], 0, 2 * W);
+    const sums = sumWindows(
+      [
+        window(0, { checkouts: 10, sessions: 100, purchases: 2 }),
+        window(W, { checkouts: 20, sessions: 100, purchases: 4 }),
+      ],
+      0,
+      2 * W,
+    );
     expect(rollingMeanBaseline("checkouts", sums, 2)).toBe(15);
     expect(rollingMeanBaseline("conversion_rate", sums, 2)).toBeCloseTo(3);
   });
@@ -53,7 +73,10 @@ describe("verdicts", () => {
     expect(thresholdVerdict(rule, 11.9)).toEqual({ breached: false, cleared: false });
     expect(thresholdVerdict(rule, 12)).toEqual({ breached: false, cleared: true });
     expect(thresholdVerdict({ op: ">", value: 4000, hysteresis: 0 }, 4000)).toEqual({ breached: false, cleared: true });
-    expect(thresholdVerdict({ op: ">=", value: 4000, hysteresis: 500 }, 3600)).toEqual({ breached: false, cleared: false });
+    expect(thresholdVerdict({ op: ">=", value: 4000, hysteresis: 500 }, 3600)).toEqual({
+      breached: false,
+      cleared: false,
+    });
     expect(thresholdVerdict(rule, null)).toEqual({ breached: false, cleared: false });
   });
 
@@ -64,8 +87,14 @@ describe("verdicts", () => {
     expect(changeVerdict(rule, 6, 10)).toEqual({ breached: false, cleared: true });
     // Too small a baseline decides nothing.
     expect(changeVerdict(rule, 0, 4)).toEqual({ breached: false, cleared: false });
-    expect(changeVerdict({ ...rule, direction: "up", min_baseline: 1 }, 16, 10)).toEqual({ breached: true, cleared: false });
-    expect(changeVerdict({ ...rule, direction: "up", min_baseline: 1 }, 14, 10)).toEqual({ breached: false, cleared: true });
+    expect(changeVerdict({ ...rule, direction: "up", min_baseline: 1 }, 16, 10)).toEqual({
+      breached: true,
+      cleared: false,
+    });
+    expect(changeVerdict({ ...rule, direction: "up", min_baseline: 1 }, 14, 10)).toEqual({
+      breached: false,
+      cleared: true,
+    });
   });
 
   it("no data: breached on zero events only", () => {

@@ -21,7 +21,17 @@ export interface Verdict {
 export const UNDECIDED: Verdict = { breached: false, cleared: false };
 
 export function emptySpanSums(): SpanSums {
-  return { events: 0, page_views: 0, sessions: 0, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0 };
+  return {
+    events: 0,
+    page_views: 0,
+    sessions: 0,
+    bounces: 0,
+    cart_adds: 0,
+    cart_removes: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+  };
 }
 
 /** Sums the windows that start in [from, to); windows missing from the list had no events (the hub keeps only non-empty ones). */
@@ -61,7 +71,11 @@ export function worstPageP75(performance: Performance, metric: "lcp_p75" | "inp_
  * The rolling-mean baseline over the `spans` spans before the evaluated one: counts are the
  * mean per span, the conversion rate is that of the whole baseline range.
  */
-export function rollingMeanBaseline(metric: WindowMetric | "conversion_rate", sums: SpanSums, spans: number): number | null {
+export function rollingMeanBaseline(
+  metric: WindowMetric | "conversion_rate",
+  sums: SpanSums,
+  spans: number,
+): number | null {
   const value = spanValue(metric, sums);
   if (value === null) return null;
   return metric === "conversion_rate" ? value : value / spans;
@@ -81,7 +95,10 @@ function compare(value: number, op: ThresholdCondition["op"], limit: number): bo
 }
 
 /** Breached when `value op limit`; cleared only once the value is `hysteresis` back on the good side. */
-export function thresholdVerdict(condition: Pick<ThresholdCondition, "op" | "value" | "hysteresis">, value: number | null): Verdict {
+export function thresholdVerdict(
+  condition: Pick<ThresholdCondition, "op" | "value" | "hysteresis">,
+  value: number | null,
+): Verdict {
   if (value === null) return UNDECIDED;
   const breached = compare(value, condition.op, condition.value);
   const below = condition.op === "<" || condition.op === "<=";
@@ -102,9 +119,15 @@ export function changeVerdict(
   if (value === null || baseline === null || baseline < condition.min_baseline || baseline <= 0) return UNDECIDED;
   const changePct = ((value - baseline) / baseline) * 100;
   if (condition.direction === "down") {
-    return { breached: changePct < -condition.tolerance_pct, cleared: changePct >= -condition.tolerance_pct + condition.hysteresis_pct };
+    return {
+      breached: changePct < -condition.tolerance_pct,
+      cleared: changePct >= -condition.tolerance_pct + condition.hysteresis_pct,
+    };
   }
-  return { breached: changePct > condition.tolerance_pct, cleared: changePct <= condition.tolerance_pct - condition.hysteresis_pct };
+  return {
+    breached: changePct > condition.tolerance_pct,
+    cleared: changePct <= condition.tolerance_pct - condition.hysteresis_pct,
+  };
 }
 
 /** No event at all in the span. */

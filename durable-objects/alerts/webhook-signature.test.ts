@@ -4,7 +4,9 @@ import { newWebhookSecret, signWebhookBody, verifyWebhookSignature } from "./web
 describe("webhook signature", () => {
   it("is HMAC-SHA256 of the body, hex, as sha256=…", async () => {
     // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-    expect(await signWebhookBody("Jefe", "what do ya want for nothing?")).toBe("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(await signWebhookBody("Jefe", "what do ya want for nothing?")).toBe(
+      "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
   });
 
   it("verifies the right body under the right secret only", async () => {

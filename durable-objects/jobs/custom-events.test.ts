@@ -26,7 +26,14 @@ describe("custom events job", () => {
     const h = harness(site);
     const t = h.clock.now;
     await h.run((engine) =>
-      engine.ingest(enrichedBatch(site, [custom(t, "signup_click"), custom(t + 1, "signup_click"), custom(t + 2, "newsletter"), pageView(t + 3)])),
+      engine.ingest(
+        enrichedBatch(site, [
+          custom(t, "signup_click"),
+          custom(t + 1, "signup_click"),
+          custom(t + 2, "newsletter"),
+          pageView(t + 3),
+        ]),
+      ),
     );
     await h.run((engine) => engine.ingest(enrichedBatch(site, [custom(t + 4, "signup_click")], { visitor_id: "v-2" })));
     // Every run is a fresh engine over the same storage: this one reads the day from SQLite.
@@ -43,12 +50,25 @@ describe("custom events job", () => {
 
   it("adds up per window across shards in the hub, top keys in each window's live entry", () => {
     const start = windowStartOf(Date.now(), WINDOW_MS);
-    const partial = (jobs: Record<string, number>) => ({ start, end: start + WINDOW_MS, counts: emptyMetricCounts(), jobs: { custom_events: jobs } });
+    const partial = (jobs: Record<string, number>) => ({
+      start,
+      end: start + WINDOW_MS,
+      counts: emptyMetricCounts(),
+      jobs: { custom_events: jobs },
+    });
     const hub = new HubState(WINDOW_MS);
     hub.apply(shardState("shop", 0, 1, Date.now(), { windows: [partial({ signup_click: 2 })] }), Date.now());
-    hub.apply(shardState("shop", 1, 1, Date.now(), { windows: [partial({ signup_click: 1, newsletter: 5 })] }), Date.now());
+    hub.apply(
+      shardState("shop", 1, 1, Date.now(), { windows: [partial({ signup_click: 1, newsletter: 5 })] }),
+      Date.now(),
+    );
     // A window partial stored before jobs existed adds nothing.
-    hub.apply(shardState("shop", 2, 1, Date.now(), { windows: [{ start, end: start + WINDOW_MS, counts: emptyMetricCounts() }] }), Date.now());
+    hub.apply(
+      shardState("shop", 2, 1, Date.now(), {
+        windows: [{ start, end: start + WINDOW_MS, counts: emptyMetricCounts() }],
+      }),
+      Date.now(),
+    );
     const [merged] = hub.recentWindows(1);
     expect(windowMetricsSchema.parse(merged).jobs?.["custom_events"]).toEqual([
       { key: "newsletter", count: 5 },

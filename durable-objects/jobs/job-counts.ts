@@ -19,7 +19,12 @@ export function emptyJobCounts(): JobCounts {
 }
 
 /** Counts `event` for every job that takes it, keeping each map to `cap` keys (capped-map.ts). */
-export function addEventToJobCounts(jobs: JobCounts, event: EnrichedEvent, cap: number, context: JobEventContext): void {
+export function addEventToJobCounts(
+  jobs: JobCounts,
+  event: EnrichedEvent,
+  cap: number,
+  context: JobEventContext,
+): void {
   for (const job of KEYED_COUNT_JOBS) {
     const key = job.keyOf(event, context);
     if (key === null) continue;
@@ -33,6 +38,7 @@ export function addEventToJobCounts(jobs: JobCounts, event: EnrichedEvent, cap: 
 /** Each job's `limit` largest keys, as new plain records (what crosses RPC to the hub). */
 export function largestJobCounts(jobs: JobCounts, limit: number): JobCounts {
   const largest = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS) largest[job.name] = largestEntries(jobs[job.name] ?? emptyRecord<number>(), limit, (count) => count);
+  for (const job of KEYED_COUNT_JOBS)
+    largest[job.name] = largestEntries(jobs[job.name] ?? emptyRecord<number>(), limit, (count) => count);
   return largest;
 }

@@ -7,7 +7,8 @@ import { harness, uniqueSite, WINDOW_MS } from "../shard-test-harness";
 import { windowStartOf } from "../watermark";
 import { sessionsByChannelJob } from "./sessions-by-channel";
 
-const landing = (ts: number, channel: string) => enrichedEvent({ type: "page_view", ts, url: "https://shop.example/?utm_source=x", path: "/", channel });
+const landing = (ts: number, channel: string) =>
+  enrichedEvent({ type: "page_view", ts, url: "https://shop.example/?utm_source=x", path: "/", channel });
 
 describe("sessions by channel job", () => {
   it("counts a session's first event in the window or day, under the session's channel", () => {
@@ -21,8 +22,14 @@ describe("sessions by channel job", () => {
     const h = harness(site);
     const t = h.clock.now;
     // A visitor from an email, then on to another page (internal: Direct by itself, still the Email session).
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [landing(t, "Email"), pageView(t + 1, "/p/1")], { visitor_id: "v-1" })));
-    await h.run((engine) => engine.ingest(enrichedBatch(site, [landing(t + 2, "Paid Search"), pageView(t + 3, "/p/2")], { visitor_id: "v-2" })));
+    await h.run((engine) =>
+      engine.ingest(enrichedBatch(site, [landing(t, "Email"), pageView(t + 1, "/p/1")], { visitor_id: "v-1" })),
+    );
+    await h.run((engine) =>
+      engine.ingest(
+        enrichedBatch(site, [landing(t + 2, "Paid Search"), pageView(t + 3, "/p/2")], { visitor_id: "v-2" }),
+      ),
+    );
     await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 4, "/")], { visitor_id: "v-3" })));
     await h.run((engine) => engine.ingest(enrichedBatch(site, [landing(t + 5, "Email")], { visitor_id: "v-4" })));
     // Every run is a fresh engine over the same storage.
@@ -37,7 +44,10 @@ describe("sessions by channel job", () => {
   it("adds up across shards in the overview", () => {
     const day = "2026-06-15";
     const merged = mergeDayPartials(
-      [dayPartial(day, { jobs: { sessions_by_channel: { Email: 2, Direct: 5 } } }), dayPartial(day, { jobs: { sessions_by_channel: { Email: 4, "Organic Search": 1 } } })],
+      [
+        dayPartial(day, { jobs: { sessions_by_channel: { Email: 2, Direct: 5 } } }),
+        dayPartial(day, { jobs: { sessions_by_channel: { Email: 4, "Organic Search": 1 } } }),
+      ],
       day,
     );
     expect(overviewSchema.parse(overviewOf("shop", merged, 0)).jobs?.["sessions_by_channel"]).toEqual([

@@ -16,16 +16,39 @@ export function declarations({ tsconfig, entries, outDir }) {
     async writeBundle() {
       const sdkRoot = dirname(tsconfig);
       const sourceRoot = join(sdkRoot, "src");
-      const config = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n")); } });
+      const config = ts.getParsedCommandLineOfConfigFile(
+        tsconfig,
+        {},
+        {
+          ...ts.sys,
+          onUnRecoverableConfigFileDiagnostic: (d) => {
+            throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+          },
+        },
+      );
       const program = ts.createProgram({
         rootNames: entries.map((entry) => resolve(sdkRoot, entry)),
-        options: { ...config.options, noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: undefined, rootDir: undefined },
+        options: {
+          ...config.options,
+          noEmit: false,
+          declaration: true,
+          emitDeclarationOnly: true,
+          outDir: undefined,
+          rootDir: undefined,
+        },
       });
       const checker = program.getTypeChecker();
       const outputs = new Map();
       const result = program.emit(undefined, (fileName, text) => outputs.set(fileName, text), undefined, true);
       const problems = [...ts.getPreEmitDiagnostics(program), ...result.diagnostics];
-      if (problems.length) throw new Error(ts.formatDiagnostics(problems, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => sdkRoot, getNewLine: () => "\n" }));
+      if (problems.length)
+        throw new Error(
+          ts.formatDiagnostics(problems, {
+            getCanonicalFileName: (f) => f,
+            getCurrentDirectory: () => sdkRoot,
+            getNewLine: () => "\n",
+          }),
+        );
 
       // Each alias of src/types.ts as the checker sees it, printed as a type literal.
       const typesSource = program.getSourceFile(join(sourceRoot, "types.ts"));
@@ -33,7 +56,10 @@ export function declarations({ tsconfig, entries, outDir }) {
       const expanded = new Map();
       ts.forEachChild(typesSource, (node) => {
         if (!ts.isTypeAliasDeclaration(node)) return;
-        const flags = ts.NodeBuilderFlags.NoTruncation | ts.NodeBuilderFlags.InTypeAlias | ts.NodeBuilderFlags.MultilineObjectLiterals;
+        const flags =
+          ts.NodeBuilderFlags.NoTruncation |
+          ts.NodeBuilderFlags.InTypeAlias |
+          ts.NodeBuilderFlags.MultilineObjectLiterals;
         const typeNode = checker.typeToTypeNode(checker.getTypeAtLocation(node.name), node, flags);
         expanded.set(node.name.text, printer.printNode(ts.EmitHint.Unspecified, typeNode, typesSource));
       });
@@ -43,7 +69,8 @@ export function declarations({ tsconfig, entries, outDir }) {
         if (!source.startsWith(sourceRoot) || source.endsWith(".test.ts")) continue;
         let output = text;
         if (source === join(sourceRoot, "types.ts")) output = rewriteTypes(text, expanded);
-        if (/protocol/.test(output.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, ""))) throw new Error(`${fileName} still references protocol/`);
+        if (/protocol/.test(output.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "")))
+          throw new Error(`${fileName} still references protocol/`);
         const target = join(outDir, relative(sourceRoot, source).replace(/\.ts$/, ".d.ts"));
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, output);
@@ -63,10 +90,16 @@ function rewriteTypes(text, expanded) {
       const exported = statement.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword);
       if (!exported) continue;
       const name = statement.name.text;
-      output += source.slice(0, statement.getStart() - statement.getFullStart()) + `export type ${name} = ${expanded.get(name)};`;
+      output +=
+        source.slice(0, statement.getStart() - statement.getFullStart()) +
+        `export type ${name} = ${expanded.get(name)};`;
       continue;
     }
     output += source;
   }
-  return "/** Public types of @edgepulse/sdk, expanded from protocol/ at build time (sdk/build/declarations.js). */\n" + output.trimStart() + "\n";
+  return (
+    "/** Public types of @edgepulse/sdk, expanded from protocol/ at build time (sdk/build/declarations.js). */\n" +
+    output.trimStart() +
+    "\n"
+  );
 }

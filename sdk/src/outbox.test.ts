@@ -6,7 +6,13 @@ const batch = (id: string, events: number, text = ""): StoredBatch => ({
   v: 1,
   site: "demo",
   batch: id,
-  events: Array.from({ length: events }, (_, index) => ({ type: "custom" as const, id: String(index), ts: 1, name: "n", props: { text } })),
+  events: Array.from({ length: events }, (_, index) => ({
+    type: "custom" as const,
+    id: String(index),
+    ts: 1,
+    name: "n",
+    props: { text },
+  })),
 });
 
 describe("boundOutbox", () => {

@@ -9,7 +9,11 @@ export const OUTBOX_KEY = "edgepulse:outbox";
 export const MAX_OUTBOX_CHARS = 256 * 1024;
 
 /** Drops the oldest batches until the list fits `maxChars`; counts their events through `drop`. */
-export function boundOutbox(batches: StoredBatch[], drop: (events: number) => void, maxChars = MAX_OUTBOX_CHARS): StoredBatch[] {
+export function boundOutbox(
+  batches: StoredBatch[],
+  drop: (events: number) => void,
+  maxChars = MAX_OUTBOX_CHARS,
+): StoredBatch[] {
   while (batches.length && JSON.stringify(batches).length > maxChars) drop(batches.shift()!.events.length);
   return batches;
 }

@@ -60,7 +60,11 @@ export function init(options: Options): Tracker {
           // A string is sent as text/plain, like the fetch below: no CORS preflight.
           if (browser.sendBeacon(url, data)) remove(batch.batch);
           // Beacon queue full: try a keepalive fetch, and keep the batch unless it is answered.
-          else post(data, true).then((response) => response.ok && remove(batch.batch), () => {});
+          else
+            post(data, true).then(
+              (response) => response.ok && remove(batch.batch),
+              () => {},
+            );
         }
       return;
     }
@@ -68,24 +72,31 @@ export function init(options: Options): Tracker {
     busy = true;
     const batch = batches[0];
     const retry = (retryAfter?: string | null) =>
-      setTimeout(() => {
+      setTimeout(
+        () => {
+          busy = false;
+          send();
+        },
+        retryDelay(attempt++, retryAfter),
+      );
+    post(body(batch)).then(
+      (response) => {
+        if (response.status == 429 || response.status > 499) return retry(response.headers.get("Retry-After"));
         busy = false;
+        attempt = 0;
+        if (!response.ok) drop(batch.events.length);
+        remove(batch.batch);
         send();
-      }, retryDelay(attempt++, retryAfter));
-    post(body(batch)).then((response) => {
-      if (response.status == 429 || response.status > 499) return retry(response.headers.get("Retry-After"));
-      busy = false;
-      attempt = 0;
-      if (!response.ok) drop(batch.events.length);
-      remove(batch.batch);
-      send();
-    }, () => retry());
+      },
+      () => retry(),
+    );
   };
 
   const flush = (hiding?: unknown) => {
     clearTimeout(flushTimer);
     flushTimer = 0;
-    for (const events of splitIntoBatches(pending, drop)) write([...read(), { v: 1, site, batch: randomId(), visitor, session, events }]);
+    for (const events of splitIntoBatches(pending, drop))
+      write([...read(), { v: 1, site, batch: randomId(), visitor, session, events }]);
     pending = [];
     send(hiding);
   };
@@ -101,7 +112,12 @@ export function init(options: Options): Tracker {
 
   const tracker: Tracker = {
     pageView: (page) =>
-      add({ type: "page_view", url: new URL(page || "", location.href).href, referrer: document.referrer, title: document.title }),
+      add({
+        type: "page_view",
+        url: new URL(page || "", location.href).href,
+        referrer: document.referrer,
+        title: document.title,
+      }),
     cart: (action, data) => add({ ...data, type: "cart", action }),
     purchase: (data) => add({ ...data, type: "purchase" }),
     track: (name, props) => add({ type: "custom", name, props, url: location.href }),

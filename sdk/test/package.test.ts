@@ -27,11 +27,14 @@ function typeCheck(source: string): string[] {
   };
   const host = ts.createCompilerHost(options);
   const readSource = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version) => (name === file ? ts.createSourceFile(name, source, version) : readSource(name, version));
+  host.getSourceFile = (name, version) =>
+    name === file ? ts.createSourceFile(name, source, version) : readSource(name, version);
   const program = (previous = ts.createProgram([file], options, host, previous));
   const files = program.getSourceFiles().map((sourceFile) => sourceFile.fileName);
   expect(files.some((name) => /protocol|zod/.test(name))).toBe(false);
-  return ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
 }
 
 describe("@edgepulse/sdk package", () => {

@@ -69,9 +69,16 @@ export async function startRecordingCollector(): Promise<RecordingCollector> {
     const path = new URL(request.url ?? "/", "http://collector").pathname;
     if (request.method === "GET" && SCRIPTS[path]) {
       const script = await readFile(new URL(SCRIPTS[path], dist));
-      return respond(response, 200, script.toString("utf8"), { "content-type": "text/javascript", "cache-control": "max-age=3600" });
+      return respond(response, 200, script.toString("utf8"), {
+        "content-type": "text/javascript",
+        "cache-control": "max-age=3600",
+      });
     }
-    if (request.method === "OPTIONS") return respond(response, 204, "", { "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type" });
+    if (request.method === "OPTIONS")
+      return respond(response, 204, "", {
+        "access-control-allow-methods": "POST",
+        "access-control-allow-headers": "content-type",
+      });
     if (request.method !== "POST") return respond(response, 404, "{}");
     const text = await readBody(request);
     if (path !== "/v1/events") {
@@ -99,10 +106,18 @@ export async function startRecordingCollector(): Promise<RecordingCollector> {
       status: answer.status,
       receivedAt: Date.now(),
     });
-    if (answer.status !== 202) return respond(response, answer.status, '{"error":{"code":"overloaded","message":"scripted"}}', answer.retryAfter ? { "retry-after": answer.retryAfter } : {});
+    if (answer.status !== 202)
+      return respond(
+        response,
+        answer.status,
+        '{"error":{"code":"overloaded","message":"scripted"}}',
+        answer.retryAfter ? { "retry-after": answer.retryAfter } : {},
+      );
     const duplicate = seenBatches.has(parsed.data.batch);
     seenBatches.add(parsed.data.batch);
-    respond(response, 202, JSON.stringify({ accepted: duplicate ? 0 : parsed.data.events.length, duplicate }), { "content-type": "application/json" });
+    respond(response, 202, JSON.stringify({ accepted: duplicate ? 0 : parsed.data.events.length, duplicate }), {
+      "content-type": "application/json",
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

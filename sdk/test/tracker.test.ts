@@ -42,7 +42,8 @@ const open = async (path = "/app/home", attributes?: string): Promise<Page> => {
   return page;
 };
 
-const call = (page: Page, queued: QueuedCall) => page.evaluate((queued) => (window as unknown as { edgepulse: Tracker }).edgepulse.push(queued), queued);
+const call = (page: Page, queued: QueuedCall) =>
+  page.evaluate((queued) => (window as unknown as { edgepulse: Tracker }).edgepulse.push(queued), queued);
 const outbox = (page: Page) => page.evaluate(() => localStorage.getItem("edgepulse:outbox"));
 const countedOf = (type: string) => collector.counted().filter((event) => event.type === type);
 const pageUrl = (path: string) => fixtures.origin + path;
@@ -61,7 +62,14 @@ describe("ep.js in Chromium", () => {
       sent_at: expect.any(Number),
       events: [
         { type: "page_view", id: "1", ts: expect.any(Number), url: pageUrl("/app/home"), referrer: "", title: "Shop" },
-        { type: "custom", id: "2", ts: expect.any(Number), name: "early", props: { plan: "free" }, url: pageUrl("/app/home") },
+        {
+          type: "custom",
+          id: "2",
+          ts: expect.any(Number),
+          name: "early",
+          props: { plan: "free" },
+          url: pageUrl("/app/home"),
+        },
       ],
     });
     // Posted by fetch as text/plain: a CORS-simple request, no preflight.
@@ -101,10 +109,17 @@ describe("ep.js in Chromium", () => {
   it("sends cart, checkout and purchase events with exactly the caller's data", async () => {
     const page = await open();
     await waitFor("the load's batch", () => collector.requests[0]);
-    await call(page, ["cart", "add", { product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" }]);
+    await call(page, [
+      "cart",
+      "add",
+      { product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+    ]);
     await call(page, ["cart", "remove", { product_id: "sku-7", quantity: 1 }]);
     await call(page, ["cart", "checkout", { value: 25, currency: "EUR" }]);
-    await call(page, ["purchase", { order_id: "o-991", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }] }]);
+    await call(page, [
+      "purchase",
+      { order_id: "o-991", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }] },
+    ]);
     await call(page, ["track", "newsletter_signup", { plan: "free", weekly: true, seats: 3 }]);
     await call(page, ["flush"]);
     await waitFor("the commerce batch", () => collector.requests[1]);
@@ -115,11 +130,36 @@ describe("ep.js in Chromium", () => {
       batch: anyBatchId,
       sent_at: expect.any(Number),
       events: [
-        { type: "cart", id: "3", ts, action: "add", product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+        {
+          type: "cart",
+          id: "3",
+          ts,
+          action: "add",
+          product_id: "sku-42",
+          name: "Blue mug",
+          price: 12.5,
+          quantity: 2,
+          currency: "EUR",
+        },
         { type: "cart", id: "4", ts, action: "remove", product_id: "sku-7", quantity: 1 },
         { type: "cart", id: "5", ts, action: "checkout", value: 25, currency: "EUR" },
-        { type: "purchase", id: "6", ts, order_id: "o-991", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }] },
-        { type: "custom", id: "7", ts, name: "newsletter_signup", props: { plan: "free", weekly: true, seats: 3 }, url: pageUrl("/app/home") },
+        {
+          type: "purchase",
+          id: "6",
+          ts,
+          order_id: "o-991",
+          value: 25,
+          currency: "EUR",
+          items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }],
+        },
+        {
+          type: "custom",
+          id: "7",
+          ts,
+          name: "newsletter_signup",
+          props: { plan: "free", weekly: true, seats: 3 },
+          url: pageUrl("/app/home"),
+        },
       ],
     });
     expect(collector.requests[1]!.body.batch).not.toBe(collector.requests[0]!.body.batch);
@@ -127,7 +167,9 @@ describe("ep.js in Chromium", () => {
 
   it("retries a network error, a 503 and a 429 with the same batch id, not before Retry-After", async () => {
     let aborted = 0;
-    await context.route(`${collector.origin}/v1/events`, (route) => (aborted++ ? route.continue() : route.abort("connectionrefused")));
+    await context.route(`${collector.origin}/v1/events`, (route) =>
+      aborted++ ? route.continue() : route.abort("connectionrefused"),
+    );
     collector.script([
       { status: 503, retryAfter: "1" },
       { status: 429, retryAfter: "1" },
@@ -163,12 +205,16 @@ describe("ep.js in Chromium", () => {
     const page = await open();
     await waitFor("the load's batch", () => collector.requests[0]);
     await page.evaluate(() => {
-      for (let index = 0; index < 250; index++) (window as unknown as { edgepulse: Tracker }).edgepulse.track("burst", { index });
+      for (let index = 0; index < 250; index++)
+        (window as unknown as { edgepulse: Tracker }).edgepulse.track("burst", { index });
     });
     await waitFor("the whole burst", () => countedOf("custom").length === 251);
     expect(collector.requests.map((request) => request.body.events.length)).toEqual([2, 100, 100, 50]);
     expect(new Set(collector.requests.map((request) => request.body.batch)).size).toBe(4);
-    expect(countedOf("custom").map((event) => "props" in event && event.props?.index)).toEqual([undefined, ...Array.from({ length: 250 }, (_, index) => index)]);
+    expect(countedOf("custom").map((event) => "props" in event && event.props?.index)).toEqual([
+      undefined,
+      ...Array.from({ length: 250 }, (_, index) => index),
+    ]);
   });
 
   it("keeps what it could not send offline across a reload and delivers it once when back online", async () => {
@@ -212,7 +258,9 @@ describe("ep.js in Chromium", () => {
     const beacon = await waitFor("the beacon", () => collector.requests[1]);
     expect(beacon.fetchMode).toBe("no-cors");
     expect(beacon.contentType).toBe("text/plain;charset=UTF-8");
-    expect(beacon.body.events).toEqual([{ type: "custom", id: "3", ts: expect.any(Number), name: "leaving", url: pageUrl("/app/home") }]);
+    expect(beacon.body.events).toEqual([
+      { type: "custom", id: "3", ts: expect.any(Number), name: "leaving", url: pageUrl("/app/home") },
+    ]);
     // Handed over, so not kept for the next page.
     expect(await outbox(page)).toBe("[]");
   });
@@ -238,10 +286,9 @@ describe("ep.js in Chromium", () => {
     await open("/app/control?signal=gpc");
     await waitFor("the control page's batch", () => collector.requests[0]);
     await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(collector.requests.flatMap((request) => request.body.events.map((event) => ("url" in event ? event.url : "")))).toEqual([
-      pageUrl("/app/control?signal=gpc"),
-      pageUrl("/app/control?signal=gpc"),
-    ]);
+    expect(
+      collector.requests.flatMap((request) => request.body.events.map((event) => ("url" in event ? event.url : ""))),
+    ).toEqual([pageUrl("/app/control?signal=gpc"), pageUrl("/app/control?signal=gpc")]);
   });
 
   it("keeps nothing in localStorage with data-persist=false", async () => {
@@ -253,6 +300,8 @@ describe("ep.js in Chromium", () => {
     expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
     await context.setOffline(false);
     await waitFor("the in-memory batch", () => collector.requests[1]);
-    expect(collector.requests[1]!.body.events.map((event) => event.type === "custom" && event.name)).toEqual(["memory-only"]);
+    expect(collector.requests[1]!.body.events.map((event) => event.type === "custom" && event.name)).toEqual([
+      "memory-only",
+    ]);
   });
 });

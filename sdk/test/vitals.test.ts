@@ -42,7 +42,9 @@ const reference = (navigationType: string): Reported[] =>
 
 /** What the SDK sent as vital events, in order. */
 const ours = (): Reported[] =>
-  collector.counted().flatMap((event) => (event.type === "vital" ? [{ name: event.metric, value: event.value, url: event.url }] : []));
+  collector
+    .counted()
+    .flatMap((event) => (event.type === "vital" ? [{ name: event.metric, value: event.value, url: event.url }] : []));
 
 const byName = (metrics: Reported[]) => Object.fromEntries(metrics.map((metric) => [metric.name, metric.value]));
 
@@ -58,7 +60,9 @@ describe("ep.vitals.js in Chromium, against web-vitals", () => {
     const page = await context.newPage();
     const url = `${fixtures.origin}/vitals.html`;
     await page.goto(url);
-    await waitFor("the fixture's paints and shifts", () => page.evaluate(() => (window as unknown as { fixtureSettled?: boolean }).fixtureSettled));
+    await waitFor("the fixture's paints and shifts", () =>
+      page.evaluate(() => (window as unknown as { fixtureSettled?: boolean }).fixtureSettled),
+    );
     await page.click("#slow");
     await leave(page);
     await waitFor("web-vitals' final values", () => reference("navigate").length === 5);
@@ -69,7 +73,8 @@ describe("ep.vitals.js in Chromium, against web-vitals", () => {
     expect(Object.keys(measured).sort()).toEqual(METRICS);
     expect(Object.keys(expected).sort()).toEqual(METRICS);
     // Both read the same performance entries: equal up to float noise.
-    for (const metric of METRICS) expect(Math.abs(measured[metric]! - expected[metric]!), metric).toBeLessThanOrEqual(metric === "CLS" ? 1e-6 : 1);
+    for (const metric of METRICS)
+      expect(Math.abs(measured[metric]! - expected[metric]!), metric).toBeLessThanOrEqual(metric === "CLS" ? 1e-6 : 1);
     expect(measured.CLS).toBeGreaterThan(0);
     expect(measured.INP).toBeGreaterThanOrEqual(150);
     expect(measured.LCP).toBeGreaterThan(measured.FCP!);
@@ -90,7 +95,8 @@ describe("ep.vitals.js in Chromium, against web-vitals", () => {
     expect(restored.INP).toBe(restoredExpected.INP);
     // FCP and LCP after a restore are the time to the next frames after pageshow; each library
     // waits for its own two animation frames, so they agree within a few frames, not exactly.
-    for (const metric of ["FCP", "LCP"]) expect(Math.abs(restored[metric]! - restoredExpected[metric]!), metric).toBeLessThanOrEqual(50);
+    for (const metric of ["FCP", "LCP"])
+      expect(Math.abs(restored[metric]! - restoredExpected[metric]!), metric).toBeLessThanOrEqual(50);
     // The restore also counted as a page view.
     expect(collector.counted().filter((event) => event.type === "page_view")).toHaveLength(2);
     expect(collector.invalid).toEqual([]);

@@ -7,7 +7,13 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AlertEvaluation, type AlertNotification, type AlertRule, alertNotificationSchema, alertRuleSchema } from "../../protocol";
+import {
+  type AlertEvaluation,
+  type AlertNotification,
+  type AlertRule,
+  alertNotificationSchema,
+  alertRuleSchema,
+} from "../../protocol";
 import { BatchStream } from "../../tools/batch-stream";
 import { withCheckoutOutage } from "../../tools/checkout-outage";
 import { runLoad } from "../../tools/run-load";
@@ -43,7 +49,15 @@ async function api(method: string, path: string, body?: unknown): Promise<unknow
 }
 
 async function createRule(name: string, condition: object, extra: object = {}): Promise<AlertRule> {
-  return alertRuleSchema.parse(await api("POST", "/v1/alerts", { site: SITE, name, condition, webhook: { url: `${receiver.url}/hook/${name}` }, ...extra }));
+  return alertRuleSchema.parse(
+    await api("POST", "/v1/alerts", {
+      site: SITE,
+      name,
+      condition,
+      webhook: { url: `${receiver.url}/hook/${name}` },
+      ...extra,
+    }),
+  );
 }
 
 function notification(webhook: ReceivedWebhook): AlertNotification {
@@ -56,7 +70,12 @@ function expectSigned(webhook: ReceivedWebhook, rule: AlertRule): void {
 }
 
 async function load(durationMs: number, rate: number, outageAt: number | null): Promise<void> {
-  const stream = new BatchStream({ seed: Math.floor(Math.random() * 1e9), runId: `al${Date.now().toString(36)}`, sites: [SITE], visitorsPerSite: 5_000 });
+  const stream = new BatchStream({
+    seed: Math.floor(Math.random() * 1e9),
+    runId: `al${Date.now().toString(36)}`,
+    sites: [SITE],
+    visitorsPerSite: 5_000,
+  });
   const next = () => stream.next();
   const report = await runLoad({
     url: stack.collectorUrl,
@@ -71,14 +90,31 @@ async function load(durationMs: number, rate: number, outageAt: number | null): 
 }
 
 describe("alerts end to end", () => {
-  it("fires a change rule on a checkout outage, and a no-data rule when traffic stops, resolved when it returns", { timeout: 240_000 }, async () => {
+  it("fires a change rule on a checkout outage, and a no-data rule when traffic stops, resolved when it returns", {
+    timeout: 240_000,
+  }, async () => {
     const checkoutsDown = await createRule(
       "checkouts-down",
-      { kind: "change", metric: "checkouts", span_seconds: 5, baseline: "rolling_mean", baseline_spans: 4, direction: "down", tolerance_pct: 80, min_baseline: 4 },
+      {
+        kind: "change",
+        metric: "checkouts",
+        span_seconds: 5,
+        baseline: "rolling_mean",
+        baseline_spans: 4,
+        direction: "down",
+        tolerance_pct: 80,
+        min_baseline: 4,
+      },
       { for_seconds: 2 },
     );
     // Never fires; its evaluations are compared with window_metrics.
-    const pageViews = await createRule("page-views", { kind: "threshold", metric: "page_views", span_seconds: 2, op: ">", value: 1e12 });
+    const pageViews = await createRule("page-views", {
+      kind: "threshold",
+      metric: "page_views",
+      span_seconds: 2,
+      op: ">",
+      value: 1e12,
+    });
 
     // 32 s of shop traffic; checkouts stop reaching the collector after 18 s.
     const trafficStart = Date.now();
@@ -90,7 +126,11 @@ describe("alerts end to end", () => {
     await traffic;
     const trafficEnd = Date.now();
 
-    const changeFired = await receiver.waitFor("checkouts-down", (webhook) => notification(webhook).kind === "firing", 30_000);
+    const changeFired = await receiver.waitFor(
+      "checkouts-down",
+      (webhook) => notification(webhook).kind === "firing",
+      30_000,
+    );
     const changeNotification = notification(changeFired);
     expectSigned(changeFired, checkoutsDown);
     expect(changeNotification.window_end).toBeGreaterThan(outageAt);
@@ -110,7 +150,11 @@ describe("alerts end to end", () => {
     // Traffic returns: the alert resolves.
     const resumedAt = Date.now();
     await load(6_000, 10, null);
-    const resolvedHook = await receiver.waitFor("no-data", (webhook) => notification(webhook).kind === "resolved", 30_000);
+    const resolvedHook = await receiver.waitFor(
+      "no-data",
+      (webhook) => notification(webhook).kind === "resolved",
+      30_000,
+    );
     expectSigned(resolvedHook, noData);
     const resolved = notification(resolvedHook);
     expect(resolved.firing_id).toBe(fired.firing_id);
@@ -118,11 +162,20 @@ describe("alerts end to end", () => {
     expect(resolved.window_end).toBeGreaterThan(resumedAt - 2_000);
     expect(resolved.value).toBeGreaterThan(0);
 
-    const history = (await api("GET", `/v1/alerts/${noData.id}/firings?site=${SITE}`)) as { firings: { fired_at: number; resolved_at: number | null; delivered: number }[] };
-    expect(history.firings).toEqual([expect.objectContaining({ fired_at: fired.window_end, resolved_at: resolved.window_end, delivered: 2 })]);
+    const history = (await api("GET", `/v1/alerts/${noData.id}/firings?site=${SITE}`)) as {
+      firings: { fired_at: number; resolved_at: number | null; delivered: number }[];
+    };
+    expect(history.firings).toEqual([
+      expect.objectContaining({ fired_at: fired.window_end, resolved_at: resolved.window_end, delivered: 2 }),
+    ]);
 
     // Every evaluation equals window_metrics over the same windows, once ClickHouse has them all.
-    const evaluations = async (rule: AlertRule) => ((await api("GET", `/v1/alerts/${rule.id}/evaluations?site=${SITE}&limit=200`)) as { evaluations: AlertEvaluation[] }).evaluations;
+    const evaluations = async (rule: AlertRule) =>
+      (
+        (await api("GET", `/v1/alerts/${rule.id}/evaluations?site=${SITE}&limit=200`)) as {
+          evaluations: AlertEvaluation[];
+        }
+      ).evaluations;
     // Each window is flushed to ClickHouse within about a second of its sealing.
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     const sumOver = async (column: "page_views" | "checkouts", from: number, to: number) => {
@@ -139,7 +192,10 @@ describe("alerts end to end", () => {
       [checkoutsDown, "checkouts"],
     ] as const) {
       for (const evaluation of await evaluations(rule)) {
-        expect({ window_end: evaluation.window_end, value: evaluation.value }).toEqual({ window_end: evaluation.window_end, value: await sumOver(column, evaluation.span_start, evaluation.window_end) });
+        expect({ window_end: evaluation.window_end, value: evaluation.value }).toEqual({
+          window_end: evaluation.window_end,
+          value: await sumOver(column, evaluation.span_start, evaluation.window_end),
+        });
         if ((evaluation.value ?? 0) > 0) compared++;
       }
     }

@@ -50,7 +50,9 @@ async function scalar(sql: string, params: Record<string, unknown> = {}): Promis
 }
 
 async function metrics(): Promise<string> {
-  const response = await fetch(`${stack.collectorUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
+  const response = await fetch(`${stack.collectorUrl}/metrics`, {
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
   expect(response.status).toBe(200);
   return response.text();
 }
@@ -63,7 +65,8 @@ function sample(text: string, series: string): number {
 /** Failed flushes over every site (a dropped answer may hit any shard that flushes then). */
 function totalFlushErrors(text: string): number {
   let total = 0;
-  for (const match of text.matchAll(/^edgepulse_flush_errors_total\{site="[^"]*"\} (\d+)$/gm)) total += Number(match[1]);
+  for (const match of text.matchAll(/^edgepulse_flush_errors_total\{site="[^"]*"\} (\d+)$/gm))
+    total += Number(match[1]);
   return total;
 }
 
@@ -71,29 +74,47 @@ function totalFlushErrors(text: string): number {
  * Waits until ClickHouse holds `batches` for `site` — each exactly once, nothing else — and
  * the site's window_metrics add up to the same number of events. Returns the events found.
  */
-async function expectExactlyOnce(site: string, batches: readonly TrackedBatch[], timeoutMs = ROWS_TIMEOUT_MS): Promise<number> {
+async function expectExactlyOnce(
+  site: string,
+  batches: readonly TrackedBatch[],
+  timeoutMs = ROWS_TIMEOUT_MS,
+): Promise<number> {
   const expected = batches.reduce((sum, batch) => sum + batch.events, 0);
   await stack.waitForRows("SELECT count() FROM events WHERE site = {site:String}", { site }, expected, timeoutMs);
-  const rows = await stack.clickhouse.query<{ batch_id: string; rows: number | string; distinct_events: number | string }>(
+  const rows = await stack.clickhouse.query<{
+    batch_id: string;
+    rows: number | string;
+    distinct_events: number | string;
+  }>(
     "SELECT batch_id, count() AS rows, uniqExact(event_id) AS distinct_events FROM events WHERE site = {site:String} GROUP BY batch_id",
     { site },
   );
-  const found = new Map(rows.map((row) => [row.batch_id, { rows: Number(row.rows), distinct: Number(row.distinct_events) }]));
+  const found = new Map(
+    rows.map((row) => [row.batch_id, { rows: Number(row.rows), distinct: Number(row.distinct_events) }]),
+  );
   const wrong: string[] = [];
   for (const batch of batches) {
     const got = found.get(batch.id);
-    if (got === undefined || got.rows !== batch.events || got.distinct !== batch.events) wrong.push(`${batch.id}: ${JSON.stringify(got ?? null)} of ${batch.events}`);
+    if (got === undefined || got.rows !== batch.events || got.distinct !== batch.events)
+      wrong.push(`${batch.id}: ${JSON.stringify(got ?? null)} of ${batch.events}`);
     found.delete(batch.id);
   }
   expect(wrong, "batches not stored exactly once").toEqual([]);
   expect([...found.keys()], "rows of batches nobody sent").toEqual([]);
   // Window rows are flushed once too: their event counts add up to the events table's.
-  await stack.waitForRows("SELECT sum(events) FROM window_metrics WHERE site = {site:String}", { site }, expected, timeoutMs);
+  await stack.waitForRows(
+    "SELECT sum(events) FROM window_metrics WHERE site = {site:String}",
+    { site },
+    expected,
+    timeoutMs,
+  );
   return expected;
 }
 
 function report(scenario: string, client: ResendingClient, found: number, extra = ""): void {
-  console.log(`faults/${scenario}: ${client.summary()}; found in ClickHouse ${found} (each exactly once)${extra ? `; ${extra}` : ""}`);
+  console.log(
+    `faults/${scenario}: ${client.summary()}; found in ClickHouse ${found} (each exactly once)${extra ? `; ${extra}` : ""}`,
+  );
 }
 
 beforeAll(async () => {
@@ -150,68 +171,82 @@ describe("exactly once under faults", () => {
     expect(proxy.stats.droppedAnswers - droppedBefore).toBe(3);
     // Each lost answer was a failed flush for some shard, retried with the same token.
     expect(totalFlushErrors(await metrics()) - errorsBefore).toBeGreaterThanOrEqual(3);
-    report("lost-insert-answer", client, found, `${proxy.stats.droppedAnswers - droppedBefore} INSERT answers dropped after ClickHouse ran them`);
-  });
-
-  it(`keeps events in the shards while ClickHouse is down for ${OUTAGE_SECONDS} s, pushes back when full, and lands them once after`, async () => {
-    // 120 events/s over 4 shards: each shard's backlog reaches its bound of 300 within seconds.
-    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "outage", eventsPerBatch: 20 });
-    let loading = true;
-    const load = client.load(6, () => !loading);
-    await sleep(2_000);
-
-    await proxy.stop();
-    await clickhouse.close();
-    const downAt = Date.now();
-    let notReady = 0;
-    let readyChecks = 0;
-    let maxBacklog = 0;
-    while (Date.now() - downAt < OUTAGE_SECONDS * 1000) {
-      const ready = await fetch(`${stack.collectorUrl}/readyz`);
-      await ready.body?.cancel();
-      readyChecks += 1;
-      if (ready.status === 503) notReady += 1;
-      maxBacklog = Math.max(maxBacklog, sample(await metrics(), 'edgepulse_unflushed_events{site="outage"}'));
-      await sleep(1_000);
-    }
-    const duringOutage = await metrics();
-    const ackedDuringOutage = client.ackedEvents;
-
-    clickhouse = await startLocalClickHouse({ port: clickhouse.port, dataDir: clickhouseDataDir });
-    await proxy.start();
-    await sleep(2_000);
-    loading = false;
-    await load;
-    await client.settle(30_000);
-    const found = await expectExactlyOnce("outage", client.batches, RECOVERY_TIMEOUT_MS);
-    const ready = await fetch(`${stack.collectorUrl}/readyz`);
-    await ready.body?.cancel();
-
-    expect(client.tally.unexpected).toEqual([]);
-    // The collector kept accepting while ClickHouse was away, held the events, and said it was not ready.
-    expect(ackedDuringOutage).toBeGreaterThan(0);
-    expect(maxBacklog).toBeGreaterThan(0);
-    // Bounded: no shard holds more than its bound; the excess was refused (503 overloaded) and resent.
-    expect(maxBacklog).toBeLessThanOrEqual(SHARDS * SHARD_MAX_PENDING_EVENTS);
-    expect(client.tally.overloaded).toBeGreaterThan(0);
-    expect(sample(duringOutage, 'edgepulse_overloaded_batches_total{site="outage"}')).toBeGreaterThan(0);
-    expect(sample(duringOutage, 'edgepulse_rejected_requests_total{code="overloaded"}')).toBeGreaterThan(0);
-    expect(notReady).toBe(readyChecks);
-    expect(sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')).toBeGreaterThan(0);
-    expect(sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')).toBeGreaterThan(0);
-    expect(ready.status).toBe(200);
     report(
-      "clickhouse-outage",
+      "lost-insert-answer",
       client,
       found,
-      `down ${OUTAGE_SECONDS} s: /readyz 503 in ${notReady}/${readyChecks} checks, backlog up to ${maxBacklog} events (bound ${SHARDS} × ${SHARD_MAX_PENDING_EVENTS}), ` +
-        `${sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')} failed flushes, backoff ${sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')} s`,
+      `${proxy.stats.droppedAnswers - droppedBefore} INSERT answers dropped after ClickHouse ran them`,
     );
-  }, OUTAGE_SECONDS * 1000 + RECOVERY_TIMEOUT_MS + 60_000);
+  });
+
+  it(
+    `keeps events in the shards while ClickHouse is down for ${OUTAGE_SECONDS} s, pushes back when full, and lands them once after`,
+    async () => {
+      // 120 events/s over 4 shards: each shard's backlog reaches its bound of 300 within seconds.
+      const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "outage", eventsPerBatch: 20 });
+      let loading = true;
+      const load = client.load(6, () => !loading);
+      await sleep(2_000);
+
+      await proxy.stop();
+      await clickhouse.close();
+      const downAt = Date.now();
+      let notReady = 0;
+      let readyChecks = 0;
+      let maxBacklog = 0;
+      while (Date.now() - downAt < OUTAGE_SECONDS * 1000) {
+        const ready = await fetch(`${stack.collectorUrl}/readyz`);
+        await ready.body?.cancel();
+        readyChecks += 1;
+        if (ready.status === 503) notReady += 1;
+        maxBacklog = Math.max(maxBacklog, sample(await metrics(), 'edgepulse_unflushed_events{site="outage"}'));
+        await sleep(1_000);
+      }
+      const duringOutage = await metrics();
+      const ackedDuringOutage = client.ackedEvents;
+
+      clickhouse = await startLocalClickHouse({ port: clickhouse.port, dataDir: clickhouseDataDir });
+      await proxy.start();
+      await sleep(2_000);
+      loading = false;
+      await load;
+      await client.settle(30_000);
+      const found = await expectExactlyOnce("outage", client.batches, RECOVERY_TIMEOUT_MS);
+      const ready = await fetch(`${stack.collectorUrl}/readyz`);
+      await ready.body?.cancel();
+
+      expect(client.tally.unexpected).toEqual([]);
+      // The collector kept accepting while ClickHouse was away, held the events, and said it was not ready.
+      expect(ackedDuringOutage).toBeGreaterThan(0);
+      expect(maxBacklog).toBeGreaterThan(0);
+      // Bounded: no shard holds more than its bound; the excess was refused (503 overloaded) and resent.
+      expect(maxBacklog).toBeLessThanOrEqual(SHARDS * SHARD_MAX_PENDING_EVENTS);
+      expect(client.tally.overloaded).toBeGreaterThan(0);
+      expect(sample(duringOutage, 'edgepulse_overloaded_batches_total{site="outage"}')).toBeGreaterThan(0);
+      expect(sample(duringOutage, 'edgepulse_rejected_requests_total{code="overloaded"}')).toBeGreaterThan(0);
+      expect(notReady).toBe(readyChecks);
+      expect(sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')).toBeGreaterThan(0);
+      expect(sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')).toBeGreaterThan(0);
+      expect(ready.status).toBe(200);
+      report(
+        "clickhouse-outage",
+        client,
+        found,
+        `down ${OUTAGE_SECONDS} s: /readyz 503 in ${notReady}/${readyChecks} checks, backlog up to ${maxBacklog} events (bound ${SHARDS} × ${SHARD_MAX_PENDING_EVENTS}), ` +
+          `${sample(duringOutage, 'edgepulse_flush_errors_total{site="outage"}')} failed flushes, backoff ${sample(duringOutage, 'edgepulse_flush_backoff_seconds{site="outage"}')} s`,
+      );
+    },
+    OUTAGE_SECONDS * 1000 + RECOVERY_TIMEOUT_MS + 60_000,
+  );
 
   it("keeps every acknowledged event when workerd is killed with SIGKILL mid-load", async () => {
     // 200 events/s: below what the shards' backlog bound lets through, so this is about the crash alone.
-    const client = new ResendingClient({ collectorUrl: stack.collectorUrl, site: "crash", eventsPerBatch: 10, networkRetryMs: 250 });
+    const client = new ResendingClient({
+      collectorUrl: stack.collectorUrl,
+      site: "crash",
+      eventsPerBatch: 10,
+      networkRetryMs: 250,
+    });
     let loading = true;
     const load = client.load(20, () => !loading);
     await sleep(2_000);
@@ -268,16 +303,33 @@ describe("exactly once under faults", () => {
     }
     const before = await scalar("SELECT count() FROM events WHERE site = 'resend'");
     const now = Date.now();
-    const body = JSON.stringify({ v: 1, site, batch: `ip-change-${now}`, sent_at: now, events: [{ type: "page_view", id: "e1", ts: now, url: "https://resend.example/" }] });
+    const body = JSON.stringify({
+      v: 1,
+      site,
+      batch: `ip-change-${now}`,
+      sent_at: now,
+      events: [{ type: "page_view", id: "e1", ts: now, url: "https://resend.example/" }],
+    });
     const send = async (ip: string) => {
-      const response = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "CF-Connecting-IP": ip, "User-Agent": userAgent }, body });
+      const response = await fetch(`${stack.collectorUrl}/v1/events`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", "CF-Connecting-IP": ip, "User-Agent": userAgent },
+        body,
+      });
       expect(response.status).toBe(202);
       return (await response.json()) as { accepted: number; duplicate: boolean };
     };
     await send(firstIp);
     const resent = await send(secondIp);
-    console.log(`faults/cookieless-resend-new-ip: the same batch resent from another IP was ${resent.duplicate ? "recognised as a duplicate" : "accepted again (counted twice)"}`);
-    await stack.waitForRows("SELECT count() FROM events WHERE site = 'resend'", {}, before + (resent.duplicate ? 1 : 2), ROWS_TIMEOUT_MS);
+    console.log(
+      `faults/cookieless-resend-new-ip: the same batch resent from another IP was ${resent.duplicate ? "recognised as a duplicate" : "accepted again (counted twice)"}`,
+    );
+    await stack.waitForRows(
+      "SELECT count() FROM events WHERE site = 'resend'",
+      {},
+      before + (resent.duplicate ? 1 : 2),
+      ROWS_TIMEOUT_MS,
+    );
     expect(await scalar("SELECT count() FROM events WHERE site = 'resend'")).toBe(before + 1);
   });
 });

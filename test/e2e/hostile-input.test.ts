@@ -42,7 +42,8 @@ async function send(request: FuzzRequest): Promise<Answer> {
       // count while reading.
       init.body = new ReadableStream<Uint8Array>({
         start(controller) {
-          for (let offset = 0; offset < bytes.length; offset += 4096) controller.enqueue(bytes.subarray(offset, offset + 4096));
+          for (let offset = 0; offset < bytes.length; offset += 4096)
+            controller.enqueue(bytes.subarray(offset, offset + 4096));
           controller.close();
         },
       });
@@ -52,7 +53,12 @@ async function send(request: FuzzRequest): Promise<Answer> {
     }
   }
   const response = await fetch(`${stack.collectorUrl}${request.path}`, init);
-  return { request, status: response.status, body: await response.text(), retryAfter: response.headers.get("Retry-After") };
+  return {
+    request,
+    status: response.status,
+    body: await response.text(),
+    retryAfter: response.headers.get("Retry-After"),
+  };
 }
 
 async function sendAll(requests: readonly FuzzRequest[]): Promise<Answer[]> {
@@ -71,14 +77,17 @@ async function sendAll(requests: readonly FuzzRequest[]): Promise<Answer[]> {
 }
 
 async function scrape(): Promise<string> {
-  const response = await fetch(`${stack.collectorUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
+  const response = await fetch(`${stack.collectorUrl}/metrics`, {
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
   expect(response.status).toBe(200);
   return response.text();
 }
 
 function rejectedByCode(metrics: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const match of metrics.matchAll(/^edgepulse_rejected_requests_total\{code="([a-z_]+)"\} (\d+)$/gm)) counts.set(match[1] ?? "", Number(match[2]));
+  for (const match of metrics.matchAll(/^edgepulse_rejected_requests_total\{code="([a-z_]+)"\} (\d+)$/gm))
+    counts.set(match[1] ?? "", Number(match[2]));
   return counts;
 }
 
@@ -153,12 +162,26 @@ describe("hostile input", () => {
       observedCodes.set(parsed.data.error.code, (observedCodes.get(parsed.data.error.code) ?? 0) + 1);
     }
 
-    const hostile = answers.length - [...byFamily].filter(([name]) => name.startsWith("valid")).reduce((sum, [, family]) => sum + family.sent, 0);
-    console.log(`hostile-input: ${answers.length} requests (${hostile} hostile, ${answers.length - hostile} valid incl. ${resends} resends) in ${seconds.toFixed(1)} s, seed ${SEED}`);
+    const hostile =
+      answers.length -
+      [...byFamily].filter(([name]) => name.startsWith("valid")).reduce((sum, [, family]) => sum + family.sent, 0);
+    console.log(
+      `hostile-input: ${answers.length} requests (${hostile} hostile, ${answers.length - hostile} valid incl. ${resends} resends) in ${seconds.toFixed(1)} s, seed ${SEED}`,
+    );
     for (const [name, family] of [...byFamily].sort()) {
-      console.log(`  ${name.padEnd(20)} sent ${String(family.sent).padStart(5)}  answers ${[...family.statuses].sort().map(([status, count]) => `${status}×${count}`).join(" ")}`);
+      console.log(
+        `  ${name.padEnd(20)} sent ${String(family.sent).padStart(5)}  answers ${[...family.statuses]
+          .sort()
+          .map(([status, count]) => `${status}×${count}`)
+          .join(" ")}`,
+      );
     }
-    console.log(`  refusals by code: ${[...observedCodes].sort().map(([code, count]) => `${code}=${count}`).join(" ")}`);
+    console.log(
+      `  refusals by code: ${[...observedCodes]
+        .sort()
+        .map(([code, count]) => `${code}=${count}`)
+        .join(" ")}`,
+    );
     expect(failures.slice(0, 10)).toEqual([]);
     expect(answers.length).toBeGreaterThanOrEqual(10_000);
     // A resend is answered as a duplicate; a resend racing its original may be the one accepted.
@@ -166,11 +189,26 @@ describe("hostile input", () => {
     expect(acceptedEvents).toBe(expectedEvents);
 
     // ClickHouse holds exactly the valid events: none of the hostile ones, none doubled.
-    const found = await stack.waitForRows("SELECT count() FROM events WHERE site = {site:String}", { site: SITE }, expectedEvents, ROWS_TIMEOUT_MS);
-    const [distinct] = await stack.clickhouse.query<{ n: number }>("SELECT uniqExact(batch_id, event_id) AS n FROM events WHERE site = {site:String}", { site: SITE });
-    const [elsewhere] = await stack.clickhouse.query<{ n: number }>("SELECT count() AS n FROM events WHERE site != {site:String}", { site: SITE });
-    const [polluted] = await stack.clickhouse.query<{ n: number }>("SELECT count() AS n FROM events WHERE position(props, 'polluted') > 0 OR position(props, '__proto__') > 0");
-    console.log(`  events: sent ${expectedEvents} valid, acknowledged ${acceptedEvents}, found ${found} (${distinct?.n} distinct), other sites ${elsewhere?.n}`);
+    const found = await stack.waitForRows(
+      "SELECT count() FROM events WHERE site = {site:String}",
+      { site: SITE },
+      expectedEvents,
+      ROWS_TIMEOUT_MS,
+    );
+    const [distinct] = await stack.clickhouse.query<{ n: number }>(
+      "SELECT uniqExact(batch_id, event_id) AS n FROM events WHERE site = {site:String}",
+      { site: SITE },
+    );
+    const [elsewhere] = await stack.clickhouse.query<{ n: number }>(
+      "SELECT count() AS n FROM events WHERE site != {site:String}",
+      { site: SITE },
+    );
+    const [polluted] = await stack.clickhouse.query<{ n: number }>(
+      "SELECT count() AS n FROM events WHERE position(props, 'polluted') > 0 OR position(props, '__proto__') > 0",
+    );
+    console.log(
+      `  events: sent ${expectedEvents} valid, acknowledged ${acceptedEvents}, found ${found} (${distinct?.n} distinct), other sites ${elsewhere?.n}`,
+    );
     expect(Number(distinct?.n)).toBe(expectedEvents);
     expect(Number(elsewhere?.n)).toBe(0);
     expect(Number(polluted?.n)).toBe(0);
@@ -193,7 +231,13 @@ describe("hostile input", () => {
     const after = await fetch(`${stack.collectorUrl}/v1/events`, {
       method: "POST",
       headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT, Origin: ORIGIN },
-      body: JSON.stringify({ v: 1, site: SITE, batch: `after-fuzz-${now}`, sent_at: now, events: [{ type: "page_view", id: "e1", ts: now, url: `${ORIGIN}/` }] }),
+      body: JSON.stringify({
+        v: 1,
+        site: SITE,
+        batch: `after-fuzz-${now}`,
+        sent_at: now,
+        events: [{ type: "page_view", id: "e1", ts: now, url: `${ORIGIN}/` }],
+      }),
     });
     expect(after.status).toBe(202);
     expect(await after.json()).toEqual({ accepted: 1, duplicate: false });

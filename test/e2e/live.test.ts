@@ -5,7 +5,14 @@
  * behaviour only (no wall-clock thresholds).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveMessageSchema, windowsResponseSchema, overviewSchema, type BatchInput, type EventInput, type LiveMessage } from "../../protocol";
+import {
+  liveMessageSchema,
+  windowsResponseSchema,
+  overviewSchema,
+  type BatchInput,
+  type EventInput,
+  type LiveMessage,
+} from "../../protocol";
 import { ArrivalQueue } from "../support/arrival-queue";
 import { startStack, type Stack } from "../support/stack";
 import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
@@ -41,7 +48,10 @@ class NodeLiveClient {
   }
 
   /** The next message (after those already taken) satisfying `predicate`, and when it arrived. */
-  async next(predicate: (message: LiveMessage) => boolean, timeoutMs = 15_000): Promise<{ message: LiveMessage; at: number }> {
+  async next(
+    predicate: (message: LiveMessage) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<{ message: LiveMessage; at: number }> {
     const { item, at } = await this.queue.next(predicate, timeoutMs);
     return { message: item, at };
   }
@@ -56,7 +66,14 @@ function liveUrl(token = TOKEN): string {
 }
 
 async function postEvents(visitor: string, events: EventInput[]): Promise<void> {
-  const body: BatchInput = { v: 1, site: SITE, batch: `b-${runId}-${sequence++}`, sent_at: Date.now(), visitor, events };
+  const body: BatchInput = {
+    v: 1,
+    site: SITE,
+    batch: `b-${runId}-${sequence++}`,
+    sent_at: Date.now(),
+    visitor,
+    events,
+  };
   const response = await fetch(`${stack.collectorUrl}/v1/events`, {
     method: "POST",
     headers: { "Content-Type": "text/plain;charset=UTF-8", "User-Agent": BROWSER_USER_AGENT },
@@ -67,7 +84,13 @@ async function postEvents(visitor: string, events: EventInput[]): Promise<void> 
 }
 
 function pageView(path: string): EventInput {
-  return { type: "page_view", id: `e-${sequence}`, ts: Date.now(), url: `https://shop.example${path}`, referrer: "https://news.example/" };
+  return {
+    type: "page_view",
+    id: `e-${sequence}`,
+    ts: Date.now(),
+    url: `https://shop.example${path}`,
+    referrer: "https://news.example/",
+  };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -81,7 +104,9 @@ function summary(values: number[]): string {
 
 beforeAll(async () => {
   // The 1,000-socket test connects from one address with one token: lift the per-client caps.
-  stack = await startStack({ vars: { SITES, LIVE_MAX_SOCKETS_PER_CLIENT: "2000", LIVE_MAX_SOCKETS_PER_TOKEN: "2000" } });
+  stack = await startStack({
+    vars: { SITES, LIVE_MAX_SOCKETS_PER_CLIENT: "2000", LIVE_MAX_SOCKETS_PER_TOKEN: "2000" },
+  });
 });
 
 afterAll(async () => {
@@ -108,7 +133,9 @@ describe("live feed end to end", () => {
       const postedAt = performance.now();
       await postEvents(`v-${runId}-${i % 25}`, [pageView(`/p/${i % 7}`)]);
       pageViews += 1;
-      const { message, at } = await client.next((update) => update.type === "update" && update.totals.page_views >= pageViews);
+      const { message, at } = await client.next(
+        (update) => update.type === "update" && update.totals.page_views >= pageViews,
+      );
       expect(message.totals.page_views).toBe(pageViews);
       delays.push(at - postedAt);
     }
@@ -125,13 +152,17 @@ describe("live feed end to end", () => {
     }
     const snapshots = await Promise.all(clients.map((client) => client.next((message) => message.type === "snapshot")));
     const connectMs = performance.now() - connectStarted;
-    const clientsGauge = await fetch(`${stack.collectorUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
+    const clientsGauge = await fetch(`${stack.collectorUrl}/metrics`, {
+      headers: { Authorization: `Bearer ${stack.adminToken}` },
+    });
     const gaugeText = clientsGauge.status === 200 ? await clientsGauge.text() : "";
     const before = Math.max(...snapshots.map(({ message }) => message.totals.page_views));
 
     const postedAt = performance.now();
     await postEvents(`v-${runId}-fanout`, [pageView("/fan-out")]);
-    const updates = await Promise.all(clients.map((client) => client.next((message) => message.totals.page_views >= before + 1, 30_000)));
+    const updates = await Promise.all(
+      clients.map((client) => client.next((message) => message.totals.page_views >= before + 1, 30_000)),
+    );
     expect(updates.every(({ message }) => message.totals.page_views === before + 1)).toBe(true);
     console.log(
       `[live e2e] ${SOCKETS} sockets on one hub: connected with snapshots in ${connectMs.toFixed(0)} ms; ` +
@@ -144,14 +175,52 @@ describe("live feed end to end", () => {
   it("reports, once windows are sealed and flushed, the same window totals as ClickHouse", async () => {
     await postEvents(`v-${runId}-buyer`, [
       pageView("/p/1"),
-      { type: "cart", id: "c1", ts: Date.now(), action: "add", product_id: "sku-1", name: "Mug", price: 12.5, quantity: 2, currency: "EUR" },
+      {
+        type: "cart",
+        id: "c1",
+        ts: Date.now(),
+        action: "add",
+        product_id: "sku-1",
+        name: "Mug",
+        price: 12.5,
+        quantity: 2,
+        currency: "EUR",
+      },
       { type: "cart", id: "c2", ts: Date.now(), action: "checkout", value: 25, currency: "EUR" },
-      { type: "purchase", id: "o1", ts: Date.now(), order_id: `o-${runId}`, value: 25, currency: "EUR", items: [{ product_id: "sku-1", price: 12.5, quantity: 2 }] },
+      {
+        type: "purchase",
+        id: "o1",
+        ts: Date.now(),
+        order_id: `o-${runId}`,
+        value: 25,
+        currency: "EUR",
+        items: [{ product_id: "sku-1", price: 12.5, quantity: 2 }],
+      },
     ]);
-    await stack.waitForRows("SELECT count() FROM events WHERE site = {site:String}", { site: SITE }, eventsPosted, FLUSH_TIMEOUT_MS);
-    await stack.waitForRows("SELECT sum(events) FROM window_metrics WHERE site = {site:String}", { site: SITE }, eventsPosted, FLUSH_TIMEOUT_MS);
+    await stack.waitForRows(
+      "SELECT count() FROM events WHERE site = {site:String}",
+      { site: SITE },
+      eventsPosted,
+      FLUSH_TIMEOUT_MS,
+    );
+    await stack.waitForRows(
+      "SELECT sum(events) FROM window_metrics WHERE site = {site:String}",
+      { site: SITE },
+      eventsPosted,
+      FLUSH_TIMEOUT_MS,
+    );
 
-    type Row = { start: number; events: number; page_views: number; visitors: number; sessions: number; cart_adds: number; checkouts: number; purchases: number; revenue: number };
+    type Row = {
+      start: number;
+      events: number;
+      page_views: number;
+      visitors: number;
+      sessions: number;
+      cart_adds: number;
+      checkouts: number;
+      purchases: number;
+      revenue: number;
+    };
     const clickhouseWindows = await stack.clickhouse.query<Row>(
       `SELECT toUnixTimestamp(window_start) * 1000 AS start, sum(events) AS events, sum(page_views) AS page_views, sum(visitors) AS visitors,
               sum(sessions) AS sessions, sum(cart_adds) AS cart_adds, sum(checkouts) AS checkouts, sum(purchases) AS purchases,
@@ -159,25 +228,49 @@ describe("live feed end to end", () => {
        FROM window_metrics WHERE site = {site:String} GROUP BY window_start ORDER BY window_start DESC`,
       { site: SITE },
     );
-    const fromEvents = await stack.clickhouse.query<{ start: number; events: number; page_views: number; purchases: number }>(
+    const fromEvents = await stack.clickhouse.query<{
+      start: number;
+      events: number;
+      page_views: number;
+      purchases: number;
+    }>(
       `SELECT toUnixTimestamp(toStartOfInterval(ts, INTERVAL 1 SECOND)) * 1000 AS start, count() AS events,
               countIf(type = 'page_view') AS page_views, countIf(type = 'purchase') AS purchases
        FROM events WHERE site = {site:String} GROUP BY start ORDER BY start DESC`,
       { site: SITE },
     );
-    const hub = await fetch(`${stack.collectorUrl}/v1/metrics/windows?site=${SITE}&limit=360`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const hub = await fetch(`${stack.collectorUrl}/v1/metrics/windows?site=${SITE}&limit=360`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     const hubWindows = windowsResponseSchema.parse(await hub.json()).windows.filter((window) => window.events > 0);
     expect(hubWindows.length).toBeGreaterThan(10);
 
-    const pick = ({ start, events, page_views, visitors, sessions, cart_adds, checkouts, purchases, revenue }: Row) =>
-      ({ start, events, page_views, visitors, sessions, cart_adds, checkouts, purchases, revenue });
+    const pick = ({
+      start,
+      events,
+      page_views,
+      visitors,
+      sessions,
+      cart_adds,
+      checkouts,
+      purchases,
+      revenue,
+    }: Row) => ({ start, events, page_views, visitors, sessions, cart_adds, checkouts, purchases, revenue });
     expect(hubWindows.map(pick)).toEqual(clickhouseWindows.map(pick));
-    expect(hubWindows.map(({ start, events, page_views, purchases }) => ({ start, events, page_views, purchases }))).toEqual(fromEvents);
+    expect(
+      hubWindows.map(({ start, events, page_views, purchases }) => ({ start, events, page_views, purchases })),
+    ).toEqual(fromEvents);
 
     const overview = overviewSchema.parse(
-      await (await fetch(`${stack.collectorUrl}/v1/metrics/overview?site=${SITE}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json(),
+      await (
+        await fetch(`${stack.collectorUrl}/v1/metrics/overview?site=${SITE}`, {
+          headers: { Authorization: `Bearer ${TOKEN}` },
+        })
+      ).json(),
     );
     expect(overview.totals).toMatchObject({ events: eventsPosted, purchases: 1, revenue: 25 });
-    console.log(`[live e2e] ${hubWindows.length} sealed windows, ${eventsPosted} events: hub = window_metrics = events`);
+    console.log(
+      `[live e2e] ${hubWindows.length} sealed windows, ${eventsPosted} events: hub = window_metrics = events`,
+    );
   });
 });

@@ -30,8 +30,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const call = (page: Page, queued: QueuedCall) => page.evaluate((queued) => (window as unknown as { edgepulse: Tracker }).edgepulse.push(queued), queued);
-const outbox = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem("edgepulse:outbox") ?? "[]") as unknown[]);
+const call = (page: Page, queued: QueuedCall) =>
+  page.evaluate((queued) => (window as unknown as { edgepulse: Tracker }).edgepulse.push(queued), queued);
+const outbox = (page: Page) =>
+  page.evaluate(() => JSON.parse(localStorage.getItem("edgepulse:outbox") ?? "[]") as unknown[]);
 
 interface EventRow {
   type: string;
@@ -47,12 +49,22 @@ describe("SDK → Worker → ClickHouse", () => {
     const home = `${fixtures.origin}/app/home`;
     await page.goto(home);
     // The Worker served the script; the load's batch reached it (the outbox emptied on its 202).
-    await waitFor("the load's batch to be accepted", async () => (await page.evaluate(() => localStorage.getItem("edgepulse:outbox"))) === "[]");
+    await waitFor(
+      "the load's batch to be accepted",
+      async () => (await page.evaluate(() => localStorage.getItem("edgepulse:outbox"))) === "[]",
+    );
 
     await page.evaluate(() => history.pushState({}, "", "/app/product/42"));
-    await call(page, ["cart", "add", { product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" }]);
+    await call(page, [
+      "cart",
+      "add",
+      { product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+    ]);
     await call(page, ["cart", "checkout", { value: 25, currency: "EUR" }]);
-    await call(page, ["purchase", { order_id: "o-991", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }] }]);
+    await call(page, [
+      "purchase",
+      { order_id: "o-991", value: 25, currency: "EUR", items: [{ product_id: "sku-42", price: 12.5, quantity: 2 }] },
+    ]);
     await call(page, ["flush"]);
     await waitFor("the commerce batch to be accepted", async () => (await outbox(page)).length === 0);
 
@@ -80,9 +92,13 @@ describe("SDK → Worker → ClickHouse", () => {
     await stack.waitForRows("SELECT count() FROM events WHERE site = 'demo'", {}, expected, ROWS_TIMEOUT_MS);
     // Any duplicate (the second tab's resend, a retry) would have been flushed by now too.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const rows = await stack.clickhouse.query<EventRow>("SELECT type, name, path, action FROM events WHERE site = 'demo' ORDER BY ts, event_id");
+    const rows = await stack.clickhouse.query<EventRow>(
+      "SELECT type, name, path, action FROM events WHERE site = 'demo' ORDER BY ts, event_id",
+    );
     expect(rows).toHaveLength(expected);
-    const [unique] = await stack.clickhouse.query<{ unique: string | number }>("SELECT uniqExact(batch_id, event_id) AS unique FROM events WHERE site = 'demo'");
+    const [unique] = await stack.clickhouse.query<{ unique: string | number }>(
+      "SELECT uniqExact(batch_id, event_id) AS unique FROM events WHERE site = 'demo'",
+    );
     expect(Number(unique!.unique)).toBe(expected);
 
     const summary = rows.map((row) => [row.type, row.name || row.action || row.path].join(":")).sort();

@@ -20,9 +20,15 @@ interface CliResult {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = { EDGEPULSE_ADMIN_TOKEN: stack.adminToken }): Promise<CliResult> {
+function cli(
+  args: string[],
+  env: Record<string, string> = { EDGEPULSE_ADMIN_TOKEN: stack.adminToken },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, CLI, ...args, "--url", stack.collectorUrl], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [TSX, CLI, ...args, "--url", stack.collectorUrl], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -39,7 +45,9 @@ function secretIn(output: string): string {
 }
 
 async function overviewStatus(token: string): Promise<number> {
-  const response = await fetch(`${stack.collectorUrl}/v1/metrics/overview?site=${SITE}`, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.collectorUrl}/v1/metrics/overview?site=${SITE}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   await response.body?.cancel();
   return response.status;
 }
@@ -86,7 +94,12 @@ describe("npm run sites", () => {
 
   it("the site ingests from its origin at once, and its rows reach ClickHouse", async () => {
     const now = Date.now();
-    const events = [1, 2, 3].map((index) => ({ type: "page_view", id: `e${index}`, ts: now - index, url: `${ORIGIN}/p/${index}` }));
+    const events = [1, 2, 3].map((index) => ({
+      type: "page_view",
+      id: `e${index}`,
+      ts: now - index,
+      url: `${ORIGIN}/p/${index}`,
+    }));
     const response = await fetch(`${stack.collectorUrl}/v1/events`, {
       method: "POST",
       headers: { "Content-Type": "text/plain", Origin: ORIGIN },
@@ -132,8 +145,17 @@ describe("npm run sites", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`site ${SITE} deleted`);
     expect(result.stdout).toMatch(/events [3-9]/);
-    expect(await stack.waitForRows("SELECT count() FROM events WHERE site = {site:String}", { site: SITE }, 0, 5_000)).toBe(0);
-    expect(await stack.waitForRows("SELECT count() FROM window_metrics WHERE site = {site:String}", { site: SITE }, 0, 5_000)).toBe(0);
+    expect(
+      await stack.waitForRows("SELECT count() FROM events WHERE site = {site:String}", { site: SITE }, 0, 5_000),
+    ).toBe(0);
+    expect(
+      await stack.waitForRows(
+        "SELECT count() FROM window_metrics WHERE site = {site:String}",
+        { site: SITE },
+        0,
+        5_000,
+      ),
+    ).toBe(0);
 
     const list = await cli(["list"]);
     expect(list.stdout).not.toContain(SITE);

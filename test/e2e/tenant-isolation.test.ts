@@ -30,31 +30,81 @@ let stack: Stack;
 let eventsOfA = 0;
 
 function batch(site: string, label: string, events: EventInput[]) {
-  return { v: 1, site, batch: `${label}-${Date.now()}-${Math.random().toString(36).slice(2)}`, sent_at: Date.now(), visitor: `v-${label}`, events };
+  return {
+    v: 1,
+    site,
+    batch: `${label}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    sent_at: Date.now(),
+    visitor: `v-${label}`,
+    events,
+  };
 }
 
 function seedEvents(site: string, label: string): EventInput[] {
   const now = Date.now();
   return [
-    { type: "page_view", id: "e1", ts: now - 500, url: `https://${site}.example/${label}/home`, referrer: `https://${label}.referrer.example/`, title: `${label} home` },
+    {
+      type: "page_view",
+      id: "e1",
+      ts: now - 500,
+      url: `https://${site}.example/${label}/home`,
+      referrer: `https://${label}.referrer.example/`,
+      title: `${label} home`,
+    },
     { type: "page_view", id: "e2", ts: now - 400, url: `https://${site}.example/${label}/product` },
-    { type: "cart", id: "e3", ts: now - 300, action: "add", product_id: `${label}-sku`, name: `${label} product`, price: 10, quantity: 1, currency: "EUR" },
-    { type: "purchase", id: "e4", ts: now - 200, order_id: `${label}-order`, value: 10, currency: "EUR", items: [{ product_id: `${label}-sku`, price: 10, quantity: 1 }] },
-    { type: "vital", id: "e5", ts: now - 100, url: `https://${site}.example/${label}/home`, metric: "LCP", value: 1234 },
+    {
+      type: "cart",
+      id: "e3",
+      ts: now - 300,
+      action: "add",
+      product_id: `${label}-sku`,
+      name: `${label} product`,
+      price: 10,
+      quantity: 1,
+      currency: "EUR",
+    },
+    {
+      type: "purchase",
+      id: "e4",
+      ts: now - 200,
+      order_id: `${label}-order`,
+      value: 10,
+      currency: "EUR",
+      items: [{ product_id: `${label}-sku`, price: 10, quantity: 1 }],
+    },
+    {
+      type: "vital",
+      id: "e5",
+      ts: now - 100,
+      url: `https://${site}.example/${label}/home`,
+      metric: "LCP",
+      value: 1234,
+    },
     { type: "custom", id: "e6", ts: now - 50, name: `${label}-signup`, props: { secret: label } },
   ];
 }
 
-async function post(site: string, events: EventInput[], origin: string | null, label = `seed-${site}`): Promise<Response> {
+async function post(
+  site: string,
+  events: EventInput[],
+  origin: string | null,
+  label = `seed-${site}`,
+): Promise<Response> {
   return fetch(`${stack.collectorUrl}/v1/events`, {
     method: "POST",
-    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT, ...(origin === null ? {} : { Origin: origin }) },
+    headers: {
+      "Content-Type": "text/plain",
+      "User-Agent": BROWSER_USER_AGENT,
+      ...(origin === null ? {} : { Origin: origin }),
+    },
     body: JSON.stringify(batch(site, label, events)),
   });
 }
 
 async function get(path: string, token: string | null): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${stack.collectorUrl}${path}`, { headers: token === null ? {} : { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.collectorUrl}${path}`, {
+    headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -165,7 +215,9 @@ describe("read routes return only the token's site", () => {
     `/v1/metrics/windows?site=${site}`,
     `/v1/metrics/overview?site=${site}`,
     `/v1/metrics/performance?site=${site}`,
-    ...["timeseries", "pages", "referrers", "countries", "devices", "products", "funnel", "sessions", "vitals"].map((resource) => `/v1/history/${resource}?site=${site}`),
+    ...["timeseries", "pages", "referrers", "countries", "devices", "products", "funnel", "sessions", "vitals"].map(
+      (resource) => `/v1/history/${resource}?site=${site}`,
+    ),
   ];
 
   it("refuses site b to token a on every read route, and answers site a without a trace of b", async () => {
@@ -186,7 +238,18 @@ describe("read routes return only the token's site", () => {
   });
 
   it("is not fooled by repeated, encoded or odd site parameters", async () => {
-    for (const query of ["site=a&site=b", "site=b&site=a", "site=A", "site=a%00", "site=a%2Fb", "site=a/../b", "site=%62", "site[]=b", "site=a,b", "site=*"]) {
+    for (const query of [
+      "site=a&site=b",
+      "site=b&site=a",
+      "site=A",
+      "site=a%00",
+      "site=a%2Fb",
+      "site=a/../b",
+      "site=%62",
+      "site[]=b",
+      "site=a,b",
+      "site=*",
+    ]) {
       for (const route of ["/v1/metrics/overview", "/v1/history/pages"]) {
         const answer = await get(`${route}?${query}`, TOKEN_A);
         expect(answer.status, `${route}?${query}: ${answer.text}`).toBeLessThan(500);
@@ -483,27 +546,40 @@ describe("SQL console: a token for site a cannot read site b", () => {
     const leaks: string[] = [];
     for (const query of attacks) {
       const answer = await sql("a", query, TOKEN_A);
-      const outcome = answer.status === 200 ? "answered" : `${answer.status} ${errorResponseSchema.safeParse(JSON.parse(answer.text)).data?.error.code ?? "non-JSON"}`;
+      const outcome =
+        answer.status === 200
+          ? "answered"
+          : `${answer.status} ${errorResponseSchema.safeParse(JSON.parse(answer.text)).data?.error.code ?? "non-JSON"}`;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      if (process.env.EDGEPULSE_VERBOSE_SQL === "1") console.log(`${outcome.padEnd(20)} ${query.replace(/\s+/g, " ")}  ${answer.status === 200 ? answer.text.slice(0, 120) : ""}`);
+      if (process.env.EDGEPULSE_VERBOSE_SQL === "1")
+        console.log(
+          `${outcome.padEnd(20)} ${query.replace(/\s+/g, " ")}  ${answer.status === 200 ? answer.text.slice(0, 120) : ""}`,
+        );
       // Every refusal is a 4xx JSON error: never a 5xx, never ClickHouse's own text.
       if (answer.status >= 500) leaks.push(`${query} → ${answer.status} ${answer.text.slice(0, 200)}`);
-      if (answer.status !== 200 && !errorResponseSchema.safeParse(JSON.parse(answer.text)).success) leaks.push(`${query} → not a JSON error: ${answer.text.slice(0, 200)}`);
-      if (answer.text.includes("DB::Exception") || answer.text.includes("Code: ")) leaks.push(`${query} → ClickHouse's own text: ${answer.text.slice(0, 200)}`);
+      if (answer.status !== 200 && !errorResponseSchema.safeParse(JSON.parse(answer.text)).success)
+        leaks.push(`${query} → not a JSON error: ${answer.text.slice(0, 200)}`);
+      if (answer.text.includes("DB::Exception") || answer.text.includes("Code: "))
+        leaks.push(`${query} → ClickHouse's own text: ${answer.text.slice(0, 200)}`);
       // Nothing of b, in an answer or in an error message.
       if (answer.text.includes(MARKER_B)) leaks.push(`${query} → leaked ${MARKER_B}: ${answer.text.slice(0, 300)}`);
       if (answer.status !== 200) continue;
       const parsed = sqlResponseSchema.parse(JSON.parse(answer.text));
       parsed.columns.forEach((column, index) => {
         // '' is the site of a ROLLUP/TOTALS row: a's own total.
-        if (column.name.endsWith("site") && parsed.rows.some((row) => row[index] !== "a" && row[index] !== "")) leaks.push(`${query} → a site other than a in ${column.name}`);
+        if (column.name.endsWith("site") && parsed.rows.some((row) => row[index] !== "a" && row[index] !== ""))
+          leaks.push(`${query} → a site other than a in ${column.name}`);
       });
     }
-    console.log(`tenant-isolation: ${attacks.length} hostile SQL queries with token a: ${[...outcomes].map(([outcome, n]) => `${outcome}×${n}`).join(", ")}`);
+    console.log(
+      `tenant-isolation: ${attacks.length} hostile SQL queries with token a: ${[...outcomes].map(([outcome, n]) => `${outcome}×${n}`).join(", ")}`,
+    );
     expect(leaks).toEqual([]);
     expect(attacks.length).toBeGreaterThanOrEqual(200);
     // Metadata of other databases is not the site's either (hasColumnInTable answered 1 before the guard refused it).
-    expect(expectRefused(await sql("a", "SELECT hasColumnInTable('system', 'tables', 'name')", TOKEN_A))).toBe("forbidden");
+    expect(expectRefused(await sql("a", "SELECT hasColumnInTable('system', 'tables', 'name')", TOKEN_A))).toBe(
+      "forbidden",
+    );
     // Still there: none of the attempted writes changed anything.
     expect(await directCount("site = 'b'")).toBe(12 + INTERLEAVED_ROWS / 2);
   });
@@ -567,9 +643,15 @@ describe("ingest: site keys and origin allow-lists", () => {
     }
     const unknown = await post("c", one, ORIGIN_A, "unknown");
     expect(expectRefused({ status: unknown.status, text: await unknown.text() }, [403])).toBe("unknown_site");
-    const preflight = await fetch(`${stack.collectorUrl}/v1/events`, { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" } });
+    const preflight = await fetch(`${stack.collectorUrl}/v1/events`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
+    });
     expect(preflight.status).toBe(403);
-    const allowed = await fetch(`${stack.collectorUrl}/v1/events`, { method: "OPTIONS", headers: { Origin: ORIGIN_A, "Access-Control-Request-Method": "POST" } });
+    const allowed = await fetch(`${stack.collectorUrl}/v1/events`, {
+      method: "OPTIONS",
+      headers: { Origin: ORIGIN_A, "Access-Control-Request-Method": "POST" },
+    });
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN_A);
   });
@@ -577,7 +659,8 @@ describe("ingest: site keys and origin allow-lists", () => {
 
 describe("the console cannot take the server from ingest, readiness or other tenants (issue 11)", () => {
   /** Runs until ClickHouse's time limit stops it: a billion combinations of a's thousand rows. */
-  const HOSTILE = "SELECT count() AS hostile_probe FROM events AS e1 CROSS JOIN events AS e2 CROSS JOIN events AS e3 WHERE cityHash64(e1.url, e2.url, e3.url) % 7 = 1";
+  const HOSTILE =
+    "SELECT count() AS hostile_probe FROM events AS e1 CROSS JOIN events AS e2 CROSS JOIN events AS e3 WHERE cityHash64(e1.url, e2.url, e3.url) % 7 = 1";
 
   it("keeps flushing events and answering /readyz while 4 hostile console queries run", async () => {
     let hostileDone = 0;
@@ -589,17 +672,28 @@ describe("the console cannot take the server from ingest, readiness or other ten
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const now = Date.now();
-    const posted = await post("a", [{ type: "page_view", id: "e1", ts: now, url: "https://a.example/during-hostile-queries" }], ORIGIN_A, "during-hostile");
+    const posted = await post(
+      "a",
+      [{ type: "page_view", id: "e1", ts: now, url: "https://a.example/during-hostile-queries" }],
+      ORIGIN_A,
+      "during-hostile",
+    );
     expect(posted.status).toBe(202);
     const ready = await fetch(`${stack.collectorUrl}/readyz`);
     expect(ready.status, await ready.text()).toBe(200);
-    await stack.waitForRows("SELECT count() FROM events WHERE url = 'https://a.example/during-hostile-queries'", {}, 1, ROWS_TIMEOUT_MS);
+    await stack.waitForRows(
+      "SELECT count() FROM events WHERE url = 'https://a.example/during-hostile-queries'",
+      {},
+      1,
+      ROWS_TIMEOUT_MS,
+    );
     // The flush did not wait for them: they were still running when the row arrived.
     expect(hostileDone).toBe(0);
     const answers = await Promise.all(hostile);
     for (const answer of answers) {
       expect([200, 400], answer.text).toContain(answer.status);
-      if (answer.status === 400) expect(errorResponseSchema.parse(JSON.parse(answer.text)).error.clickhouse_error).toBe("TIMEOUT_EXCEEDED");
+      if (answer.status === 400)
+        expect(errorResponseSchema.parse(JSON.parse(answer.text)).error.clickhouse_error).toBe("TIMEOUT_EXCEEDED");
     }
     eventsOfA += 1;
   });
@@ -616,7 +710,8 @@ describe("tokens stay off the process list (issue 11)", () => {
       } catch {
         continue; // gone meanwhile
       }
-      if ([TOKEN_A, TOKEN_B, ADMIN_TOKEN].some((token) => commandLine.includes(token))) carriers.push(`${pid}: ${commandLine.slice(0, 200)}`);
+      if ([TOKEN_A, TOKEN_B, ADMIN_TOKEN].some((token) => commandLine.includes(token)))
+        carriers.push(`${pid}: ${commandLine.slice(0, 200)}`);
     }
     expect(carriers).toEqual([]);
   });

@@ -14,7 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { startLocalClickHouse, type LocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations } from "../../clickhouse/migrate";
-import { type EventRow, NO_CAMPAIGN, type SessionRow, type WindowMetricsRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import {
+  type EventRow,
+  NO_CAMPAIGN,
+  type SessionRow,
+  type WindowMetricsRow,
+  toDateTime,
+  toDateTime64,
+} from "../../clickhouse/rows";
 import { expandClickHouseQuery, expandPromQL } from "./grafana-macros";
 import { promtool, requirePromtool } from "./promtool";
 
@@ -47,7 +54,9 @@ interface Dashboard {
 const dashboards: Dashboard[] = readdirSync(join(GRAFANA_DIR, "dashboards"))
   .filter((name) => name.endsWith(".json"))
   .map((name) => JSON.parse(readFileSync(join(GRAFANA_DIR, "dashboards", name), "utf8")) as Dashboard);
-const targets = dashboards.flatMap((dashboard) => dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ dashboard, panel, target }))));
+const targets = dashboards.flatMap((dashboard) =>
+  dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ dashboard, panel, target }))),
+);
 const clickhouseTargets = targets.filter(({ target }) => target.datasource.uid === CLICKHOUSE_UID);
 const prometheusTargets = targets.filter(({ target }) => target.datasource.uid === PROMETHEUS_UID);
 
@@ -63,7 +72,8 @@ describe("ops/grafana provisioning", () => {
     const provider = readFileSync(join(GRAFANA_DIR, "provisioning/dashboards/edgepulse.yml"), "utf8");
     expect(provider).toContain("type: file");
     // Panel ids are unique per dashboard (Grafana keys panel state by them).
-    for (const dashboard of dashboards) expect(new Set(dashboard.panels.map((panel) => panel.id)).size).toBe(dashboard.panels.length);
+    for (const dashboard of dashboards)
+      expect(new Set(dashboard.panels.map((panel) => panel.id)).size).toBe(dashboard.panels.length);
   });
 });
 
@@ -77,26 +87,89 @@ const CONTEXT = { from: T0, to: T0 + 3600_000, intervalSeconds: 60, variables: {
 function event(id: string, offsetMs: number, fields: Partial<EventRow>): EventRow {
   const ts = toDateTime64(T0 + offsetMs);
   return {
-    site: SITE, batch_id: "grafana-batch", event_id: id, type: "page_view", ts, received_at: ts, shard: 0, visitor_id: "v1",
-    session_id: "s1", url: "", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop", browser: "Chrome",
-    os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "", order_id: "",
-    items: "", metric: "", metric_value: 0, name: "", props: "", ...NO_CAMPAIGN, ...fields,
+    site: SITE,
+    batch_id: "grafana-batch",
+    event_id: id,
+    type: "page_view",
+    ts,
+    received_at: ts,
+    shard: 0,
+    visitor_id: "v1",
+    session_id: "s1",
+    url: "",
+    path: "/",
+    referrer_host: "",
+    title: "",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    action: "",
+    product_id: "",
+    product_name: "",
+    price: 0,
+    quantity: 0,
+    value: 0,
+    currency: "",
+    order_id: "",
+    items: "",
+    metric: "",
+    metric_value: 0,
+    name: "",
+    props: "",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
 function windowRow(fields: Partial<WindowMetricsRow>): WindowMetricsRow {
   return {
-    site: SITE, window_start: toDateTime(T0), window_seconds: 10, currency: "", events: 0, page_views: 0, visitors: 0, sessions: 0,
-    bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0, ...fields,
+    site: SITE,
+    window_start: toDateTime(T0),
+    window_seconds: 10,
+    currency: "",
+    events: 0,
+    page_views: 0,
+    visitors: 0,
+    sessions: 0,
+    bounces: 0,
+    cart_adds: 0,
+    cart_removes: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+    ...fields,
   };
 }
 
 function session(id: string, fields: Partial<SessionRow>): SessionRow {
   return {
-    site: SITE, session_id: id, visitor_id: "v1", shard: 0, started_at: toDateTime64(T0 + 1000), ended_at: toDateTime64(T0 + 60_000),
-    duration: 59, events: 3, page_views: 2, entry_path: "/", exit_path: "/p/mug", bounced: 0, product_views: 0, cart_adds: 0,
-    cart_value: 0, checked_out: 0, purchased: 0, revenue: 0, currency: "", country: "DE", device: "desktop", browser: "Chrome",
-    os: "Linux", referrer_host: "", ...NO_CAMPAIGN, ...fields,
+    site: SITE,
+    session_id: id,
+    visitor_id: "v1",
+    shard: 0,
+    started_at: toDateTime64(T0 + 1000),
+    ended_at: toDateTime64(T0 + 60_000),
+    duration: 59,
+    events: 3,
+    page_views: 2,
+    entry_path: "/",
+    exit_path: "/p/mug",
+    bounced: 0,
+    product_views: 0,
+    cart_adds: 0,
+    cart_value: 0,
+    checked_out: 0,
+    purchased: 0,
+    revenue: 0,
+    currency: "",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    referrer_host: "",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
@@ -110,7 +183,9 @@ async function insertFixture(clickhouse: ClickHouse): Promise<void> {
       event("e3", 3000, { path: "/p/mug" }),
       event("e4", 4000, { type: "cart", action: "add", product_id: "mug", price: 12.5, quantity: 2, currency: "EUR" }),
       event("e5", 5000, { type: "purchase", order_id: "o1", value: 25, currency: "EUR" }),
-      ...[1000, 2000, 3000, 4000, 5000].map((lcp, index) => event(`lcp${index}`, 6000 + index, { type: "vital", path: "/p/mug", metric: "LCP", metric_value: lcp })),
+      ...[1000, 2000, 3000, 4000, 5000].map((lcp, index) =>
+        event(`lcp${index}`, 6000 + index, { type: "vital", path: "/p/mug", metric: "LCP", metric_value: lcp }),
+      ),
       event("inp", 7000, { type: "vital", path: "/", metric: "INP", metric_value: 120 }),
     ],
     "grafana-events",
@@ -123,13 +198,22 @@ async function insertFixture(clickhouse: ClickHouse): Promise<void> {
     ],
     "grafana-windows",
   );
-  await clickhouse.insert("sessions", [session("s1", { purchased: 1, revenue: 25, currency: "EUR" }), session("s2", { visitor_id: "v2" })], "grafana-sessions");
+  await clickhouse.insert(
+    "sessions",
+    [session("s1", { purchased: 1, revenue: 25, currency: "EUR" }), session("s2", { visitor_id: "v2" })],
+    "grafana-sessions",
+  );
 }
 
 /** Rows with every value as a number where it reads as one (ClickHouse quotes 64-bit integers and decimals in JSON). */
 function numeric(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   return rows.map((row) =>
-    Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : value])),
+    Object.fromEntries(
+      Object.entries(row).map(([key, value]) => [
+        key,
+        typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : value,
+      ]),
+    ),
   );
 }
 
@@ -173,10 +257,13 @@ describe("ops/grafana ClickHouse panels", () => {
   });
 
   /** As a read-only Grafana user would run it. */
-  const run = async (sql: string) => numeric(await clickhouse.query<Record<string, unknown>>(sql, {}, { readonly: "1" }));
+  const run = async (sql: string) =>
+    numeric(await clickhouse.query<Record<string, unknown>>(sql, {}, { readonly: "1" }));
 
   it("lists the site in the dashboard's site variable", async () => {
-    const variables = dashboards.flatMap((dashboard) => dashboard.templating.list).filter((variable) => variable.datasource.uid === CLICKHOUSE_UID);
+    const variables = dashboards
+      .flatMap((dashboard) => dashboard.templating.list)
+      .filter((variable) => variable.datasource.uid === CLICKHOUSE_UID);
     expect(variables.length).toBeGreaterThan(0);
     for (const variable of variables) {
       expect(typeof variable.query).toBe("string");
@@ -224,13 +311,16 @@ describe("ops/grafana Prometheus panels", () => {
   });
 
   /** promtool check rules over one recording rule per expression (JSON is YAML). */
-  async function checkExpressions(expressions: { record: string; expr: string }[]): Promise<{ exitCode: number; output: string }> {
+  async function checkExpressions(
+    expressions: { record: string; expr: string }[],
+  ): Promise<{ exitCode: number; output: string }> {
     const file = join(workDir, `panels-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify({ groups: [{ name: "grafana-panels", rules: expressions }] }));
     return promtool(["check", "rules", file]);
   }
 
-  const expand = (expr: string) => expandPromQL(expr, { intervalSeconds: 60, rangeSeconds: 3600, variables: { site: "shop|blog" } });
+  const expand = (expr: string) =>
+    expandPromQL(expr, { intervalSeconds: 60, rangeSeconds: 3600, variables: { site: "shop|blog" } });
 
   it("every PromQL expression parses", async () => {
     const expressions = prometheusTargets.map(({ panel, target }) => ({
@@ -243,7 +333,12 @@ describe("ops/grafana Prometheus panels", () => {
   });
 
   it("the check rejects an expression that does not parse (so a pass means something)", async () => {
-    const result = await checkExpressions([{ record: "grafana_broken", expr: expand('sum by (site) (rate(edgepulse_ingested_events_total{site=~"$site"}[$__rate_interval])') }]);
+    const result = await checkExpressions([
+      {
+        record: "grafana_broken",
+        expr: expand('sum by (site) (rate(edgepulse_ingested_events_total{site=~"$site"}[$__rate_interval])'),
+      },
+    ]);
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toMatch(/parse error|unclosed|unexpected/i);
   });

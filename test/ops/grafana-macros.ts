@@ -26,12 +26,15 @@ export interface GrafanaQueryContext {
 }
 
 function replaceVariables(text: string, variables: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? "";
-    const value = variables[name];
-    if (value === undefined) throw new Error(`no value for dashboard variable ${whole}`);
-    return value;
-  });
+  return text.replace(
+    /\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? "";
+      const value = variables[name];
+      if (value === undefined) throw new Error(`no value for dashboard variable ${whole}`);
+      return value;
+    },
+  );
 }
 
 export function expandClickHouseQuery(sql: string, context: GrafanaQueryContext): string {
@@ -39,11 +42,20 @@ export function expandClickHouseQuery(sql: string, context: GrafanaQueryContext)
   const toSeconds = Math.floor(context.to / 1000);
   const interval = Math.max(Math.floor(context.intervalSeconds), 1);
   const expanded = replaceVariables(sql, context.variables)
-    .replace(/\$__timeFilter_ms\(([^)]+)\)/g, (_, column: string) =>
-      `${column.trim()} >= fromUnixTimestamp64Milli(${context.from}) AND ${column.trim()} <= fromUnixTimestamp64Milli(${context.to})`,
+    .replace(
+      /\$__timeFilter_ms\(([^)]+)\)/g,
+      (_, column: string) =>
+        `${column.trim()} >= fromUnixTimestamp64Milli(${context.from}) AND ${column.trim()} <= fromUnixTimestamp64Milli(${context.to})`,
     )
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_, column: string) => `${column.trim()} >= toDateTime(${fromSeconds}) AND ${column.trim()} <= toDateTime(${toSeconds})`)
-    .replace(/\$__timeInterval\(([^)]+)\)/g, (_, column: string) => `toStartOfInterval(toDateTime(${column.trim()}), INTERVAL ${interval} second)`)
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_, column: string) =>
+        `${column.trim()} >= toDateTime(${fromSeconds}) AND ${column.trim()} <= toDateTime(${toSeconds})`,
+    )
+    .replace(
+      /\$__timeInterval\(([^)]+)\)/g,
+      (_, column: string) => `toStartOfInterval(toDateTime(${column.trim()}), INTERVAL ${interval} second)`,
+    )
     .replace(/\$__fromTime\b/g, `toDateTime(${fromSeconds})`)
     .replace(/\$__toTime\b/g, `toDateTime(${toSeconds})`)
     .replace(/\$__interval_s\b/g, String(interval));
@@ -51,7 +63,10 @@ export function expandClickHouseQuery(sql: string, context: GrafanaQueryContext)
   return expanded;
 }
 
-export function expandPromQL(expr: string, context: Pick<GrafanaQueryContext, "intervalSeconds" | "variables"> & { rangeSeconds: number }): string {
+export function expandPromQL(
+  expr: string,
+  context: Pick<GrafanaQueryContext, "intervalSeconds" | "variables"> & { rangeSeconds: number },
+): string {
   // $__rate_interval is at least four scrape intervals (15 s in the provisioned datasource).
   const rateInterval = Math.max(context.intervalSeconds + 15, 4 * 15);
   const expanded = replaceVariables(

@@ -41,9 +41,15 @@ beforeAll(async () => {
     sent_at: now,
     events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }],
   };
-  const ingest = await fetch(`${stack.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: JSON.stringify(batch) });
+  const ingest = await fetch(`${stack.collectorUrl}/v1/events`, {
+    method: "POST",
+    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT },
+    body: JSON.stringify(batch),
+  });
   expect(ingest.status).toBe(202);
-  const scrape = await fetch(`${stack.collectorUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
+  const scrape = await fetch(`${stack.collectorUrl}/metrics`, {
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
   expect(scrape.status).toBe(200);
   exposition = await scrape.text();
 });

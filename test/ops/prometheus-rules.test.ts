@@ -34,7 +34,11 @@ describe("ops/prometheus rules", () => {
   });
 
   it("unit-tests every alert", () => {
-    const tested = new Set(testFiles.flatMap((name) => [...readFileSync(join(RULES_DIR, name), "utf8").matchAll(/alertname:\s*(\S+)/g)].map((match) => match[1])));
+    const tested = new Set(
+      testFiles.flatMap((name) =>
+        [...readFileSync(join(RULES_DIR, name), "utf8").matchAll(/alertname:\s*(\S+)/g)].map((match) => match[1]),
+      ),
+    );
     const alerts = ruleFiles.flatMap((name) => alertNames(readFileSync(join(RULES_DIR, name), "utf8")));
     expect(alerts.length).toBeGreaterThan(5);
     expect(alerts.filter((alert) => !tested.has(alert))).toEqual([]);

@@ -11,18 +11,27 @@ export interface PromtoolResult {
   output: string;
 }
 
-const MISSING = "promtool is not installed: `apt-get install prometheus` (Debian; .ci/run does this) or put Prometheus's promtool on PATH";
+const MISSING =
+  "promtool is not installed: `apt-get install prometheus` (Debian; .ci/run does this) or put Prometheus's promtool on PATH";
 
-export function promtool(args: readonly string[], options: { cwd?: string; stdin?: string } = {}): Promise<PromtoolResult> {
+export function promtool(
+  args: readonly string[],
+  options: { cwd?: string; stdin?: string } = {},
+): Promise<PromtoolResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile("promtool", args, { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error !== null && (error as NodeJS.ErrnoException).code === "ENOENT") {
-        reject(new Error(MISSING));
-        return;
-      }
-      const exitCode = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-      resolve({ exitCode, output: `${stdout}${stderr}` });
-    });
+    const child = execFile(
+      "promtool",
+      args,
+      { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error !== null && (error as NodeJS.ErrnoException).code === "ENOENT") {
+          reject(new Error(MISSING));
+          return;
+        }
+        const exitCode = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ exitCode, output: `${stdout}${stderr}` });
+      },
+    );
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   });
 }

@@ -10,12 +10,26 @@
  * When ClickHouse itself does not answer, the proxy cuts the connection rather than inventing
  * an HTTP error, so the collector sees what it would see without the proxy.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 /** Larger bodies are refused; the collector's inserts are far smaller. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade", "proxy-connection"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "host",
+  "upgrade",
+  "proxy-connection",
+]);
 
 export interface FaultProxyStats {
   /** Requests forwarded to ClickHouse. */
@@ -86,7 +100,10 @@ export async function startFaultProxy(upstream: { host: string; port: number }, 
       port: upstream.port,
       method: request.method,
       path: request.url,
-      headers: { ...forwardHeaders(request.headers, `${upstream.host}:${upstream.port}`), "content-length": String(body.length) },
+      headers: {
+        ...forwardHeaders(request.headers, `${upstream.host}:${upstream.port}`),
+        "content-length": String(body.length),
+      },
       agent: false,
     });
     upstreamRequest.on("error", () => {
@@ -106,7 +123,10 @@ export async function startFaultProxy(upstream: { host: string; port: number }, 
           return;
         }
         const answer = Buffer.concat(chunks);
-        response.writeHead(upstreamResponse.statusCode ?? 502, { ...forwardHeaders(upstreamResponse.headers, ""), "content-length": String(answer.length) });
+        response.writeHead(upstreamResponse.statusCode ?? 502, {
+          ...forwardHeaders(upstreamResponse.headers, ""),
+          "content-length": String(answer.length),
+        });
         response.end(answer);
       });
     });

@@ -41,7 +41,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ResendingClient {
   readonly batches: TrackedBatch[] = [];
-  readonly tally: AnswerTally = { accepted: 0, duplicate: 0, rateLimited: 0, overloaded: 0, unavailable: 0, networkErrors: 0, unexpected: [] };
+  readonly tally: AnswerTally = {
+    accepted: 0,
+    duplicate: 0,
+    rateLimited: 0,
+    overloaded: 0,
+    unavailable: 0,
+    networkErrors: 0,
+    unexpected: [],
+  };
   /** Requests sent and not yet answered. */
   inFlight = 0;
   private sequence = 0;
@@ -70,7 +78,14 @@ export class ResendingClient {
       ts: now - event,
       url: `https://${this.options.site}.example/p/${index % 17}`,
     }));
-    const body = JSON.stringify({ v: 1, site: this.options.site, batch: id, sent_at: now, visitor: `v-${this.options.site}-${index % (this.options.visitors ?? 8)}`, events });
+    const body = JSON.stringify({
+      v: 1,
+      site: this.options.site,
+      batch: id,
+      sent_at: now,
+      visitor: `v-${this.options.site}-${index % (this.options.visitors ?? 8)}`,
+      events,
+    });
     const batch: TrackedBatch = { id, body, events: events.length, ackedAt: null, attempts: 0 };
     this.batches.push(batch);
     return batch;
@@ -83,7 +98,12 @@ export class ResendingClient {
     let text: string;
     this.inFlight += 1;
     try {
-      response = await fetch(`${this.options.collectorUrl}/v1/events`, { method: "POST", headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT }, body: batch.body, signal: AbortSignal.timeout(15_000) });
+      response = await fetch(`${this.options.collectorUrl}/v1/events`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_USER_AGENT },
+        body: batch.body,
+        signal: AbortSignal.timeout(15_000),
+      });
       text = await response.text();
     } catch {
       this.tally.networkErrors += 1;
@@ -136,7 +156,8 @@ export class ResendingClient {
   async settle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.deliveries.size > 0 && Date.now() < deadline) await Promise.race([sleep(200), ...this.deliveries]);
-    if (this.deliveries.size > 0) throw new Error(`${this.deliveries.size} batches still unacknowledged after ${timeoutMs} ms (${this.summary()})`);
+    if (this.deliveries.size > 0)
+      throw new Error(`${this.deliveries.size} batches still unacknowledged after ${timeoutMs} ms (${this.summary()})`);
   }
 
   /** Gives up on every delivery under way (they stop after their current attempt). */

@@ -89,7 +89,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => rmSync(temporary, { recursive: true, force: true }));
       persistDir = temporary;
     }
-    const vars: Record<string, string> = { ...DEFAULT_VARS, CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: DATABASE, ...options.vars };
+    const vars: Record<string, string> = {
+      ...DEFAULT_VARS,
+      CLICKHOUSE_URL: clickhouseUrl,
+      CLICKHOUSE_DATABASE: DATABASE,
+      ...options.vars,
+    };
     const adminToken = vars.ADMIN_TOKEN ?? "dev-admin-token";
     const port = await freePort();
     const verbose = options.verbose ?? process.env.EDGEPULSE_STACK_VERBOSE === "1";
@@ -123,7 +128,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         } catch (error) {
           last = error instanceof Error ? error.message : String(error);
         }
-        if (Date.now() >= deadline) throw new Error(`waitForRows: expected ${expected}, last answer ${last} after ${timeoutMs} ms for ${sql}`);
+        if (Date.now() >= deadline)
+          throw new Error(`waitForRows: expected ${expected}, last answer ${last} after ${timeoutMs} ms for ${sql}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     };

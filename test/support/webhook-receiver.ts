@@ -33,7 +33,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     const url = new URL(request.url ?? "/", "http://receiver");
     const [, kind, name = ""] = url.pathname.split("/");
     if (request.method === "GET" && kind === "received") {
-      response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(received.filter((webhook) => webhook.name === name)));
+      response
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify(received.filter((webhook) => webhook.name === name)));
       return;
     }
     if (request.method !== "POST" || kind !== "hook") {
@@ -44,7 +46,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const status = Number(url.searchParams.get("status") ?? "200");
-      received.push({ name, headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now(), status });
+      received.push({
+        name,
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        receivedAt: Date.now(),
+        status,
+      });
       response.writeHead(status, { "Content-Type": "text/plain" }).end("ok");
       for (const wake of waiters) wake();
     });
@@ -65,7 +73,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching webhook to ${name} within ${timeoutMs} ms (received ${received.filter((webhook) => webhook.name === name).length})`));
+          reject(
+            new Error(
+              `no matching webhook to ${name} within ${timeoutMs} ms (received ${received.filter((webhook) => webhook.name === name).length})`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -30,22 +30,57 @@ const CASES: ReadonlyArray<readonly [string, string, string, string, string, str
   // Explicit UTM.
   ["google cpc", "utm_source=google&utm_medium=cpc&utm_campaign=brand", "", "Paid Search", "google", "cpc"],
   ["bing ppc", "utm_source=bing&utm_medium=ppc", "", "Paid Search", "bing", "ppc"],
-  ["facebook paid_social", "utm_source=facebook&utm_medium=paid_social", "l.facebook.com", "Paid Social", "facebook", "paid_social"],
+  [
+    "facebook paid_social",
+    "utm_source=facebook&utm_medium=paid_social",
+    "l.facebook.com",
+    "Paid Social",
+    "facebook",
+    "paid_social",
+  ],
   ["instagram cpc", "utm_source=ig&utm_medium=cpc", "", "Paid Social", "ig", "cpc"],
   ["youtube cpv", "utm_source=youtube&utm_medium=cpv", "", "Paid Video", "youtube", "cpv"],
   ["display banner", "utm_source=partner-network&utm_medium=banner", "", "Display", "partner-network", "banner"],
   ["display cpm", "utm_source=gdn&utm_medium=cpm", "", "Display", "gdn", "cpm"],
   ["paid, unknown source", "utm_source=adnetwork&utm_medium=paid", "", "Paid Other", "adnetwork", "paid"],
   ["retargeting", "utm_source=criteo&utm_medium=retargeting", "", "Paid Other", "criteo", "retargeting"],
-  ["shopping campaign, paid", "utm_source=google&utm_medium=cpc&utm_campaign=Shopping-Winter", "", "Paid Shopping", "google", "cpc"],
+  [
+    "shopping campaign, paid",
+    "utm_source=google&utm_medium=cpc&utm_campaign=Shopping-Winter",
+    "",
+    "Paid Shopping",
+    "google",
+    "cpc",
+  ],
   ["shopping source, organic", "utm_source=amazon&utm_medium=listing", "", "Organic Shopping", "amazon", "listing"],
-  ["cross-network campaign", "utm_source=google&utm_medium=cpc&utm_campaign=pmax-cross-network", "", "Cross-network", "google", "cpc"],
-  ["social medium", "utm_source=mastodon.example&utm_medium=social", "", "Organic Social", "mastodon.example", "social"],
+  [
+    "cross-network campaign",
+    "utm_source=google&utm_medium=cpc&utm_campaign=pmax-cross-network",
+    "",
+    "Cross-network",
+    "google",
+    "cpc",
+  ],
+  [
+    "social medium",
+    "utm_source=mastodon.example&utm_medium=social",
+    "",
+    "Organic Social",
+    "mastodon.example",
+    "social",
+  ],
   ["organic medium", "utm_source=someengine&utm_medium=organic", "", "Organic Search", "someengine", "organic"],
   ["video medium", "utm_source=partner&utm_medium=video", "", "Organic Video", "partner", "video"],
   ["newsletter email", "utm_source=newsletter&utm_medium=email&utm_campaign=june", "", "Email", "newsletter", "email"],
   ["e-mail source", "utm_source=e-mail", "", "Email", "e-mail", ""],
-  ["affiliate", "utm_source=partner-blog&utm_medium=affiliate&utm_campaign=summer", "", "Affiliates", "partner-blog", "affiliate"],
+  [
+    "affiliate",
+    "utm_source=partner-blog&utm_medium=affiliate&utm_campaign=summer",
+    "",
+    "Affiliates",
+    "partner-blog",
+    "affiliate",
+  ],
   ["audio", "utm_source=spotify&utm_medium=audio", "", "Audio", "spotify", "audio"],
   ["sms", "utm_source=sms&utm_campaign=flash-sale", "", "SMS", "sms", ""],
   ["push", "utm_source=app&utm_medium=web-push", "", "Mobile Push Notifications", "app", "web-push"],
@@ -53,7 +88,14 @@ const CASES: ReadonlyArray<readonly [string, string, string, string, string, str
   ["unknown source, no medium", "utm_source=flyer", "", "Unassigned", "flyer", ""],
   ["unknown medium", "utm_source=flyer&utm_medium=print", "", "Unassigned", "flyer", "print"],
   ["names any case, source lower-cased", "UTM_SOURCE=Google&Utm_Medium=CPC", "", "Paid Search", "google", "cpc"],
-  ["utm beats the referrer", "utm_source=newsletter&utm_medium=email", "www.google.com", "Email", "newsletter", "email"],
+  [
+    "utm beats the referrer",
+    "utm_source=newsletter&utm_medium=email",
+    "www.google.com",
+    "Email",
+    "newsletter",
+    "email",
+  ],
   // Click ids.
   ["gclid", "gclid=Cj0KCQ", "www.google.com", "Paid Search", "google", "cpc"],
   ["gbraid", "gbraid=0AAAA", "", "Paid Search", "google", "cpc"],
@@ -65,8 +107,22 @@ const CASES: ReadonlyArray<readonly [string, string, string, string, string, str
   ["twclid", "twclid=2-abc", "t.co", "Paid Social", "twitter", "paid_social"],
   ["ScCid", "ScCid=xyz", "", "Paid Social", "snapchat", "paid_social"],
   ["fbclid is not paid by itself", "fbclid=IwAR0", "l.facebook.com", "Organic Social", "facebook", "social"],
-  ["fbclid with a paid medium", "fbclid=IwAR0&utm_medium=paid_social&utm_campaign=retarget", "", "Paid Social", "facebook", "paid_social"],
-  ["utm_source with gclid keeps its source, takes the medium", "utm_source=google&gclid=x", "", "Paid Search", "google", "cpc"],
+  [
+    "fbclid with a paid medium",
+    "fbclid=IwAR0&utm_medium=paid_social&utm_campaign=retarget",
+    "",
+    "Paid Social",
+    "facebook",
+    "paid_social",
+  ],
+  [
+    "utm_source with gclid keeps its source, takes the medium",
+    "utm_source=google&gclid=x",
+    "",
+    "Paid Search",
+    "google",
+    "cpc",
+  ],
   ["empty click id is none", "gclid=", "", "Direct", "", ""],
   // ref / source.
   ["ref=producthunt", "ref=producthunt", "", "Organic Social", "producthunt", "referral"],
@@ -88,7 +144,12 @@ describe("campaignAttributionOf", () => {
   });
 
   it("keeps campaign, term and content as written", () => {
-    expect(campaignAttributionOf(page("utm_source=google&utm_medium=cpc&utm_campaign=Spring%20Sale&utm_term=blue+mug&utm_content=ad-B"), "")).toEqual({
+    expect(
+      campaignAttributionOf(
+        page("utm_source=google&utm_medium=cpc&utm_campaign=Spring%20Sale&utm_term=blue+mug&utm_content=ad-B"),
+        "",
+      ),
+    ).toEqual({
       utm_source: "google",
       utm_medium: "cpc",
       utm_campaign: "Spring Sale",
@@ -107,7 +168,14 @@ describe("campaignAttributionOf", () => {
 
   it("answers Direct with no values for an unparsable or empty URL", () => {
     for (const url of ["", "not a url", "https://"]) {
-      expect(campaignAttributionOf(url, "")).toEqual({ utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", channel: "Direct" });
+      expect(campaignAttributionOf(url, "")).toEqual({
+        utm_source: "",
+        utm_medium: "",
+        utm_campaign: "",
+        utm_term: "",
+        utm_content: "",
+        channel: "Direct",
+      });
     }
   });
 });

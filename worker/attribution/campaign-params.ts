@@ -60,5 +60,12 @@ export function campaignAttributionOf(url: string, referrerHost: string): Campai
     medium: medium || (source === "" && referrerHost !== "" ? "referral" : ""),
     campaign,
   });
-  return { utm_source: source, utm_medium: medium, utm_campaign: campaign, utm_term: cut(parameters.get("utm_term")), utm_content: cut(parameters.get("utm_content")), channel };
+  return {
+    utm_source: source,
+    utm_medium: medium,
+    utm_campaign: campaign,
+    utm_term: cut(parameters.get("utm_term")),
+    utm_content: cut(parameters.get("utm_content")),
+    channel,
+  };
 }

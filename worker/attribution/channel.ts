@@ -73,7 +73,14 @@ const CHANNEL_RULES: ReadonlyArray<readonly [Channel, (v: RuleInputs) => boolean
   ["Affiliates", (v) => v.medium === "affiliate" || v.medium === "affiliates"],
   ["Audio", (v) => v.medium === "audio" || v.medium === "podcast"],
   ["SMS", (v) => v.source === "sms" || v.medium === "sms"],
-  ["Mobile Push Notifications", (v) => v.medium.endsWith("push") || v.medium.includes("mobile") || v.medium.includes("notification") || v.source === "firebase"],
+  [
+    "Mobile Push Notifications",
+    (v) =>
+      v.medium.endsWith("push") ||
+      v.medium.includes("mobile") ||
+      v.medium.includes("notification") ||
+      v.source === "firebase",
+  ],
 ];
 
 export function channelOf(inputs: ChannelInputs): Channel {

@@ -19,7 +19,10 @@ describe("sourceCategoryOf", () => {
     expect(sourceCategoryOf(source)).toBe(category);
   });
 
-  it.each(["", "blog.example.org", "example.com", "co.uk", "notgoogle.com", "google.example.org"])("does not know %j", (source) => {
-    expect(sourceCategoryOf(source)).toBeNull();
-  });
+  it.each(["", "blog.example.org", "example.com", "co.uk", "notgoogle.com", "google.example.org"])(
+    "does not know %j",
+    (source) => {
+      expect(sourceCategoryOf(source)).toBeNull();
+    },
+  );
 });

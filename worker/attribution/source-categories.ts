@@ -51,7 +51,11 @@ const SOURCES: readonly SourceEntry[] = [
   { category: "search", names: ["mojeek"], domains: ["mojeek.com"] },
   { category: "search", names: ["petal"], domains: ["petalsearch.com"] },
   // Social networks.
-  { category: "social", names: ["facebook", "fb", "meta"], domains: ["facebook.com", "fb.com", "fb.me", "messenger.com"] },
+  {
+    category: "social",
+    names: ["facebook", "fb", "meta"],
+    domains: ["facebook.com", "fb.com", "fb.me", "messenger.com"],
+  },
   { category: "social", names: ["instagram", "ig"], domains: ["instagram.com"] },
   { category: "social", names: ["twitter", "x", "tw"], domains: ["twitter.com", "x.com", "t.co"] },
   { category: "social", names: ["linkedin", "li"], domains: ["linkedin.com", "lnkd.in"] },
@@ -87,7 +91,20 @@ const SOURCES: readonly SourceEntry[] = [
   { category: "shopping", names: ["idealo"], domains: ["idealo.*"] },
   { category: "shopping", names: ["shopify"], domains: ["shop.app"] },
   // Webmail (see the module comment).
-  { category: "email", names: ["email", "e-mail", "e_mail", "e mail"], domains: ["mail.google.com", "outlook.live.com", "outlook.office.com", "outlook.office365.com", "mail.yahoo.com", "mail.aol.com", "mail.proton.me", "mail.yandex.ru"] },
+  {
+    category: "email",
+    names: ["email", "e-mail", "e_mail", "e mail"],
+    domains: [
+      "mail.google.com",
+      "outlook.live.com",
+      "outlook.office.com",
+      "outlook.office365.com",
+      "mail.yahoo.com",
+      "mail.aol.com",
+      "mail.proton.me",
+      "mail.yandex.ru",
+    ],
+  },
 ];
 
 const byName = new Map<string, SourceCategory>();
@@ -112,7 +129,10 @@ function categoryOfDomain(domain: string): SourceCategory | null {
  * (a blog, a partner site: Referral or Unassigned by the channel rules).
  */
 export function sourceCategoryOf(source: string): SourceCategory | null {
-  const normalised = source.trim().toLowerCase().replace(/^www\./, "");
+  const normalised = source
+    .trim()
+    .toLowerCase()
+    .replace(/^www\./, "");
   if (normalised === "") return null;
   const named = byName.get(normalised);
   if (named !== undefined) return named;

@@ -11,9 +11,16 @@ const ADMIN = "dev-admin-token";
 let counter = 0;
 const uniqueKey = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${counter++}`;
 
-async function call(method: string, path: string, options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const token = options.token === undefined ? ADMIN : options.token;
-  const headers: Record<string, string> = { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), ...options.headers };
+  const headers: Record<string, string> = {
+    ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
+    ...options.headers,
+  };
   const init: RequestInit = { method, headers };
   if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -43,7 +50,14 @@ async function createToken(key: string, scopes: string[]) {
 }
 
 function batch(site: string, now = Date.now()) {
-  return JSON.stringify({ v: 1, site, batch: uniqueKey("b"), sent_at: now, visitor: "visitor-1", events: [{ type: "page_view", id: "e1", ts: now - 10, url: "https://shop.example/" }] });
+  return JSON.stringify({
+    v: 1,
+    site,
+    batch: uniqueKey("b"),
+    sent_at: now,
+    visitor: "visitor-1",
+    events: [{ type: "page_view", id: "e1", ts: now - 10, url: "https://shop.example/" }],
+  });
 }
 
 describe("/v1/admin/sites: access", () => {
@@ -58,14 +72,28 @@ describe("/v1/admin/sites: access", () => {
 describe("/v1/admin/sites: sites", () => {
   it("creates, lists, gets and updates a site; the seed is listed read-only", async () => {
     const key = await createSite();
-    const listed = siteSchema.array().parse(((await (await call("GET", "/v1/admin/sites")).json()) as { sites: unknown }).sites);
+    const listed = siteSchema
+      .array()
+      .parse(((await (await call("GET", "/v1/admin/sites")).json()) as { sites: unknown }).sites);
     expect(listed.find((site) => site.key === "demo")).toMatchObject({ source: "config", origins: ["*"] });
-    expect(listed.find((site) => site.key === key)).toMatchObject({ source: "registry", origins: ["https://shop.example"], time_zone: "Europe/Berlin" });
+    expect(listed.find((site) => site.key === key)).toMatchObject({
+      source: "registry",
+      origins: ["https://shop.example"],
+      time_zone: "Europe/Berlin",
+    });
 
-    const patched = await call("PATCH", `/v1/admin/sites/${key}`, { body: { origins: ["https://new.example"], limits: { batches_per_second: 5, batch_burst: 10 } } });
+    const patched = await call("PATCH", `/v1/admin/sites/${key}`, {
+      body: { origins: ["https://new.example"], limits: { batches_per_second: 5, batch_burst: 10 } },
+    });
     expect(patched.status).toBe(200);
-    expect(siteSchema.parse(await patched.json())).toMatchObject({ origins: ["https://new.example"], limits: { batches_per_second: 5, batch_burst: 10 }, time_zone: "Europe/Berlin" });
-    expect(siteSchema.parse(await (await call("GET", `/v1/admin/sites/${key}`)).json()).origins).toEqual(["https://new.example"]);
+    expect(siteSchema.parse(await patched.json())).toMatchObject({
+      origins: ["https://new.example"],
+      limits: { batches_per_second: 5, batch_burst: 10 },
+      time_zone: "Europe/Berlin",
+    });
+    expect(siteSchema.parse(await (await call("GET", `/v1/admin/sites/${key}`)).json()).origins).toEqual([
+      "https://new.example",
+    ]);
   });
 
   it("refuses a duplicate key, a seed key, bad input and unknown sites with 4xx JSON", async () => {
@@ -74,8 +102,16 @@ describe("/v1/admin/sites: sites", () => {
     await expectError(await call("POST", "/v1/admin/sites", { body: { key: "demo" } }), 409, "conflict");
     await expectError(await call("PATCH", "/v1/admin/sites/demo", { body: { origins: [] } }), 409, "conflict");
     await expectError(await call("POST", "/v1/admin/sites", { body: { key: "Bad Key" } }), 400, "invalid_payload");
-    await expectError(await call("POST", "/v1/admin/sites", { body: { key: uniqueKey("s"), origins: ["https://x.example/path"] } }), 400, "invalid_payload");
-    await expectError(await call("POST", "/v1/admin/sites", { body: { key: uniqueKey("s"), time_zone: "Mars/Olympus" } }), 400, "invalid_payload");
+    await expectError(
+      await call("POST", "/v1/admin/sites", { body: { key: uniqueKey("s"), origins: ["https://x.example/path"] } }),
+      400,
+      "invalid_payload",
+    );
+    await expectError(
+      await call("POST", "/v1/admin/sites", { body: { key: uniqueKey("s"), time_zone: "Mars/Olympus" } }),
+      400,
+      "invalid_payload",
+    );
     await expectError(await call("POST", "/v1/admin/sites", { body: "{not json" }), 400, "invalid_payload");
     await expectError(await call("PATCH", `/v1/admin/sites/${key}`, { body: {} }), 400, "invalid_payload");
     await expectError(await call("GET", "/v1/admin/sites/nope-never"), 404, "not_found");
@@ -84,10 +120,20 @@ describe("/v1/admin/sites: sites", () => {
 
   it("lets a new site ingest from its origins only, without a redeploy", async () => {
     const key = await createSite(["https://shop.example"]);
-    const post = (origin: string) => call("POST", "/v1/events", { token: null, body: batch(key), headers: { Origin: origin, "Content-Type": "text/plain" } });
+    const post = (origin: string) =>
+      call("POST", "/v1/events", {
+        token: null,
+        body: batch(key),
+        headers: { Origin: origin, "Content-Type": "text/plain" },
+      });
     expect((await post("https://shop.example")).status).toBe(202);
     await expectError(await post("https://evil.example"), 403, "origin_not_allowed");
-    const preflight = await exports.default.fetch(new Request("http://collector.test/v1/events", { method: "OPTIONS", headers: { Origin: "https://shop.example" } }));
+    const preflight = await exports.default.fetch(
+      new Request("http://collector.test/v1/events", {
+        method: "OPTIONS",
+        headers: { Origin: "https://shop.example" },
+      }),
+    );
     expect(preflight.status).toBe(204);
   });
 });
@@ -101,15 +147,35 @@ describe("/v1/admin/sites/:key/tokens", () => {
     const listText = await (await call("GET", `/v1/admin/sites/${key}/tokens`)).text();
     expect(listText).not.toContain(created.token);
     const listed = tokenInfoSchema.array().parse((JSON.parse(listText) as { tokens: unknown }).tokens);
-    expect(listed).toEqual([{ id: created.id, site: key, scopes: ["read"], label: "test", hint: created.token.slice(0, 7), created_at: created.created_at, revoked_at: null }]);
+    expect(listed).toEqual([
+      {
+        id: created.id,
+        site: key,
+        scopes: ["read"],
+        label: "test",
+        hint: created.token.slice(0, 7),
+        created_at: created.created_at,
+        revoked_at: null,
+      },
+    ]);
 
     expect((await call("GET", `/v1/metrics/overview?site=${key}`, { token: created.token })).status).toBe(200);
-    await expectError(await call("GET", `/v1/metrics/overview?site=${other}`, { token: created.token }), 403, "forbidden");
+    await expectError(
+      await call("GET", `/v1/metrics/overview?site=${other}`, { token: created.token }),
+      403,
+      "forbidden",
+    );
     const sqlBody = { site: key, query: "SELECT count() FROM events" };
-    expect(await expectError(await call("POST", "/v1/sql", { token: created.token, body: sqlBody }), 403, "forbidden")).toContain('"sql" scope');
+    expect(
+      await expectError(await call("POST", "/v1/sql", { token: created.token, body: sqlBody }), 403, "forbidden"),
+    ).toContain('"sql" scope');
     const sqlToken = await createToken(key, ["sql"]);
     expect((await call("POST", "/v1/sql", { token: sqlToken.token, body: sqlBody })).status).toBe(200);
-    await expectError(await call("GET", `/v1/metrics/overview?site=${key}`, { token: sqlToken.token }), 403, "forbidden");
+    await expectError(
+      await call("GET", `/v1/metrics/overview?site=${key}`, { token: sqlToken.token }),
+      403,
+      "forbidden",
+    );
 
     const mine = await call("GET", "/v1/sites", { token: created.token });
     expect(await mine.json()).toEqual({ admin: false, sites: [{ key, time_zone: "Europe/Berlin", scopes: ["read"] }] });
@@ -118,12 +184,21 @@ describe("/v1/admin/sites/:key/tokens", () => {
   it("closes the live sockets a token holds when it is revoked", async () => {
     const key = await createSite();
     const created = await createToken(key, ["read"]);
-    const client = await LiveTestClient.connect(exports.default, `http://collector.test/v1/live?site=${key}&token=${created.token}`);
+    const client = await LiveTestClient.connect(
+      exports.default,
+      `http://collector.test/v1/live?site=${key}&token=${created.token}`,
+    );
     await client.next((message) => message.type === "snapshot");
-    const closed = new Promise<number>((resolve) => client.socket.addEventListener("close", (event) => resolve(event.code)));
+    const closed = new Promise<number>((resolve) =>
+      client.socket.addEventListener("close", (event) => resolve(event.code)),
+    );
     expect((await call("DELETE", `/v1/admin/sites/${key}/tokens/${created.id}`)).status).toBe(200);
     expect(await closed).toBe(4401);
-    const again = await exports.default.fetch(new Request(`http://collector.test/v1/live?site=${key}&token=${created.token}`, { headers: { Upgrade: "websocket" } }));
+    const again = await exports.default.fetch(
+      new Request(`http://collector.test/v1/live?site=${key}&token=${created.token}`, {
+        headers: { Upgrade: "websocket" },
+      }),
+    );
     await expectError(again, 403, "forbidden");
   });
 
@@ -144,33 +219,82 @@ describe("/v1/admin/sites/:key/tokens", () => {
     await expectError(await call("GET", "/v1/sites", { token: second.token }), 403, "forbidden");
     await expectError(await call("DELETE", `/v1/admin/sites/${key}/tokens/tok_nope`), 404, "not_found");
     await expectError(await call("DELETE", `/v1/admin/sites/${key}/tokens/not-an-id`), 400, "invalid_payload");
-    await expectError(await call("POST", `/v1/admin/sites/${key}/tokens`, { body: { scopes: ["write"] } }), 400, "invalid_payload");
+    await expectError(
+      await call("POST", `/v1/admin/sites/${key}/tokens`, { body: { scopes: ["write"] } }),
+      400,
+      "invalid_payload",
+    );
   });
 });
 
 function eventRow(site: string, id: string, ts: number): EventRow {
   return {
-    site, batch_id: "admin-test", event_id: id, type: "page_view", ts: toDateTime64(ts), received_at: toDateTime64(ts), shard: 0,
-    visitor_id: "v1", session_id: "s1", url: "https://shop.example/", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop",
-    browser: "Chrome", os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "",
-    order_id: "", items: "", metric: "", metric_value: 0, name: "", props: "",
+    site,
+    batch_id: "admin-test",
+    event_id: id,
+    type: "page_view",
+    ts: toDateTime64(ts),
+    received_at: toDateTime64(ts),
+    shard: 0,
+    visitor_id: "v1",
+    session_id: "s1",
+    url: "https://shop.example/",
+    path: "/",
+    referrer_host: "",
+    title: "",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    action: "",
+    product_id: "",
+    product_name: "",
+    price: 0,
+    quantity: 0,
+    value: 0,
+    currency: "",
+    order_id: "",
+    items: "",
+    metric: "",
+    metric_value: 0,
+    name: "",
+    props: "",
     ...NO_CAMPAIGN,
   };
 }
 
 describe("export and delete", () => {
-  const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+  const clickhouse = createClickHouse({
+    url: env.CLICKHOUSE_URL,
+    username: "default",
+    password: "",
+    database: "edgepulse",
+  });
   const count = async (table: string, site: string) =>
-    Number((await clickhouse.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE site = {site:String}`, { site }))[0]?.n);
+    Number(
+      (
+        await clickhouse.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE site = {site:String}`, { site })
+      )[0]?.n,
+    );
 
   it("exports a site's raw events as NDJSON and CSV", async () => {
     const key = await createSite();
     const t0 = Date.UTC(2025, 5, 1);
-    await clickhouse.insert("events", [eventRow(key, "e1", t0), eventRow(key, "e2", t0 + 1000), eventRow("demo", "x", t0)], `export-${key}`);
+    await clickhouse.insert(
+      "events",
+      [eventRow(key, "e1", t0), eventRow(key, "e2", t0 + 1000), eventRow("demo", "x", t0)],
+      `export-${key}`,
+    );
     const ndjson = await call("GET", `/v1/admin/sites/${key}/export?format=ndjson`);
     expect(ndjson.headers.get("Content-Type")).toContain("application/x-ndjson");
-    const lines = (await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line) as { site: string; event_id: string });
-    expect(lines.map((line) => [line.site, line.event_id])).toEqual([[key, "e1"], [key, "e2"]]);
+    const lines = (await ndjson.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { site: string; event_id: string });
+    expect(lines.map((line) => [line.site, line.event_id])).toEqual([
+      [key, "e1"],
+      [key, "e2"],
+    ]);
     const csv = await call("GET", `/v1/admin/sites/${key}/export?format=csv`);
     const rows = (await csv.text()).trim().split("\n");
     expect(rows).toHaveLength(3);
@@ -182,12 +306,36 @@ describe("export and delete", () => {
   it("deletes the site, its tokens, its ClickHouse rows and its shards' state, and says so", async () => {
     const key = await createSite();
     const { token } = await createToken(key, ["read"]);
-    expect((await call("POST", "/v1/events", { token: null, body: batch(key), headers: { "Content-Type": "text/plain" } })).status).toBe(202);
+    expect(
+      (await call("POST", "/v1/events", { token: null, body: batch(key), headers: { "Content-Type": "text/plain" } }))
+        .status,
+    ).toBe(202);
     const t0 = Date.UTC(2025, 5, 2);
-    await clickhouse.insert("events", [eventRow(key, "e1", t0), eventRow(key, "e2", t0), eventRow("demo", `keep-${key}`, t0)], `delete-${key}`);
+    await clickhouse.insert(
+      "events",
+      [eventRow(key, "e1", t0), eventRow(key, "e2", t0), eventRow("demo", `keep-${key}`, t0)],
+      `delete-${key}`,
+    );
     await clickhouse.insert(
       "window_metrics",
-      [{ site: key, window_start: toDateTime(t0), window_seconds: 10, currency: "", events: 2, page_views: 2, visitors: 1, sessions: 1, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0 }],
+      [
+        {
+          site: key,
+          window_start: toDateTime(t0),
+          window_seconds: 10,
+          currency: "",
+          events: 2,
+          page_views: 2,
+          visitors: 1,
+          sessions: 1,
+          bounces: 0,
+          cart_adds: 0,
+          cart_removes: 0,
+          checkouts: 0,
+          purchases: 0,
+          revenue: 0,
+        },
+      ],
       `delete-w-${key}`,
     );
 
@@ -197,7 +345,9 @@ describe("export and delete", () => {
     expect(answer.deleted.registry).toEqual({ site: true, tokens: 1 });
     expect(answer.deleted.clickhouse.events).toBeGreaterThanOrEqual(2);
     expect(answer.deleted.clickhouse.window_metrics).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(answer.deleted.clickhouse)).toEqual(expect.arrayContaining(["events", "sessions", "window_metrics"]));
+    expect(Object.keys(answer.deleted.clickhouse)).toEqual(
+      expect.arrayContaining(["events", "sessions", "window_metrics"]),
+    );
     expect(answer.deleted.durable_objects.ingest_shards).toBeGreaterThan(0);
 
     expect(await count("events", key)).toBe(0);
@@ -209,7 +359,11 @@ describe("export and delete", () => {
     }
     await expectError(await call("GET", `/v1/admin/sites/${key}`), 404, "not_found");
     await expectError(await call("GET", `/v1/metrics/overview?site=${key}`, { token }), 403, "forbidden");
-    await expectError(await call("POST", "/v1/events", { token: null, body: batch(key), headers: { "Content-Type": "text/plain" } }), 403, "unknown_site");
+    await expectError(
+      await call("POST", "/v1/events", { token: null, body: batch(key), headers: { "Content-Type": "text/plain" } }),
+      403,
+      "unknown_site",
+    );
     await expectError(await call("DELETE", "/v1/admin/sites/demo"), 409, "conflict");
   }, 60_000);
 });

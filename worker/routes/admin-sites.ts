@@ -13,7 +13,13 @@ import { type Context, Hono } from "hono";
 import { createClickHouse } from "../../clickhouse/client";
 import type { RegistryResult } from "../../durable-objects/site-registry";
 import { siteKeySchema } from "../../protocol";
-import { type CreatedToken, type SiteDeletion, createSiteSchema, createTokenSchema, updateSiteSchema } from "../../protocol/sites";
+import {
+  type CreatedToken,
+  type SiteDeletion,
+  createSiteSchema,
+  createTokenSchema,
+  updateSiteSchema,
+} from "../../protocol/sites";
 import type { AppEnv } from "../app-env";
 import { liveTokenTag, requireAdminAccess } from "../auth";
 import { ApiError } from "../errors";
@@ -42,7 +48,11 @@ function siteKey(c: Context<AppEnv>): string {
 
 function refuseSeed(c: Context<AppEnv>, key: string): void {
   if (c.get("config").sites.has(key)) {
-    throw new ApiError(409, "conflict", `site "${key}" comes from the SITES var and is read-only here; change SITES and redeploy`);
+    throw new ApiError(
+      409,
+      "conflict",
+      `site "${key}" comes from the SITES var and is read-only here; change SITES and redeploy`,
+    );
   }
 }
 
@@ -119,10 +129,20 @@ adminSitesRoutes.delete("/:key", async (c) => {
   const durableObjects = await purgeDurableObjects(c.env, config, key);
   let clickhouseRows: Record<string, number>;
   try {
-    clickhouseRows = await deleteClickHouseRows(createClickHouse(config.clickhouse, { timeoutMs: 60_000 }), config.clickhouse.database, key);
+    clickhouseRows = await deleteClickHouseRows(
+      createClickHouse(config.clickhouse, { timeoutMs: 60_000 }),
+      config.clickhouse.database,
+      key,
+    );
   } catch (error) {
     console.error("site deletion: ClickHouse failed", { site: key, error: String(error) });
-    throw new ApiError(503, "unavailable", `site "${key}" was removed from the registry and its Durable Object state purged, but ClickHouse did not delete its rows; repeat the DELETE`, undefined, 5);
+    throw new ApiError(
+      503,
+      "unavailable",
+      `site "${key}" was removed from the registry and its Durable Object state purged, but ClickHouse did not delete its rows; repeat the DELETE`,
+      undefined,
+      5,
+    );
   }
   const answer: SiteDeletion = {
     site: key,
@@ -138,7 +158,8 @@ adminSitesRoutes.delete("/:key", async (c) => {
 adminSitesRoutes.get("/:key/export", async (c) => {
   const key = siteKey(c);
   const format = c.req.query("format") ?? "ndjson";
-  if (format !== "ndjson" && format !== "csv") throw ApiError.invalidPayload(`format must be ndjson or csv, not "${format}"`);
+  if (format !== "ndjson" && format !== "csv")
+    throw ApiError.invalidPayload(`format must be ndjson or csv, not "${format}"`);
   if ((await findSite(c, key)) === null) throw new ApiError(404, "not_found", `site "${key}" does not exist`);
   const config = c.get("config");
   requireClickHouse(config);

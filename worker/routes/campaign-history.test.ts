@@ -37,10 +37,33 @@ const query = (resource: string, params: Record<string, string | number> = {}) =
 
 function session(site: string, id: string, visitor: string, fields: Partial<SessionRow>): SessionRow {
   return {
-    site, session_id: id, visitor_id: visitor, shard: 0, started_at: toDateTime64(T0 + 1000), ended_at: toDateTime64(T0 + 61_000), duration: 60,
-    events: 3, page_views: 2, entry_path: "/", exit_path: "/p/mug", bounced: 0, product_views: 0, cart_adds: 0, cart_value: 0,
-    checked_out: 0, purchased: 0, revenue: 0, currency: "EUR", country: "DE", device: "desktop", browser: "Chrome", os: "Linux", referrer_host: "",
-    ...NO_CAMPAIGN, channel: "Direct", ...fields,
+    site,
+    session_id: id,
+    visitor_id: visitor,
+    shard: 0,
+    started_at: toDateTime64(T0 + 1000),
+    ended_at: toDateTime64(T0 + 61_000),
+    duration: 60,
+    events: 3,
+    page_views: 2,
+    entry_path: "/",
+    exit_path: "/p/mug",
+    bounced: 0,
+    product_views: 0,
+    cart_adds: 0,
+    cart_value: 0,
+    checked_out: 0,
+    purchased: 0,
+    revenue: 0,
+    currency: "EUR",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    referrer_host: "",
+    ...NO_CAMPAIGN,
+    channel: "Direct",
+    ...fields,
   };
 }
 
@@ -48,7 +71,12 @@ const newsletter = { utm_source: "newsletter", utm_medium: "email", utm_campaign
 const googleAds = { utm_source: "google", utm_medium: "cpc", utm_campaign: "brand", channel: "Paid Search" };
 
 beforeAll(async () => {
-  const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+  const clickhouse = createClickHouse({
+    url: env.CLICKHOUSE_URL,
+    username: "default",
+    password: "",
+    database: "edgepulse",
+  });
   await clickhouse.insert(
     "sessions",
     [
@@ -62,7 +90,14 @@ beforeAll(async () => {
       session(SITE, "c7", "v6", { channel: "" }),
       // Started before the range: not counted.
       session(SITE, "c8", "v7", { ...googleAds, started_at: toDateTime64(T0 - 1000) }),
-      session(OTHER, "x1", "w1", { utm_source: "secret", utm_medium: "email", utm_campaign: "secret-campaign", channel: "Email", purchased: 1, revenue: 999 }),
+      session(OTHER, "x1", "w1", {
+        utm_source: "secret",
+        utm_medium: "email",
+        utm_campaign: "secret-campaign",
+        channel: "Email",
+        purchased: 1,
+        revenue: 999,
+      }),
     ],
     "campaign-history-sessions",
   );
@@ -96,29 +131,57 @@ describe("GET /v1/history/{channels,sources,campaigns}", () => {
   it("answers campaigns by campaign, source and medium, only sessions that carried one", async () => {
     const campaigns = historyCampaignsSchema.parse((await get(query("campaigns"))).body);
     expect(campaigns.rows).toEqual([
-      { campaign: "june-drop", source: "newsletter", medium: "email", visitors: 2, sessions: 3, conversions: 1, conversion_rate: 1 / 3, revenue: 40 },
-      { campaign: "brand", source: "google", medium: "cpc", visitors: 1, sessions: 1, conversions: 1, conversion_rate: 1, revenue: 25.5 },
+      {
+        campaign: "june-drop",
+        source: "newsletter",
+        medium: "email",
+        visitors: 2,
+        sessions: 3,
+        conversions: 1,
+        conversion_rate: 1 / 3,
+        revenue: 40,
+      },
+      {
+        campaign: "brand",
+        source: "google",
+        medium: "cpc",
+        visitors: 1,
+        sessions: 1,
+        conversions: 1,
+        conversion_rate: 1,
+        revenue: 25.5,
+      },
     ]);
   });
 
   it("honours limit, and answers an empty range with no rows", async () => {
-    expect(historyChannelsSchema.parse((await get(query("channels", { limit: 2 }))).body).rows.map((row) => row.channel)).toEqual(["Email", "(not set)"]);
-    expect(historyCampaignsSchema.parse((await get(query("campaigns", { from: T0 - 7200_000, to: T0 - 3600_000 }))).body).rows).toEqual([]);
+    expect(
+      historyChannelsSchema.parse((await get(query("channels", { limit: 2 }))).body).rows.map((row) => row.channel),
+    ).toEqual(["Email", "(not set)"]);
+    expect(
+      historyCampaignsSchema.parse((await get(query("campaigns", { from: T0 - 7200_000, to: T0 - 3600_000 }))).body)
+        .rows,
+    ).toEqual([]);
   });
 
   it("never shows another site's sessions", async () => {
-    const other = historyCampaignsSchema.parse((await get(`/v1/history/campaigns?site=${OTHER}&from=${T0}&to=${T0 + 3600_000}`, OTHER_TOKEN)).body);
+    const other = historyCampaignsSchema.parse(
+      (await get(`/v1/history/campaigns?site=${OTHER}&from=${T0}&to=${T0 + 3600_000}`, OTHER_TOKEN)).body,
+    );
     expect(other.rows.map((row) => row.campaign)).toEqual(["secret-campaign"]);
     const mine = JSON.stringify((await get(query("sources"))).body);
     expect(mine).not.toContain("secret");
   });
 
-  it.each(["channels", "sources", "campaigns"])("%s: 401 without a token, 403 with another site's, 400 naming a bad parameter", async (resource) => {
-    expect((await get(query(resource), null)).status).toBe(401);
-    const forbidden = await get(query(resource), OTHER_TOKEN);
-    expect(forbidden.status).toBe(403);
-    const invalid = await get(query(resource, { limit: 101 }));
-    expect(invalid.status).toBe(400);
-    expect(errorResponseSchema.parse(invalid.body).error.issues?.map((issue) => issue.path)).toContain("limit");
-  });
+  it.each(["channels", "sources", "campaigns"])(
+    "%s: 401 without a token, 403 with another site's, 400 naming a bad parameter",
+    async (resource) => {
+      expect((await get(query(resource), null)).status).toBe(401);
+      const forbidden = await get(query(resource), OTHER_TOKEN);
+      expect(forbidden.status).toBe(403);
+      const invalid = await get(query(resource, { limit: 101 }));
+      expect(invalid.status).toBe(400);
+      expect(errorResponseSchema.parse(invalid.body).error.issues?.map((issue) => issue.path)).toContain("limit");
+    },
+  );
 });

@@ -22,9 +22,17 @@ import { historyParamsSchema, resolveHistoryRange } from "../history-range";
 import { requireSite } from "../site-directory";
 
 /** As routes/history.ts: bounds every query on the server, whatever the range. */
-const QUERY_SETTINGS = { readonly: 1, max_execution_time: 20, max_result_rows: 200_000, result_overflow_mode: "throw" } as const;
+const QUERY_SETTINGS = {
+  readonly: 1,
+  max_execution_time: 20,
+  max_result_rows: 200_000,
+  result_overflow_mode: "throw",
+} as const;
 
-const RESOURCES: Record<CampaignHistoryResource, { query: (range: HistoryQueryRange) => HistoryQuery; row: z.ZodType<Record<string, unknown>> }> = {
+const RESOURCES: Record<
+  CampaignHistoryResource,
+  { query: (range: HistoryQueryRange) => HistoryQuery; row: z.ZodType<Record<string, unknown>> }
+> = {
   channels: { query: channelsQuery, row: historyChannelRowSchema },
   sources: { query: sourcesQuery, row: historySourceRowSchema },
   campaigns: { query: campaignsQuery, row: historyCampaignRowSchema },
@@ -32,7 +40,8 @@ const RESOURCES: Record<CampaignHistoryResource, { query: (range: HistoryQueryRa
 
 function answerFor(resource: CampaignHistoryResource) {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    if (requestToken(c) === null) throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
+    if (requestToken(c) === null)
+      throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
     const params = historyParamsSchema.safeParse(c.req.query());
     if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
     await requireReadAccess(c, params.data.site);
@@ -46,15 +55,18 @@ function answerFor(resource: CampaignHistoryResource) {
     try {
       result = await createClickHouse(config.clickhouse).query<unknown>(sql, queryParams, QUERY_SETTINGS);
     } catch (error) {
-      if (error instanceof ClickHouseError && error.retryable) throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
+      if (error instanceof ClickHouseError && error.retryable)
+        throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
       throw error;
     }
     const rows = z.array(row).safeParse(result);
-    if (!rows.success) throw new Error(`${resource} history query answered an unexpected shape: ${z.prettifyError(rows.error)}`);
+    if (!rows.success)
+      throw new Error(`${resource} history query answered an unexpected shape: ${z.prettifyError(rows.error)}`);
     return c.json({ site: range.site, from: range.from, to: range.to, interval: range.interval, rows: rows.data });
   };
 }
 
 export const campaignHistoryRoutes = new Hono<AppEnv>();
 
-for (const resource of Object.keys(RESOURCES) as CampaignHistoryResource[]) campaignHistoryRoutes.get(`/${resource}`, answerFor(resource));
+for (const resource of Object.keys(RESOURCES) as CampaignHistoryResource[])
+  campaignHistoryRoutes.get(`/${resource}`, answerFor(resource));

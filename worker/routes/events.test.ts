@@ -17,14 +17,28 @@ function batch(overrides: Partial<BatchInput> = {}): BatchInput {
     sent_at: now,
     events: [
       { type: "page_view", id: "e1", ts: now - 50, url: "https://shop.example/p/42", referrer: "https://google.com/" },
-      { type: "cart", id: "e2", ts: now - 40, action: "add", product_id: "sku-42", name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" },
+      {
+        type: "cart",
+        id: "e2",
+        ts: now - 40,
+        action: "add",
+        product_id: "sku-42",
+        name: "Blue mug",
+        price: 12.5,
+        quantity: 2,
+        currency: "EUR",
+      },
     ],
     ...overrides,
   };
 }
 
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
-  return new Request("http://collector.test/v1/events", { method: "POST", body, headers: { "Content-Type": "text/plain;charset=UTF-8", ...headers } });
+  return new Request("http://collector.test/v1/events", {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "text/plain;charset=UTF-8", ...headers },
+  });
 }
 
 async function send(request: Request): Promise<Response> {
@@ -39,7 +53,11 @@ async function sendWith(vars: Partial<Env>, request: Request): Promise<Response>
   return response;
 }
 
-async function expectError(response: Response, status: number, code: string): Promise<{ message: string; issues?: { path: string; message: string }[] }> {
+async function expectError(
+  response: Response,
+  status: number,
+  code: string,
+): Promise<{ message: string; issues?: { path: string; message: string }[] }> {
   expect(response.status).toBe(status);
   expect(response.headers.get("Content-Type")).toContain("application/json");
   const body = errorResponseSchema.parse(await response.json());
@@ -80,36 +98,58 @@ describe("POST /v1/events", () => {
 
   it("refuses other methods with 405 method_not_allowed and an Allow header", async () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
-      const response = await send(new Request("http://collector.test/v1/events", { method, body: method === "GET" ? null : JSON.stringify(batch()) }));
+      const response = await send(
+        new Request("http://collector.test/v1/events", {
+          method,
+          body: method === "GET" ? null : JSON.stringify(batch()),
+        }),
+      );
       await expectError(response, 405, "method_not_allowed");
       expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
     }
   });
 
   it("refuses other media types with 415", async () => {
-    await expectError(await send(post(JSON.stringify(batch()), { "Content-Type": "application/x-www-form-urlencoded" })), 415, "unsupported_media_type");
+    await expectError(
+      await send(post(JSON.stringify(batch()), { "Content-Type": "application/x-www-form-urlencoded" })),
+      415,
+      "unsupported_media_type",
+    );
   });
 
   it("refuses malformed JSON, invalid UTF-8 and an empty body with 400", async () => {
     expect((await expectError(await send(post('{"v":1,')), 400, "invalid_payload")).message).toContain("JSON");
-    expect((await expectError(await send(post(new Uint8Array([0x7b, 0xff, 0x7d]))), 400, "invalid_payload")).message).toContain("UTF-8");
+    expect(
+      (await expectError(await send(post(new Uint8Array([0x7b, 0xff, 0x7d]))), 400, "invalid_payload")).message,
+    ).toContain("UTF-8");
     await expectError(await send(post("")), 400, "invalid_payload");
   });
 
   it("names the failing paths of wrong types and unknown event types", async () => {
     const wrongPrice = batch();
-    wrongPrice.events = [{ type: "cart", id: "e1", ts: NOW(), action: "add", product_id: "p", price: "12" as unknown as number }];
-    const issues = (await expectError(await send(post(JSON.stringify(wrongPrice))), 400, "invalid_payload")).issues ?? [];
+    wrongPrice.events = [
+      { type: "cart", id: "e1", ts: NOW(), action: "add", product_id: "p", price: "12" as unknown as number },
+    ];
+    const issues =
+      (await expectError(await send(post(JSON.stringify(wrongPrice))), 400, "invalid_payload")).issues ?? [];
     expect(issues.map((issue) => issue.path)).toContain("events.0.price");
 
     const unknownType = { ...batch(), events: [{ type: "teleport", id: "e1", ts: NOW() }] };
-    const typeIssues = (await expectError(await send(post(JSON.stringify(unknownType))), 400, "invalid_payload")).issues ?? [];
+    const typeIssues =
+      (await expectError(await send(post(JSON.stringify(unknownType))), 400, "invalid_payload")).issues ?? [];
     expect(typeIssues.map((issue) => issue.path)).toContain("events.0.type");
   });
 
   it("refuses more than 100 events", async () => {
     const now = NOW();
-    const tooMany = batch({ events: Array.from({ length: 101 }, (_, index) => ({ type: "page_view" as const, id: `e${index}`, ts: now, url: "https://a/" })) });
+    const tooMany = batch({
+      events: Array.from({ length: 101 }, (_, index) => ({
+        type: "page_view" as const,
+        id: `e${index}`,
+        ts: now,
+        url: "https://a/",
+      })),
+    });
     const issues = (await expectError(await send(post(JSON.stringify(tooMany))), 400, "invalid_payload")).issues ?? [];
     expect(issues.map((issue) => issue.path)).toContain("events");
   });
@@ -132,7 +172,9 @@ describe("POST /v1/events", () => {
   });
 
   it("refuses event times outside the accepted range, naming the path", async () => {
-    const old = batch({ events: [{ type: "page_view", id: "e1", ts: NOW() - 3 * 24 * 3600 * 1000, url: "https://a/" }] });
+    const old = batch({
+      events: [{ type: "page_view", id: "e1", ts: NOW() - 3 * 24 * 3600 * 1000, url: "https://a/" }],
+    });
     const issues = (await expectError(await send(post(JSON.stringify(old))), 400, "invalid_payload")).issues ?? [];
     expect(issues.map((issue) => issue.path)).toEqual(["events.0.ts"]);
   });
@@ -144,7 +186,11 @@ describe("POST /v1/events", () => {
   it("refuses an origin the site does not allow, and accepts server-to-server posts", async () => {
     const vars = { SITES: SHOP_SITES, LOCAL_DEV: "", VISITOR_SECRET: "visitor-secret-for-tests" };
     const body = () => JSON.stringify(batch({ site: "shop" }));
-    await expectError(await sendWith(vars, post(body(), { Origin: "https://evil.example" })), 403, "origin_not_allowed");
+    await expectError(
+      await sendWith(vars, post(body(), { Origin: "https://evil.example" })),
+      403,
+      "origin_not_allowed",
+    );
     const allowed = await sendWith(vars, post(body(), { Origin: "https://shop.example" }));
     expect(allowed.status).toBe(202);
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
@@ -159,7 +205,14 @@ describe("POST /v1/events", () => {
 
   it("answers CORS preflights for allowed origins only", async () => {
     const preflight = (origin: string) =>
-      new Request("http://collector.test/v1/events", { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } });
+      new Request("http://collector.test/v1/events", {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "content-type",
+        },
+      });
     const vars = { SITES: SHOP_SITES, LOCAL_DEV: "" };
     const ok = await sendWith(vars, preflight("https://shop.example"));
     expect(ok.status).toBe(204);
@@ -171,19 +224,28 @@ describe("POST /v1/events", () => {
 
   it("answers 503 unavailable when no visitor id can be derived without VISITOR_SECRET", async () => {
     const vars = { SITES: SHOP_SITES, LOCAL_DEV: "" };
-    expect((await expectError(await sendWith(vars, post(JSON.stringify(batch({ site: "shop" })))), 503, "unavailable")).message).toContain("VISITOR_SECRET");
+    expect(
+      (await expectError(await sendWith(vars, post(JSON.stringify(batch({ site: "shop" })))), 503, "unavailable"))
+        .message,
+    ).toContain("VISITOR_SECRET");
     // A batch that brings its own visitor id needs no secret.
     expect((await sendWith(vars, post(JSON.stringify(batch({ site: "shop", visitor: "v-own" }))))).status).toBe(202);
   });
 
   it("maps a shard's rate_limited answer to 429 rate_limited with its Retry-After", async () => {
-    const response = await sendWith({ INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "rate_limited", retry_after_seconds: 4 })) }, post(JSON.stringify(batch())));
+    const response = await sendWith(
+      { INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "rate_limited", retry_after_seconds: 4 })) },
+      post(JSON.stringify(batch())),
+    );
     await expectError(response, 429, "rate_limited");
     expect(response.headers.get("Retry-After")).toBe("4");
   });
 
   it("maps an overloaded shard to 503 overloaded with Retry-After", async () => {
-    const response = await sendWith({ INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "overloaded", retry_after_seconds: 3 })) }, post(JSON.stringify(batch())));
+    const response = await sendWith(
+      { INGEST_SHARD: shardNamespaceAnswering(async () => ({ status: "overloaded", retry_after_seconds: 3 })) },
+      post(JSON.stringify(batch())),
+    );
     await expectError(response, 503, "overloaded");
     expect(response.headers.get("Retry-After")).toBe("3");
   });
@@ -217,14 +279,26 @@ describe("POST /v1/events", () => {
       }),
     } as unknown as Env["INGEST_SHARD"];
     const headers = {
-      "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+      "User-Agent":
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
       "CF-Connecting-IP": "203.0.113.9",
     };
     const first = batch();
     const second = batch();
-    expect((await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(first), headers))).status).toBe(202);
-    expect((await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(second), headers))).status).toBe(202);
-    const [one, two] = received as { visitor_id: string; shard: number; device: string; browser: string; os: string; country: string }[];
+    expect(
+      (await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(first), headers))).status,
+    ).toBe(202);
+    expect(
+      (await sendWith({ INGEST_SHARD: namespace, SHARDS: "4" }, post(JSON.stringify(second), headers))).status,
+    ).toBe(202);
+    const [one, two] = received as {
+      visitor_id: string;
+      shard: number;
+      device: string;
+      browser: string;
+      os: string;
+      country: string;
+    }[];
     expect(one?.visitor_id).toMatch(/^v-[0-9a-f]{32}$/);
     // Same IP and User-Agent on the same day: same visitor, same shard.
     expect(two?.visitor_id).toBe(one?.visitor_id);
@@ -243,7 +317,10 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
     const { loadConfig } = await import("../config");
     const config = loadConfig(env);
     const shardOf = async (ip: string) =>
-      shardIndexFor(await deriveVisitorId({ secret: config.visitorSecret ?? "", site: "demo", ip, userAgent, at: Date.now() }), config.shards);
+      shardIndexFor(
+        await deriveVisitorId({ secret: config.visitorSecret ?? "", site: "demo", ip, userAgent, at: Date.now() }),
+        config.shards,
+      );
     const first = "198.51.100.10";
     for (let host = 1; host < 255; host++) {
       if ((await shardOf(`203.0.113.${host}`)) !== (await shardOf(first))) return [first, `203.0.113.${host}`];
@@ -261,7 +338,9 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
       expect((await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(firstIp))).status).toBe(202);
       const again = await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(secondIp));
       expect(again.status).toBe(202);
-      expect(await again.json()).toEqual(setting === "on" ? { accepted: 0, duplicate: true } : { accepted: 2, duplicate: false });
+      expect(await again.json()).toEqual(
+        setting === "on" ? { accepted: 0, duplicate: true } : { accepted: 2, duplicate: false },
+      );
     }
   });
 

@@ -37,13 +37,19 @@ function countryOf(request: Request): string {
 function requireSupportedMediaType(contentType: string | undefined): void {
   const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
-    throw new ApiError(415, "unsupported_media_type", `Content-Type must be text/plain or application/json, not "${mediaType || "(none)"}"`);
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      `Content-Type must be text/plain or application/json, not "${mediaType || "(none)"}"`,
+    );
   }
 }
 
 /** Hex SHA-256 of the batch's events as accepted: what a resend must repeat (its `sent_at` may change). */
 async function eventsDigest(events: unknown): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(events))));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(events))),
+  );
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -55,16 +61,28 @@ async function eventsDigest(events: unknown): Promise<string> {
 async function claimShard(c: Context<AppEnv>, site: string, batch: Batch, visitorShard: number): Promise<number> {
   const config = c.get("config");
   if (!config.batchLedger) return visitorShard;
-  const ledger = c.env.BATCH_LEDGER.get(c.env.BATCH_LEDGER.idFromName(batchLedgerName(site, batch.batch, config.shards)));
+  const ledger = c.env.BATCH_LEDGER.get(
+    c.env.BATCH_LEDGER.idFromName(batchLedgerName(site, batch.batch, config.shards)),
+  );
   let claim: BatchClaim;
   try {
     claim = await ledger.claim(batch.batch, visitorShard, await eventsDigest(batch.events));
   } catch (error) {
     console.error("batch ledger call failed", { site, error: String(error) });
-    throw new ApiError(503, "unavailable", "the collector is busy; retry with the same batch", undefined, UNAVAILABLE_RETRY_AFTER_SECONDS);
+    throw new ApiError(
+      503,
+      "unavailable",
+      "the collector is busy; retry with the same batch",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER_SECONDS,
+    );
   }
   if (claim.status === "conflict") {
-    throw new ApiError(409, "batch_conflict", `batch id ${batch.batch} was already used for other events; every batch needs an id of its own`);
+    throw new ApiError(
+      409,
+      "batch_conflict",
+      `batch id ${batch.batch} was already used for other events; every batch needs an id of its own`,
+    );
   }
   return claim.shard;
 }
@@ -96,7 +114,8 @@ eventsRoutes.use("/", countRefusedRequests);
 eventsRoutes.options("/", async (c) => {
   const origin = c.req.header("Origin");
   if (origin === undefined) return c.body(null, 204, { Allow: "POST, OPTIONS" });
-  if (!(await anySiteAllowsOrigin(c, origin))) throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events`);
+  if (!(await anySiteAllowsOrigin(c, origin)))
+    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not post events`);
   return c.body(null, 204, preflightHeaders(origin));
 });
 
@@ -125,9 +144,19 @@ eventsRoutes.post("/", async (c) => {
   let visitorId = batch.visitor;
   if (visitorId === undefined) {
     if (config.visitorSecret === null) {
-      throw new ApiError(503, "unavailable", "the collector is misconfigured: VISITOR_SECRET is not set, so no cookieless visitor id can be derived");
+      throw new ApiError(
+        503,
+        "unavailable",
+        "the collector is misconfigured: VISITOR_SECRET is not set, so no cookieless visitor id can be derived",
+      );
     }
-    visitorId = await deriveVisitorId({ secret: config.visitorSecret, site: site.key, ip: clientIp(request.headers), userAgent, at: visitorDayOf(batch) });
+    visitorId = await deriveVisitorId({
+      secret: config.visitorSecret,
+      site: site.key,
+      ip: clientIp(request.headers),
+      userAgent,
+      at: visitorDayOf(batch),
+    });
   }
   const shard = await claimShard(c, site.key, batch, shardIndexFor(visitorId, config.shards));
   const enriched = enrichBatch(batch, {
@@ -141,12 +170,21 @@ eventsRoutes.post("/", async (c) => {
   const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site.key, shard)));
   let outcome: IngestOutcome;
   try {
-    outcome = await stub.ingest(enriched, { client_key: clientKey, site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards) });
+    outcome = await stub.ingest(enriched, {
+      client_key: clientKey,
+      site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards),
+    });
   } catch (error) {
     // An overloaded or restarting object, a reset connection: the batch may or may not have
     // been stored, and a retry with the same batch id is deduplicated either way.
     console.error("ingest shard call failed", { site: site.key, shard, error: String(error) });
-    throw new ApiError(503, "unavailable", "the ingest shard is unavailable; retry with the same batch", undefined, UNAVAILABLE_RETRY_AFTER_SECONDS);
+    throw new ApiError(
+      503,
+      "unavailable",
+      "the ingest shard is unavailable; retry with the same batch",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER_SECONDS,
+    );
   }
   switch (outcome.status) {
     case "accepted":
@@ -154,9 +192,21 @@ eventsRoutes.post("/", async (c) => {
     case "duplicate":
       return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
     case "overloaded":
-      throw new ApiError(503, "overloaded", "the ingest shard is overloaded; retry later with the same batch", undefined, outcome.retry_after_seconds);
+      throw new ApiError(
+        503,
+        "overloaded",
+        "the ingest shard is overloaded; retry later with the same batch",
+        undefined,
+        outcome.retry_after_seconds,
+      );
     case "rate_limited":
-      throw new ApiError(429, "rate_limited", `too many requests for site "${site.key}"; retry after ${outcome.retry_after_seconds} s with the same batch`, undefined, outcome.retry_after_seconds);
+      throw new ApiError(
+        429,
+        "rate_limited",
+        `too many requests for site "${site.key}"; retry after ${outcome.retry_after_seconds} s with the same batch`,
+        undefined,
+        outcome.retry_after_seconds,
+      );
   }
 });
 

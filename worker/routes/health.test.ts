@@ -20,7 +20,11 @@ describe("GET /readyz", () => {
 
   it("answers 503 not_ready naming the failing check when ClickHouse is unreachable", async () => {
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    const response = await app.fetch(new Request("http://collector.test/readyz"), { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" }, createExecutionContext());
+    const response = await app.fetch(
+      new Request("http://collector.test/readyz"),
+      { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" },
+      createExecutionContext(),
+    );
     expect(response.status).toBe(503);
     const body: { status: string; checks: { clickhouse: string; schema: string } } = await response.json();
     expect(body.status).toBe("not_ready");
@@ -38,21 +42,63 @@ describe("GET /readyz", () => {
   });
 
   it("has the routes that need a missing setting refuse with 503 naming it", async () => {
-    const production = { ...env, LOCAL_DEV: "", CLICKHOUSE_URL: "", ADMIN_TOKEN: "", VISITOR_SECRET: "", SITES: JSON.stringify([{ key: "shop", origins: ["*"], token: "shop-token-0123456789abcdef" }]) };
+    const production = {
+      ...env,
+      LOCAL_DEV: "",
+      CLICKHOUSE_URL: "",
+      ADMIN_TOKEN: "",
+      VISITOR_SECRET: "",
+      SITES: JSON.stringify([{ key: "shop", origins: ["*"], token: "shop-token-0123456789abcdef" }]),
+    };
     const call = async (path: string, init: RequestInit = {}) => {
-      const response = await app.fetch(new Request(`http://collector.test${path}`, init), production, createExecutionContext());
-      return { status: response.status, message: ((await response.json()) as { error: { message: string } }).error.message };
+      const response = await app.fetch(
+        new Request(`http://collector.test${path}`, init),
+        production,
+        createExecutionContext(),
+      );
+      return {
+        status: response.status,
+        message: ((await response.json()) as { error: { message: string } }).error.message,
+      };
     };
     const shop = { Authorization: "Bearer shop-token-0123456789abcdef" };
-    expect(await call("/v1/history/pages?site=shop", { headers: shop })).toMatchObject({ status: 503, message: expect.stringContaining("CLICKHOUSE_URL is not set") });
-    expect(await call("/v1/sql", { method: "POST", headers: shop, body: JSON.stringify({ site: "shop", query: "SELECT 1" }) })).toMatchObject({ status: 503, message: expect.stringContaining("CLICKHOUSE_URL is not set") });
-    expect(await call("/v1/admin/sites", { headers: { Authorization: "Bearer anything-at-all" } })).toMatchObject({ status: 503, message: expect.stringContaining("ADMIN_TOKEN is not set") });
-    const batch = { v: 1, site: "shop", batch: "b-prod-check", sent_at: Date.now(), events: [{ type: "page_view", id: "e1", ts: Date.now(), url: "https://shop.example/" }] };
-    expect(await call("/v1/events", { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) })).toMatchObject({ status: 503, message: expect.stringContaining("VISITOR_SECRET is not set") });
+    expect(await call("/v1/history/pages?site=shop", { headers: shop })).toMatchObject({
+      status: 503,
+      message: expect.stringContaining("CLICKHOUSE_URL is not set"),
+    });
+    expect(
+      await call("/v1/sql", {
+        method: "POST",
+        headers: shop,
+        body: JSON.stringify({ site: "shop", query: "SELECT 1" }),
+      }),
+    ).toMatchObject({ status: 503, message: expect.stringContaining("CLICKHOUSE_URL is not set") });
+    expect(await call("/v1/admin/sites", { headers: { Authorization: "Bearer anything-at-all" } })).toMatchObject({
+      status: 503,
+      message: expect.stringContaining("ADMIN_TOKEN is not set"),
+    });
+    const batch = {
+      v: 1,
+      site: "shop",
+      batch: "b-prod-check",
+      sent_at: Date.now(),
+      events: [{ type: "page_view", id: "e1", ts: Date.now(), url: "https://shop.example/" }],
+    };
+    expect(
+      await call("/v1/events", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: JSON.stringify(batch),
+      }),
+    ).toMatchObject({ status: 503, message: expect.stringContaining("VISITOR_SECRET is not set") });
   });
 
   it("answers 503 when the schema is older than this code (a database without migrations)", async () => {
-    const response = await app.fetch(new Request("http://collector.test/readyz"), { ...env, CLICKHOUSE_DATABASE: "not_migrated" }, createExecutionContext());
+    const response = await app.fetch(
+      new Request("http://collector.test/readyz"),
+      { ...env, CLICKHOUSE_DATABASE: "not_migrated" },
+      createExecutionContext(),
+    );
     expect(response.status).toBe(503);
     const body: { checks: { clickhouse: string; schema: string } } = await response.json();
     expect(body.checks.clickhouse).toBe("ok");

@@ -51,7 +51,11 @@ healthRoutes.get("/readyz", async (c) => {
       checks.clickhouse = "ok";
       const version = await clickhouse.schemaVersion();
       if (version === null) checks.schema = "no schema_migrations table; run npm run migrate";
-      else checks.schema = version >= LATEST_SCHEMA_VERSION ? "ok" : `schema version ${version} is older than ${LATEST_SCHEMA_VERSION}; run npm run migrate`;
+      else
+        checks.schema =
+          version >= LATEST_SCHEMA_VERSION
+            ? "ok"
+            : `schema version ${version} is older than ${LATEST_SCHEMA_VERSION}; run npm run migrate`;
     };
     try {
       await withTimeout(check(), READINESS_TIMEOUT_MS, "ClickHouse");

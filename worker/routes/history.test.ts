@@ -43,48 +43,149 @@ async function get(path: string, token: string | null = TOKEN): Promise<{ status
 }
 
 function query(resource: string, params: Record<string, string | number> = {}): string {
-  const search = new URLSearchParams(Object.entries({ site: SITE, ...RANGE, ...params }).map(([key, value]) => [key, String(value)]));
+  const search = new URLSearchParams(
+    Object.entries({ site: SITE, ...RANGE, ...params }).map(([key, value]) => [key, String(value)]),
+  );
   return `/v1/history/${resource}?${search}`;
 }
 
 function event(site: string, id: string, ts: number, fields: Partial<EventRow>): EventRow {
   return {
-    site, batch_id: "hb", event_id: id, type: "page_view", ts: toDateTime64(ts), received_at: toDateTime64(ts), shard: 0,
-    visitor_id: "v1", session_id: "s1", url: "", path: "/", referrer_host: "", title: "", country: "DE", device: "desktop",
-    browser: "Chrome", os: "Linux", action: "", product_id: "", product_name: "", price: 0, quantity: 0, value: 0, currency: "",
-    order_id: "", items: "", metric: "", metric_value: 0, name: "", props: "", ...NO_CAMPAIGN, ...fields,
+    site,
+    batch_id: "hb",
+    event_id: id,
+    type: "page_view",
+    ts: toDateTime64(ts),
+    received_at: toDateTime64(ts),
+    shard: 0,
+    visitor_id: "v1",
+    session_id: "s1",
+    url: "",
+    path: "/",
+    referrer_host: "",
+    title: "",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    action: "",
+    product_id: "",
+    product_name: "",
+    price: 0,
+    quantity: 0,
+    value: 0,
+    currency: "",
+    order_id: "",
+    items: "",
+    metric: "",
+    metric_value: 0,
+    name: "",
+    props: "",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
-function windowRow(site: string, start: number, counts: { events: number; page_views: number; visitors: number; sessions: number; purchases?: number }) {
-  return { site, window_start: toDateTime(start), window_seconds: 10, currency: "", bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0, ...counts };
+function windowRow(
+  site: string,
+  start: number,
+  counts: { events: number; page_views: number; visitors: number; sessions: number; purchases?: number },
+) {
+  return {
+    site,
+    window_start: toDateTime(start),
+    window_seconds: 10,
+    currency: "",
+    bounces: 0,
+    cart_adds: 0,
+    cart_removes: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+    ...counts,
+  };
 }
 
 function session(site: string, id: string, fields: Partial<SessionRow>): SessionRow {
   return {
-    site, session_id: id, visitor_id: "v1", shard: 0, started_at: toDateTime64(T0 + 1000), ended_at: toDateTime64(T0 + 61_000), duration: 60,
-    events: 3, page_views: 2, entry_path: "/", exit_path: "/p/mug", bounced: 0, product_views: 1, cart_adds: 0, cart_value: 0,
-    checked_out: 0, purchased: 0, revenue: 0, currency: "EUR", country: "DE", device: "desktop", browser: "Chrome", os: "Linux", referrer_host: "",
-    ...NO_CAMPAIGN, ...fields,
+    site,
+    session_id: id,
+    visitor_id: "v1",
+    shard: 0,
+    started_at: toDateTime64(T0 + 1000),
+    ended_at: toDateTime64(T0 + 61_000),
+    duration: 60,
+    events: 3,
+    page_views: 2,
+    entry_path: "/",
+    exit_path: "/p/mug",
+    bounced: 0,
+    product_views: 1,
+    cart_adds: 0,
+    cart_value: 0,
+    checked_out: 0,
+    purchased: 0,
+    revenue: 0,
+    currency: "EUR",
+    country: "DE",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Linux",
+    referrer_host: "",
+    ...NO_CAMPAIGN,
+    ...fields,
   };
 }
 
 beforeAll(async () => {
-  const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+  const clickhouse = createClickHouse({
+    url: env.CLICKHOUSE_URL,
+    username: "default",
+    password: "",
+    database: "edgepulse",
+  });
   const items = JSON.stringify([{ product_id: "mug", name: "Blue mug", price: 12.5, quantity: 2 }]);
   await clickhouse.insert(
     "events",
     [
       event(SITE, "e1", T0 + 1000, { path: "/", referrer_host: "google.com", visitor_id: "v1", session_id: "s1" }),
-      event(SITE, "e2", T0 + 2000, { type: "custom", name: "product_view", path: "/p/mug", props: JSON.stringify({ product_id: "mug", name: "Blue mug" }) }),
-      event(SITE, "e3", T0 + 3000, { type: "cart", action: "add", path: "/p/mug", product_id: "mug", product_name: "Blue mug", price: 12.5, quantity: 2, currency: "EUR" }),
+      event(SITE, "e2", T0 + 2000, {
+        type: "custom",
+        name: "product_view",
+        path: "/p/mug",
+        props: JSON.stringify({ product_id: "mug", name: "Blue mug" }),
+      }),
+      event(SITE, "e3", T0 + 3000, {
+        type: "cart",
+        action: "add",
+        path: "/p/mug",
+        product_id: "mug",
+        product_name: "Blue mug",
+        price: 12.5,
+        quantity: 2,
+        currency: "EUR",
+      }),
       event(SITE, "e4", T0 + 4000, { type: "cart", action: "checkout", value: 25, currency: "EUR" }),
       event(SITE, "e5", T0 + 5000, { type: "purchase", order_id: "o1", value: 25, currency: "EUR", items }),
       event(SITE, "e6", T0 + 6000, { type: "vital", path: "/p/mug", metric: "LCP", metric_value: 1800 }),
       event(SITE, "e7", T0 + 6500, { type: "vital", path: "/p/mug", metric: "LCP", metric_value: 4200 }),
-      event(SITE, "e8", T0 + 12_000, { path: "/p/mug", visitor_id: "v2", session_id: "s2", country: "FR", device: "mobile", browser: "Safari", os: "iOS" }),
+      event(SITE, "e8", T0 + 12_000, {
+        path: "/p/mug",
+        visitor_id: "v2",
+        session_id: "s2",
+        country: "FR",
+        device: "mobile",
+        browser: "Safari",
+        os: "iOS",
+      }),
       event(SITE, "e9", T0 + 25_000, { path: "/p/mug", visitor_id: "v1", session_id: "s1" }),
-      event(OTHER, "x1", T0 + 1000, { path: "/secret-page", referrer_host: "secret.example", country: "JP", visitor_id: "w1", session_id: "t1" }),
+      event(OTHER, "x1", T0 + 1000, {
+        path: "/secret-page",
+        referrer_host: "secret.example",
+        country: "JP",
+        visitor_id: "w1",
+        session_id: "t1",
+      }),
     ],
     "history-route-events",
   );
@@ -141,7 +242,9 @@ describe("GET /v1/history/* access and validation", () => {
   });
 
   it("accepts ISO 8601 times as well as milliseconds", async () => {
-    const answer = await get(query("pages", { from: new Date(T0).toISOString(), to: new Date(T0 + 3600_000).toISOString() }));
+    const answer = await get(
+      query("pages", { from: new Date(T0).toISOString(), to: new Date(T0 + 3600_000).toISOString() }),
+    );
     expect(answer.status).toBe(200);
     expect(historyPagesSchema.parse(answer.body).from).toBe(T0);
   });
@@ -201,7 +304,9 @@ describe("GET /v1/history/* answers", () => {
 
   it("products join views, cart adds and purchased items", async () => {
     const products = historyProductsSchema.parse((await get(query("products"))).body);
-    expect(products.rows).toEqual([{ product_id: "mug", name: "Blue mug", views: 1, cart_adds: 1, purchases: 2, revenue: 25 }]);
+    expect(products.rows).toEqual([
+      { product_id: "mug", name: "Blue mug", views: 1, cart_adds: 1, purchases: 2, revenue: 25 },
+    ]);
   });
 
   it("funnel counts sessions per step with the live feed's rates", async () => {
@@ -213,17 +318,34 @@ describe("GET /v1/history/* answers", () => {
   it("funnel is closed: a session counts at a step only after every earlier step", async () => {
     // An hour of its own, outside RANGE, so the other tests' rows are unaffected.
     const T1 = T0 + 7200_000;
-    const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+    const clickhouse = createClickHouse({
+      url: env.CLICKHOUSE_URL,
+      username: "default",
+      password: "",
+      database: "edgepulse",
+    });
     await clickhouse.insert(
       "events",
       [
         // f1 buys without viewing a product or adding to the cart (a direct purchase link).
         event(SITE, "f1-1", T1 + 1000, { session_id: "f1" }),
-        event(SITE, "f1-2", T1 + 2000, { session_id: "f1", type: "purchase", order_id: "of1", value: 5, currency: "EUR" }),
+        event(SITE, "f1-2", T1 + 2000, {
+          session_id: "f1",
+          type: "purchase",
+          order_id: "of1",
+          value: 5,
+          currency: "EUR",
+        }),
         // f2 views and adds, then buys without a checkout step.
         event(SITE, "f2-1", T1 + 1000, { session_id: "f2", type: "custom", name: "product_view" }),
         event(SITE, "f2-2", T1 + 2000, { session_id: "f2", type: "cart", action: "add", product_id: "mug" }),
-        event(SITE, "f2-3", T1 + 3000, { session_id: "f2", type: "purchase", order_id: "of2", value: 5, currency: "EUR" }),
+        event(SITE, "f2-3", T1 + 3000, {
+          session_id: "f2",
+          type: "purchase",
+          order_id: "of2",
+          value: 5,
+          currency: "EUR",
+        }),
       ],
       "history-route-funnel-closed",
     );
@@ -234,7 +356,13 @@ describe("GET /v1/history/* answers", () => {
 
   it("sessions reports duration, bounce rate and abandoned carts", async () => {
     const sessions = historySessionsSchema.parse((await get(query("sessions"))).body);
-    expect(sessions).toMatchObject({ sessions: 2, avg_duration_seconds: 30, bounce_rate: 0.5, pages_per_session: 1.5, abandoned_carts: { sessions: 1, value: 30 } });
+    expect(sessions).toMatchObject({
+      sessions: 2,
+      avg_duration_seconds: 30,
+      bounce_rate: 0.5,
+      pages_per_session: 1.5,
+      abandoned_carts: { sessions: 1, value: 30 },
+    });
   });
 
   it("vitals reports percentiles per page and metric", async () => {
@@ -248,7 +376,11 @@ describe("GET /v1/history/* answers", () => {
 
   it("an empty range answers zeros, not errors", async () => {
     const empty = { from: T0 - 7200_000, to: T0 - 3600_000 };
-    expect(historySessionsSchema.parse((await get(query("sessions", empty))).body)).toMatchObject({ sessions: 0, avg_duration_seconds: 0, bounce_rate: 0 });
+    expect(historySessionsSchema.parse((await get(query("sessions", empty))).body)).toMatchObject({
+      sessions: 0,
+      avg_duration_seconds: 0,
+      bounce_rate: 0,
+    });
     expect(historyFunnelSchema.parse((await get(query("funnel", empty))).body).funnel.sessions).toBe(0);
     expect(historyTimeseriesSchema.parse((await get(query("timeseries", empty))).body).points).toEqual([]);
   });
@@ -256,7 +388,13 @@ describe("GET /v1/history/* answers", () => {
   it("the other site's token sees only the other site's rows", async () => {
     const pages = historyPagesSchema.parse((await get(query("pages", { site: OTHER }), OTHER_TOKEN)).body);
     expect(pages.rows).toEqual([{ path: "/secret-page", views: 1, visitors: 1 }]);
-    const mine = JSON.stringify(await Promise.all(["pages", "referrers", "countries", "sessions", "timeseries"].map(async (resource) => (await get(query(resource))).body)));
+    const mine = JSON.stringify(
+      await Promise.all(
+        ["pages", "referrers", "countries", "sessions", "timeseries"].map(
+          async (resource) => (await get(query(resource))).body,
+        ),
+      ),
+    );
     expect(mine).not.toContain("secret");
     expect(mine).not.toContain("JP");
     expect(mine).not.toContain('"page_views":99');

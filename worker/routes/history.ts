@@ -16,8 +16,14 @@ import { requireSite } from "../site-directory";
 
 async function answer(c: Context<AppEnv>): Promise<Response> {
   const resource = historyResourceSchema.safeParse(c.req.param("resource"));
-  if (!resource.success) throw new ApiError(404, "not_found", `no history resource "${c.req.param("resource")}"; one of ${historyResourceSchema.options.join(", ")}`);
-  if (requestToken(c) === null) throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
+  if (!resource.success)
+    throw new ApiError(
+      404,
+      "not_found",
+      `no history resource "${c.req.param("resource")}"; one of ${historyResourceSchema.options.join(", ")}`,
+    );
+  if (requestToken(c) === null)
+    throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
   const params = historyParamsSchema.safeParse(c.req.query());
   if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
   await requireReadAccess(c, params.data.site);
@@ -30,7 +36,8 @@ async function answer(c: Context<AppEnv>): Promise<Response> {
   try {
     body = await historyAnswers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds);
   } catch (error) {
-    if (error instanceof ClickHouseError && error.retryable) throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
+    if (error instanceof ClickHouseError && error.retryable)
+      throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
     throw error;
   }
   return c.json({ site: range.site, from: range.from, to: range.to, interval: range.interval, ...body });

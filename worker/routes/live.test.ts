@@ -43,13 +43,19 @@ describe("GET /v1/live", () => {
 
   it("refuses a wrong token, another site's token and an unknown site with 403", async () => {
     expect((await refusal(`http://collector.test/v1/live?site=${SITE}&token=not-the-token-at-all`)).status).toBe(403);
-    expect((await refusal(`http://collector.test/v1/live?site=${SITE}&token=${OTHER_TOKEN}`)).body.error.code).toBe("forbidden");
-    expect((await refusal("http://collector.test/v1/live?site=nobody&token=dev-admin-token")).body.error.code).toBe("unknown_site");
+    expect((await refusal(`http://collector.test/v1/live?site=${SITE}&token=${OTHER_TOKEN}`)).body.error.code).toBe(
+      "forbidden",
+    );
+    expect((await refusal("http://collector.test/v1/live?site=nobody&token=dev-admin-token")).body.error.code).toBe(
+      "unknown_site",
+    );
   });
 
   it("answers a malformed site with 400 and a plain GET with 426", async () => {
     expect((await refusal("http://collector.test/v1/live?site=NO%20SUCH&token=dev-admin-token")).status).toBe(400);
-    expect((await refusal(`http://collector.test/v1/live?site=${SITE}`, { Authorization: `Bearer ${SITE_TOKEN}` })).status).toBe(426);
+    expect(
+      (await refusal(`http://collector.test/v1/live?site=${SITE}`, { Authorization: `Bearer ${SITE_TOKEN}` })).status,
+    ).toBe(426);
   });
 
   it("takes ?token= only on the WebSocket upgrade", async () => {
@@ -58,15 +64,24 @@ describe("GET /v1/live", () => {
 
   it("caps the sockets one client may hold, and other clients still connect", async () => {
     const site = OTHER;
-    const worker = { fetch: (input: string, init?: RequestInit) => app.fetch(new Request(input, init), { ...testEnv, LIVE_MAX_SOCKETS_PER_CLIENT: "20" }) };
+    const worker = {
+      fetch: (input: string, init?: RequestInit) =>
+        app.fetch(new Request(input, init), { ...testEnv, LIVE_MAX_SOCKETS_PER_CLIENT: "20" }),
+    };
     const refusal = async (url: string, headers: Record<string, string>) => {
       const response = await worker.fetch(url, { headers });
       return { status: response.status, body: errorResponseSchema.parse(await response.json()) };
     };
-    const from = (ip: string) => ({ Upgrade: "websocket", "CF-Connecting-IP": ip, Authorization: `Bearer ${OTHER_TOKEN}` });
+    const from = (ip: string) => ({
+      Upgrade: "websocket",
+      "CF-Connecting-IP": ip,
+      Authorization: `Bearer ${OTHER_TOKEN}`,
+    });
     const sockets: WebSocket[] = [];
     for (let opened = 0; opened < 20; opened++) {
-      const response = await worker.fetch(`http://collector.test/v1/live?site=${site}`, { headers: from("198.51.100.7") });
+      const response = await worker.fetch(`http://collector.test/v1/live?site=${site}`, {
+        headers: from("198.51.100.7"),
+      });
       expect(response.status).toBe(101);
       response.webSocket?.accept();
       if (response.webSocket) sockets.push(response.webSocket);
@@ -75,7 +90,14 @@ describe("GET /v1/live", () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe("rate_limited");
     // A client-sent digest header is replaced by the Worker's own, so it cannot dodge the cap.
-    expect((await refusal(`http://collector.test/v1/live?site=${site}`, { ...from("198.51.100.7"), [LIVE_CLIENT_HEADER]: "forged" })).status).toBe(429);
+    expect(
+      (
+        await refusal(`http://collector.test/v1/live?site=${site}`, {
+          ...from("198.51.100.7"),
+          [LIVE_CLIENT_HEADER]: "forged",
+        })
+      ).status,
+    ).toBe(429);
     const other = await worker.fetch(`http://collector.test/v1/live?site=${site}`, { headers: from("198.51.100.8") });
     expect(other.status).toBe(101);
     other.webSocket?.accept();
@@ -87,7 +109,10 @@ describe("GET /v1/live", () => {
     const now = Date.now();
     const hub = env.LIVE_HUB.get(env.LIVE_HUB.idFromName(SITE));
     await hub.applyShardState(shardState(SITE, 0, 1, now, { today: { counts: counts({ page_views: 3 }) }, online: 1 }));
-    const client = await LiveTestClient.connect(worker, `http://collector.test/v1/live?site=${SITE}&token=${SITE_TOKEN}`);
+    const client = await LiveTestClient.connect(
+      worker,
+      `http://collector.test/v1/live?site=${SITE}&token=${SITE_TOKEN}`,
+    );
     expect(await client.next()).toMatchObject({ type: "snapshot", site: SITE, online: 1, totals: { page_views: 3 } });
     await hub.applyShardState(shardState(SITE, 0, 2, now, { today: { counts: counts({ page_views: 4 }) }, online: 1 }));
     expect(await client.next()).toMatchObject({ type: "update", totals: { page_views: 4 } });
@@ -117,12 +142,28 @@ describe("GET /v1/live with ingest", () => {
       visitor: "v-live-route",
       events: [
         { type: "page_view", id: "e1", ts: now, url: "https://shop.example/p/1" },
-        { type: "cart", id: "e2", ts: now, action: "add", product_id: "sku-1", name: "Mug", price: 12.5, quantity: 1, currency: "EUR" },
+        {
+          type: "cart",
+          id: "e2",
+          ts: now,
+          action: "add",
+          product_id: "sku-1",
+          name: "Mug",
+          price: 12.5,
+          quantity: 1,
+          currency: "EUR",
+        },
       ],
     };
-    const posted = await worker.fetch("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+    const posted = await worker.fetch("http://collector.test/v1/events", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: JSON.stringify(batch),
+    });
     expect(posted.status).toBe(202);
-    const updates = await Promise.all(clients.map((client) => client.next((message) => message.totals.cart_adds === 1)));
+    const updates = await Promise.all(
+      clients.map((client) => client.next((message) => message.totals.cart_adds === 1)),
+    );
     for (const update of updates) {
       expect(update).toMatchObject({ type: "update", online: 1, totals: { page_views: 1, cart_adds: 1, visitors: 1 } });
       expect(update.windows.reduce((sum, window) => sum + window.events, 0)).toBe(2);
@@ -144,14 +185,23 @@ describe("LiveHub rebuilt from the shards", () => {
         visitor: `v-rebuild-${i}`,
         events: [{ type: "page_view", id: "e1", ts: now, url: `https://shop.example/p/${i}` }],
       };
-      const posted = await worker.fetch("http://collector.test/v1/events", { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(batch) });
+      const posted = await worker.fetch("http://collector.test/v1/events", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: JSON.stringify(batch),
+      });
       expect(posted.status).toBe(202);
     }
     const read = async () => {
       const headers = { Authorization: "Bearer dev-admin-token" };
-      const overview = await worker.fetch(`http://collector.test/v1/metrics/overview?site=${REBUILD_SITE}`, { headers });
+      const overview = await worker.fetch(`http://collector.test/v1/metrics/overview?site=${REBUILD_SITE}`, {
+        headers,
+      });
       const windows = await worker.fetch(`http://collector.test/v1/metrics/windows?site=${REBUILD_SITE}`, { headers });
-      return { overview: overviewSchema.parse(await overview.json()), windows: windowsResponseSchema.parse(await windows.json()) };
+      return {
+        overview: overviewSchema.parse(await overview.json()),
+        windows: windowsResponseSchema.parse(await windows.json()),
+      };
     };
     let before = await read();
     for (let attempt = 0; attempt < 50 && before.overview.totals.page_views < 6; attempt++) {

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { errorResponseSchema, overviewSchema, performanceSchema, windowsResponseSchema } from "../../protocol";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { addToSketch, emptySketch } from "../../durable-objects/quantile-sketch";
-import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../../durable-objects/shard-state-fixture";
+import {
+  counts,
+  shardState,
+  TEST_WINDOW_MS,
+  windowPartial,
+  windowStart,
+} from "../../durable-objects/shard-state-fixture";
 import { app } from "../app";
 import { DEFAULT_WINDOWS_LIMIT } from "./metrics";
 
@@ -13,7 +19,10 @@ const testEnv: Env = { ...env, SITES: JSON.stringify([{ key: SITE, origins: ["*"
 const worker = { fetch: (input: string, init?: RequestInit) => app.fetch(new Request(input, init), testEnv) };
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-async function getJson(path: string, headers: Record<string, string> = auth): Promise<{ status: number; body: unknown }> {
+async function getJson(
+  path: string,
+  headers: Record<string, string> = auth,
+): Promise<{ status: number; body: unknown }> {
   const response = await worker.fetch(`http://collector.test${path}`, { headers });
   return { status: response.status, body: await response.json() };
 }
@@ -28,7 +37,9 @@ describe("GET /v1/metrics/*", () => {
       for (let i = 0; i < 20; i++) addToSketch(inp, 50 + 10 * i + shard);
       await hub.applyShardState(
         shardState(SITE, shard, 1, now, {
-          windows: Array.from({ length: 80 }, (_, index) => windowPartial(w0 - index * TEST_WINDOW_MS, { page_views: shard + index })),
+          windows: Array.from({ length: 80 }, (_, index) =>
+            windowPartial(w0 - index * TEST_WINDOW_MS, { page_views: shard + index }),
+          ),
           today: {
             counts: counts({ page_views: 100 + shard, cart_adds: shard }),
             funnel: { sessions: 9, product_views: 6, cart_adds: 3, checkouts: 2, purchases: 1 },
@@ -49,11 +60,17 @@ describe("GET /v1/metrics/*", () => {
     expect(parsedWindows.windows).toHaveLength(DEFAULT_WINDOWS_LIMIT);
     expect(parsedWindows.windows).toEqual(snapshot.windows.slice(0, DEFAULT_WINDOWS_LIMIT));
     expect(parsedWindows.windows[0]).toMatchObject({ start: w0, page_views: 0 + 1 + 2 });
-    expect(windowsResponseSchema.parse((await getJson(`/v1/metrics/windows?site=${SITE}&limit=5`)).body).windows).toHaveLength(5);
+    expect(
+      windowsResponseSchema.parse((await getJson(`/v1/metrics/windows?site=${SITE}&limit=5`)).body).windows,
+    ).toHaveLength(5);
 
     const overview = overviewSchema.parse((await getJson(`/v1/metrics/overview?site=${SITE}`)).body);
     expect(overview).toEqual(snapshot.overview);
-    expect(overview).toMatchObject({ online: 6, totals: { page_views: 303, cart_adds: 3 }, top_referrers: [{ host: "google.com", visits: 6 }] });
+    expect(overview).toMatchObject({
+      online: 6,
+      totals: { page_views: 303, cart_adds: 3 },
+      top_referrers: [{ host: "google.com", visits: 6 }],
+    });
 
     const performance = performanceSchema.parse((await getJson(`/v1/metrics/performance?site=${SITE}`)).body);
     expect(performance).toEqual(snapshot.performance);

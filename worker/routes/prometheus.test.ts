@@ -6,7 +6,11 @@ import { MAX_PENDING_EVENTS } from "../../durable-objects/shard-engine";
 import { LOCAL_DEV_ADMIN_TOKEN } from "../config";
 
 async function scrape(token: string | null = LOCAL_DEV_ADMIN_TOKEN): Promise<Response> {
-  return exports.default.fetch(new Request("http://collector.test/metrics", { headers: token === null ? {} : { Authorization: `Bearer ${token}` } }));
+  return exports.default.fetch(
+    new Request("http://collector.test/metrics", {
+      headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    }),
+  );
 }
 
 /** The value of one sample line, e.g. `edgepulse_rejected_requests_total{code="rate_limited"}`. */
@@ -60,13 +64,15 @@ describe("GET /metrics", () => {
     ]) {
       expect(text).toContain(`# TYPE ${family}\n`);
     }
-    for (const code of errorCodeSchema.options) expect(sample(text, `edgepulse_rejected_requests_total{code="${code}"}`)).not.toBeNull();
+    for (const code of errorCodeSchema.options)
+      expect(sample(text, `edgepulse_rejected_requests_total{code="${code}"}`)).not.toBeNull();
     expect(sample(text, 'edgepulse_metrics_source_errors{source="shard"}')).toBe(0);
     // The caps the alerts compare against (ops/prometheus/edgepulse-rules.yml).
     expect(sample(text, 'edgepulse_shard_backlog_limit_events{site="demo"}')).toBe(MAX_PENDING_EVENTS);
     expect(sample(text, "edgepulse_websocket_clients_limit")).toBe(MAX_LIVE_CLIENTS);
     // Every line is a comment or `name{labels} value`.
-    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .*|[a-z_]+(\{[^}]*\})? \S+)$/);
+    for (const line of text.trimEnd().split("\n"))
+      expect(line).toMatch(/^(# (HELP|TYPE) \S+ .*|[a-z_]+(\{[^}]*\})? \S+)$/);
   });
 
   it("counts ingested events, duplicates and refusals by code", async () => {
@@ -89,7 +95,13 @@ describe("GET /metrics", () => {
       ],
     });
     const post = (text: string, contentType = "text/plain") =>
-      exports.default.fetch(new Request("http://collector.test/v1/events", { method: "POST", body: text, headers: { "Content-Type": contentType } }));
+      exports.default.fetch(
+        new Request("http://collector.test/v1/events", {
+          method: "POST",
+          body: text,
+          headers: { "Content-Type": contentType },
+        }),
+      );
     expect((await post(body)).status).toBe(202);
     expect((await post(body)).status).toBe(202);
     expect((await post("{not json")).status).toBe(400);
@@ -119,18 +131,37 @@ describe("GET /metrics", () => {
         new Request("http://collector.test/v1/events", {
           method: "POST",
           headers: { "Content-Type": "text/plain", "User-Agent": userAgent },
-          body: JSON.stringify({ v: 1, site: "demo", batch, sent_at: now, visitor: "v-bot", events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }] }),
+          body: JSON.stringify({
+            v: 1,
+            site: "demo",
+            batch,
+            sent_at: now,
+            visitor: "v-bot",
+            events: [{ type: "page_view", id: "e1", ts: now, url: "https://shop.example/" }],
+          }),
         }),
       );
-    for (const [index, userAgent] of ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"].entries()) {
+    for (const [index, userAgent] of [
+      "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+    ].entries()) {
       const answer = await post(`b-bot-${now}-${index}`, userAgent);
       expect(answer.status).toBe(202);
-      expect(acceptedResponseSchema.parse(await answer.json())).toEqual({ accepted: 0, duplicate: false, ignored: "bot" });
+      expect(acceptedResponseSchema.parse(await answer.json())).toEqual({
+        accepted: 0,
+        duplicate: false,
+        ignored: "bot",
+      });
     }
-    const browser = await post(`b-browser-${now}`, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+    const browser = await post(
+      `b-browser-${now}`,
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    );
     expect(await browser.json()).toEqual({ accepted: 1, duplicate: false });
 
-    await eventually(async () => sample(await metricsText(), 'edgepulse_bot_batches_total{site="demo"}') === botsBefore + 2);
+    await eventually(
+      async () => sample(await metricsText(), 'edgepulse_bot_batches_total{site="demo"}') === botsBefore + 2,
+    );
     // Only the browser's event was stored.
     expect(sample(await metricsText(), 'edgepulse_ingested_events_total{site="demo"}')).toBe(ingestedBefore + 1);
   });

@@ -25,7 +25,12 @@ import { errorCodeSchema } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { requireAdminAccess } from "../auth";
 import { allSites } from "../site-directory";
-import { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from "../prometheus-text";
+import {
+  formatPrometheusText,
+  PROMETHEUS_CONTENT_TYPE,
+  type MetricFamily,
+  type MetricSample,
+} from "../prometheus-text";
 import { ingestShardName } from "../shard-routing";
 import { botBatchCounts, rejectionCounts } from "../telemetry";
 import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
@@ -55,7 +60,11 @@ interface SiteShardTotals {
 }
 
 /** Runs `task` over `items` with at most `limit` in flight; settles every item. */
-async function settleAll<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function settleAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -101,7 +110,9 @@ prometheusRoutes.get("/metrics", async (c) => {
       sourceErrors.telemetry += 1;
       return {};
     }),
-    settleAll(shardTargets, SCRAPE_CONCURRENCY, ({ site, shard }) => c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site, shard))).stats()),
+    settleAll(shardTargets, SCRAPE_CONCURRENCY, ({ site, shard }) =>
+      c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site, shard))).stats(),
+    ),
     settleAll(sites, SCRAPE_CONCURRENCY, (site) => c.env.LIVE_HUB.get(c.env.LIVE_HUB.idFromName(site)).liveClients()),
   ]);
 
@@ -136,7 +147,10 @@ prometheusRoutes.get("/metrics", async (c) => {
     site.unflushedEvents += stats.pending.events;
     site.shardBacklogEvents = Math.max(site.shardBacklogEvents, stats.pending.events);
     site.shardBacklogLimitEvents = Math.max(site.shardBacklogLimitEvents, stats.max_pending_events);
-    site.oldestPendingEventAgeSeconds = Math.max(site.oldestPendingEventAgeSeconds, stats.oldest_pending_event_age_ms / 1000);
+    site.oldestPendingEventAgeSeconds = Math.max(
+      site.oldestPendingEventAgeSeconds,
+      stats.oldest_pending_event_age_ms / 1000,
+    );
   });
 
   const clientSamples = hubClients.flatMap((settled, index): MetricSample[] => {
@@ -153,8 +167,16 @@ prometheusRoutes.get("/metrics", async (c) => {
     [...totals].map(([site, siteTotals]) => ({ labels: { site }, value: value(siteTotals) }));
 
   const families: MetricFamily[] = [
-    counter("edgepulse_ingested_events_total", "Events accepted and stored by the ingest shards.", perSite((site) => site.counters.ingested_events)),
-    counter("edgepulse_ingested_batches_total", "Batches accepted and stored by the ingest shards.", perSite((site) => site.counters.ingested_batches)),
+    counter(
+      "edgepulse_ingested_events_total",
+      "Events accepted and stored by the ingest shards.",
+      perSite((site) => site.counters.ingested_events),
+    ),
+    counter(
+      "edgepulse_ingested_batches_total",
+      "Batches accepted and stored by the ingest shards.",
+      perSite((site) => site.counters.ingested_batches),
+    ),
     counter(
       "edgepulse_rejected_requests_total",
       "Requests refused, by error code (429 rate_limited, 503 overloaded, 400 invalid_payload, …).",
@@ -165,18 +187,41 @@ prometheusRoutes.get("/metrics", async (c) => {
       "Batches whose User-Agent is a bot's (crawler, headless browser): answered 202, never stored.",
       sites.map((site) => ({ labels: { site }, value: botBatches[site] ?? 0 })),
     ),
-    counter("edgepulse_duplicate_batches_total", "Batches received again (same batch id) and counted once.", perSite((site) => site.counters.duplicate_batches)),
+    counter(
+      "edgepulse_duplicate_batches_total",
+      "Batches received again (same batch id) and counted once.",
+      perSite((site) => site.counters.duplicate_batches),
+    ),
     counter(
       "edgepulse_flushed_rows_total",
       "Rows the shards inserted into ClickHouse, per table.",
       [...totals].flatMap(([site, siteTotals]) =>
-        Object.entries(FLUSHED_ROWS_BY_TABLE).map(([table, counterName]) => ({ labels: { site, table }, value: siteTotals.counters[counterName] })),
+        Object.entries(FLUSHED_ROWS_BY_TABLE).map(([table, counterName]) => ({
+          labels: { site, table },
+          value: siteTotals.counters[counterName],
+        })),
       ),
     ),
-    counter("edgepulse_flush_errors_total", "Flushes to ClickHouse that failed (retried with backoff).", perSite((site) => site.counters.flush_errors)),
-    counter("edgepulse_quarantined_rows_total", "Rows ClickHouse refused, kept in the quarantine table.", perSite((site) => site.counters.quarantined_rows)),
-    counter("edgepulse_late_events_total", "Events that arrived after their window was sealed (stored and flushed, never dropped).", perSite((site) => site.counters.late_events)),
-    counter("edgepulse_overloaded_batches_total", "Batches a shard refused with 503 because its backlog was full (or nearly full, from a client holding much of it).", perSite((site) => site.counters.overloaded_batches)),
+    counter(
+      "edgepulse_flush_errors_total",
+      "Flushes to ClickHouse that failed (retried with backoff).",
+      perSite((site) => site.counters.flush_errors),
+    ),
+    counter(
+      "edgepulse_quarantined_rows_total",
+      "Rows ClickHouse refused, kept in the quarantine table.",
+      perSite((site) => site.counters.quarantined_rows),
+    ),
+    counter(
+      "edgepulse_late_events_total",
+      "Events that arrived after their window was sealed (stored and flushed, never dropped).",
+      perSite((site) => site.counters.late_events),
+    ),
+    counter(
+      "edgepulse_overloaded_batches_total",
+      "Batches a shard refused with 503 because its backlog was full (or nearly full, from a client holding much of it).",
+      perSite((site) => site.counters.overloaded_batches),
+    ),
     counter(
       "edgepulse_shard_rate_limited_batches_total",
       "Batches a shard refused with 429: over its share of the site's rate limit.",
@@ -187,8 +232,16 @@ prometheusRoutes.get("/metrics", async (c) => {
       "Age of the oldest row (event, window part or session) not yet in ClickHouse (max over the site's shards).",
       perSite((site) => site.flushLagSeconds),
     ),
-    gauge("edgepulse_flush_backoff_seconds", "Current retry delay of failing flushes (max over the site's shards); 0 when healthy.", perSite((site) => site.flushBackoffSeconds)),
-    gauge("edgepulse_unflushed_events", "Events held by the shards until ClickHouse acknowledges them.", perSite((site) => site.unflushedEvents)),
+    gauge(
+      "edgepulse_flush_backoff_seconds",
+      "Current retry delay of failing flushes (max over the site's shards); 0 when healthy.",
+      perSite((site) => site.flushBackoffSeconds),
+    ),
+    gauge(
+      "edgepulse_unflushed_events",
+      "Events held by the shards until ClickHouse acknowledges them.",
+      perSite((site) => site.unflushedEvents),
+    ),
     gauge(
       "edgepulse_shard_backlog_events",
       "Events waiting for ClickHouse in the site's fullest shard (max over the site's shards).",
@@ -205,12 +258,19 @@ prometheusRoutes.get("/metrics", async (c) => {
       perSite((site) => site.oldestPendingEventAgeSeconds),
     ),
     gauge("edgepulse_websocket_clients", "Live dashboard WebSockets connected now.", clientSamples),
-    gauge("edgepulse_websocket_clients_limit", "WebSockets one site's LiveHub accepts; beyond it a connect is refused with 503.", [{ labels: {}, value: MAX_LIVE_CLIENTS }]),
+    gauge(
+      "edgepulse_websocket_clients_limit",
+      "WebSockets one site's LiveHub accepts; beyond it a connect is refused with 503.",
+      [{ labels: {}, value: MAX_LIVE_CLIENTS }],
+    ),
     gauge(
       "edgepulse_metrics_source_errors",
       "Sources that did not answer this scrape (their numbers are missing above).",
       Object.entries(sourceErrors).map(([source, errors]) => ({ labels: { source }, value: errors })),
     ),
   ];
-  return c.body(formatPrometheusText(families), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
+  return c.body(formatPrometheusText(families), 200, {
+    "Content-Type": PROMETHEUS_CONTENT_TYPE,
+    "Cache-Control": "no-store",
+  });
 });

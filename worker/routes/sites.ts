@@ -20,16 +20,25 @@ sitesRoutes.get("/", async (c) => {
   c.header("Cache-Control", "no-store");
   if (await isAdmin(c)) {
     const sites = await allSites(c);
-    return c.json({ admin: true, sites: sites.map((site) => ({ key: site.key, time_zone: site.time_zone, scopes: ALL_SCOPES })) } satisfies ReadableSites);
+    return c.json({
+      admin: true,
+      sites: sites.map((site) => ({ key: site.key, time_zone: site.time_zone, scopes: ALL_SCOPES })),
+    } satisfies ReadableSites);
   }
   const digest = await tokenDigest(token);
   for (const site of c.get("config").sites.values()) {
     if (site.token !== undefined && (await tokenDigest(site.token)) === digest) {
-      return c.json({ admin: false, sites: [{ key: site.key, time_zone: "UTC", scopes: ALL_SCOPES }] } satisfies ReadableSites);
+      return c.json({
+        admin: false,
+        sites: [{ key: site.key, time_zone: "UTC", scopes: ALL_SCOPES }],
+      } satisfies ReadableSites);
     }
   }
   const grant = await tokenGrant(c, digest);
   const site = grant === null ? null : await findSite(c, grant.site);
   if (grant === null || site === null) throw new ApiError(403, "forbidden", "the token opens no site");
-  return c.json({ admin: false, sites: [{ key: site.key, time_zone: site.time_zone, scopes: grant.scopes }] } satisfies ReadableSites);
+  return c.json({
+    admin: false,
+    sites: [{ key: site.key, time_zone: site.time_zone, scopes: grant.scopes }],
+  } satisfies ReadableSites);
 });

@@ -22,10 +22,18 @@ const SITES = JSON.stringify([
 // The rate limit is off here (each test below that needs it sets it); concurrency stays at the default.
 const testEnv: Env = { ...env, SITES, SQL_QUERIES_PER_MINUTE: "0" };
 
-async function post(body: unknown, token: string | null = TOKEN, options: { env?: Env; path?: string } = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+async function post(
+  body: unknown,
+  token: string | null = TOKEN,
+  options: { env?: Env; path?: string } = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== null) headers.Authorization = `Bearer ${token}`;
-  const request = new Request(`http://collector.test${options.path ?? "/v1/sql"}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const request = new Request(`http://collector.test${options.path ?? "/v1/sql"}`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   const response = await app.fetch(request, options.env ?? testEnv);
   return { status: response.status, body: await response.json(), headers: response.headers };
 }
@@ -35,8 +43,25 @@ function errorOf(answer: { status: number; body: unknown }) {
 }
 
 beforeAll(async () => {
-  const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
-  const row = { window_seconds: 10, currency: "", events: 1, visitors: 1, sessions: 1, bounces: 0, cart_adds: 0, cart_removes: 0, checkouts: 0, purchases: 0, revenue: 0 };
+  const clickhouse = createClickHouse({
+    url: env.CLICKHOUSE_URL,
+    username: "default",
+    password: "",
+    database: "edgepulse",
+  });
+  const row = {
+    window_seconds: 10,
+    currency: "",
+    events: 1,
+    visitors: 1,
+    sessions: 1,
+    bounces: 0,
+    cart_adds: 0,
+    cart_removes: 0,
+    checkouts: 0,
+    purchases: 0,
+    revenue: 0,
+  };
   await clickhouse.insert(
     "window_metrics",
     [
@@ -72,7 +97,11 @@ describe("POST /v1/sql access and validation", () => {
 
 describe("POST /v1/sql results", () => {
   it("runs a SELECT and answers columns with types and rows, limited to the token's site", async () => {
-    const answer = await post({ site: SITE, query: "SELECT site, sum(page_views) AS views, count() AS windows FROM window_metrics GROUP BY site ORDER BY site" });
+    const answer = await post({
+      site: SITE,
+      query:
+        "SELECT site, sum(page_views) AS views, count() AS windows FROM window_metrics GROUP BY site ORDER BY site",
+    });
     expect(answer.status).toBe(200);
     const result = sqlResponseSchema.parse(answer.body);
     expect(result.columns).toEqual([
@@ -86,19 +115,37 @@ describe("POST /v1/sql results", () => {
   });
 
   it("a query naming the other site still reads nothing of it", async () => {
-    const result = sqlResponseSchema.parse((await post({ site: SITE, query: `SELECT count() AS n FROM window_metrics WHERE site = '${OTHER}'` })).body);
+    const result = sqlResponseSchema.parse(
+      (await post({ site: SITE, query: `SELECT count() AS n FROM window_metrics WHERE site = '${OTHER}'` })).body,
+    );
     expect(result.rows).toEqual([["0"]]);
   });
 
   it("sees the campaign columns of migration 020 through the console views, which it replaced", async () => {
     for (const table of ["events", "sessions"]) {
-      const result = sqlResponseSchema.parse((await post({ site: SITE, query: `SELECT utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel FROM ${table} WHERE 0` })).body);
-      expect(result.columns.map((column) => column.name)).toEqual(["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "channel"]);
+      const result = sqlResponseSchema.parse(
+        (
+          await post({
+            site: SITE,
+            query: `SELECT utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel FROM ${table} WHERE 0`,
+          })
+        ).body,
+      );
+      expect(result.columns.map((column) => column.name)).toEqual([
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "channel",
+      ]);
     }
   });
 
   it("answers the columns of an empty result", async () => {
-    const result = sqlResponseSchema.parse((await post({ site: SITE, query: "SELECT path, title FROM events WHERE 0" })).body);
+    const result = sqlResponseSchema.parse(
+      (await post({ site: SITE, query: "SELECT path, title FROM events WHERE 0" })).body,
+    );
     expect(result.columns.map((column) => column.name)).toEqual(["path", "title"]);
     expect(result.rows).toEqual([]);
   });
@@ -142,7 +189,10 @@ describe("POST /v1/sql results", () => {
   });
 
   it("gives the admin token ClickHouse's own text", async () => {
-    const answer = await post({ site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" }, ADMIN);
+    const answer = await post(
+      { site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" },
+      ADMIN,
+    );
     expect(answer.status).toBe(400);
     expect(errorOf(answer).message).toContain(`row-value-${SITE}`);
   });
@@ -157,15 +207,25 @@ describe("POST /v1/sql results", () => {
   });
 
   it("takes the token only from the Authorization header, never from ?token=", async () => {
-    const request = new Request(`http://collector.test/v1/sql?token=${TOKEN}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ site: SITE, query: "SELECT 1" }) });
+    const request = new Request(`http://collector.test/v1/sql?token=${TOKEN}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ site: SITE, query: "SELECT 1" }),
+    });
     expect((await app.fetch(request, testEnv)).status).toBe(401);
   });
 
   it("answers 400 when the result exceeds max_rows instead of truncating it", async () => {
-    const answer = await post({ site: SITE, query: "SELECT arrayJoin(range(20)) AS n FROM window_metrics", max_rows: 5 });
+    const answer = await post({
+      site: SITE,
+      query: "SELECT arrayJoin(range(20)) AS n FROM window_metrics",
+      max_rows: 5,
+    });
     expect(answer.status).toBe(400);
     expect(errorOf(answer).message).toMatch(/limit/i);
-    const within = sqlResponseSchema.parse((await post({ site: SITE, query: "SELECT arrayJoin(range(3)) AS n FROM window_metrics", max_rows: 6 })).body);
+    const within = sqlResponseSchema.parse(
+      (await post({ site: SITE, query: "SELECT arrayJoin(range(3)) AS n FROM window_metrics", max_rows: 6 })).body,
+    );
     expect(within.row_count).toBe(6);
     expect(within.max_rows).toBe(6);
   });
@@ -174,9 +234,16 @@ describe("POST /v1/sql results", () => {
 describe("POST /v1/sql limits per token", () => {
   it("runs at most SQL_MAX_CONCURRENT_PER_TOKEN queries of a token at once; the others get 429", async () => {
     const token = "sql-concurrency-token-0123456789";
-    const limitedEnv: Env = { ...testEnv, SITES: JSON.stringify([{ key: SITE, origins: ["*"], token }]), SQL_MAX_CONCURRENT_PER_TOKEN: "1" };
+    const limitedEnv: Env = {
+      ...testEnv,
+      SITES: JSON.stringify([{ key: SITE, origins: ["*"], token }]),
+      SQL_MAX_CONCURRENT_PER_TOKEN: "1",
+    };
     // A query that takes a while: one that reads many generated rows.
-    const slow = { site: SITE, query: "SELECT count() FROM (SELECT arrayJoin(range(3000000)) AS n FROM window_metrics) WHERE n % 7 = 1" };
+    const slow = {
+      site: SITE,
+      query: "SELECT count() FROM (SELECT arrayJoin(range(3000000)) AS n FROM window_metrics) WHERE n % 7 = 1",
+    };
     const first = post(slow, token, { env: limitedEnv });
     // Give the first query a moment to take its slot, then ask again while it runs.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -201,7 +268,8 @@ describe("POST /v1/sql limits per token", () => {
       SQL_QUERIES_PER_MINUTE: "6",
     };
     const statuses: number[] = [];
-    for (let query = 0; query < 4; query++) statuses.push((await post({ site: SITE, query: "SELECT 1" }, token, { env: limitedEnv })).status);
+    for (let query = 0; query < 4; query++)
+      statuses.push((await post({ site: SITE, query: "SELECT 1" }, token, { env: limitedEnv })).status);
     // A burst of a third of a minute's queries (2), then one every 10 s.
     expect(statuses).toEqual([200, 200, 429, 429]);
     expect((await post({ site: OTHER, query: "SELECT 1" }, otherToken, { env: limitedEnv })).status).toBe(200);
@@ -213,7 +281,12 @@ describe("POST /v1/sql when the client goes away", () => {
     // The request's signal is what workerd aborts when the client disconnects (enable_request_signal);
     // here the test aborts it. A real disconnect does not reach the signal behind Miniflare's
     // entry worker, so this is the nearest the local runtime gets.
-    const clickhouse = createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
+    const clickhouse = createClickHouse({
+      url: env.CLICKHOUSE_URL,
+      username: "default",
+      password: "",
+      database: "edgepulse",
+    });
     const marker = `abandoned_console_${Date.now()}`;
     const running = async () => {
       const [row] = await clickhouse.query<{ n: number }>(
@@ -230,12 +303,14 @@ describe("POST /v1/sql when the client goes away", () => {
       signal: controller.signal,
     });
     const answer = app.fetch(request, testEnv);
-    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await running()).toBe(1);
     controller.abort();
     expect((await answer).status).toBe(499);
     // Without the cancel it would run on to its 10 s limit; polls stop after about 3 s.
-    for (let attempt = 0; attempt < 60 && (await running()) > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let attempt = 0; attempt < 60 && (await running()) > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await running()).toBe(0);
   });
 });

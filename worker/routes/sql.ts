@@ -19,7 +19,14 @@ import { z } from "zod";
 import { ClickHouseError, createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { ErrorCode } from "../../clickhouse/error-codes";
 import type { SqlGateLimits } from "../../durable-objects/sql-gate";
-import { DEFAULT_SQL_MAX_ROWS, MAX_SQL_QUERY_LENGTH, SQL_MAX_EXECUTION_SECONDS, type SqlCell, type SqlResponse, sqlRequestSchema } from "../../protocol/history";
+import {
+  DEFAULT_SQL_MAX_ROWS,
+  MAX_SQL_QUERY_LENGTH,
+  SQL_MAX_EXECUTION_SECONDS,
+  type SqlCell,
+  type SqlResponse,
+  sqlRequestSchema,
+} from "../../protocol/history";
 import type { AppEnv } from "../app-env";
 import { type ReadAccess, requestToken, requireReadAccess, tokenDigest } from "../auth";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
@@ -74,7 +81,8 @@ function clickhouseMessage(error: ClickHouseError): string {
 /** Our words for what ClickHouse refused: depends only on the error's name, never on its text. */
 function siteMessage(name: string): string {
   if (SITE_MESSAGES[name] !== undefined) return SITE_MESSAGES[name];
-  if (name.startsWith("CANNOT_PARSE") || name.startsWith("CANNOT_CONVERT")) return "a value could not be converted to the type asked for";
+  if (name.startsWith("CANNOT_PARSE") || name.startsWith("CANNOT_CONVERT"))
+    return "a value could not be converted to the type asked for";
   return "ClickHouse could not run the query";
 }
 
@@ -82,10 +90,12 @@ function siteMessage(name: string): string {
 function refusal(error: unknown, access: ReadAccess): unknown {
   if (error instanceof SqlRejectedError) return new ApiError(403, "forbidden", `query refused: ${error.message}`);
   if (!(error instanceof ClickHouseError)) return error;
-  if (error.code === null) return new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
+  if (error.code === null)
+    return new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
   const name = error.type ?? `CODE_${error.code}`;
   const message = access === "admin" ? clickhouseMessage(error) : `${siteMessage(name)} (${name})`;
-  if (FORBIDDEN_CODES.has(error.code)) return new ApiError(403, "forbidden", `query refused: ${message}`, undefined, undefined, name);
+  if (FORBIDDEN_CODES.has(error.code))
+    return new ApiError(403, "forbidden", `query refused: ${message}`, undefined, undefined, name);
   return new ApiError(400, "query_failed", message, undefined, undefined, name);
 }
 
@@ -98,11 +108,23 @@ function explainRunner(clickhouse: ClickHouse, signal: AbortSignal): ExplainRunn
   };
 }
 
-async function runGuarded(clickhouse: ClickHouse, { sql, settings, describeSettings }: GuardedQuery, signal: AbortSignal, queryId: string) {
+async function runGuarded(
+  clickhouse: ClickHouse,
+  { sql, settings, describeSettings }: GuardedQuery,
+  signal: AbortSignal,
+  queryId: string,
+) {
   // The output column list, even for an empty result; DESCRIBE analyses without running.
-  const columns = z.array(describeRowSchema).parse(await clickhouse.query<unknown>(`DESCRIBE TABLE (\n${sql}\n)`, {}, describeSettings, { signal }));
+  const columns = z
+    .array(describeRowSchema)
+    .parse(await clickhouse.query<unknown>(`DESCRIBE TABLE (\n${sql}\n)`, {}, describeSettings, { signal }));
   // 64-bit integers as strings here: the console shows them exactly, whatever their size.
-  const objects = await clickhouse.query<Record<string, SqlCell>>(sql, {}, { ...settings, output_format_json_quote_64bit_integers: 1 }, { signal, queryId });
+  const objects = await clickhouse.query<Record<string, SqlCell>>(
+    sql,
+    {},
+    { ...settings, output_format_json_quote_64bit_integers: 1 },
+    { signal, queryId },
+  );
   const rows = objects.map((object) => columns.map((column) => object[column.name] ?? null));
   return { columns, rows };
 }
@@ -111,18 +133,20 @@ export const sqlRoutes = new Hono<AppEnv>();
 
 sqlRoutes.post("/", async (c) => {
   const token = requestToken(c);
-  if (token === null) throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
+  if (token === null)
+    throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
   const text = decodeUtf8(await readBoundedBody(c.req.raw, MAX_SQL_BODY_BYTES));
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw ApiError.invalidPayload("the body must be JSON: { \"site\": \"…\", \"query\": \"SELECT …\" }");
+    throw ApiError.invalidPayload('the body must be JSON: { "site": "…", "query": "SELECT …" }');
   }
   const request = sqlRequestSchema.safeParse(json);
   if (!request.success) throw ApiError.fromZod(request.error);
   const { site, query } = request.data;
-  if (CONTROL_CHARACTERS.test(query)) throw ApiError.invalidPayload("the query contains a control character (only tabs and line breaks are allowed)");
+  if (CONTROL_CHARACTERS.test(query))
+    throw ApiError.invalidPayload("the query contains a control character (only tabs and line breaks are allowed)");
   const maxRows = request.data.max_rows ?? DEFAULT_SQL_MAX_ROWS;
   const access = await requireReadAccess(c, site, "header", "sql");
   const config = c.get("config");
@@ -130,7 +154,11 @@ sqlRoutes.post("/", async (c) => {
   requireClickHouse(config);
 
   const gate = c.env.SQL_GATE.get(c.env.SQL_GATE.idFromName(await tokenDigest(token)));
-  const limits: SqlGateLimits = { maxConcurrent: config.sqlConsole.maxConcurrentPerToken, perMinute: config.sqlConsole.queriesPerMinute, leaseMs: LEASE_MS };
+  const limits: SqlGateLimits = {
+    maxConcurrent: config.sqlConsole.maxConcurrentPerToken,
+    perMinute: config.sqlConsole.queriesPerMinute,
+    leaseMs: LEASE_MS,
+  };
   const decision = await gate.admit(limits);
   if (!decision.admitted) {
     const why =
@@ -140,16 +168,32 @@ sqlRoutes.post("/", async (c) => {
     throw new ApiError(429, "rate_limited", why, undefined, decision.retryAfterSeconds);
   }
   const signal = c.req.raw.signal;
-  const clickhouse = createClickHouse({ ...config.clickhouse, database: consoleDatabase(config.clickhouse.database) }, { timeoutMs: CLICKHOUSE_TIMEOUT_MS });
+  const clickhouse = createClickHouse(
+    { ...config.clickhouse, database: consoleDatabase(config.clickhouse.database) },
+    { timeoutMs: CLICKHOUSE_TIMEOUT_MS },
+  );
   const started = Date.now();
   try {
     const guarded = await guardSqlQuery(
       query,
-      { database: config.clickhouse.database, site, maxRows, maxExecutionSeconds: SQL_MAX_EXECUTION_SECONDS, maxMemoryBytes: config.sqlConsole.maxMemoryBytes },
+      {
+        database: config.clickhouse.database,
+        site,
+        maxRows,
+        maxExecutionSeconds: SQL_MAX_EXECUTION_SECONDS,
+        maxMemoryBytes: config.sqlConsole.maxMemoryBytes,
+      },
       explainRunner(clickhouse, signal),
     );
     const { columns, rows } = await runGuarded(clickhouse, guarded, signal, `console-${decision.lease}`);
-    const answer: SqlResponse = { site, columns, rows, row_count: rows.length, max_rows: maxRows, elapsed_ms: Date.now() - started };
+    const answer: SqlResponse = {
+      site,
+      columns,
+      rows,
+      row_count: rows.length,
+      max_rows: maxRows,
+      elapsed_ms: Date.now() - started,
+    };
     return c.json(answer);
   } catch (error) {
     // The client went away: nobody reads the answer, and it is no fault of ours.

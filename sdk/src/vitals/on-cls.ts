@@ -15,7 +15,8 @@ export function onCLS(): void {
   const handle = (entries: PerformanceEntry[]) => {
     for (const entry of entries as LayoutShift[])
       if (!entry.hadRecentInput) {
-        if (sessionValue && entry.startTime - lastShift < 1000 && entry.startTime - sessionStart < 5000) sessionValue += entry.value;
+        if (sessionValue && entry.startTime - lastShift < 1000 && entry.startTime - sessionStart < 5000)
+          sessionValue += entry.value;
         else (sessionValue = entry.value), (sessionStart = entry.startTime);
         lastShift = entry.startTime;
         value = Math.max(value, sessionValue);

@@ -5,7 +5,8 @@ import { report } from "./reporter";
 export function onFCP(): void {
   observe("paint", (entries) => {
     for (const entry of entries)
-      if (entry.name == "first-contentful-paint" && entry.startTime < firstHiddenTime()) report("FCP", Math.max(entry.startTime - activationStart(), 0));
+      if (entry.name == "first-contentful-paint" && entry.startTime < firstHiddenTime())
+        report("FCP", Math.max(entry.startTime - activationStart(), 0));
   });
   onRestore((event) => doubleFrame(() => report("FCP", performance.now() - event.timeStamp)));
 }

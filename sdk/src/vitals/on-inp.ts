@@ -34,7 +34,9 @@ export function onINP(): void {
     const interactions = interactionCount() - (countAtStart ?? 0);
     // After a restore, interactions too short to observe (under 40 ms, and no first-input entry
     // any more) still happened: web-vitals reports them as 8 ms, one frame's rounding.
-    const latency = longest[Math.min(longest.length - 1, (interactions / 50) | 0)]?.latency ?? (countAtStart !== undefined && interactions ? 8 : -1);
+    const latency =
+      longest[Math.min(longest.length - 1, (interactions / 50) | 0)]?.latency ??
+      (countAtStart !== undefined && interactions ? 8 : -1);
     if (latency >= 0) report("INP", latency);
   });
   onRestore(() => {

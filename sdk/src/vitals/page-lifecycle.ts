@@ -25,10 +25,15 @@ export const onRestore = (callback: (event: PageTransitionEvent) => void): void 
 export const activationStart = (): number =>
   (performance.getEntriesByType("navigation")[0] as NavigationTiming | undefined)?.activationStart || 0;
 
-export const doubleFrame = (callback: () => void): number => requestAnimationFrame(() => requestAnimationFrame(callback));
+export const doubleFrame = (callback: () => void): number =>
+  requestAnimationFrame(() => requestAnimationFrame(callback));
 
 /** Observes buffered entries of one type; undefined where the browser does not support it. */
-export function observe(type: string, handle: (entries: PerformanceEntry[]) => void, options?: object): PerformanceObserver | undefined {
+export function observe(
+  type: string,
+  handle: (entries: PerformanceEntry[]) => void,
+  options?: object,
+): PerformanceObserver | undefined {
   try {
     const observer = new PerformanceObserver((list) => handle(list.getEntries()));
     observer.observe({ type, buffered: true, ...options });
@@ -40,7 +45,8 @@ export function observe(type: string, handle: (entries: PerformanceEntry[]) => v
 
 export function watchLifecycle(): void {
   // A page hidden before this script ran (opened in a background tab) was hidden from the start.
-  firstHidden = performance.getEntriesByType("visibility-state").find((entry) => entry.name == "hidden")?.startTime ?? hiddenNow();
+  firstHidden =
+    performance.getEntriesByType("visibility-state").find((entry) => entry.name == "hidden")?.startTime ?? hiddenNow();
   // Capturing on window runs before the tracker's own (bubbling) listener, so the final values
   // are queued before it flushes the page's last batch.
   addEventListener(
