@@ -49,7 +49,9 @@ async function text(sql: string, params: Record<string, string> = {}): Promise<s
 function uint32LittleEndian(...values: number[]): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(4 * values.length);
   const view = new DataView(bytes.buffer);
-  values.forEach((value, index) => view.setUint32(index * 4, value, true));
+  values.forEach((value, index) => {
+    view.setUint32(index * 4, value, true);
+  });
   return bytes;
 }
 

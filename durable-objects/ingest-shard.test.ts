@@ -5,7 +5,6 @@
  * their windows are sealed and their sessions idle when the alarm runs.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cartAdd, enrichedBatch, pageView, purchase } from "./enriched-fixture";
 import { ShardEngine } from "./shard-engine";

@@ -471,10 +471,6 @@ export class ShardEngine {
     return { site: this.site(), shard: this.shard(), epoch: this.meta.text("epoch") ?? "" };
   }
 
-  private pendingEntries(): number {
-    return this.events.size + this.windowParts.size + this.closedSessions.size;
-  }
-
   /** When the pending rows are due for an insert (flush-plan.ts), null when there are none. */
   private flushDueAt(windowSealed = false): number | null {
     const queues = [this.events, this.windowParts, this.closedSessions];

@@ -21,7 +21,7 @@ import {
 } from "./limits";
 
 // Control characters (C0, DEL, C1) have no place in analytics text and break some consumers.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** Makes text safe to store: well-formed UTF-16, no control characters, at most `max` code units. */

@@ -19,7 +19,7 @@ function indexOf(micros: number): number {
 }
 
 /** The middle of the value range that bucket `index` holds, µs. */
-function valueOf(index: number): number {
+function bucketMidpoint(index: number): number {
   if (index < SUB_BUCKETS) return index;
   const shift = Math.floor((index - SUB_BUCKETS) / HALF) + 1;
   const position = ((index - SUB_BUCKETS) % HALF) + HALF;
@@ -73,7 +73,7 @@ export class LatencyHistogram {
     let seen = 0;
     for (let index = 0; index < BUCKET_COUNT; index++) {
       seen += this.counts[index] ?? 0;
-      if (seen >= rank) return Math.min(this.maximum, valueOf(index) / 1000);
+      if (seen >= rank) return Math.min(this.maximum, bucketMidpoint(index) / 1000);
     }
     return this.maximum;
   }

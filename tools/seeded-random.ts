@@ -114,7 +114,7 @@ export class ZipfDistribution {
     this.cumulative = new Float64Array(size);
     let total = 0;
     for (let rank = 0; rank < size; rank++) {
-      total += 1 / Math.pow(rank + 1, exponent);
+      total += 1 / (rank + 1) ** exponent;
       this.cumulative[rank] = total;
     }
     for (let rank = 0; rank < size; rank++) this.cumulative[rank] = (this.cumulative[rank] ?? 0) / total;

@@ -252,7 +252,7 @@ export class SessionGenerator {
     this.random = new SeededRandom(seed);
     this.sites = options.sites ?? ["demo"];
     if (this.sites.length === 0) throw new RangeError("at least one site is needed");
-    this.siteWeights = this.sites.map((site, rank) => [site, 1 / Math.pow(rank + 1, 0.8)] as const);
+    this.siteWeights = this.sites.map((site, rank) => [site, 1 / (rank + 1) ** 0.8] as const);
     this.catalogue = buildCatalogue(options.products ?? 500, seed);
     this.popularity = new ZipfDistribution(this.catalogue.length, options.zipfExponent ?? 1.1);
     this.behaviour = { ...DEFAULT_SHOP_BEHAVIOUR, ...options.behaviour };

@@ -6,7 +6,7 @@
  * From `sessions` and not `events` because conversion and revenue are a session's; FINAL,
  * because a session reopened by a late event has a replacing row (ReplacingMergeTree).
  */
-import { type HistoryQuery, type HistoryQueryRange } from "./history-queries";
+import type { HistoryQuery, HistoryQueryRange } from "./history-queries";
 import { toDateTime64 } from "../clickhouse/rows";
 
 const SESSIONS_IN_RANGE =

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
+import type { z } from "zod";
 import type { ErrorCode, ErrorIssue, ErrorResponse } from "../protocol";
 import { recordRejection } from "./telemetry";
 

@@ -23,5 +23,5 @@ function quote(text: string): string {
 export function toCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
   const lines = [header.map((name) => quote(cellText(name)))];
   for (const row of rows) lines.push(row.map((cell) => quote(cellText(cell))));
-  return lines.map((cells) => cells.join(",")).join("\r\n") + "\r\n";
+  return `${lines.map((cells) => cells.join(",")).join("\r\n")}\r\n`;
 }

@@ -32,7 +32,7 @@ export class SitesPage {
   private readonly list: HTMLElement;
 
   constructor(
-    private readonly container: HTMLElement,
+    container: HTMLElement,
     private readonly source: SitesSource,
     private readonly onSitesChanged: () => void,
   ) {

@@ -149,7 +149,7 @@ describe("hostile input", () => {
         failures.push(`hostile request not refused with a 4xx: ${describeFailure(answer)}`);
         continue;
       }
-      let parsed;
+      let parsed: ReturnType<typeof errorResponseSchema.safeParse> | null;
       try {
         parsed = errorResponseSchema.safeParse(JSON.parse(answer.body));
       } catch {

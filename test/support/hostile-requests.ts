@@ -54,10 +54,6 @@ const CONTENT_TYPES_REFUSED = [
   "",
 ];
 
-function clone<T extends Json>(value: T): T {
-  return structuredClone(value);
-}
-
 function randomId(random: SeededRandom, prefix: string): string {
   return `${prefix}-${random.uint32().toString(36)}${random.uint32().toString(36)}`;
 }
