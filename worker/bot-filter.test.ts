@@ -8,9 +8,7 @@ describe("isBotUserAgent", () => {
     "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
     "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-    "curl/8.5.0",
-    "python-requests/2.32.3",
-    "node",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
   ])("calls %s a bot", (userAgent) => {
     expect(isBotUserAgent(userAgent)).toBe(true);
   });
@@ -22,6 +20,14 @@ describe("isBotUserAgent", () => {
   ])("lets the browser %s through", (userAgent) => {
     expect(isBotUserAgent(userAgent)).toBe(false);
   });
+
+  // isbot lists these; a backend posting events on purpose is not a crawler.
+  it.each(["curl/8.5.0", "python-requests/2.32.3", "node", "undici", "Go-http-client/2.0", "axios/1.7.9"])(
+    "lets the HTTP client library %s through",
+    (userAgent) => {
+      expect(isBotUserAgent(userAgent)).toBe(false);
+    },
+  );
 
   it("does not call a missing header a bot, and cuts a huge one", () => {
     expect(isBotUserAgent(undefined)).toBe(false);
