@@ -241,5 +241,6 @@ describe("hostile input", () => {
     });
     expect(after.status).toBe(202);
     expect(await after.json()).toEqual({ accepted: 1, duplicate: false });
-  }, 300_000);
+    // 10,000 sequential requests through wrangler dev: 160–260 s on a loaded 2-core machine.
+  }, 600_000);
 });
