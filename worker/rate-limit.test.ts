@@ -96,12 +96,12 @@ async function startOfPeriod(): Promise<void> {
  */
 async function fillUntilRefused(send: () => Promise<Response>): Promise<number[]> {
   const statuses: number[] = [];
-  for (let i = 0; i < 3 * (CLIENT_LIMIT + 5); i++) {
-    const response = await send();
-    statuses.push(response.status);
-    if (response.status === 429) break;
+  // Ten at a time, in order of sending: a busy machine still fits a limit's worth into a period.
+  while (statuses.length < 3 * (CLIENT_LIMIT + 5) && !statuses.includes(429)) {
+    const responses = await Promise.all(Array.from({ length: 10 }, send));
+    statuses.push(...responses.map((response) => response.status));
   }
-  return statuses;
+  return statuses.slice(0, statuses.indexOf(429) + 1 || undefined);
 }
 
 function expectRetryAfterWithin(response: Response, max: number): void {
@@ -133,7 +133,7 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
     // Another address is another client; the same address on another site has its own budget.
     expect((await post(JSON.stringify(batch("rl-client")), vars, { ...alice, ip: ip(2) })).status).toBe(202);
     expect((await post(JSON.stringify(batch("rl-key")), vars, alice)).status).toBe(202);
-  });
+  }, 120_000);
 
   it("counts refused requests: a flood of invalid 60 KB bodies draws 429s", async () => {
     const vars = { INGEST_SHARD: recordingShards(), RATE_LIMIT_SITE_PER_SECOND: "0" };
@@ -149,7 +149,7 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
     expect(refused.status).toBe(429);
     expectRetryAfterWithin(refused, CLIENT_LIMIT_PERIOD_SECONDS);
     expect(errorResponseSchema.parse(await refused.json()).error.code).toBe("rate_limited");
-  });
+  }, 120_000);
 
   it("passes everything when both limits are 0", async () => {
     const vars = {
@@ -163,7 +163,7 @@ describe("per-client rate limit on POST /v1/events (Rate Limiting binding)", () 
       expect(response.status).toBe(202);
       acceptedResponseSchema.parse(await response.json());
     }
-  });
+  }, 120_000);
 
   it("hands the shard one client key per IP and site, whatever the User-Agent and visitor, and the shard's share of the site limit", async () => {
     const admissions: IngestAdmission[] = [];
