@@ -9,6 +9,7 @@
  * other route accepts it there).
  */
 import type { Context } from "hono";
+import { sha256Hex } from "../common/crypto";
 import type { TokenScope } from "../protocol/sites";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
@@ -32,8 +33,7 @@ export function requestToken(c: Context<AppEnv>, source: TokenSource = "header")
 
 /** Hex SHA-256 of a token: names its per-token objects without the token itself appearing anywhere. */
 export async function tokenDigest(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(token);
 }
 
 /** The tag a live socket carries for its token (the hub caps sockets per tag; a revoke closes them by it). */

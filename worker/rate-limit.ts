@@ -25,6 +25,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { hmacSha256, randomHex, toHex } from "../common/crypto";
 import type { BudgetLimit } from "../protocol";
 import type { AppEnv } from "./app-env";
 import { clientIp } from "./client-ip";
@@ -113,38 +114,15 @@ export function clientNetwork(ip: string): string {
 /** Only used when VISITOR_SECRET is unset: keys then differ per isolate, which is lenient. */
 let isolateSalt: string | null = null;
 function fallbackSalt(): string {
-  isolateSalt ??= Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) =>
-    byte.toString(16).padStart(2, "0"),
-  ).join("");
+  isolateSalt ??= randomHex(16);
   return isolateSalt;
-}
-
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-/** Imported once per salt and isolate. The key is derived with a prefix, so it never equals the visitor-id key. */
-function hmacKey(salt: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(salt);
-  if (key === undefined) {
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(`rate-limit\n${salt}`),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    // One salt in practice; the bound only guards against a test cycling through many.
-    if (hmacKeys.size >= 8) hmacKeys.clear();
-    hmacKeys.set(salt, key);
-  }
-  return key;
 }
 
 /** HMAC-SHA256 of (site, client network), 16 bytes in hex: stable per client, not reversible. */
 export async function clientRateLimitKey(salt: string, site: string, ip: string): Promise<string> {
-  const key = await hmacKey(salt);
-  // Newline-separated: neither a site key nor an address contains one, so the message is unambiguous.
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${site}\n${clientNetwork(ip)}`));
-  return Array.from(new Uint8Array(mac, 0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  // The key has a prefix, so it never equals the visitor-id key. Newline-separated: neither a
+  // site key nor an address contains one, so the message is unambiguous.
+  return toHex(await hmacSha256(`rate-limit\n${salt}`, `${site}\n${clientNetwork(ip)}`), 16);
 }
 
 function saltOf(c: Context<AppEnv>): string {

@@ -9,6 +9,7 @@
  * the same visitor, reaches the same shard, and that shard's batch-id dedup counts it once.
  */
 import type { Batch } from "../protocol";
+import { hmacSha256, toHex } from "../common/crypto";
 
 /** 16 bytes (128 bits) of the MAC: collisions are negligible at any realistic traffic. */
 const VISITOR_ID_BYTES = 16;
@@ -20,21 +21,6 @@ export interface VisitorIdInput {
   userAgent: string;
   /** A time (ms) on the UTC day the id belongs to: visitorDayOf(batch). */
   at: number;
-}
-
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-    ]);
-    // Configuration has one secret; the bound only guards against a test cycling through many.
-    if (keys.size >= 8) keys.clear();
-    keys.set(secret, key);
-  }
-  return key;
 }
 
 export function utcDay(ms: number): string {
@@ -50,9 +36,5 @@ export async function deriveVisitorId(input: VisitorIdInput): Promise<string> {
   // Newline-separated: none of the parts can contain a newline (headers cannot), so the
   // message is unambiguous.
   const message = [utcDay(input.at), input.site, input.ip, input.userAgent].join("\n");
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(input.secret), new TextEncoder().encode(message));
-  const hex = Array.from(new Uint8Array(mac, 0, VISITOR_ID_BYTES), (byte) => byte.toString(16).padStart(2, "0")).join(
-    "",
-  );
-  return `v-${hex}`;
+  return `v-${toHex(await hmacSha256(input.secret, message), VISITOR_ID_BYTES)}`;
 }

@@ -6,6 +6,7 @@
  * the same batch id, which the shard's dedup makes safe.
  */
 import { type Context, Hono } from "hono";
+import { sha256Hex } from "../../common/crypto";
 import type { BatchClaim } from "../../durable-objects/batch-ledger";
 import { type Batch, batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
 import type { AppEnv } from "../app-env";
@@ -47,10 +48,7 @@ function requireSupportedMediaType(contentType: string | undefined): void {
 
 /** Hex SHA-256 of the batch's events as accepted: what a resend must repeat (its `sent_at` may change). */
 async function eventsDigest(events: unknown): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(events))),
-  );
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(JSON.stringify(events));
 }
 
 /**
