@@ -15,7 +15,8 @@ import {
   errorResponseSchema,
 } from "../../protocol";
 import { createClickHouse } from "../../clickhouse/client";
-import { NO_CAMPAIGN, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { toDateTime } from "../../clickhouse/rows";
+import { sessionRow } from "../../test/support/clickhouse-rows";
 import { app } from "../../worker/app";
 import { loadConfig } from "../../worker/config";
 import { addToSketch, emptySketch } from "../quantile-sketch";
@@ -387,33 +388,18 @@ describe("AlertEngine evaluation", () => {
       }),
     );
     // Sessions that closed in S0–S1 with a cart and no purchase: 80 + 45.5; one bought, one closed earlier.
-    const session = (id: string, endedAt: number, cartValue: number, purchased: 0 | 1) => ({
-      site,
-      session_id: id,
-      visitor_id: `v-${id}`,
-      shard: 0,
-      started_at: toDateTime64(endedAt - 60_000),
-      ended_at: toDateTime64(endedAt),
-      duration: 60,
-      events: 5,
-      page_views: 3,
-      entry_path: "/",
-      exit_path: "/cart",
-      bounced: 0 as const,
-      product_views: 1,
-      cart_adds: 1,
-      cart_value: cartValue,
-      checked_out: 0 as const,
-      purchased,
-      revenue: 0,
-      currency: "EUR",
-      country: "DE",
-      device: "desktop",
-      browser: "Chrome",
-      os: "Linux",
-      referrer_host: "",
-      ...NO_CAMPAIGN,
-    });
+    const session = (id: string, endedAt: number, cartValue: number, purchased: 0 | 1) =>
+      sessionRow(site, id, endedAt - 60_000, {
+        visitor_id: `v-${id}`,
+        events: 5,
+        page_views: 3,
+        exit_path: "/cart",
+        product_views: 1,
+        cart_adds: 1,
+        cart_value: cartValue,
+        purchased,
+        currency: "EUR",
+      });
     await createClickHouse(loadConfig(env).clickhouse).insert(
       "sessions",
       [

@@ -14,14 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { startLocalClickHouse, type LocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations } from "../../clickhouse/migrate";
-import {
-  type EventRow,
-  NO_CAMPAIGN,
-  type SessionRow,
-  type WindowMetricsRow,
-  toDateTime,
-  toDateTime64,
-} from "../../clickhouse/rows";
+import { type EventRow, type SessionRow, type WindowMetricsRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { eventRow, sessionRow, windowMetricsRow } from "../support/clickhouse-rows";
 import { expandClickHouseQuery, expandPromQL } from "./grafana-macros";
 import { promtool, requirePromtool } from "./promtool";
 
@@ -84,94 +78,17 @@ const SITE = "grafana-shop";
 const T0 = Date.UTC(2025, 4, 6, 10, 0, 0);
 const CONTEXT = { from: T0, to: T0 + 3600_000, intervalSeconds: 60, variables: { site: SITE } };
 
-function event(id: string, offsetMs: number, fields: Partial<EventRow>): EventRow {
-  const ts = toDateTime64(T0 + offsetMs);
-  return {
-    site: SITE,
-    batch_id: "grafana-batch",
-    event_id: id,
-    type: "page_view",
-    ts,
-    received_at: ts,
-    shard: 0,
-    visitor_id: "v1",
-    session_id: "s1",
-    url: "",
-    path: "/",
-    referrer_host: "",
-    title: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: "",
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: "",
-    ...NO_CAMPAIGN,
-    ...fields,
-  };
-}
-
-function windowRow(fields: Partial<WindowMetricsRow>): WindowMetricsRow {
-  return {
-    site: SITE,
-    window_start: toDateTime(T0),
-    window_seconds: 10,
-    currency: "",
-    events: 0,
-    page_views: 0,
-    visitors: 0,
-    sessions: 0,
-    bounces: 0,
-    cart_adds: 0,
-    cart_removes: 0,
-    checkouts: 0,
-    purchases: 0,
-    revenue: 0,
-    ...fields,
-  };
-}
-
-function session(id: string, fields: Partial<SessionRow>): SessionRow {
-  return {
-    site: SITE,
-    session_id: id,
-    visitor_id: "v1",
-    shard: 0,
-    started_at: toDateTime64(T0 + 1000),
+const event = (id: string, offsetMs: number, fields: Partial<EventRow>) =>
+  eventRow(SITE, id, T0 + offsetMs, { batch_id: "grafana-batch", ...fields });
+const windowRow = (fields: Partial<WindowMetricsRow>) => windowMetricsRow(SITE, T0, fields);
+/** A 59-second session from T0 + 1 s that left from /p/mug. */
+const session = (id: string, fields: Partial<SessionRow>) =>
+  sessionRow(SITE, id, T0 + 1000, {
     ended_at: toDateTime64(T0 + 60_000),
     duration: 59,
-    events: 3,
-    page_views: 2,
-    entry_path: "/",
     exit_path: "/p/mug",
-    bounced: 0,
-    product_views: 0,
-    cart_adds: 0,
-    cart_value: 0,
-    checked_out: 0,
-    purchased: 0,
-    revenue: 0,
-    currency: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    referrer_host: "",
-    ...NO_CAMPAIGN,
     ...fields,
-  };
-}
+  });
 
 /** Two visitors, three page views, one EUR purchase of 25 by one of two sessions, five LCP samples. */
 async function insertFixture(clickhouse: ClickHouse): Promise<void> {

@@ -1,7 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
-import { NO_CAMPAIGN, type EventRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { toDateTime } from "../../clickhouse/rows";
+import { eventRow } from "../../test/support/clickhouse-rows";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
 import { ingestShardName } from "../shard-routing";
 import { errorResponseSchema } from "../../protocol";
@@ -227,41 +228,8 @@ describe("/v1/admin/sites/:key/tokens", () => {
   });
 });
 
-function eventRow(site: string, id: string, ts: number): EventRow {
-  return {
-    site,
-    batch_id: "admin-test",
-    event_id: id,
-    type: "page_view",
-    ts: toDateTime64(ts),
-    received_at: toDateTime64(ts),
-    shard: 0,
-    visitor_id: "v1",
-    session_id: "s1",
-    url: "https://shop.example/",
-    path: "/",
-    referrer_host: "",
-    title: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: "",
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: "",
-    ...NO_CAMPAIGN,
-  };
-}
+const event = (site: string, id: string, ts: number) =>
+  eventRow(site, id, ts, { batch_id: "admin-test", url: "https://shop.example/" });
 
 describe("export and delete", () => {
   const clickhouse = createClickHouse({
@@ -282,7 +250,7 @@ describe("export and delete", () => {
     const t0 = Date.UTC(2025, 5, 1);
     await clickhouse.insert(
       "events",
-      [eventRow(key, "e1", t0), eventRow(key, "e2", t0 + 1000), eventRow("demo", "x", t0)],
+      [event(key, "e1", t0), event(key, "e2", t0 + 1000), event("demo", "x", t0)],
       `export-${key}`,
     );
     const ndjson = await call("GET", `/v1/admin/sites/${key}/export?format=ndjson`);
@@ -313,7 +281,7 @@ describe("export and delete", () => {
     const t0 = Date.UTC(2025, 5, 2);
     await clickhouse.insert(
       "events",
-      [eventRow(key, "e1", t0), eventRow(key, "e2", t0), eventRow("demo", `keep-${key}`, t0)],
+      [event(key, "e1", t0), event(key, "e2", t0), event("demo", `keep-${key}`, t0)],
       `delete-${key}`,
     );
     await clickhouse.insert(
