@@ -166,7 +166,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     }
   }
 
-  // ---- speed-layer REST (over RPC from worker/routes/metrics.ts) ------------------------
+  // ---- speed-layer REST (over RPC from worker/routes/live-metrics.ts) ------------------------
 
   async recentWindows(site: string, limit: number): Promise<WindowsResponse> {
     await this.prepare(site);

@@ -13,7 +13,7 @@ import { healthRoutes } from "./routes/health";
 import { campaignHistoryRoutes } from "./routes/campaign-history";
 import { historyRoutes } from "./routes/history";
 import { liveRoutes } from "./routes/live";
-import { metricsRoutes } from "./routes/metrics";
+import { metricsRoutes } from "./routes/live-metrics";
 import { prometheusRoutes } from "./routes/prometheus";
 import { sdkScriptRoutes } from "./routes/sdk-scripts";
 import { sitesRoutes } from "./routes/sites";

@@ -4,7 +4,7 @@
  * (`?product=…` with pushState), which the SDK counts as page views by itself; everything
  * else is an explicit call, exactly as a real shop would make it.
  */
-import type {} from "../../sdk/src/window-queue";
+import type {} from "../../sdk/src/global-queue";
 import type { QueuedCall } from "../../sdk/src/types";
 import { byId, h, setText } from "./dom";
 import { formatMoney } from "./format";

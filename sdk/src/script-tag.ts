@@ -8,7 +8,7 @@
  */
 import { init } from "./tracker";
 import type { QueuedCall } from "./types";
-import type {} from "./window-queue";
+import type {} from "./global-queue";
 
 // Set while a classic script runs, deferred or async too (not for type="module").
 const script = document.currentScript as HTMLScriptElement;

@@ -4,7 +4,7 @@
  */
 import { vitals } from "./index";
 import type { QueuedCall } from "../types";
-import type {} from "../window-queue";
+import type {} from "../global-queue";
 
 vitals({
   vital: (...call) => (window.edgepulse ||= []).push(["vital", ...call] as QueuedCall),

@@ -11,7 +11,7 @@ import {
   windowStart,
 } from "../../durable-objects/shard-state-fixture";
 import { app } from "../app";
-import { DEFAULT_WINDOWS_LIMIT } from "./metrics";
+import { DEFAULT_WINDOWS_LIMIT } from "./live-metrics";
 
 const SITE = "metrics-route-shop";
 const TOKEN = "metrics-route-shop-token-0123456";

@@ -5,10 +5,10 @@
  */
 import type { QueuedCall, Tracker } from "./types";
 
-export type WindowQueue = Tracker | QueuedCall[];
+export type GlobalQueue = Tracker | QueuedCall[];
 
 declare global {
   interface Window {
-    edgepulse?: WindowQueue;
+    edgepulse?: GlobalQueue;
   }
 }
