@@ -28,6 +28,7 @@ export default defineConfig({
       "clickhouse/*.worker.test.ts",
     ],
     globalSetup: ["./test/support/workers-global-setup.ts"],
-    testTimeout: 30_000,
+    // Some tests drive hundreds of batches through real objects; a loaded 2-core runner needs the room.
+    testTimeout: 90_000,
   },
 });
