@@ -12,7 +12,7 @@ import {
   type ClickHouseClient,
   type ClickHouseSettings,
 } from "@clickhouse/client-web";
-import type { ClickHouseConfig } from "../worker/config";
+import type { ClickHouseConfig } from "../common/config";
 import { REQUEST_AT_FAULT_CODES } from "./error-codes";
 import type { RowOf, TableName } from "./rows";
 

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../worker/config";
+import { loadConfig } from "../common/config";
 import { ClickHouseError, createClickHouse } from "./client";
 import { LATEST_SCHEMA_VERSION } from "./schema-version";
 

@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createClickHouse } from "../clickhouse/client";
 import type { EnrichedBatch, IngestAdmission, IngestOutcome } from "../protocol";
-import { loadConfig } from "../worker/config";
+import { loadConfig } from "../common/config";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine } from "./shard-engine";
 import type { ShardStats } from "./shard-stats";

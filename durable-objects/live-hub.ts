@@ -9,11 +9,10 @@
  * storage is empty asks the shards (`liveState()`) once.
  */
 import { DurableObject } from "cloudflare:workers";
-import { siteKeySchema, type Overview, type Performance, type WindowsResponse } from "../protocol";
+import { errorBody, siteKeySchema, type Overview, type Performance, type WindowsResponse } from "../protocol";
 import { LIVE_CAPS_HEADER, LIVE_CLIENT_HEADER, LIVE_TOKEN_HEADER } from "../protocol/live";
-import { loadConfig } from "../worker/config";
-import { errorBody } from "../worker/errors";
-import { ingestShardName } from "../worker/shard-routing";
+import { loadConfig } from "../common/config";
+import { ingestShardName } from "../common/shard-routing";
 import { HubState, MAX_HUB_WINDOWS } from "./hub-state";
 import { HubStore } from "./hub-store";
 import type { LiveHubShardApi, ShardLiveState } from "./live-delta";

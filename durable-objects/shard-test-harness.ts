@@ -10,7 +10,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createClickHouse, type ClickHouse } from "../clickhouse/client";
 import { METRIC_COUNT_NAMES } from "../protocol";
-import { loadConfig } from "../worker/config";
+import { loadConfig } from "../common/config";
 import type { ShardLiveState } from "./live-delta";
 import { zeroCounts } from "./metric-counts";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";

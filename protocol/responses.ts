@@ -50,3 +50,20 @@ export const errorResponseSchema = z.object({
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+/** The error envelope every refusal answers with, from the Worker and from the Durable Objects. */
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  issues?: ErrorIssue[],
+  clickhouseError?: string,
+): ErrorResponse {
+  return {
+    error: {
+      code,
+      message,
+      ...(issues && issues.length > 0 ? { issues } : {}),
+      ...(clickhouseError === undefined ? {} : { clickhouse_error: clickhouseError }),
+    },
+  };
+}

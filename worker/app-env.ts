@@ -1,5 +1,5 @@
 /** The hono environment every router shares. */
-import type { Config } from "./config";
+import type { Config } from "../common/config";
 
 export interface AppEnv {
   Bindings: Env;

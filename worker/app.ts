@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
-import { loadConfig } from "./config";
+import { loadConfig } from "../common/config";
 import { ApiError, handleError } from "./errors";
 import { alertsRoutes } from "./routes/alerts";
 import { adminSitesRoutes } from "./routes/admin-sites";

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { AppEnv } from "./app-env";
 import { requireAdminAccess, requireReadAccess } from "./auth";
-import { loadConfig } from "./config";
+import { loadConfig } from "../common/config";
 import { handleError } from "./errors";
 
 const ADMIN = "admin-token-for-tests-0123456789";

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import type { ErrorCode, ErrorIssue, ErrorResponse } from "../protocol";
+import { type ErrorCode, type ErrorIssue, errorBody } from "../protocol";
 import { recordRejection } from "./telemetry";
 
 export class ApiError extends Error {
@@ -36,22 +36,6 @@ export class ApiError extends Error {
     }));
     return ApiError.invalidPayload(message, issues);
   }
-}
-
-export function errorBody(
-  code: ErrorCode,
-  message: string,
-  issues?: ErrorIssue[],
-  clickhouseError?: string,
-): ErrorResponse {
-  return {
-    error: {
-      code,
-      message,
-      ...(issues && issues.length > 0 ? { issues } : {}),
-      ...(clickhouseError === undefined ? {} : { clickhouse_error: clickhouseError }),
-    },
-  };
 }
 
 /** `app.onError`: the one place a thrown value becomes an HTTP answer. */

@@ -2,7 +2,7 @@
  * What a deployed collector (LOCAL_DEV unset) must be given, by name. `/readyz` lists what is
  * missing; the routes that need a setting refuse with a 503 naming it, never a guess.
  */
-import type { Config } from "./config";
+import type { Config } from "../common/config";
 import { ApiError } from "./errors";
 
 export type RequiredSetting = "CLICKHOUSE_URL" | "ADMIN_TOKEN" | "VISITOR_SECRET";

@@ -8,8 +8,8 @@
  * shard flushes pending rows afterwards), and ClickHouse last.
  */
 import type { ClickHouse } from "../clickhouse/client";
-import type { Config } from "./config";
-import { ingestShardName } from "./shard-routing";
+import type { Config } from "../common/config";
+import { ingestShardName } from "../common/shard-routing";
 
 /** Lightweight DELETE marks rows at once; `2` waits for every replica. ALTER … DELETE is the fallback (older servers, engines without it). */
 const DELETE_SETTINGS = { lightweight_deletes_sync: 2, mutations_sync: 2 } as const;

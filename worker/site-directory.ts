@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { SITE_REGISTRY_NAME, type SiteRegistry, type TokenGrant } from "../durable-objects/site-registry";
 import type { Site } from "../protocol/sites";
 import type { AppEnv } from "./app-env";
-import type { Config, SiteConfig } from "./config";
+import type { Config, SiteConfig } from "../common/config";
 import { ApiError } from "./errors";
 import { isOriginAllowedByAnySite } from "./sites";
 import { TtlCache } from "./ttl-cache";

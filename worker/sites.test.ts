@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./config";
+import { loadConfig } from "../common/config";
 import { ApiError } from "./errors";
 import { isOriginAllowed, isOriginAllowedByAnySite, preflightHeaders, requireOriginAllowed } from "./sites";
 

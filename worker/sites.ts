@@ -5,7 +5,7 @@
  * A preflight carries no body, so it cannot name its site: it is answered for any origin
  * that some configured site allows, and the real POST is then checked against its own site.
  */
-import type { Config } from "./config";
+import type { Config } from "../common/config";
 import { ApiError } from "./errors";
 
 /** What the origin checks need of a site, seeded or from the registry. */

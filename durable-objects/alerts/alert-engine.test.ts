@@ -18,7 +18,7 @@ import { createClickHouse } from "../../clickhouse/client";
 import { toDateTime } from "../../clickhouse/rows";
 import { sessionRow } from "../../test/support/clickhouse-rows";
 import { app } from "../../worker/app";
-import { loadConfig } from "../../worker/config";
+import { loadConfig } from "../../common/config";
 import { addToSketch, emptySketch } from "../quantile-sketch";
 import { shardState, TEST_WINDOW_MS, windowPartial } from "../shard-state-fixture";
 import { nextEvaluationAt } from "./evaluation-schedule";

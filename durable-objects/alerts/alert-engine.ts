@@ -27,7 +27,7 @@ import {
   type WindowMetrics,
   windowAlertMetrics,
 } from "../../protocol";
-import { loadConfig } from "../../worker/config";
+import { loadConfig } from "../../common/config";
 import { MAX_HUB_WINDOWS } from "../hub-state";
 import { notificationSummary, webhookBody } from "./alert-message";
 import { type AlertTiming, stepAlert } from "./alert-state-machine";

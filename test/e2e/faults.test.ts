@@ -23,7 +23,7 @@ import { startLocalClickHouse, type LocalClickHouse } from "../../clickhouse/loc
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { ResendingClient, type TrackedBatch } from "../support/resending-client";
 import { startStack, type Stack } from "../support/stack";
-import { shardIndexFor } from "../../worker/shard-routing";
+import { shardIndexFor } from "../../common/shard-routing";
 import { deriveVisitorId } from "../../worker/visitor-id";
 import { BROWSER_USER_AGENT } from "../support/browser-user-agent";
 

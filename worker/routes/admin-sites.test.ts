@@ -4,7 +4,7 @@ import { createClickHouse } from "../../clickhouse/client";
 import { toDateTime } from "../../clickhouse/rows";
 import { eventRow } from "../../test/support/clickhouse-rows";
 import { LiveTestClient } from "../../durable-objects/live-test-client";
-import { ingestShardName } from "../shard-routing";
+import { ingestShardName } from "../../common/shard-routing";
 import { errorResponseSchema } from "../../protocol";
 import { createdTokenSchema, siteDeletionSchema, siteSchema, tokenInfoSchema } from "../../protocol/sites";
 

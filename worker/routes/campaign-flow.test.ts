@@ -9,8 +9,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
 import { historyCampaignsSchema } from "../../protocol/campaign-history";
-import { loadConfig, LOCAL_DEV_ADMIN_TOKEN, LOCAL_DEV_SITE } from "../config";
-import { ingestShardName, shardIndexFor } from "../shard-routing";
+import { loadConfig, LOCAL_DEV_ADMIN_TOKEN, LOCAL_DEV_SITE } from "../../common/config";
+import { ingestShardName, shardIndexFor } from "../../common/shard-routing";
 
 const BROWSER =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";

@@ -313,8 +313,8 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
   /** Two client addresses whose cookieless visitors land on different shards (found, not assumed). */
   async function addressesOnTwoShards(userAgent: string): Promise<[string, string]> {
     const { deriveVisitorId } = await import("../visitor-id");
-    const { shardIndexFor } = await import("../shard-routing");
-    const { loadConfig } = await import("../config");
+    const { shardIndexFor } = await import("../../common/shard-routing");
+    const { loadConfig } = await import("../../common/config");
     const config = loadConfig(env);
     const shardOf = async (ip: string) =>
       shardIndexFor(

@@ -15,7 +15,7 @@ import { clientIp } from "../client-ip";
 import { enrichBatch } from "../enrich";
 import { isBotUserAgent } from "../bot-filter";
 import { ApiError } from "../errors";
-import { batchLedgerName, ingestShardName, shardIndexFor } from "../shard-routing";
+import { batchLedgerName, ingestShardName, shardIndexFor } from "../../common/shard-routing";
 import { anySiteAllowsOrigin, requireSite } from "../site-directory";
 import { corsHeaders, preflightHeaders, requireOriginAllowed } from "../sites";
 import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";

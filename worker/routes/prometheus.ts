@@ -31,7 +31,7 @@ import {
   type MetricFamily,
   type MetricSample,
 } from "../prometheus-text";
-import { ingestShardName } from "../shard-routing";
+import { ingestShardName } from "../../common/shard-routing";
 import { botBatchCounts, rejectionCounts } from "../telemetry";
 import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
 import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
