@@ -19,6 +19,8 @@ export interface PanelOptions<T> {
   /** Filter by this row (a click on its first cell); absent for panels that cannot filter. */
   pick?: { label(row: T): string; onPick(row: T): void };
   wide?: boolean;
+  /** Controls under the table (the Goals panel's page-goal form). */
+  extra?: HTMLElement;
 }
 
 export const NOT_AVAILABLE = "Not available on this server";
@@ -43,6 +45,7 @@ export class HistoryPanel<T> {
       { class: options.wide ? "card wide" : "card", "data-testid": `panel-${options.slug}` },
       h("div", { class: "card-head" }, h("h3", {}, options.title), this.download),
       this.table.element,
+      options.extra,
     );
   }
 

@@ -1,6 +1,7 @@
 /**
  * What the history view shows, in the page's query string, so a view is a link: `range`
- * (a preset, or `custom` with `from` / `to` dates), `compare` and repeated `filter`. Other
+ * (a preset, or `custom` with `from` / `to` dates), `compare`, repeated `filter` and repeated
+ * `goal=page:<pattern>` (page goals the Goals panel counts). Other
  * parameters (`site`) are kept; the hash stays the tab's. Decoding drops what it does not
  * understand instead of failing: URLs are hand-edited and shared.
  */
@@ -14,11 +15,21 @@ export interface HistoryViewState {
   range: RangeChoice;
   compare: ComparisonMode;
   filters: HistoryFilter[];
+  /** Path patterns of page goals, e.g. `/checkout/*`. */
+  pageGoals: string[];
 }
 
-export const DEFAULT_VIEW_STATE: HistoryViewState = { range: { preset: "1h" }, compare: "off", filters: [] };
+export const DEFAULT_VIEW_STATE: HistoryViewState = {
+  range: { preset: "1h" },
+  compare: "off",
+  filters: [],
+  pageGoals: [],
+};
 
-const KEYS = ["range", "from", "to", "compare", "filter"];
+/** As many page goals as filters: one query each. */
+export const MAX_PAGE_GOALS = MAX_FILTERS;
+const PAGE_GOAL = "page:";
+const KEYS = ["range", "from", "to", "compare", "filter", "goal"];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function decodeViewState(search: string): HistoryViewState {
@@ -37,7 +48,15 @@ export function decodeViewState(search: string): HistoryViewState {
     .map(parseFilter)
     .filter((filter) => filter !== null)
     .slice(0, MAX_FILTERS);
-  return { range, compare: isComparisonMode(compare) ? compare : "off", filters };
+  const pageGoals = [
+    ...new Set(
+      params
+        .getAll("goal")
+        .filter((goal) => goal.startsWith(PAGE_GOAL) && goal.length > PAGE_GOAL.length)
+        .map((goal) => goal.slice(PAGE_GOAL.length)),
+    ),
+  ].slice(0, MAX_PAGE_GOALS);
+  return { range, compare: isComparisonMode(compare) ? compare : "off", filters, pageGoals };
 }
 
 /** The query string (with `?`, or "" when empty) for `state` over the page's other parameters. */
@@ -51,6 +70,18 @@ export function encodeViewState(state: HistoryViewState, search: string): string
   }
   if (state.compare !== "off") params.set("compare", state.compare);
   for (const filter of state.filters) params.append("filter", formatFilter(filter));
+  for (const goal of pageGoalParams(state.pageGoals)) params.append("goal", goal);
   const text = params.toString();
   return text === "" ? "" : `?${text}`;
+}
+
+/** `goal` parameters of the goals request: `page:<pattern>` each. */
+export function pageGoalParams(patterns: readonly string[]): string[] {
+  return patterns.map((pattern) => `${PAGE_GOAL}${pattern}`);
+}
+
+/** True when the query string describes a history view: a shared link opens the History tab. */
+export function describesHistoryView(search: string): boolean {
+  const params = new URLSearchParams(search);
+  return KEYS.some((key) => params.has(key));
 }

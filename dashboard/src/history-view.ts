@@ -52,7 +52,14 @@ import {
 import { HistoryPanel } from "./history-panel";
 import { RANGE_PRESETS, type TimeRange, customRange, isRangePreset, presetRange, rangeDates } from "./history-range";
 import { fillBuckets, intervalName } from "./history-series";
-import { type HistoryViewState, decodeViewState, encodeViewState } from "./history-url-state";
+import {
+  type HistoryViewState,
+  MAX_PAGE_GOALS,
+  decodeViewState,
+  encodeViewState,
+  pageGoalParams,
+} from "./history-url-state";
+import { PageGoalForm } from "./page-goal-form";
 import {
   type GoalRow,
   type LandingPageRow,
@@ -75,7 +82,12 @@ export interface HistorySource {
   token(): string | null;
 }
 
-type Getter = <T>(resource: string, schema: z.ZodType<T>, range: TimeRange) => Promise<T>;
+type Getter = <T>(
+  resource: string,
+  schema: z.ZodType<T>,
+  range: TimeRange,
+  extra?: Record<string, QueryValue>,
+) => Promise<T>;
 
 /** A panel and how to fill it from one resource. */
 interface PanelLoad {
@@ -152,6 +164,15 @@ export class HistoryViewPanel {
   };
   private readonly funnel = new FunnelView("history-funnel");
   private readonly panels: PanelLoad[] = [];
+  private readonly pageGoals = new PageGoalForm({
+    add: (pattern) =>
+      this.navigate({
+        ...this.state,
+        pageGoals: [...this.state.pageGoals.filter((goal) => goal !== pattern), pattern].slice(-MAX_PAGE_GOALS),
+      }),
+    remove: (index) =>
+      this.navigate({ ...this.state, pageGoals: this.state.pageGoals.filter((_, position) => position !== index) }),
+  });
   private state: HistoryViewState;
   /** The zone ranges are computed in: the browser's until an answer names the site's. */
   private zone = browserTimeZone();
@@ -279,13 +300,14 @@ export class HistoryViewPanel {
     schema: z.ZodType<A>,
     rowsOf: (answer: A) => readonly T[],
     filterBy?: (row: T) => [FilterDimension, string] | null,
-    wide = false,
+    more: { wide?: boolean; extra?: HTMLElement; params?: () => Record<string, QueryValue> } = {},
   ): HTMLElement {
     const panel = new HistoryPanel<T>({
       title,
       slug,
       columns,
-      wide,
+      wide: more.wide,
+      extra: more.extra,
       pick:
         filterBy === undefined
           ? undefined
@@ -302,7 +324,7 @@ export class HistoryViewPanel {
     });
     this.panels.push({
       panel,
-      load: async (get, range, scope) => panel.show(rowsOf(await get(slug, schema, range)), scope),
+      load: async (get, range, scope) => panel.show(rowsOf(await get(slug, schema, range, more.params?.())), scope),
     });
     return panel.element;
   }
@@ -431,6 +453,7 @@ export class HistoryViewPanel {
       (answer) => answer.rows,
       // A page goal is a pattern, not a page: only event goals become filters.
       (row) => (row.kind === "page" ? null : ["event", row.goal]),
+      { extra: this.pageGoals.element, params: () => ({ goal: pageGoalParams(this.state.pageGoals) }) },
     );
     const vitals = this.panel<VitalsByPage, z.infer<typeof historyVitalsSchema>>(
       "p75 Web Vitals per page",
@@ -449,7 +472,7 @@ export class HistoryViewPanel {
       historyVitalsSchema,
       (answer) => groupVitals(answer.rows),
       (row) => ["page", row.path],
-      true,
+      { wide: true },
     );
     return { pages, entry, exit, channels, sources, campaigns, referrers, countries, devices, products, goals, vitals };
   }
@@ -465,6 +488,7 @@ export class HistoryViewPanel {
     }
     this.compare.value = this.state.compare;
     this.chips.show(this.state.filters);
+    this.pageGoals.show(this.state.pageGoals);
   }
 
   /** A new view: a new history entry (so Back returns to the previous one), then a load. */
@@ -500,8 +524,8 @@ export class HistoryViewPanel {
     this.controller = controller;
     const site = this.source.site();
     const filter = this.state.filters.map(formatFilter);
-    const get: Getter = (resource, schema, over) => {
-      const params: Record<string, QueryValue> = { site, from: over.from, to: over.to, filter };
+    const get: Getter = (resource, schema, over, extra = {}) => {
+      const params: Record<string, QueryValue> = { site, from: over.from, to: over.to, filter, ...extra };
       return apiGet(`/v1/history/${resource}`, params, schema, token, controller.signal);
     };
     const comparison = comparisonRange(range, this.state.compare, this.zone);
