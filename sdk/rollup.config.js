@@ -1,6 +1,7 @@
 // Builds the SDK (run from the repository root: `npm run build:sdk`):
-// - dist/ep.js and dist/ep.vitals.js: minified IIFEs for the script tag, also copied to
-//   dashboard/public/, where the Worker serves them at /ep.js and /ep.vitals.js;
+// - dist/ep.js, dist/ep.vitals.js and dist/ep.outbound.js: minified IIFEs for the script
+//   tag, also copied to dashboard/public/, where the Worker serves them at /ep.js,
+//   /ep.vitals.js and /ep.outbound.js;
 // - dist/esm/: the npm package @edgepulse/sdk (readable ES modules; the app's bundler
 //   minifies) with self-contained type declarations.
 import { copyFile, mkdir } from "node:fs/promises";
@@ -39,12 +40,17 @@ const script = (input, file) => ({
 export default [
   script("src/script-tag.ts", "ep.js"),
   script("src/vitals/script-tag.ts", "ep.vitals.js"),
+  script("src/outbound/script-tag.ts", "ep.outbound.js"),
   {
-    input: { index: sdk("src/index.ts"), vitals: sdk("src/vitals/index.ts") },
+    input: { index: sdk("src/index.ts"), vitals: sdk("src/vitals/index.ts"), outbound: sdk("src/outbound/index.ts") },
     output: { dir: sdk("dist/esm"), format: "es", chunkFileNames: "[name].js" },
     plugins: [
       compile(),
-      declarations({ tsconfig, entries: ["src/index.ts", "src/vitals/index.ts"], outDir: sdk("dist/esm") }),
+      declarations({
+        tsconfig,
+        entries: ["src/index.ts", "src/vitals/index.ts", "src/outbound/index.ts"],
+        outDir: sdk("dist/esm"),
+      }),
     ],
   },
 ];

@@ -46,15 +46,20 @@ function authorization(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
 
+/** A query parameter; an array is repeated (`filter=…&filter=…`). */
+export type QueryValue = string | number | readonly string[];
+
 export async function apiGet<T>(
   path: string,
-  params: Record<string, string | number>,
+  params: Record<string, QueryValue>,
   schema: z.ZodType<T>,
   token: string,
   signal?: AbortSignal,
 ): Promise<T> {
   const url = new URL(path, location.origin);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, String(value));
+  for (const [name, value] of Object.entries(params))
+    if (Array.isArray(value)) for (const item of value) url.searchParams.append(name, item);
+    else url.searchParams.set(name, String(value));
   const response = await fetch(url, { headers: authorization(token), signal });
   return readAnswer(response, schema);
 }

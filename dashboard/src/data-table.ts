@@ -1,7 +1,10 @@
 /**
  * An accessible table (caption, column headers, scrollable on narrow screens) whose body is
  * rebuilt only when its rows changed, so a live update that changes nothing costs nothing.
+ * With `pick`, each row's first cell is a button (keyboard and screen readers reach it), used
+ * by the history view to filter by the row.
  */
+import type { CsvCell } from "./csv";
 import { type Child, h } from "./dom";
 
 export interface Column<T> {
@@ -21,6 +24,7 @@ export class DataTable<T> {
     caption: string,
     private readonly columns: readonly Column<T>[],
     private readonly emptyText = "No data yet",
+    private readonly pick?: { label(row: T): string; onPick(row: T): void },
   ) {
     this.body = h("tbody");
     const head = h(
@@ -39,6 +43,21 @@ export class DataTable<T> {
     this.lastKey = "[]";
   }
 
+  /** A single line in place of the rows: an error, or "not available". */
+  showMessage(text: string): void {
+    this.lastKey = "";
+    this.body.replaceChildren(h("tr", {}, h("td", { colspan: String(this.columns.length), class: "empty" }, text)));
+  }
+
+  /** The header and the rows as shown (formatted text), for a CSV of exactly what the table says. */
+  shown(): { header: string[]; rows: CsvCell[][] } {
+    const header = this.columns.map((column) => column.label);
+    const rows = [...this.body.rows]
+      .filter((row) => row.querySelector("td.empty") === null)
+      .map((row) => [...row.cells].map((cell) => cell.textContent ?? ""));
+    return { header, rows };
+  }
+
   update(rows: readonly T[]): void {
     const key = JSON.stringify(rows);
     if (key === this.lastKey) return;
@@ -49,14 +68,19 @@ export class DataTable<T> {
       );
       return;
     }
+    const pick = this.pick;
     this.body.replaceChildren(
       ...rows.map((row) =>
         h(
           "tr",
           {},
-          ...this.columns.map((column) => {
+          ...this.columns.map((column, index) => {
             const classes = [column.numeric ? "num" : undefined, column.cellClass?.(row)].filter(Boolean).join(" ");
-            return h("td", { class: classes || undefined }, column.cell(row));
+            const content = column.cell(row);
+            if (index > 0 || pick === undefined) return h("td", { class: classes || undefined }, content);
+            const button = h("button", { type: "button", class: "row-pick", title: pick.label(row) }, content);
+            button.addEventListener("click", () => pick.onPick(row));
+            return h("td", { class: classes || undefined }, button);
           }),
         ),
       ),

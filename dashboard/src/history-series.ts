@@ -11,7 +11,11 @@ export interface HistorySeries {
   visitors: number[];
 }
 
-/** Buckets aligned to the epoch, as the Worker's queries align them; at most `maxBuckets` (the newest). */
+/**
+ * Buckets aligned as the answer's are: to the epoch, or (a site east or west of UTC with day
+ * buckets) to the first point's phase. A point goes to the nearest bucket, so a day bucket that
+ * a DST change moved by an hour still lands on its day. At most `maxBuckets` (the newest).
+ */
 export function fillBuckets(
   points: readonly TimeseriesPoint[],
   from: number,
@@ -20,15 +24,21 @@ export function fillBuckets(
   maxBuckets = 2000,
 ): HistorySeries {
   const step = intervalSeconds * 1000;
-  const byStart = new Map(points.map((point) => [point.start, point]));
-  const last = Math.floor((to - 1) / step) * step;
-  const first = Math.max(Math.floor(from / step) * step, last - (maxBuckets - 1) * step);
-  const series: HistorySeries = { x: [], pageViews: [], visitors: [] };
-  for (let start = first; start <= last; start += step) {
-    const point = byStart.get(start);
-    series.x.push(start / 1000);
-    series.pageViews.push(point?.page_views ?? 0);
-    series.visitors.push(point?.visitors ?? 0);
+  const phase = points.length > 0 ? (((points[0]?.start ?? 0) % step) + step) % step : 0;
+  const align = (ms: number) => Math.floor((ms - phase) / step) * step + phase;
+  const last = align(to - 1);
+  const first = Math.max(align(from), last - (maxBuckets - 1) * step);
+  const count = Math.round((last - first) / step) + 1;
+  const series: HistorySeries = {
+    x: Array.from({ length: count }, (_, index) => (first + index * step) / 1000),
+    pageViews: new Array<number>(count).fill(0),
+    visitors: new Array<number>(count).fill(0),
+  };
+  for (const point of points) {
+    const index = Math.round((point.start - first) / step);
+    if (index < 0 || index >= count) continue;
+    series.pageViews[index] = (series.pageViews[index] ?? 0) + point.page_views;
+    series.visitors[index] = (series.visitors[index] ?? 0) + point.visitors;
   }
   return series;
 }

@@ -8,6 +8,7 @@ import { siteKeySchema } from "../../protocol/events";
 import { AlertsPanel } from "./alerts-view";
 import { ApiRequestError } from "./api";
 import { byId, setText } from "./dom";
+import { describesHistoryView } from "./history-url-state";
 import { HistoryViewPanel } from "./history-view";
 import { type ConnectionStatus, LiveConnection } from "./live-connection";
 import { LiveState } from "./live-state";
@@ -159,7 +160,8 @@ const tabs = new Tabs(byId("tabs", HTMLElement), (name) => {
   }
 });
 
-tabs.show(location.hash.slice(1) || "live", false);
+// A shared history link (range, filters in the query string) opens on History even without its hash.
+tabs.show(location.hash.slice(1) || (describesHistoryView(location.search) ? "history" : "live"), false);
 connect();
 void checkAccess();
 setInterval(() => void checkAccess(), ACCESS_CHECK_MS);

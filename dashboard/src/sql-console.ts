@@ -11,6 +11,7 @@ import {
 } from "../../protocol/history";
 import { apiPost } from "./api";
 import { toCsv } from "./csv";
+import { downloadFile } from "./download-file";
 import { h, setText } from "./dom";
 import { formatCount } from "./format";
 
@@ -152,14 +153,6 @@ export class SqlConsole {
       answer.columns.map((column) => column.name),
       answer.rows,
     );
-    const url = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-    const link = h("a", {
-      href: url,
-      download: `edgepulse-${answer.site}-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`,
-    });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    downloadFile(`edgepulse-${answer.site}-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`, csv);
   }
 }

@@ -10,6 +10,8 @@ export interface ChartLine {
   colour: string;
   /** Draw as bars (counts per bucket) instead of a line. */
   bars?: boolean;
+  /** Dash pattern, e.g. [6, 4] for a comparison series. */
+  dash?: number[];
 }
 
 const CHART_HEIGHT = 220;
@@ -43,6 +45,7 @@ export class WindowChart {
           width: 2,
           fill: line.bars ? `${line.colour}55` : undefined,
           paths: line.bars ? bars : undefined,
+          dash: line.dash,
           points: { show: false },
         })),
       ],
@@ -56,8 +59,8 @@ export class WindowChart {
     this.resizeObserver.observe(container);
   }
 
-  /** `x` in seconds since the epoch; one array per line, same length as `x`. */
-  setData(x: readonly number[], ys: readonly (readonly number[])[]): void {
+  /** `x` in seconds since the epoch; one array per line, same length as `x` (null: no value there). */
+  setData(x: readonly number[], ys: readonly (readonly (number | null)[])[]): void {
     this.plot.setData([x.slice(), ...ys.map((y) => y.slice())]);
   }
 

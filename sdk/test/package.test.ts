@@ -39,7 +39,14 @@ function typeCheck(source: string): string[] {
 
 describe("@edgepulse/sdk package", () => {
   it("has no runtime dependency: the ES modules import nothing", async () => {
-    for (const file of ["esm/index.js", "esm/vitals.js", "ep.js", "ep.vitals.js"]) {
+    for (const file of [
+      "esm/index.js",
+      "esm/vitals.js",
+      "esm/outbound.js",
+      "ep.js",
+      "ep.vitals.js",
+      "ep.outbound.js",
+    ]) {
       const code = await readFile(dist(file), "utf8");
       expect(code, file).not.toMatch(/^\s*import\s[^(]/m);
       expect(code, file).not.toMatch(/\bzod\b|ZodError|safeParse/);

@@ -41,7 +41,11 @@ export interface RecordingCollector {
 }
 
 const dist = new URL("../dist/", import.meta.url);
-const SCRIPTS: Record<string, string> = { "/ep.js": "ep.js", "/ep.vitals.js": "ep.vitals.js" };
+const SCRIPTS: Record<string, string> = {
+  "/ep.js": "ep.js",
+  "/ep.vitals.js": "ep.vitals.js",
+  "/ep.outbound.js": "ep.outbound.js",
+};
 
 const readBody = async (request: IncomingMessage) => {
   const chunks: Buffer[] = [];

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { app } from "../app";
 import { SCRIPT_CACHE_CONTROL } from "./sdk-scripts";
 
-describe("GET /ep.js and /ep.vitals.js", () => {
-  it.each(["/ep.js", "/ep.vitals.js"])(
+describe("GET /ep.js, /ep.vitals.js and /ep.outbound.js", () => {
+  it.each(["/ep.js", "/ep.vitals.js", "/ep.outbound.js"])(
     "serves %s from the assets as cacheable, cross-origin JavaScript",
     async (path) => {
       const built = await env.ASSETS.fetch(new Request(`http://collector.test${path}`));

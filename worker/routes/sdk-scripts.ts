@@ -1,5 +1,5 @@
 /**
- * `GET /ep.js` and `GET /ep.vitals.js`: the SDK builds. The SDK's rollup build copies them
+ * `GET /ep.js`, `GET /ep.vitals.js` and `GET /ep.outbound.js`: the SDK builds. The SDK's rollup build copies them
  * into the static assets (dashboard/public/, git-ignored), and this route re-serves them with
  * the headers a third-party script needs: a JavaScript type, `Access-Control-Allow-Origin: *`
  * and caching that is short enough for an unversioned URL (1 h, then revalidated in the
@@ -10,7 +10,7 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 
 export const SCRIPT_CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400";
-const SCRIPTS = ["/ep.js", "/ep.vitals.js"] as const;
+const SCRIPTS = ["/ep.js", "/ep.vitals.js", "/ep.outbound.js"] as const;
 
 export const sdkScriptRoutes = new Hono<AppEnv>();
 
