@@ -6,7 +6,7 @@
  */
 import { outbound } from "./index";
 import type { QueuedCall } from "../types";
-import type {} from "../window-queue";
+import type {} from "../global-queue";
 
 outbound({
   track: (...call) => (window.edgepulse ||= []).push(["track", ...call] as QueuedCall),
