@@ -582,7 +582,8 @@ describe("SQL console: a token for site a cannot read site b", () => {
     );
     // Still there: none of the attempted writes changed anything.
     expect(await directCount("site = 'b'")).toBe(12 + INTERLEAVED_ROWS / 2);
-  });
+    // 231 sequential queries: ~90 s when the runner's two cores are shared.
+  }, 600_000);
 
   it("gives no yes/no oracle on b's rows: a condition on b answers as one that matches nothing", async () => {
     // If the user's WHERE ran on b's rows before the site filter, throwIf would fire for b's
