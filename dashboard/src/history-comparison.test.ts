@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { comparisonRange } from "./history-comparison";
-import { customRange, presetRange } from "./history-range";
+import { customRange, presetRange } from "./range-presets";
 
 const at = (iso: string) => Date.parse(iso);
 

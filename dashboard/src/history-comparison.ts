@@ -3,7 +3,7 @@
  * by the range's own calendar step (last month → the month before, whatever its length);
  * "same period last year" by twelve months, on the wall clock of the site's zone.
  */
-import type { TimeRange } from "./history-range";
+import type { TimeRange } from "./range-presets";
 import { shiftWallClock } from "./zoned-time";
 
 export const COMPARISON_MODES = {

@@ -7,7 +7,7 @@
  */
 import { type ComparisonMode, isComparisonMode } from "./history-comparison";
 import { type HistoryFilter, MAX_FILTERS, formatFilter, parseFilter } from "./history-filter";
-import { type RangePreset, isRangePreset } from "./history-range";
+import { type RangePreset, isRangePreset } from "./range-presets";
 
 export type RangeChoice = { preset: RangePreset } | { preset: "custom"; from: string; to: string };
 

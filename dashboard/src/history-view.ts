@@ -50,7 +50,7 @@ import {
   withoutFilter,
 } from "./history-filter";
 import { HistoryPanel } from "./history-panel";
-import { RANGE_PRESETS, type TimeRange, customRange, isRangePreset, presetRange, rangeDates } from "./history-range";
+import { RANGE_PRESETS, type TimeRange, customRange, isRangePreset, presetRange, rangeDates } from "./range-presets";
 import { fillBuckets, intervalName } from "./history-series";
 import {
   type HistoryViewState,

@@ -16,7 +16,7 @@ import { BROWSER_USER_AGENT } from "../../test/support/browser-user-agent";
 import { startStack, type Stack } from "../../test/support/stack";
 import { toCsv } from "../src/csv";
 import { NOT_AVAILABLE } from "../src/history-panel";
-import { customRange } from "../src/history-range";
+import { customRange } from "../src/range-presets";
 
 const FLUSH_TIMEOUT_MS = 60_000;
 /** A view is 15–17 ClickHouse queries; on a busy two-core machine they take a while. */

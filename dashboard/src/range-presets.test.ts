@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { customRange, presetRange, rangeDates } from "./history-range";
+import { customRange, presetRange, rangeDates } from "./range-presets";
 
 const at = (iso: string) => Date.parse(iso);
 
