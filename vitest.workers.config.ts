@@ -24,6 +24,7 @@ export default defineConfig({
       "worker/**/*.test.ts",
       "durable-objects/**/*.test.ts",
       "protocol/**/*.test.ts",
+      "tracing/**/*.test.ts",
       "clickhouse/*.worker.test.ts",
     ],
     globalSetup: ["./test/support/workers-global-setup.ts"],
