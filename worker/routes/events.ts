@@ -175,7 +175,8 @@ eventsRoutes.post("/", async (c) => {
     outcome = await stub.ingest(
       enriched,
       { client_key: clientKey, site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards) },
-      trace === null ? null : formatTraceparent(trace),
+      // Truthiness, not === null: a router mounted without traceRequest (a test app) has no value at all.
+      trace ? formatTraceparent(trace) : null,
     );
   } catch (error) {
     // An overloaded or restarting object, a reset connection: the batch may or may not have
