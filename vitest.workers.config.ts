@@ -25,6 +25,7 @@ export default defineConfig({
       "durable-objects/**/*.test.ts",
       "protocol/**/*.test.ts",
       "common/**/*.test.ts",
+      "tracing/**/*.test.ts",
       "clickhouse/*.worker.test.ts",
     ],
     globalSetup: ["./test/support/workers-global-setup.ts"],

@@ -41,9 +41,19 @@ export interface QueryOptions {
   queryId?: string;
 }
 
+/**
+ * The trace an insert belongs to (durable-objects/shard-tracing.ts): sent as the query's
+ * `query_id`, as its `log_comment` (so `system.query_log` shows the traceparent) and as the
+ * `traceparent` header ClickHouse's own OpenTelemetry support reads.
+ */
+export interface InsertTrace {
+  queryId: string;
+  traceparent: string;
+}
+
 export interface ClickHouse {
   /** One INSERT … FORMAT JSONEachRow; a retry with the same dedupToken never doubles rows. */
-  insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string): Promise<void>;
+  insert<T extends TableName>(table: T, rows: RowOf[T][], dedupToken: string, trace?: InsertTrace): Promise<void>;
   /** Parameterised read: SQL with {name:Type} placeholders; settings e.g. { readonly: "1", max_result_rows: "10000" }. */
   query<T>(
     sql: string,
@@ -112,14 +122,16 @@ export function createClickHouse(config: ClickHouseConfig, options: { timeoutMs?
   };
 
   const clickhouse: ClickHouse = {
-    async insert(table, rows, dedupToken) {
+    async insert(table, rows, dedupToken, trace) {
       if (rows.length === 0) return;
       await run((client) =>
         client.insert({
           table,
           values: rows,
           format: "JSONEachRow",
+          ...(trace === undefined ? {} : { query_id: trace.queryId, http_headers: { traceparent: trace.traceparent } }),
           clickhouse_settings: {
+            ...(trace === undefined ? {} : { log_comment: trace.traceparent }),
             insert_deduplication_token: dedupToken,
             // Explicit, so a server whose defaults differ (e.g. async inserts on) still deduplicates synchronously.
             insert_deduplicate: 1,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { siteKeySchema } from "../protocol";
+import { type TracingSettings, tracingSettingsFrom } from "../tracing/tracing-config";
 
 export const LOCAL_DEV_SITE = "demo";
 export const LOCAL_DEV_ADMIN_TOKEN = "dev-admin-token";
@@ -55,6 +56,14 @@ const configSchema = z.object({
   VISITOR_SECRET: z.string().optional(),
   SITES: z.string().optional(),
   LOCAL_DEV: z.string().optional(),
+  // OpenTelemetry (tracing/tracing-config.ts parses them, leniently).
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TIMEOUT: z.string().optional(),
+  OTEL_TRACES_SAMPLER: z.string().optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
 });
 
 export interface ClickHouseConfig {
@@ -95,6 +104,8 @@ export interface Config {
   visitorSecret: string | null;
   sites: ReadonlyMap<string, SiteConfig>;
   localDev: boolean;
+  /** null: tracing off (no OTLP endpoint set). */
+  tracing: TracingSettings | null;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +165,7 @@ export function loadConfig(env: object): Config {
     visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),
     sites,
     localDev,
+    tracing: tracingSettingsFrom(vars),
   };
   cache.set(env, config);
   return config;

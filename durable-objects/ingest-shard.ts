@@ -12,17 +12,25 @@ import { DurableObject } from "cloudflare:workers";
 import { createClickHouse } from "../clickhouse/client";
 import type { EnrichedBatch, IngestAdmission, IngestOutcome } from "../protocol";
 import { loadConfig } from "../common/config";
+import { tracerFor } from "../tracing/tracer";
 import type { ShardLiveState } from "./live-delta";
 import { ShardEngine } from "./shard-engine";
+import { ShardTracing } from "./shard-tracing";
 import type { ShardStats } from "./shard-stats";
 
 export type { ShardStats } from "./shard-stats";
 
 export class IngestShard extends DurableObject<Env> {
   private engine: ShardEngine;
+  /** null when tracing is off (no OTLP endpoint). */
+  private readonly tracing: ShardTracing | null;
+  /** The (site, shard) of the last batch, for the flush span's attributes. */
+  private identity: { site: string | null; shard: number | null } = { site: null, shard: null };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const tracer = tracerFor(loadConfig(env).tracing);
+    this.tracing = tracer === null ? null : new ShardTracing(tracer, (promise) => ctx.waitUntil(promise));
     this.engine = this.createEngine();
   }
 
@@ -33,14 +41,22 @@ export class IngestShard extends DurableObject<Env> {
     return new ShardEngine({
       storage: ctx.storage,
       settings: config,
-      clickhouse: createClickHouse(config.clickhouse),
+      clickhouse: this.tracing?.wrap(createClickHouse(config.clickhouse)) ?? createClickHouse(config.clickhouse),
       sendToHub: (state) => hubs.get(hubs.idFromName(state.site)).applyShardState(state),
       ...(config.shardMaxPendingEvents === null ? {} : { maxPendingEvents: config.shardMaxPendingEvents }),
     });
   }
 
-  async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
-    return this.engine.ingest(batch, admission);
+  /** `traceparent`: the Worker's route span when its trace is recorded (shard-tracing.ts). */
+  async ingest(
+    batch: EnrichedBatch,
+    admission: IngestAdmission | null = null,
+    traceparent: string | null = null,
+  ): Promise<IngestOutcome> {
+    if (this.tracing === null) return this.engine.ingest(batch, admission);
+    this.identity = { site: batch.site, shard: batch.shard };
+    const where = { site: batch.site, shard: batch.shard, events: batch.events.length };
+    return this.tracing.ingest(traceparent, where, () => this.engine.ingest(batch, admission));
   }
 
   async stats(): Promise<ShardStats> {
@@ -52,7 +68,8 @@ export class IngestShard extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.engine.alarm();
+    if (this.tracing === null) return this.engine.alarm();
+    await this.tracing.alarm(this.identity, () => this.engine.alarm());
   }
 
   /** The site was deleted: drop every stored row and the alarm, and start over empty. */

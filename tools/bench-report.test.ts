@@ -75,6 +75,22 @@ const results: BenchResults = {
       latenessSeconds: 1,
     },
   },
+  tracing: {
+    ok: true,
+    seconds: 80,
+    result: {
+      samplingRatio: 0.01,
+      connections: 24,
+      rounds: 4,
+      secondsPerRound: 6,
+      off: { requestsPerSecond: 1000, serverCpuMsPerRequest: 1, failures: 0 },
+      on: { requestsPerSecond: 990, serverCpuMsPerRequest: 1.02, failures: 0, spansReceived: 480, exportRequests: 160 },
+      throughputRatio: 0.99,
+      cpuRatio: 1.02,
+      codeMicrosecondsPerRequest: 1.5,
+      codeShareOfRequestCpu: 0.0015,
+    },
+  },
 };
 
 describe("formatTable", () => {
@@ -88,5 +104,15 @@ describe("formatTable", () => {
     expect(table).toMatch(/ep\.js\s+1,400 B gzip -9/);
     expect(table).toMatch(/ep\.vitals\.js\s+not built/);
     expect(table).toMatch(/window sealed → alert webhook \(firing\)\s+p50 400 ms, p99 610 ms\s+50 probes, 0 missed/);
+    expect(table).toMatch(/tracing on at 1 % \/ off: CPU per request\s+1\.020\s+1\.020 vs 1\.000 ms; target ≤ 1\.05/);
+    expect(table).toMatch(/tracing code alone, per request\s+1\.50 µs CPU\s+0\.15 % of a request's CPU/);
+    expect(table).toMatch(
+      /throughput on \/ off\s+0\.990\s+990 vs 1,000 req\/s, c=24, median of 4 rounds; 480 spans exported/,
+    );
+  });
+
+  it("leaves the tracing rows out of results from before the step existed", () => {
+    const { tracing: _tracing, ...older } = results;
+    expect(formatTable(older)).not.toMatch(/tracing/);
   });
 });

@@ -7,6 +7,7 @@ import type { MachineInfo } from "./bench-machine";
 import type { FlushResult } from "./bench-flush";
 import type { QueryTiming } from "./bench-history";
 import type { AlertLatencyResult } from "./bench-alerts";
+import type { TracingOverheadResult } from "./bench-tracing";
 import type { LiveProbeResult } from "./bench-live";
 import type { SdkSize } from "./bench-sdk-size";
 import type { HotFunction } from "./bench-profile";
@@ -77,6 +78,8 @@ export interface BenchResults {
   sdk: Step<{ sizes: SdkSize[]; missing: string[] }>;
   /** Window sealed → alert webhook received. */
   alerts: Step<AlertLatencyResult>;
+  /** Ingest with OpenTelemetry tracing off vs on at 1 % sampling (absent in results from before the step existed). */
+  tracing?: Step<TracingOverheadResult>;
 }
 
 const number = (value: number, digits = 0): string =>
@@ -262,6 +265,26 @@ export function reportRows(results: BenchResults): string[][] {
       `max ${ms(a.resolved.max)}`,
     );
   } else add("7 window sealed → alert webhook", failed(alerts) ?? "");
+
+  const tracing = results.tracing;
+  if (tracing?.ok) {
+    const t = tracing.result;
+    add(
+      `8 tracing on at ${number(t.samplingRatio * 100, 0)} % / off: CPU per request`,
+      number(t.cpuRatio, 3),
+      `${number(t.on.serverCpuMsPerRequest, 3)} vs ${number(t.off.serverCpuMsPerRequest, 3)} ms; target ≤ 1.05`,
+    );
+    add(
+      "  throughput on / off",
+      number(t.throughputRatio, 3),
+      `${number(t.on.requestsPerSecond)} vs ${number(t.off.requestsPerSecond)} req/s, c=${t.connections}, median of ${t.rounds} rounds; ${t.on.spansReceived} spans exported`,
+    );
+    add(
+      "  tracing code alone, per request",
+      `${number(t.codeMicrosecondsPerRequest, 2)} µs CPU`,
+      `${number(t.codeShareOfRequestCpu * 100, 2)} % of a request's CPU with tracing off`,
+    );
+  } else if (tracing !== undefined) add("8 tracing overhead", failed(tracing) ?? "");
   return rows;
 }
 

@@ -8,6 +8,7 @@
  *   npm run bench -- --skip wrangler,history
  *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
  *   npm run bench -- --only alerts  # only the named steps
+ *   npm run bench -- --only tracing # ingest with OpenTelemetry tracing off vs on at 1 %
  *
  * Method and the latest figures: docs/benchmarks.md.
  */
@@ -41,6 +42,7 @@ import {
   type Step,
 } from "./bench-report";
 import { measureSdkSizes } from "./bench-sdk-size";
+import { measureTracingOverhead } from "./bench-tracing";
 import { measureClosedLoop, openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
 import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
 import { writeWrkBodies } from "./bench-wrk";
@@ -71,7 +73,18 @@ const PROFILE_PHASES: readonly Phase[] = [
   { name: "route: enrich", functions: ["enrichBatch"] },
 ];
 
-const STEPS = ["baseline", "ingest", "limiter", "wrangler", "live", "flush", "history", "sdk", "alerts"] as const;
+const STEPS = [
+  "baseline",
+  "ingest",
+  "limiter",
+  "wrangler",
+  "live",
+  "flush",
+  "history",
+  "sdk",
+  "alerts",
+  "tracing",
+] as const;
 type StepName = (typeof STEPS)[number];
 
 const EVENTS_PER_BATCH = 20;
@@ -91,6 +104,8 @@ interface Settings {
   historyRuns: { day: number; month: number };
   flushBacklogSeconds: number;
   alertProbes: number;
+  /** Alternating off/on rounds of the tracing step (each levelSeconds long). */
+  tracingRounds: number;
 }
 
 function log(line: string): void {
@@ -323,6 +338,7 @@ async function main(): Promise<void> {
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
     flushBacklogSeconds: quick ? 3 : 6,
     alertProbes: quick ? 15 : 50,
+    tracingRounds: quick ? 2 : 4,
   };
   const startedAt = new Date();
   const began = performance.now();
@@ -362,6 +378,7 @@ async function main(): Promise<void> {
     history: { ok: false, skipped: true },
     sdk: { ok: false, skipped: true },
     alerts: { ok: false, skipped: true },
+    tracing: { ok: false, skipped: true },
   };
 
   try {
@@ -639,6 +656,28 @@ async function main(): Promise<void> {
         `  sealed → firing webhook: p50 ${result.firing.p50.toFixed(0)} ms, p99 ${result.firing.p99.toFixed(0)} ms; → resolved: p50 ${result.resolved.p50.toFixed(0)} ms, p99 ${result.resolved.p99.toFixed(0)} ms (${result.firing.count} probes, ${result.missed} missed)`,
       );
       return result;
+    });
+
+    results.tracing = await step("tracing", skip, async () => {
+      const best = results.ingest.ok ? results.ingest.result.sweep.best : null;
+      const stream = new BatchStream({
+        seed: 9,
+        sites: INGEST_SITES,
+        maxEvents: EVENTS_PER_BATCH,
+        fullBatchesOnly: true,
+        runId: `${runId}-tracing`,
+      });
+      return measureTracingOverhead({
+        startCollector: (vars) =>
+          startCollectorOnMiniflare(bundle, { ...collectorVars(clickhouse.url, false), ...vars }),
+        load: { bodiesPath, nextBatch: () => stream.next(), eventsPerBatch: EVENTS_PER_BATCH },
+        runId: `${runId}-tracing`,
+        connections: best?.connections ?? 24,
+        rounds: settings.tracingRounds,
+        secondsPerRound: settings.levelSeconds,
+        samplingRatio: 0.01,
+        log,
+      });
     });
   } finally {
     for (const cleanup of cleanups.reverse())

@@ -18,6 +18,7 @@ import { prometheusRoutes } from "./routes/prometheus";
 import { sdkScriptRoutes } from "./routes/sdk-scripts";
 import { sitesRoutes } from "./routes/sites";
 import { sqlRoutes } from "./routes/sql";
+import { traceRequest } from "./trace-request";
 
 export const app = new Hono<AppEnv>();
 
@@ -25,6 +26,7 @@ app.use("*", async (c, next) => {
   c.set("config", loadConfig(c.env));
   await next();
 });
+app.use("*", traceRequest);
 
 app.route("/", healthRoutes);
 app.route("/", prometheusRoutes);

@@ -9,6 +9,8 @@ declare global {
     CLICKHOUSE_PASSWORD?: string;
     /** Key of the daily-rotated cookieless visitor hash (see docs/design.md, Privacy). */
     VISITOR_SECRET?: string;
+    /** OpenTelemetry export headers (e.g. a vendor's API key), `key=value,…`; see docs/operations.md, Tracing. */
+    OTEL_EXPORTER_OTLP_HEADERS?: string;
     /** "1" under `npm run dev` and the tests: enables the `demo` site and `dev-admin-token`. */
     LOCAL_DEV?: string;
   }

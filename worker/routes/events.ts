@@ -8,6 +8,7 @@
 import { type Context, Hono } from "hono";
 import { sha256Hex } from "../../common/crypto";
 import type { BatchClaim } from "../../durable-objects/batch-ledger";
+import { formatTraceparent } from "../../tracing/trace-context";
 import { type Batch, batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
@@ -168,10 +169,13 @@ eventsRoutes.post("/", async (c) => {
   const stub = c.env.INGEST_SHARD.get(c.env.INGEST_SHARD.idFromName(ingestShardName(site.key, shard)));
   let outcome: IngestOutcome;
   try {
-    outcome = await stub.ingest(enriched, {
-      client_key: clientKey,
-      site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards),
-    });
+    const trace = c.get("trace");
+    outcome = await stub.ingest(
+      enriched,
+      { client_key: clientKey, site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards) },
+      // Truthiness, not === null: a router mounted without traceRequest (a test app) has no value at all.
+      trace ? formatTraceparent(trace) : null,
+    );
   } catch (error) {
     // An overloaded or restarting object, a reset connection: the batch may or may not have
     // been stored, and a retry with the same batch id is deduplicated either way.
