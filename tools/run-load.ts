@@ -74,6 +74,8 @@ export interface BatchAnswer {
   latencyMs: number;
   /** Attempts made, the final one included. */
   attempts: number;
+  /** Status of each attempt that was retried, in order (0 = network error / timeout). */
+  retriedStatuses: number[];
 }
 
 export interface LoadReport {
@@ -135,6 +137,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const sendOne = async (item: OutgoingBatch, dueAt: number): Promise<void> => {
     const body = JSON.stringify(options.rebase === false ? item.batch : rebaseBatch(item.batch, Date.now()));
     const eventCount = item.batch.events.length;
+    const retriedStatuses: number[] = [];
     for (let attempt = 0; ; attempt++) {
       const began = performance.now();
       let status = 0;
@@ -151,6 +154,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       const retryable = status === 0 || RETRIED_STATUSES.has(status);
       if (retryable && attempt < maxRetries && !stopped && !options.signal?.aborted) {
         retried++;
+        retriedStatuses.push(status);
         // Honour Retry-After; without one, back off exponentially with jitter like the SDK.
         const wait = retryAfterMs ?? Math.min(maxRetryWaitMs, 250 * 2 ** attempt * (0.5 + Math.random()));
         await sleep(Math.min(wait, maxRetryWaitMs), undefined, { ref: false });
@@ -181,6 +185,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         duplicate,
         latencyMs: took,
         attempts: attempt + 1,
+        retriedStatuses,
       });
       return;
     }

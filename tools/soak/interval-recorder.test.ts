@@ -4,6 +4,7 @@ import { IntervalRecorder, type SoakGauges } from "./interval-recorder";
 const gauges = (workerdCpuMs: number, overrides: Partial<SoakGauges> = {}): SoakGauges => ({
   workerdRssBytes: 100 * 1024 * 1024,
   shardStorageBytes: 5 * 1024 * 1024,
+  shardWalBytes: 4 * 1024 * 1024,
   otherStorageBytes: 1024 * 1024,
   clickhouseParts: 12,
   workerdCpuMs,

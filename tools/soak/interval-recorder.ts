@@ -9,9 +9,11 @@ import { LatencyHistogram } from "../latency-histogram";
 export interface SoakGauges {
   /** Resident memory of every workerd process, bytes. */
   workerdRssBytes: number | null;
-  /** SQLite files of the IngestShard objects, bytes. */
+  /** SQLite database files of the IngestShard objects, bytes. */
   shardStorageBytes: number | null;
-  /** SQLite files of every other Durable Object (LiveHub, registries), bytes. */
+  /** Their write-ahead logs (-wal, -shm): up to a few MB per object between checkpoints. */
+  shardWalBytes: number | null;
+  /** SQLite files (WAL included) of every other Durable Object (LiveHub, registries), bytes. */
   otherStorageBytes: number | null;
   /** Active parts in the collector's ClickHouse database. */
   clickhouseParts: number | null;
@@ -46,6 +48,7 @@ export interface SoakSample {
   cpuMsPerBatch: number | null;
   workerdRssBytes: number | null;
   shardStorageBytes: number | null;
+  shardWalBytes: number | null;
   otherStorageBytes: number | null;
   clickhouseParts: number | null;
 }
@@ -124,6 +127,7 @@ export class IntervalRecorder {
       cpuMsPerBatch: this.answeredBatches === 0 ? null : cpuMs / this.answeredBatches,
       workerdRssBytes: gauges.workerdRssBytes,
       shardStorageBytes: gauges.shardStorageBytes,
+      shardWalBytes: gauges.shardWalBytes,
       otherStorageBytes: gauges.otherStorageBytes,
       clickhouseParts: gauges.clickhouseParts,
     };

@@ -32,6 +32,8 @@ export interface SoakReport {
     /** Final non-202 answers by status (0 = network error / timeout). */
     rejected: Record<string, number>;
     retries: number;
+    /** Retried attempts by the status that caused them (0 = network error / timeout). */
+    retriesByStatus: Record<string, number>;
     abandoned: number;
   };
   ingestLatency: LatencySummary;
@@ -134,14 +136,14 @@ export function renderSoakMarkdown(report: SoakReport, chartFile: string): strin
     `| sent | ${totals.sentBatches} batches, ${totals.sentEvents} events |`,
     `| acknowledged (202) | ${totals.acceptedBatches} batches, ${totals.acceptedEvents} events, ${totals.duplicates} duplicate answers |`,
     `| errors (final answers ≠ 202) | ${formatRejected(totals.rejected)}${totals.abandoned > 0 ? `; ${totals.abandoned} unanswered` : ""} |`,
-    `| retries (429/503/5xx/network, same batch id) | ${totals.retries} |`,
+    `| retries (429/503/5xx/network, same batch id) | ${totals.retries}${totals.retries > 0 ? ` (${formatRejected(totals.retriesByStatus)})` : ""} |`,
     `| ingest latency (POST → 202) | p50 ${report.ingestLatency.p50.toFixed(1)} ms, p99 ${report.ingestLatency.p99.toFixed(1)} ms, max ${report.ingestLatency.max.toFixed(1)} ms |`,
     `| event → live update | ${report.liveLatency.count === 0 ? "no probes" : `p50 ${report.liveLatency.p50.toFixed(1)} ms, p99 ${report.liveLatency.p99.toFixed(1)} ms, max ${report.liveLatency.max.toFixed(1)} ms (${report.liveLatency.count} probes, ${report.liveMissed} missed)`} |`,
   ];
   const exactness = report.exactness;
   if (exactness !== null) {
     lines.push(
-      `| in ClickHouse | ${exactness.eventsInClickHouse} events of ${exactness.acknowledgedEvents} acknowledged; ${exactness.batches.exact} of ${exactness.acknowledgedBatches} batches exactly once, ${exactness.batches.missing} missing, ${exactness.batches.wrong} wrong, ${exactness.batches.unacknowledged} unacknowledged (checked ${(exactness.waitedMs / 1000).toFixed(0)} s after the load) |`,
+      `| in ClickHouse | ${exactness.eventsInClickHouse} events of ${exactness.acknowledgedEvents} acknowledged (calibration run included); ${exactness.batches.exact} of ${exactness.acknowledgedBatches} batches exactly once, ${exactness.batches.missing} missing, ${exactness.batches.wrong} wrong, ${exactness.batches.unacknowledged} unacknowledged (checked ${(exactness.waitedMs / 1000).toFixed(0)} s after the load) |`,
       "",
       "## window_metrics against events",
       "",
@@ -157,50 +159,52 @@ export function renderSoakMarkdown(report: SoakReport, chartFile: string): strin
       lines.push("", "Offending batches (first few):", "", ...exactness.batches.examples.map((text) => `- ${text}`));
   }
   const samples = report.samples;
+  // The last interval may be only the drain after the load: too short to compare with full ones.
+  const full = samples.filter((sample) => sample.durationMs >= settings.intervalMs / 2);
   lines.push(
     "",
     "## Bounded and flat?",
     "",
-    "Second interval (past start-up) against the last, and the maximum.",
+    "Second interval (past start-up) against the last full one, and the maximum.",
     "",
     "| series | first | last | max | change |",
     "|---|---|---|---|---|",
     growthLine(
       "workerd RSS",
-      growthOf(samples, (sample) => sample.workerdRssBytes),
+      growthOf(full, (sample) => sample.workerdRssBytes),
       "MB",
       0,
       MB,
     ),
     growthLine(
       "IngestShard storage",
-      growthOf(samples, (sample) => sample.shardStorageBytes),
+      growthOf(full, (sample) => sample.shardStorageBytes),
       "MB",
       1,
       MB,
     ),
     growthLine(
       "other object storage",
-      growthOf(samples, (sample) => sample.otherStorageBytes),
+      growthOf(full, (sample) => sample.otherStorageBytes),
       "MB",
       1,
       MB,
     ),
     growthLine(
       "ClickHouse active parts",
-      growthOf(samples, (sample) => sample.clickhouseParts),
+      growthOf(full, (sample) => sample.clickhouseParts),
       "parts",
       0,
     ),
     growthLine(
       "workerd CPU per batch",
-      growthOf(samples, (sample) => sample.cpuMsPerBatch),
+      growthOf(full, (sample) => sample.cpuMsPerBatch),
       "ms",
       2,
     ),
     growthLine(
       "ingest p99",
-      growthOf(samples, (sample) => sample.ingestP99Ms),
+      growthOf(full, (sample) => sample.ingestP99Ms),
       "ms",
       1,
     ),
@@ -209,11 +213,11 @@ export function renderSoakMarkdown(report: SoakReport, chartFile: string): strin
     "",
     "## Every interval",
     "",
-    "| t | sent ev/s | accepted ev/s | errors | retries | p50 ms | p99 ms | live p99 ms | CPU ms/batch | workerd RSS MB | shard storage MB | other storage MB | CH parts |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| t | sent ev/s | accepted ev/s | errors | retries | p50 ms | p99 ms | live p99 ms | CPU ms/batch | workerd RSS MB | shard DB MB | shard WAL MB | other objects MB | CH parts |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...samples.map(
       (sample) =>
-        `| ${minutes(sample.elapsedMs)} | ${cell(sample.sentEventsPerSecond, 0)} | ${cell(sample.acceptedEventsPerSecond, 0)} | ${sample.errors} | ${sample.retries} | ${cell(sample.ingestP50Ms, 1)} | ${cell(sample.ingestP99Ms, 1)} | ${cell(sample.liveP99Ms, 1)} | ${cell(sample.cpuMsPerBatch, 2)} | ${cell(sample.workerdRssBytes, 0, MB)} | ${cell(sample.shardStorageBytes, 1, MB)} | ${cell(sample.otherStorageBytes, 1, MB)} | ${cell(sample.clickhouseParts, 0)} |`,
+        `| ${minutes(sample.elapsedMs)} | ${cell(sample.sentEventsPerSecond, 0)} | ${cell(sample.acceptedEventsPerSecond, 0)} | ${sample.errors} | ${sample.retries} | ${cell(sample.ingestP50Ms, 1)} | ${cell(sample.ingestP99Ms, 1)} | ${cell(sample.liveP99Ms, 1)} | ${cell(sample.cpuMsPerBatch, 2)} | ${cell(sample.workerdRssBytes, 0, MB)} | ${cell(sample.shardStorageBytes, 1, MB)} | ${cell(sample.shardWalBytes, 1, MB)} | ${cell(sample.otherStorageBytes, 1, MB)} | ${cell(sample.clickhouseParts, 0)} |`,
     ),
     "",
   );
@@ -225,6 +229,6 @@ export function formatSampleLine(sample: SoakSample): string {
   return (
     `[soak] ${minutes(sample.elapsedMs).padStart(7)}  sent ${cell(sample.sentEventsPerSecond, 0)} ev/s  accepted ${cell(sample.acceptedEventsPerSecond, 0)} ev/s  ` +
     `errors ${sample.errors}  retries ${sample.retries}  p99 ${cell(sample.ingestP99Ms, 1)} ms  live p99 ${cell(sample.liveP99Ms, 1)} ms  ` +
-    `CPU ${cell(sample.cpuMsPerBatch, 2)} ms/batch  workerd ${cell(sample.workerdRssBytes, 0, MB)} MB  shards ${cell(sample.shardStorageBytes, 1, MB)} MB  parts ${cell(sample.clickhouseParts, 0)}`
+    `CPU ${cell(sample.cpuMsPerBatch, 2)} ms/batch  workerd ${cell(sample.workerdRssBytes, 0, MB)} MB  shard DB ${cell(sample.shardStorageBytes, 1, MB)} MB + WAL ${cell(sample.shardWalBytes, 1, MB)} MB  parts ${cell(sample.clickhouseParts, 0)}`
   );
 }

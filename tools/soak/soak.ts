@@ -195,6 +195,7 @@ async function main(): Promise<void> {
       duplicates: 0,
       rejected: {},
       retries: 0,
+      retriesByStatus: {},
       abandoned: 0,
     };
     const report = (): SoakReport => ({
@@ -287,6 +288,8 @@ async function main(): Promise<void> {
           attempts: answer.attempts,
         });
         ingestLatency.record(answer.latencyMs);
+        for (const status of answer.retriedStatuses)
+          totals.retriesByStatus[String(status)] = (totals.retriesByStatus[String(status)] ?? 0) + 1;
       },
       signal: abort.signal,
     });

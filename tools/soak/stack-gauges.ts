@@ -29,36 +29,45 @@ export function workerdRssBytes(): number | null {
   return sizes.length === 0 ? null : sizes.reduce((sum, size) => sum + size, 0);
 }
 
-function treeBytes(path: string): number {
-  let total = 0;
+/** SQLite's write-ahead log and its index: bounded by checkpoints, unlike the database file. */
+const WAL_FILE = /-(wal|shm)$/;
+
+interface FileBytes {
+  database: number;
+  wal: number;
+}
+
+function treeBytes(path: string, into: FileBytes): void {
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     const child = join(path, entry.name);
     try {
-      if (entry.isDirectory()) total += treeBytes(child);
-      else if (entry.isFile()) total += statSync(child).size;
+      if (entry.isDirectory()) treeBytes(child, into);
+      else if (entry.isFile()) {
+        const size = statSync(child).size;
+        if (WAL_FILE.test(entry.name)) into.wal += size;
+        else into.database += size;
+      }
     } catch {
       // A -journal or -wal file removed between listing and stat: it no longer takes space.
     }
   }
-  return total;
-}
-
-export interface ObjectStorage {
-  /** Bytes under each object class's directory, e.g. { "edgepulse-IngestShard": 123 }. */
-  byClass: Record<string, number>;
 }
 
 /**
- * Miniflare keeps each Durable Object class in `<persist>/do/<worker>-<Class>/`, one SQLite
- * database (plus its WAL) per object.
+ * Bytes per Durable Object class directory, e.g. "edgepulse-IngestShard": Miniflare keeps each
+ * class in `<persist>/do/<worker>-<Class>/`, one SQLite database (plus WAL) per object.
  */
-export function objectStorage(persistTo: string): ObjectStorage | null {
+export function objectStorage(persistTo: string): Record<string, FileBytes> | null {
   const root = join(persistTo, "do");
   try {
-    const byClass: Record<string, number> = {};
-    for (const entry of readdirSync(root, { withFileTypes: true }))
-      if (entry.isDirectory()) byClass[entry.name] = treeBytes(join(root, entry.name));
-    return { byClass };
+    const byClass: Record<string, FileBytes> = {};
+    for (const entry of readdirSync(root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const bytes = { database: 0, wal: 0 };
+      treeBytes(join(root, entry.name), bytes);
+      byClass[entry.name] = bytes;
+    }
+    return byClass;
   } catch {
     return null;
   }
@@ -67,13 +76,17 @@ export function objectStorage(persistTo: string): ObjectStorage | null {
 export async function readGauges(persistTo: string, clickhouse: ClickHouseTarget): Promise<SoakGauges> {
   const storage = objectStorage(persistTo);
   let shardStorageBytes: number | null = null;
+  let shardWalBytes: number | null = null;
   let otherStorageBytes: number | null = null;
   if (storage !== null) {
     shardStorageBytes = 0;
+    shardWalBytes = 0;
     otherStorageBytes = 0;
-    for (const [name, bytes] of Object.entries(storage.byClass)) {
-      if (name.endsWith("IngestShard")) shardStorageBytes += bytes;
-      else otherStorageBytes += bytes;
+    for (const [name, bytes] of Object.entries(storage)) {
+      if (name.endsWith("IngestShard")) {
+        shardStorageBytes += bytes.database;
+        shardWalBytes += bytes.wal;
+      } else otherStorageBytes += bytes.database + bytes.wal;
     }
   }
   const clickhouseParts = await queryNumber(
@@ -83,6 +96,7 @@ export async function readGauges(persistTo: string, clickhouse: ClickHouseTarget
   return {
     workerdRssBytes: workerdRssBytes(),
     shardStorageBytes,
+    shardWalBytes,
     otherStorageBytes,
     clickhouseParts,
     workerdCpuMs: descendantCpuMs(WORKERD),
