@@ -34,7 +34,24 @@ describe("compareBatches", () => {
       { batch: "b", rows: 2, distinctEvents: 2 },
       { batch: "a", rows: 1, distinctEvents: 1 },
     ]);
-    expect(result).toEqual({ exact: 2, wrong: 0, missing: 0, unacknowledged: 0, examples: [] });
+    expect(result).toEqual({ exact: 2, wrong: 0, missing: 0, storedAfterFailure: 0, unacknowledged: 0, examples: [] });
+  });
+
+  it("accepts a failed batch stored exactly once (a timeout hid its 202) but not one stored twice", () => {
+    const failed = new Map([
+      ["timed-out", 4],
+      ["doubled", 3],
+    ]);
+    const result = compareBatches(
+      new Map([["ok", 1]]),
+      [
+        { batch: "ok", rows: 1, distinctEvents: 1 },
+        { batch: "timed-out", rows: 4, distinctEvents: 4 },
+        { batch: "doubled", rows: 6, distinctEvents: 3 },
+      ],
+      failed,
+    );
+    expect(result).toMatchObject({ exact: 1, storedAfterFailure: 1, unacknowledged: 1, wrong: 0, missing: 0 });
   });
 
   it("keeps only the first few examples however many batches are wrong", () => {

@@ -20,7 +20,13 @@ export interface BatchComparison {
   missing: number;
   /** Acknowledged batches with too few, too many or repeated rows. */
   wrong: number;
-  /** Batches in ClickHouse that no 202 acknowledged (a refused batch stored anyway, or foreign rows). */
+  /**
+   * Batches whose final answer was not a 202 (a client timeout, say) but that ClickHouse holds,
+   * each exactly once: the client never learnt the outcome; an SDK would resend and get
+   * `duplicate`. Not a breach of exactness; the failure itself is counted as an error.
+   */
+  storedAfterFailure: number;
+  /** Batches in ClickHouse that nothing sent or that failed and are stored wrongly: foreign or doubled rows. */
   unacknowledged: number;
   /** A few offending batch ids with what was found, for the report. */
   examples: string[];
@@ -32,8 +38,16 @@ const MAX_EXAMPLES = 10;
 export function compareBatches(
   acknowledged: ReadonlyMap<string, number>,
   stored: Iterable<StoredBatch>,
+  failed: ReadonlyMap<string, number> = new Map(),
 ): BatchComparison {
-  const result: BatchComparison = { exact: 0, missing: 0, wrong: 0, unacknowledged: 0, examples: [] };
+  const result: BatchComparison = {
+    exact: 0,
+    missing: 0,
+    wrong: 0,
+    storedAfterFailure: 0,
+    unacknowledged: 0,
+    examples: [],
+  };
   const note = (text: string) => {
     if (result.examples.length < MAX_EXAMPLES) result.examples.push(text);
   };
@@ -41,7 +55,15 @@ export function compareBatches(
   for (const found of stored) {
     seen.add(found.batch);
     const expected = acknowledged.get(found.batch);
-    if (expected === undefined) {
+    const failedEvents = failed.get(found.batch);
+    if (
+      expected === undefined &&
+      failedEvents !== undefined &&
+      found.rows === failedEvents &&
+      found.distinctEvents === failedEvents
+    ) {
+      result.storedAfterFailure++;
+    } else if (expected === undefined) {
       result.unacknowledged++;
       note(`${found.batch}: ${found.rows} rows, never acknowledged`);
     } else if (found.rows === expected && found.distinctEvents === expected) {
@@ -75,6 +97,8 @@ export interface ExactnessResult {
   acknowledgedBatches: number;
   acknowledgedEvents: number;
   eventsInClickHouse: number;
+  /** Events of the failed batches that ClickHouse holds anyway (see `storedAfterFailure`). */
+  eventsStoredAfterFailure: number;
   batches: BatchComparison;
   fromEvents: Record<WindowTotal, string>;
   fromWindows: Record<WindowTotal, string>;
@@ -115,6 +139,8 @@ export async function checkExactness(options: {
   clickhouse: ClickHouseTarget;
   sites: readonly string[];
   acknowledged: ReadonlyMap<string, number>;
+  /** Batch id → events of batches whose final answer was not a 202. */
+  failed: ReadonlyMap<string, number>;
   timeoutMs: number;
   onWait?: (line: string) => void;
 }): Promise<ExactnessResult> {
@@ -148,13 +174,20 @@ export async function checkExactness(options: {
       rows: Number(count),
       distinctEvents: Number(distinct),
     })),
+    options.failed,
   );
   const eventsInClickHouse = await queryNumber(options.clickhouse, `SELECT count() FROM events WHERE site IN ${sites}`);
   const windowsMatch = WINDOW_TOTALS.every((name) => fromEvents[name] === fromWindows[name]);
+  let eventsStoredAfterFailure = 0;
+  for (const [batch] of rows) {
+    if (batch !== undefined && !options.acknowledged.has(batch))
+      eventsStoredAfterFailure += options.failed.get(batch) ?? 0;
+  }
   return {
     acknowledgedBatches: options.acknowledged.size,
     acknowledgedEvents,
     eventsInClickHouse,
+    eventsStoredAfterFailure,
     batches,
     fromEvents,
     fromWindows,
@@ -165,6 +198,6 @@ export async function checkExactness(options: {
       batches.wrong === 0 &&
       batches.unacknowledged === 0 &&
       windowsMatch &&
-      eventsInClickHouse === acknowledgedEvents,
+      eventsInClickHouse === acknowledgedEvents + eventsStoredAfterFailure,
   };
 }

@@ -117,6 +117,7 @@ export function renderSoakChart(samples: readonly SoakSample[], title: string, s
       `<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${PANEL_HEIGHT}" fill="none" stroke="#ccc"/>`,
       `<text x="${LEFT - 6}" y="${top + 4}" text-anchor="end">${formatNumber(maximum)}</text>`,
       `<text x="${LEFT - 6}" y="${top + PANEL_HEIGHT}" text-anchor="end">0</text>`,
+      `<text x="${LEFT}" y="${top + PANEL_HEIGHT + 13}">0</text>`,
       `<text x="${LEFT + plotWidth}" y="${top + PANEL_HEIGHT + 13}" text-anchor="end">${formatNumber(lastMinute)} min</text>`,
     );
     const drawn = [{ label: panel.label, value: panel.value }, ...(panel.second === undefined ? [] : [panel.second])];

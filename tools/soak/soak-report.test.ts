@@ -38,7 +38,8 @@ const exact: ExactnessResult = {
   acknowledgedBatches: 1_800,
   acknowledgedEvents: 18_000,
   eventsInClickHouse: 18_000,
-  batches: { exact: 1_800, missing: 0, wrong: 0, unacknowledged: 0, examples: [] },
+  eventsStoredAfterFailure: 0,
+  batches: { exact: 1_800, missing: 0, wrong: 0, storedAfterFailure: 0, unacknowledged: 0, examples: [] },
   fromEvents: {
     events: "18000",
     page_views: "9000",
@@ -107,7 +108,7 @@ describe("verdictOf", () => {
         exactness: {
           ...exact,
           eventsInClickHouse: 17_990,
-          batches: { exact: 1_797, missing: 2, wrong: 1, unacknowledged: 0, examples: [] },
+          batches: { exact: 1_797, missing: 2, wrong: 1, storedAfterFailure: 0, unacknowledged: 0, examples: [] },
           fromWindows: { ...exact.fromWindows, events: "17989" },
           windowsMatch: false,
           holds: false,
@@ -119,7 +120,7 @@ describe("verdictOf", () => {
       "3 batches failed (network: 1, 503: 2)",
       "2 acknowledged batches missing in ClickHouse",
       "1 batches stored with the wrong number of rows",
-      "17990 events in ClickHouse, 18000 acknowledged",
+      "17990 events in ClickHouse, 18000 acknowledged + 0 of failed batches stored anyway",
       "window_metrics totals differ from events totals",
     ]);
   });
@@ -150,6 +151,7 @@ describe("renderSoakMarkdown", () => {
     expect(markdown).toContain("| revenue | 1234.5 | 1234.5 |");
     expect(markdown).toContain("![soak chart](run.svg)");
     expect(markdown).toContain("| workerd RSS (MB) | 102 | 103 | 103 | 1 % |");
+    expect(markdown).toContain("| IngestShard write-ahead logs (MB) | 4.0 | 4.0 | 4.0 | 0 % |");
     const intervalRows = markdown.split("\n").filter((line) => /^\| [\d.]+ min \|/.test(line));
     // The drain after the load is listed but left out of the growth figures.
     expect(intervalRows).toHaveLength(4);

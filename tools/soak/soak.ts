@@ -17,9 +17,9 @@
  * load early and still checks and reports.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { BatchStream } from "../batch-stream";
@@ -50,7 +50,8 @@ const USAGE = `usage: npm run soak -- [options]
   --settle D          longest wait for the last flushes before the exactness check (default 5m)
   --seed N            traffic seed (default 1)
   --out DIR           where the report goes (default docs/soak)
-  --keep              keep the work directory (ClickHouse data, Durable Object storage)`;
+  --keep              keep the work directory (ClickHouse data, Durable Object storage)
+  --render FILE.json  only redraw a finished run's .md and .svg from its .json (after a renderer change)`;
 
 const LIVE_SITE = "soak-live";
 const ADMIN_TOKEN = "dev-admin-token";
@@ -65,6 +66,24 @@ function stamp(date: Date): string {
 
 function durationLabel(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+}
+
+/** Writes the Markdown report and the chart of `base`.json beside it. */
+function writeReport(base: string, report: SoakReport): void {
+  // The drain after the load is a short interval: in the table, not in the chart.
+  const full = report.samples.filter((sample) => sample.durationMs >= report.settings.intervalMs / 2);
+  writeFileSync(
+    `${base}.svg`,
+    renderSoakChart(full, `EdgePulse soak ${report.startedAt}, ${report.settings.rate} events/s`),
+  );
+  writeFileSync(`${base}.md`, renderSoakMarkdown(report, `${basename(base)}.svg`));
+}
+
+function renderAgain(jsonPath: string): void {
+  const report = JSON.parse(readFileSync(jsonPath, "utf8")) as SoakReport;
+  const base = jsonPath.replace(/\.json$/, "");
+  writeReport(base, report);
+  console.log(`rewrote ${base}.md and ${base}.svg`);
 }
 
 async function main(): Promise<void> {
@@ -82,12 +101,17 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       out: { type: "string", default: join(PROJECT_ROOT, "docs/soak") },
       keep: { type: "boolean", default: false },
+      render: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.render !== undefined) {
+    renderAgain(resolve(values.render));
     return;
   }
   const durationMs = parseDuration(values.duration);
@@ -152,8 +176,13 @@ async function main(): Promise<void> {
     const stream = new BatchStream({ seed: parseInteger(values.seed, "seed", 0, 2 ** 32 - 1), runId, sites });
     /** Batch id → events acknowledged: what ClickHouse must hold exactly once at the end. */
     const acknowledged = new Map<string, number>();
+    /** Batch id → events of batches whose final answer was not a 202: a timeout may still have stored them. */
+    const failed = new Map<string, number>();
     const acknowledge = (answer: BatchAnswer): number => {
-      if (answer.status !== 202) return 0;
+      if (answer.status !== 202) {
+        failed.set(answer.batch.batch.batch, answer.batch.batch.events.length);
+        return 0;
+      }
       // A duplicate answer means an earlier attempt was stored: all the batch's events.
       const events = answer.duplicate ? answer.batch.batch.events.length : answer.accepted;
       if (events > 0) acknowledged.set(answer.batch.batch.batch, events);
@@ -216,12 +245,7 @@ async function main(): Promise<void> {
       exactness: null,
     });
     const write = (current: SoakReport) => {
-      const chartFile = `${base}.svg`;
-      writeFileSync(
-        chartFile,
-        renderSoakChart(current.samples, `EdgePulse soak ${current.startedAt}, ${rate} events/s`),
-      );
-      writeFileSync(`${base}.md`, renderSoakMarkdown(current, chartFile.slice(outDir.length + 1)));
+      writeReport(base, current);
       writeFileSync(`${base}.json`, `${JSON.stringify(current, null, 2)}\n`);
     };
 
@@ -266,6 +290,9 @@ async function main(): Promise<void> {
           }
         })();
 
+    // Counted here from every final answer rather than taken from runLoad's report: answers that
+    // arrive after its drain timeout (a request still in flight, a retry giving up) count too.
+    let answered = 0;
     const load = await runLoad({
       url: collector.url,
       rate,
@@ -281,6 +308,14 @@ async function main(): Promise<void> {
       },
       onAnswer: (answer) => {
         const events = acknowledge(answer);
+        answered++;
+        if (answer.status === 202) {
+          totals.acceptedBatches++;
+          totals.acceptedEvents += events;
+          if (answer.duplicate) totals.duplicates++;
+        } else {
+          totals.rejected[String(answer.status)] = (totals.rejected[String(answer.status)] ?? 0) + 1;
+        }
         recorder.recordAnswer({
           status: answer.status,
           events,
@@ -293,6 +328,8 @@ async function main(): Promise<void> {
       },
       signal: abort.signal,
     });
+    // runLoad stops waiting after its drain timeout; its last requests end within the client's 30 s timeout.
+    for (let waited = 0; answered < load.sent && waited < 40_000; waited += 500) await sleep(500);
     clearInterval(timer);
     await sampling;
     // The last, partial interval, unless it is too short to say anything.
@@ -302,15 +339,11 @@ async function main(): Promise<void> {
     await liveRun;
     totals.sentBatches = load.sent;
     totals.sentEvents = load.events;
-    totals.acceptedBatches = load.accepted;
-    totals.acceptedEvents = load.acceptedEvents;
-    totals.duplicates = load.duplicates;
-    totals.rejected = load.rejected;
     totals.retries = load.retried;
-    totals.abandoned = load.abandoned;
+    totals.abandoned = load.sent - answered;
     log(
-      `[soak] load done: ${load.sent} batches (${load.events} events) sent, ${load.accepted} acknowledged, errors ${
-        Object.entries(load.rejected)
+      `[soak] load done: ${load.sent} batches (${load.events} events) sent, ${totals.acceptedBatches} acknowledged, ${totals.abandoned} unanswered, errors ${
+        Object.entries(totals.rejected)
           .map(([status, count]) => `${status}: ${count}`)
           .join(", ") || "none"
       }; checking ClickHouse …`,
@@ -320,6 +353,7 @@ async function main(): Promise<void> {
       clickhouse,
       sites,
       acknowledged,
+      failed,
       timeoutMs: settleMs,
       onWait: (line) => log(`[soak] ${line}`),
     });
