@@ -328,8 +328,9 @@ async function main(): Promise<void> {
       },
       signal: abort.signal,
     });
-    // runLoad stops waiting after its drain timeout; its last requests end within the client's 30 s timeout.
-    for (let waited = 0; answered < load.sent && waited < 40_000; waited += 500) await sleep(500);
+    // runLoad stops waiting after its drain timeout; a batch still out may sit in a retry wait
+    // (≤ 30 s) and then in a request (client timeout 30 s) before its final answer.
+    for (let waited = 0; answered < load.sent && waited < 75_000; waited += 500) await sleep(500);
     clearInterval(timer);
     await sampling;
     // The last, partial interval, unless it is too short to say anything.
