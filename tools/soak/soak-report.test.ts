@@ -125,6 +125,13 @@ describe("verdictOf", () => {
     ]);
   });
 
+  it("fails a run that sent far fewer events than its rate over its duration", () => {
+    const behind = report({ settings: { ...report().settings, rate: 10_000, durationMs: 60_000 } });
+    expect(verdictOf(behind).reasons).toEqual([
+      "the load fell behind: 300 events/s sent of 10000 targeted (the collector or the machine saturated)",
+    ]);
+  });
+
   it("fails a run whose exactness check never ran", () => {
     expect(verdictOf(report({ exactness: null })).reasons).toContain("the exactness check did not run");
   });

@@ -48,6 +48,9 @@ export interface Verdict {
   reasons: string[];
 }
 
+/** Below this share of the target rate, sent over the whole run, the run does not count as at that rate. */
+const MIN_SHARE_OF_RATE = 0.9;
+
 export function errorCount(report: SoakReport): number {
   return Object.values(report.totals.rejected).reduce((sum, count) => sum + count, 0) + report.totals.abandoned;
 }
@@ -58,6 +61,12 @@ export function verdictOf(report: SoakReport): Verdict {
   if (errors > 0)
     reasons.push(
       `${errors} batches failed (${formatRejected(report.totals.rejected)}${report.totals.abandoned > 0 ? `; ${report.totals.abandoned} unanswered` : ""})`,
+    );
+  // A run that fell far behind its schedule did not soak at the rate it names.
+  const sentPerSecond = report.totals.sentEvents / (report.settings.durationMs / 1000);
+  if (sentPerSecond < report.settings.rate * MIN_SHARE_OF_RATE)
+    reasons.push(
+      `the load fell behind: ${sentPerSecond.toFixed(0)} events/s sent of ${report.settings.rate.toFixed(0)} targeted (the collector or the machine saturated)`,
     );
   const exactness = report.exactness;
   if (exactness === null) reasons.push("the exactness check did not run");
@@ -143,7 +152,7 @@ export function renderSoakMarkdown(report: SoakReport, chartFile: string): strin
   const exactness = report.exactness;
   if (exactness !== null) {
     lines.push(
-      `| in ClickHouse | ${exactness.eventsInClickHouse} events of ${exactness.acknowledgedEvents} acknowledged (calibration run included); ${exactness.batches.exact} of ${exactness.acknowledgedBatches} batches exactly once, ${exactness.batches.missing} missing, ${exactness.batches.wrong} wrong, ${exactness.batches.unacknowledged} unacknowledged; ${exactness.batches.storedAfterFailure} failed batches (${exactness.eventsStoredAfterFailure} events) stored anyway, each exactly once (checked ${(exactness.waitedMs / 1000).toFixed(0)} s after the load) |`,
+      `| in ClickHouse | ${exactness.eventsInClickHouse} events of ${exactness.acknowledgedEvents} acknowledged${settings.rateSource.startsWith("half of") ? " (calibration run included)" : ""}; ${exactness.batches.exact} of ${exactness.acknowledgedBatches} batches exactly once, ${exactness.batches.missing} missing, ${exactness.batches.wrong} wrong, ${exactness.batches.unacknowledged} unacknowledged; ${exactness.batches.storedAfterFailure} failed batches (${exactness.eventsStoredAfterFailure} events) stored anyway, each exactly once (checked ${(exactness.waitedMs / 1000).toFixed(0)} s after the load) |`,
       "",
       "## window_metrics against events",
       "",
