@@ -66,6 +66,13 @@ export function descendantCpuMs(command: RegExp, root = process.pid): number {
     .reduce((sum, stat) => sum + stat.cpuMs, 0);
 }
 
+/** Pids of this process's descendants whose command matches (e.g. /^workerd$/). */
+export function descendantPids(command: RegExp, root = process.pid): number[] {
+  return descendantsOf(root, allProcesses())
+    .filter((stat) => command.test(stat.command))
+    .map((stat) => stat.pid);
+}
+
 /** CPU ms of a process and everything below it (e.g. wrangler dev: its Node CLI and its workerd). */
 export function processTreeCpuMs(root: number): number {
   const stats = allProcesses();

@@ -20,6 +20,10 @@ export interface LiveProbeOptions {
   /** Give up on one probe after this long (and on the whole run after two such misses). */
   timeoutMs: number;
   runId: string;
+  /** Called with each probe's latency (ms) as it is measured, for callers that bucket them in time. */
+  onSample?: (latencyMs: number) => void;
+  /** Stop early (between probes) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface LiveProbeResult {
@@ -80,7 +84,7 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
 
     // Only the probes post to this site, so its page views rise by exactly one per probe.
     let firstCount: number | null = null;
-    for (let probe = 0; probe < options.probes; probe++) {
+    for (let probe = 0; probe < options.probes && options.signal?.aborted !== true; probe++) {
       await sleep(options.gapMs[0] + random.next() * (options.gapMs[1] - options.gapMs[0]));
       // A visitor of its own each time, so the page view also moves `visitors` and `online`.
       const now = Date.now();
@@ -124,6 +128,7 @@ export async function probeLiveLatency(options: LiveProbeOptions): Promise<LiveP
       } else {
         histogram.record(at - began);
         posts.record(answered - began);
+        options.onSample?.(at - began);
       }
     }
     return result(Math.max(0, options.probes - 1), missed, null);

@@ -60,7 +60,11 @@ async function startMiniflare(
 export async function startCollectorOnMiniflare(
   bundlePath: string,
   vars: Record<string, string>,
-  options: { inspectorPort?: number } = {},
+  options: {
+    inspectorPort?: number;
+    /** Keep Durable Object storage here (`<dir>/do/<object class>/<id>.sqlite`) instead of Miniflare's temp dir. */
+    persistTo?: string;
+  } = {},
 ): Promise<RunningWorker> {
   // modulesRules cannot be converted to Miniflare 5 options, and the bundle is one module anyway.
   const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(
@@ -73,6 +77,7 @@ export async function startCollectorOnMiniflare(
       host: "127.0.0.1",
       port: 0,
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+      ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
       workers: [
         {
           ...workerOptions,

@@ -36,7 +36,11 @@ const USAGE = `usage: npm run loadgen -- [options]
   --scenario S         normal, or checkout-outage: checkouts and purchases stop reaching the
                        collector after --outage-after (a broken payment page; default normal)
   --outage-after D     when the checkout outage starts (default half of --duration)
-  --json               print the report as JSON`;
+  --json               print the report as JSON
+
+Against the collector bundle on Miniflare with its own ClickHouse, event → live probes and an
+exactly-once check at the end (docs/soak.md):
+  npm run soak -- --duration 60s --rate 10000 --interval 10s`;
 
 function formatProgress(progress: LoadProgress): string {
   return (

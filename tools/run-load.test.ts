@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { batchSchema } from "../protocol";
 import { BatchStream } from "./batch-stream";
 import { parseRetryAfter } from "./collector-client";
-import { runLoad } from "./run-load";
+import { type BatchAnswer, runLoad } from "./run-load";
 
 interface Received {
   batch: string;
@@ -131,6 +131,64 @@ describe("runLoad", () => {
     expect(new Set(received.map((item) => item.batch)).size).toBe(240);
     expect(report.latency.count).toBe(240);
     expect(progress.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("reports every batch's final answer, with the statuses it retried", async () => {
+    // The first attempt times out at the client's end in real life; a 503 stands in for it here,
+    // and the resend finds the batch stored: a duplicate 202.
+    const { url } = await collector((_item, seen) =>
+      seen === 1
+        ? { status: 503, headers: { "retry-after": "0" }, body: '{"error":{"code":"unavailable","message":"x"}}' }
+        : { status: 202, body: JSON.stringify({ accepted: 0, duplicate: true }) },
+    );
+    const stream = new BatchStream({ seed: 5, runId: "t5" });
+    const answers: BatchAnswer[] = [];
+    await runLoad({
+      url,
+      rate: 100,
+      rateUnit: "batches",
+      durationMs: 2000,
+      maxBatches: 2,
+      concurrency: 2,
+      nextBatch: () => stream.next(),
+      onAnswer: (answer) => answers.push(answer),
+    });
+    expect(answers).toHaveLength(2);
+    for (const answer of answers)
+      expect(answer).toMatchObject({ status: 202, accepted: 0, duplicate: true, attempts: 2, retriedStatuses: [503] });
+    expect(new Set(answers.map((answer) => answer.batch.batch.batch)).size).toBe(2);
+  });
+
+  it("stops sending at the duration's wall-clock end when behind schedule, if asked", async () => {
+    // Answers take 200 ms and one request may be in flight: the schedule (100/s) falls behind at once.
+    const received: string[] = [];
+    server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      request.on("end", () => {
+        received.push(body);
+        setTimeout(() => {
+          response.writeHead(202, { "content-type": "application/json" });
+          response.end(JSON.stringify({ accepted: 1, duplicate: false }));
+        }, 200);
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const stream = new BatchStream({ seed: 6, runId: "t6" });
+    const report = await runLoad({
+      url: `http://127.0.0.1:${port}`,
+      rate: 100,
+      rateUnit: "batches",
+      durationMs: 500,
+      endOnWallClock: true,
+      maxBatches: 1_000_000,
+      concurrency: 1,
+      nextBatch: () => stream.next(),
+    });
+    // 50 batches are due in 500 ms; one at a time at 200 ms each, only the first few go out.
+    expect(report.sent).toBeLessThan(10);
+    expect(received).toHaveLength(report.sent);
   });
 
   it("paces in events per second when asked", async () => {

@@ -18,6 +18,11 @@ export interface LoadOptions {
   rate: number;
   rateUnit: "batches" | "events";
   durationMs: number;
+  /**
+   * Stop sending once `durationMs` of wall time has passed even when behind schedule (a soak's
+   * length is its wall time); by default a paced run sends every batch its schedule holds.
+   */
+  endOnWallClock?: boolean;
   /** Stop after this many batches even if time remains. */
   maxBatches: number;
   /** Requests in flight at most. */
@@ -34,6 +39,8 @@ export interface LoadOptions {
   /** Rebase event times to the send time (on by default; off for bodies that must stay byte-identical). */
   rebase?: boolean;
   nextBatch: () => OutgoingBatch;
+  /** Called with every batch's final answer (the soak checks each acknowledged batch in ClickHouse). */
+  onAnswer?: (answer: BatchAnswer) => void;
   /** Called about once a second while the run lasts. */
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
@@ -52,6 +59,23 @@ export interface LoadProgress {
   /** Request latency over the last interval. */
   p50: number;
   p99: number;
+}
+
+/** A batch's final answer: after its retries, or the first answer that is not retried. */
+export interface BatchAnswer {
+  batch: OutgoingBatch;
+  /** HTTP status; 0 = network error / timeout. */
+  status: number;
+  /** Events the collector accepted (from a 202's body); 0 for a duplicate, a bot or a refusal. */
+  accepted: number;
+  /** A 202 saying an earlier attempt of this batch id was already stored. */
+  duplicate: boolean;
+  /** Request latency of the final attempt, ms. */
+  latencyMs: number;
+  /** Attempts made, the final one included. */
+  attempts: number;
+  /** Status of each attempt that was retried, in order (0 = network error / timeout). */
+  retriedStatuses: number[];
 }
 
 export interface LoadReport {
@@ -113,6 +137,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const sendOne = async (item: OutgoingBatch, dueAt: number): Promise<void> => {
     const body = JSON.stringify(options.rebase === false ? item.batch : rebaseBatch(item.batch, Date.now()));
     const eventCount = item.batch.events.length;
+    const retriedStatuses: number[] = [];
     for (let attempt = 0; ; attempt++) {
       const began = performance.now();
       let status = 0;
@@ -129,6 +154,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       const retryable = status === 0 || RETRIED_STATUSES.has(status);
       if (retryable && attempt < maxRetries && !stopped && !options.signal?.aborted) {
         retried++;
+        retriedStatuses.push(status);
         // Honour Retry-After; without one, back off exponentially with jitter like the SDK.
         const wait = retryAfterMs ?? Math.min(maxRetryWaitMs, 250 * 2 ** attempt * (0.5 + Math.random()));
         await sleep(Math.min(wait, maxRetryWaitMs), undefined, { ref: false });
@@ -138,16 +164,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       answeredEvents += eventCount;
       lastAnswerAt = performance.now();
       latencyFromDue.record(performance.now() - dueAt);
+      let acceptedHere = 0;
+      let duplicate = false;
       if (status === 202) {
         accepted++;
         const parsed = acceptedResponseSchema.safeParse(safeJson(answerBody));
         if (parsed.success) {
-          acceptedEvents += parsed.data.accepted;
-          if (parsed.data.duplicate) duplicates++;
+          acceptedHere = parsed.data.accepted;
+          duplicate = parsed.data.duplicate;
+          acceptedEvents += acceptedHere;
+          if (duplicate) duplicates++;
         }
       } else {
         rejected[String(status)] = (rejected[String(status)] ?? 0) + 1;
       }
+      options.onAnswer?.({
+        batch: item,
+        status,
+        accepted: acceptedHere,
+        duplicate,
+        latencyMs: took,
+        attempts: attempt + 1,
+        retriedStatuses,
+      });
       return;
     }
   };
@@ -187,7 +226,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       // Timers fire no finer than ~1 ms; closer than that, send now and stay on schedule on average.
       if (wait > 1) await sleep(wait);
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      if (schedule.unpaced && performance.now() - start >= options.durationMs) break;
+      if ((schedule.unpaced || options.endOnWallClock === true) && performance.now() - start >= options.durationMs)
+        break;
       const dueAt = schedule.unpaced ? performance.now() : start + due;
       maxScheduleLagMs = Math.max(maxScheduleLagMs, performance.now() - dueAt);
       sent++;
