@@ -3,9 +3,14 @@
  * insert carrying them was acknowledged, then they are deleted (flush-plan.ts explains the
  * tokens, persisted chunk bounds and bisection that make this exactly-once).
  *
- * Each queue entry has a never-reused sequence number (`next_seq:<queue>` in meta, not the
- * SQLite rowid, which can be reused after deletes), and expands to one or more rows of the
- * target table (an event is one row; a sealed window part is a few).
+ * Each queue entry has a never-reused sequence number (not the SQLite rowid, which can be
+ * reused after deletes), and expands to one or more rows of the target table (an event is
+ * one row; a sealed window part is a few).
+ *
+ * The queue's size and last sequence number are kept in memory, read from the table when
+ * first needed: an enqueue writes its entries and nothing else. The last number survives an
+ * empty table through `next_seq:<queue>` in meta, written when entries are removed (the
+ * numbers still in the table cover the rest).
  */
 import type { ClickHouse } from "../clickhouse/client";
 import { ClickHouseError } from "../clickhouse/client";
@@ -31,6 +36,9 @@ export interface FlushContext {
 }
 
 export class FlushQueue<T extends TableName> {
+  /** Entries waiting and the newest sequence number; undefined until read from storage. */
+  private counts: { size: number; lastSeq: number } | undefined = undefined;
+
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly meta: ShardMeta,
@@ -53,25 +61,47 @@ export class FlushQueue<T extends TableName> {
    */
   enqueueAll(entries: RowOf[T][][], now: number): void {
     if (entries.length === 0) return;
-    const last = this.meta.number(`next_seq:${this.queue}`);
+    const counts = this.current();
+    const last = counts.lastSeq;
     this.storage.sql.exec(
       `INSERT INTO ${this.queue} (seq, stored_at, row) SELECT ? + key, ?, value FROM json_each(?)`,
       last + 1,
       now,
       JSON.stringify(entries.map((rows) => JSON.stringify(rows))),
     );
-    this.meta.set(`next_seq:${this.queue}`, last + entries.length);
-    this.meta.add(`size:${this.queue}`, entries.length);
+    counts.lastSeq = last + entries.length;
+    counts.size += entries.length;
   }
 
-  /** Entries waiting (kept in meta: counting a 100k-row table per batch would cost milliseconds). */
+  /**
+   * Forgets the in-memory counts (the caller's transaction rolled back, or another writer
+   * changed the table): the next use reads them from storage again.
+   */
+  forget(): void {
+    this.counts = undefined;
+  }
+
+  private current(): { size: number; lastSeq: number } {
+    if (this.counts === undefined) {
+      const row = this.storage.sql
+        .exec<{ size: number; last: number | null }>(`SELECT count(*) AS size, max(seq) AS last FROM ${this.queue}`)
+        .one();
+      this.counts = {
+        size: row.size,
+        lastSeq: Math.max(row.last ?? 0, this.meta.number(`next_seq:${this.queue}`)),
+      };
+    }
+    return this.counts;
+  }
+
+  /** Entries waiting (kept in memory: counting a 100k-row table per batch would cost milliseconds). */
   get size(): number {
-    return this.meta.number(`size:${this.queue}`);
+    return this.current().size;
   }
 
   /** Sequence number of the newest entry ever added (0 before the first). */
   get lastSeq(): number {
-    return this.meta.number(`next_seq:${this.queue}`);
+    return this.current().lastSeq;
   }
 
   /**
@@ -167,12 +197,14 @@ export class FlushQueue<T extends TableName> {
     const last = entries[entries.length - 1];
     if (first === undefined || last === undefined) return;
     const rows = entries.reduce((total, entry) => total + entry.row.length, 0);
+    const counts = this.current();
     this.storage.transactionSync(() => {
       this.storage.sql.exec(`DELETE FROM ${this.queue} WHERE seq BETWEEN ? AND ?`, first.seq, last.seq);
-      this.meta.add(`size:${this.queue}`, -entries.length);
+      this.meta.set(`next_seq:${this.queue}`, counts.lastSeq);
       this.meta.count(`flushed_rows_${this.target}`, rows);
       this.meta.set("last_flush_at", now);
     });
+    counts.size -= entries.length;
   }
 
   /** Moves one refused entry to ClickHouse's quarantine table (with its own dedup token), then drops it here. */
@@ -192,8 +224,9 @@ export class FlushQueue<T extends TableName> {
     );
     this.storage.transactionSync(() => {
       this.storage.sql.exec(`DELETE FROM ${this.queue} WHERE seq = ?`, entry.seq);
-      this.meta.add(`size:${this.queue}`, -1);
+      this.meta.set(`next_seq:${this.queue}`, this.current().lastSeq);
       this.meta.count("quarantined_rows", entry.row.length);
     });
+    this.current().size -= 1;
   }
 }

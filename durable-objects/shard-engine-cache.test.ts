@@ -135,7 +135,10 @@ describe("ShardEngine state cache", () => {
         // Alarms seal windows and close idle sessions: they change cached windows and days too.
         if (batch.batch_id.endsWith("5")) await engine.alarm();
       }
-      return reported(engine);
+      const state = reported(engine);
+      // The state tables hold the last checkpoint: write one so they hold everything.
+      engine.checkpointNow();
+      return state;
     });
 
     // The harness makes a new engine for every call: what an object evicted after every batch restarts with.
@@ -148,6 +151,7 @@ describe("ShardEngine state cache", () => {
       if (batch.batch_id.endsWith("5")) await h.run((engine) => engine.alarm(), freshIds);
     }
     const evictedState = await h.run((engine) => reported(engine), freshIds);
+    await h.run((engine) => engine.checkpointNow(), freshIds);
 
     expect(keptState.today?.counts.events).toBeGreaterThan(150);
     // Sessions closed by the alarm after the idle gap changed the day too.
@@ -219,6 +223,7 @@ describe("ShardEngine state cache", () => {
     const t = h.clock.now;
     const day = new Date(t).toISOString().slice(0, 10);
     await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/new")])));
+    await h.run((engine) => engine.checkpointNow());
     // Rewrite the day the way schema v1 stored it: everything in one JSON row, no entries.
     await runInDurableObject(shardStub(site), (_instance, state) => {
       const sql = state.storage.sql;
@@ -242,6 +247,7 @@ describe("ShardEngine state cache", () => {
       sql.exec("DELETE FROM window_entries WHERE window_start = ?", t);
     });
     await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 1, "/new")])));
+    await h.run((engine) => engine.checkpointNow());
     const today = await h.run((engine) => engine.liveState()?.today);
     expect(today?.pages).toEqual({ "/old": 4, "/new": 2 });
     expect(today?.referrers).toEqual({ "old.example": 2 });

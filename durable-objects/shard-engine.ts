@@ -3,14 +3,22 @@
  * LiveHub passed in, so tests can drive it with a fake clock or a broken ClickHouse while the
  * Durable Object class stays a thin transport shell.
  *
+ * State model (Flink's, on one object): keyed job state in memory (shard-state-store.ts), an
+ * append-only log of accepted batches in SQLite, and periodic checkpoints from the alarm.
+ *
  * Invariants:
- * - A batch is applied in ONE transaction (dedup id, events, windows, sessions, day) or not at
- *   all, so a retried batch is counted once and a crash never leaves half a batch.
- * - Memory holds nothing that storage does not: the object may be evicted at any moment. The
- *   parsed windows and days kept between batches are a write-through cache of storage
- *   (shard-state-store.ts): filled only from storage, written in the same transaction as
- *   every change, dropped when a transaction throws or storage's `state_version` is not the
- *   one this engine last wrote.
+ * - A batch is accepted in ONE transaction: its log row (dedup id + the batch + the session
+ *   ids it was given) and its event rows for ClickHouse, committed before the 202. Its state
+ *   changes stay in memory; a batch writes no state rows, so its cost does not grow with the
+ *   state.
+ * - Durable state = the last checkpoint + the log since: an engine built on this storage
+ *   (a restarted object, or this one after a transaction threw) loads the checkpoint and
+ *   replays the log rows after it, with the session ids and times they had, emitting nothing
+ *   (their outbox rows are already stored). So SIGKILL at any point loses and doubles nothing.
+ * - Whatever an alarm pass emits (sealed window parts, closed sessions) is committed in the
+ *   same transaction as a checkpoint of the state that emitted it, so a replay never emits it
+ *   again. Otherwise the alarm checkpoints every CHECKPOINT_INTERVAL_MS or
+ *   CHECKPOINT_MAX_BATCHES, which bounds both the memory held only here and the replay.
  * - The alarm is idempotent (at-least-once delivery): sealing emits only what no part holds
  *   yet, closing removes the session it emits, flushing deletes only acknowledged rows. It
  *   sets the next alarm last, so an alarm that throws is retried by the runtime.
@@ -58,6 +66,13 @@ import { largestJobCounts } from "./jobs/job-counts";
 import { addEventToWindow, toMetricCounts, WINDOW_MAP_CAP } from "./window-aggregate";
 import { nextSealedPart, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
 import { isWindowSealedBy, wallClockSealTime, watermarkOf, windowStartOf } from "./watermark";
+
+/** A checkpoint at least this often while batches arrive (the log replayed at load covers at most this span)… */
+export const CHECKPOINT_INTERVAL_MS = 10_000;
+/** …and after at most this many batches, so memory held only here and the replay stay bounded. */
+export const CHECKPOINT_MAX_BATCHES = 2_000;
+/** Checked-in batch ids pruned per alarm pass (the log's oldest rows, by seq). */
+const LOG_PRUNE_SCAN = 10_000;
 
 /** Backpressure: past this many unflushed events a shard refuses batches (503 + Retry-After). */
 export const MAX_PENDING_EVENTS = 100_000;
@@ -115,7 +130,8 @@ export interface ShardEngineOptions {
 export class ShardEngine {
   private readonly storage: DurableObjectStorage;
   private readonly meta: ShardMeta;
-  private readonly store: ShardStateStore;
+  /** Memory state: null until loaded (checkpoint + log replay), and again after a transaction threw. */
+  private loaded: LoadedState | null = null;
   private readonly events: FlushQueue<"events">;
   private readonly windowParts: FlushQueue<"window_metrics">;
   private readonly closedSessions: FlushQueue<"sessions">;
@@ -130,8 +146,6 @@ export class ShardEngine {
   private readonly newSessionId: () => string;
   /** Cache of the scheduled alarm time; undefined until read once from storage. */
   private alarmAt: number | null | undefined = undefined;
-  /** `state_version` in storage as this engine last saw or wrote it; the store's cache is valid only while they match. */
-  private cacheVersion: number | null = null;
   /** The last DayPartial built for a live send, reused while the day has not changed. */
   private builtToday: { day: string; dayVersion: number; partial: DayPartial } | null = null;
 
@@ -147,7 +161,6 @@ export class ShardEngine {
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
-    this.store = new ShardStateStore(sql);
     // Synchronous (SQLite): the schema is in place before the object handles anything.
     this.storage.transactionSync(() => migrateShardSchema(sql, this.now()));
     this.events = new FlushQueue(this.storage, this.meta, "pending_events", "events", EVENTS_PER_INSERT);
@@ -171,43 +184,98 @@ export class ShardEngine {
    */
   async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
     const now = this.now();
-    const outcome = this.stateTransaction("write", () => this.applyBatch(batch, admission, now));
+    const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, now));
+    const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= CHECKPOINT_MAX_BATCHES;
     // Overloaded too: the backlog it refused for must keep draining.
-    if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES);
+    if (outcome.status !== "duplicate")
+      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES || checkpointOwed);
     if (outcome.status === "accepted") this.live.request();
     return outcome;
   }
 
   /**
-   * A transaction over the shard's state that may use the store's cache of parsed windows
-   * and days. `state_version` (in storage) is bumped by every writing transaction; if it is
-   * not the value this engine last saw, someone else changed storage (another engine over
-   * the same storage, a restored copy) and the cache is dropped before anything reads it.
-   * If the transaction throws, storage rolls back but objects changed in place in the cache
-   * do not: the cache is dropped, so the next transaction re-reads storage.
+   * A transaction over the shard's state. The memory state is (re)built from checkpoint + log
+   * when there is none, or when storage is not what this engine last left it (another engine
+   * wrote to the same storage: a test, a restored copy): the log's last seq and the
+   * checkpoint's version tell. If the work throws, storage rolls back but memory does not, so
+   * the memory state is dropped and the next transaction rebuilds it.
    */
-  private stateTransaction<T>(mode: "read" | "write", work: () => T): T {
+  private stateTransaction<T>(work: (state: LoadedState) => T): T {
     try {
       return this.storage.transactionSync(() => {
-        const stored = this.meta.number("state_version");
-        if (stored !== this.cacheVersion) this.store.dropCache();
-        this.cacheVersion = stored;
-        if (mode === "write") {
-          this.meta.set("state_version", stored + 1);
-          this.cacheVersion = stored + 1;
-        }
-        return work();
+        const state = this.currentState();
+        const result = work(state);
+        state.seen = this.storagePosition();
+        return result;
       });
     } catch (error) {
-      this.store.dropCache();
-      this.cacheVersion = null;
+      this.forgetMemory();
       throw error;
     }
   }
 
-  private applyBatch(batch: EnrichedBatch, admission: IngestAdmission | null, now: number): IngestOutcome {
+  /** Drops everything memory holds beyond storage; the next transaction rebuilds it. */
+  private forgetMemory(): void {
+    this.loaded = null;
+    this.builtToday = null;
+    for (const queue of [this.events, this.windowParts, this.closedSessions]) queue.forget();
+  }
+
+  /** Where storage is: the log's last seq and the checkpoint's version (cheap: a rowid max and a meta lookup). */
+  private storagePosition(): string {
+    const row = this.storage.sql
+      .exec<{ log: number | null; version: number | string | null }>(
+        "SELECT (SELECT max(seq) FROM batch_log) AS log, (SELECT value FROM meta WHERE key = 'checkpoint_version') AS version",
+      )
+      .one();
+    return `${row.log ?? 0}:${row.version ?? 0}`;
+  }
+
+  private currentState(): LoadedState {
+    const position = this.storagePosition();
+    if (this.loaded !== null && this.loaded.seen === position) return this.loaded;
+    this.forgetMemory();
+    const checkpointSeq = this.meta.number("checkpoint_seq");
+    const lastLog =
+      this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM batch_log").one().seq ?? 0;
+    const stored = this.meta.text("max_event_ts");
+    const state: LoadedState = {
+      store: new ShardStateStore(this.storage.sql),
+      seen: position,
+      lastSeq: Math.max(lastLog, checkpointSeq),
+      checkpointSeq,
+      // Windows replayed get live-change numbers above everything the hub confirmed, so they are sent again.
+      liveChange: Math.max(this.meta.number("live_change"), this.meta.number("live_sent_change")),
+      maxEventTs: stored === null ? null : Number(stored),
+      counts: new Map(),
+      batchesSinceCheckpoint: 0,
+    };
+    for (const row of this.storage.sql.exec<{ seq: number; stored_at: number; entry: string }>(
+      "SELECT seq, stored_at, entry FROM batch_log WHERE seq > ? AND entry IS NOT NULL ORDER BY seq",
+      checkpointSeq,
+    )) {
+      const entry = JSON.parse(row.entry) as LogEntry;
+      this.applyBatch(state, entry.batch, row.stored_at, { sessionIds: entry.sessions });
+      state.batchesSinceCheckpoint += 1;
+    }
+    this.loaded = state;
+    return state;
+  }
+
+  /** Adds to a /metrics counter derived from the log: kept in memory, written by the checkpoint (a replay recounts it). */
+  private count(state: LoadedState, name: string, by = 1): void {
+    if (by !== 0) state.counts.set(name, (state.counts.get(name) ?? 0) + by);
+  }
+
+  /** Dedup, admission and backpressure, then the log row, the event rows and the state change. */
+  private acceptBatch(
+    state: LoadedState,
+    batch: EnrichedBatch,
+    admission: IngestAdmission | null,
+    now: number,
+  ): IngestOutcome {
     const sql = this.storage.sql;
-    if (sql.exec("SELECT 1 FROM seen_batches WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
+    if (sql.exec("SELECT 1 FROM batch_log WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
     }
@@ -235,12 +303,49 @@ export class ShardEngine {
       return { status: "overloaded", retry_after_seconds: this.retryAfterSeconds(now) };
     }
     this.rememberIdentity(batch.site, batch.shard);
-    sql.exec("INSERT INTO seen_batches (batch_id, seen_at) VALUES (?, ?)", batch.batch_id, now);
-    this.meta.add("seen_batches", 1);
+    const sessions: string[] = [];
+    const eventRows = this.applyBatch(state, batch, now, { created: sessions });
+    const seq = state.lastSeq + 1;
+    const entry: LogEntry = { batch, sessions };
+    sql.exec(
+      "INSERT INTO batch_log (seq, batch_id, stored_at, entry) VALUES (?, ?, ?, ?)",
+      seq,
+      batch.batch_id,
+      now,
+      JSON.stringify(entry),
+    );
+    state.lastSeq = seq;
+    state.batchesSinceCheckpoint += 1;
+    this.events.enqueueAll(eventRows, now);
+    if (admission !== null)
+      this.admission.accepted(admission.client_key, admission.site_budget, eventRows.length, this.events.lastSeq, now);
+    return { status: "accepted", accepted: batch.events.length };
+  }
 
+  /**
+   * Applies an accepted batch to the memory state and returns its event rows. Live, it notes
+   * the session ids it creates (`created`, logged with the batch); replayed from the log, it
+   * reuses them (`sessionIds`) and emits nothing, since its outbox rows were stored with it.
+   */
+  private applyBatch(state: LoadedState, batch: EnrichedBatch, now: number, ids: SessionIds): EventRow[][] {
+    let replayed = 0;
+    const newSessionId =
+      "sessionIds" in ids
+        ? () => {
+            const id = ids.sessionIds[replayed++];
+            if (id === undefined) throw new Error(`log entry of batch ${batch.batch_id} lacks a session id`);
+            return id;
+          }
+        : () => {
+            const id = this.newSessionId();
+            ids.created.push(id);
+            return id;
+          };
+    const emit = !("sessionIds" in ids);
     // Lateness is judged against the watermark before this batch moves it.
-    const watermark = this.watermark(now);
-    const changes = new StateChanges(this.store, this.meta.add("live_change", 1));
+    const watermark = this.watermarkOf(state, now);
+    state.liveChange += 1;
+    const changes = new StateChanges(state.store, state.liveChange);
     // Event-time order, so session assignment sees a visitor's events as they happened.
     const ordered = batch.events
       .map((event, index) => ({ event, index }))
@@ -250,7 +355,7 @@ export class ShardEngine {
     const eventRows: EventRow[][] = [];
     for (const { event } of ordered) {
       maxTs = Math.max(maxTs, event.ts);
-      const session = this.sessionOf(batch, event, changes, now);
+      const session = this.sessionOf(state, batch, event, changes, now, newSessionId, emit);
       const reached = applyEventToSession(session, event);
       eventRows.push([toEventRow(batch, event, session.session_id)]);
 
@@ -279,27 +384,28 @@ export class ShardEngine {
       );
     }
     changes.commit();
-    this.events.enqueueAll(eventRows, now);
-    if (admission !== null)
-      this.admission.accepted(admission.client_key, admission.site_budget, eventRows.length, this.events.lastSeq, now);
 
     if (ordered.length > 0) {
-      this.meta.set("max_event_ts", Math.max(this.meta.number("max_event_ts", maxTs), maxTs));
+      state.maxEventTs = Math.max(state.maxEventTs ?? maxTs, maxTs);
       // A batch of old queued events does not make its visitor "online".
-      sql.exec(
-        "INSERT INTO online_visitors (visitor_id, last_active) VALUES (?, ?) ON CONFLICT (visitor_id) DO UPDATE SET last_active = max(last_active, excluded.last_active)",
-        batch.visitor_id,
-        Math.min(maxTs, now),
-      );
+      state.store.touchOnline(batch.visitor_id, Math.min(maxTs, now));
     }
-    this.meta.count("ingested_batches");
-    this.meta.count("ingested_events", batch.events.length);
-    this.meta.count("late_events", late);
-    return { status: "accepted", accepted: batch.events.length };
+    this.count(state, "ingested_batches");
+    this.count(state, "ingested_events", batch.events.length);
+    this.count(state, "late_events", late);
+    return eventRows;
   }
 
   /** The session an event belongs to (session-state.ts has the rules). */
-  private sessionOf(batch: EnrichedBatch, event: EnrichedEvent, changes: StateChanges, now: number): SessionState {
+  private sessionOf(
+    state: LoadedState,
+    batch: EnrichedBatch,
+    event: EnrichedEvent,
+    changes: StateChanges,
+    now: number,
+    newSessionId: () => string,
+    emit: boolean,
+  ): SessionState {
     if (batch.session_id !== null) {
       return (
         changes.session(batch.session_id) ??
@@ -309,23 +415,30 @@ export class ShardEngine {
     const open = changes.latestAssignedSession(batch.visitor_id);
     const choice = chooseSession(open, event.ts, this.idleMs);
     if (choice.kind === "join" && open !== null) return open;
-    if (choice.kind === "new" && choice.supersedes && open !== null) this.closeSession(open, changes, now);
-    return changes.addSession(newSessionState(this.newSessionId(), true, batch, event.ts));
+    if (choice.kind === "new" && choice.supersedes && open !== null) this.closeSession(state, open, changes, now, emit);
+    return changes.addSession(newSessionState(newSessionId(), true, batch, event.ts));
   }
 
   /**
    * Ends a session: its row waits for ClickHouse, a bounce counts in the window (and day) it
-   * started in, and an abandoned cart counts on the day it closed.
+   * started in, and an abandoned cart counts on the day it closed. Replaying the log
+   * (`emit` false), the row is already stored: only the state changes.
    */
-  private closeSession(session: SessionState, changes: StateChanges, now: number): void {
-    this.closedSessions.enqueue([toSessionRow(this.site(), this.shard(), session)], now);
+  private closeSession(
+    state: LoadedState,
+    session: SessionState,
+    changes: StateChanges,
+    now: number,
+    emit: boolean,
+  ): void {
+    if (emit) this.closedSessions.enqueue([toSessionRow(this.site(), this.shard(), session)], now);
     if (isBounce(session)) {
       changes.window(windowStartOf(session.started_at, this.windowMs)).total.counters.bounces += 1;
       addBounceToDay(changes.day(dayOf(session.started_at)));
     }
     if (isAbandonedCart(session)) addAbandonedCartToDay(changes.day(dayOf(now)), session.cart_units);
     changes.closeSession(session.session_id);
-    this.meta.count("sessions_closed");
+    this.count(state, "sessions_closed");
   }
 
   private retryAfterSeconds(now: number): number {
@@ -355,9 +468,12 @@ export class ShardEngine {
   }
 
   watermark(now = this.now()): number {
-    const max = this.meta.text("max_event_ts");
+    return this.stateTransaction((state) => this.watermarkOf(state, now));
+  }
+
+  private watermarkOf(state: LoadedState, now: number): number {
     return watermarkOf({
-      maxEventTs: max === null ? null : Number(max),
+      maxEventTs: state.maxEventTs,
       now,
       windowMs: this.windowMs,
       latenessMs: this.latenessMs,
@@ -370,68 +486,109 @@ export class ShardEngine {
     // The alarm that is running is no longer scheduled.
     this.alarmAt = null;
     const now = this.now();
-    const windowSealed = this.stateTransaction("write", () => {
-      this.pruneExpired(now);
+    const windowSealed = this.stateTransaction((state) => {
+      this.pruneExpired(state, now);
       // Before sealing, so bounces of sessions closing now are in this pass's parts.
-      this.closeIdleSessions(now);
-      return this.sealWindows(now);
+      const closed = this.closeIdleSessions(state, now);
+      const sealed = this.sealWindows(state, now);
+      // What this pass emitted is committed with the state that emitted it (see the invariants).
+      if (closed || sealed.emitted || this.checkpointDue(state, now)) this.checkpoint(state, now);
+      return sealed.onTime;
     });
     await this.flush(now, windowSealed);
     if (this.liveSendOwed(this.now())) await this.live.sendNow();
     await this.scheduleNextAlarm(this.now());
   }
 
-  private pruneExpired(now: number): void {
-    const sql = this.storage.sql;
-    const expired = sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM seen_batches WHERE seen_at < ?", now - SEEN_BATCH_RETENTION_MS)
-      .one().n;
-    if (expired > 0) sql.exec("DELETE FROM seen_batches WHERE seen_at < ?", now - SEEN_BATCH_RETENTION_MS);
-    let remembered = this.meta.add("seen_batches", -expired);
-    if (remembered > MAX_SEEN_BATCHES) {
-      sql.exec(
-        "DELETE FROM seen_batches WHERE batch_id IN (SELECT batch_id FROM seen_batches ORDER BY seen_at LIMIT ?)",
-        remembered - MAX_SEEN_BATCHES,
-      );
-      remembered = MAX_SEEN_BATCHES;
-      this.meta.set("seen_batches", remembered);
-    }
-    sql.exec("DELETE FROM online_visitors WHERE last_active <= ?", now - ONLINE_SPAN_MS);
-    const windowCutoff = now - WINDOW_RETENTION_MS;
-    this.store.deleteEmittedWindowsBefore(windowCutoff);
-    sql.exec("DELETE FROM window_members WHERE window_start < ?", windowCutoff);
-    const dayCutoff = dayOf(now - DAY_RETENTION_MS);
-    this.store.deleteDaysBefore(dayCutoff);
-    sql.exec("DELETE FROM day_members WHERE day < ?", dayCutoff);
-    this.store.forgetBefore(windowCutoff, dayCutoff);
+  /**
+   * Checkpoints now whatever changed since the last checkpoint (the alarm does this on its
+   * own schedule). For tests and tools that read the state tables directly.
+   */
+  checkpointNow(): void {
+    this.stateTransaction((state) => this.checkpoint(state, this.now()));
   }
 
-  private closeIdleSessions(now: number): void {
-    const idle = this.store.idleSessions(now - this.idleMs, MAX_SESSIONS_CLOSED_PER_ALARM);
-    if (idle.length === 0) return;
-    const changes = new StateChanges(this.store, this.meta.add("live_change", 1));
-    for (const session of idle) this.closeSession(session, changes, now);
+  private checkpointDue(state: LoadedState, now: number): boolean {
+    if (state.batchesSinceCheckpoint === 0 && state.store.dirtySize === 0) return false;
+    return (
+      state.batchesSinceCheckpoint >= CHECKPOINT_MAX_BATCHES ||
+      now - this.meta.number("checkpoint_at") >= CHECKPOINT_INTERVAL_MS
+    );
+  }
+
+  /**
+   * Writes the state changed since the last checkpoint and the log position it covers; the
+   * covered log rows keep only their batch id (dedup) and lose the batch they no longer need.
+   */
+  private checkpoint(state: LoadedState, now: number): void {
+    state.store.checkpoint();
+    for (const [name, by] of state.counts) this.meta.count(name, by);
+    state.counts.clear();
+    this.meta.set("live_change", state.liveChange);
+    if (state.maxEventTs !== null) this.meta.set("max_event_ts", state.maxEventTs);
+    this.storage.sql.exec(
+      "UPDATE batch_log SET entry = NULL WHERE seq > ? AND seq <= ? AND entry IS NOT NULL",
+      state.checkpointSeq,
+      state.lastSeq,
+    );
+    this.meta.set("checkpoint_seq", state.lastSeq);
+    this.meta.set("checkpoint_at", now);
+    this.meta.add("checkpoint_version", 1);
+    state.checkpointSeq = state.lastSeq;
+    state.batchesSinceCheckpoint = 0;
+  }
+
+  private pruneExpired(state: LoadedState, now: number): void {
+    const sql = this.storage.sql;
+    // Batch ids: older than the retention, or past the cap; only rows a checkpoint covers (entry NULL).
+    const expiredUpTo = sql
+      .exec<{ seq: number | null }>(
+        "SELECT max(seq) AS seq FROM (SELECT seq, stored_at FROM batch_log ORDER BY seq LIMIT ?) WHERE stored_at < ?",
+        LOG_PRUNE_SCAN,
+        now - SEEN_BATCH_RETENTION_MS,
+      )
+      .one().seq;
+    const cappedUpTo = state.lastSeq - MAX_SEEN_BATCHES;
+    const pruneUpTo = Math.min(Math.max(expiredUpTo ?? 0, cappedUpTo), state.checkpointSeq);
+    if (pruneUpTo > 0) sql.exec("DELETE FROM batch_log WHERE seq <= ? AND entry IS NULL", pruneUpTo);
+    state.store.pruneOnline(now - ONLINE_SPAN_MS);
+    const windowCutoff = now - WINDOW_RETENTION_MS;
+    state.store.deleteEmittedWindowsBefore(windowCutoff);
+    state.store.deleteDaysBefore(dayOf(now - DAY_RETENTION_MS));
+  }
+
+  /** True when it closed any (their rows are now in the outbox). */
+  private closeIdleSessions(state: LoadedState, now: number): boolean {
+    const idle = state.store.idleSessions(now - this.idleMs, MAX_SESSIONS_CLOSED_PER_ALARM);
+    if (idle.length === 0) return false;
+    state.liveChange += 1;
+    const changes = new StateChanges(state.store, state.liveChange);
+    for (const session of idle) this.closeSession(state, session, changes, now, true);
     changes.commit();
+    return true;
   }
 
   /**
    * Emits a part for every window the watermark has passed whose counts are not all emitted.
-   * True when a window sealed for the first time (its part 0): the flush's cue.
+   * `onTime` when a window sealed for the first time (its part 0): the flush's cue;
+   * `emitted` when any part went to the outbox.
    */
-  private sealWindows(now: number): boolean {
-    const watermark = this.watermark(now);
+  private sealWindows(state: LoadedState, now: number): { onTime: boolean; emitted: boolean } {
+    const watermark = this.watermarkOf(state, now);
     let sealedOnTime = false;
-    for (const window of this.store.windowsNeedingPart(watermark - this.windowMs)) {
+    let emitted = false;
+    for (const window of state.store.windowsNeedingPart(watermark - this.windowMs)) {
       const part = nextSealedPart(window, this.windowMs, watermark);
       if (part !== null) {
         const rows = windowMetricsRows(this.site(), this.options.settings.windowSeconds, part);
         if (rows.length > 0) this.windowParts.enqueue(rows, now);
         recordEmittedPart(window, part);
+        emitted = true;
         if (part.part === 0) sealedOnTime = true;
       }
-      this.store.saveSealedWindow(window);
+      state.store.saveSealedWindow(window);
     }
-    return sealedOnTime;
+    return { onTime: sealedOnTime, emitted };
   }
 
   /**
@@ -509,26 +666,25 @@ export class ShardEngine {
   private async scheduleNextAlarm(now: number): Promise<void> {
     const sql = this.storage.sql;
     const due: number[] = [];
+    const state = this.stateTransaction((loaded) => loaded);
     const flushAt = this.flushDueAt();
     if (flushAt !== null) {
       // When the rows come due; rows still due after this pass (a drain cut at its insert cap) wait FLUSH_INTERVAL_MS.
       const retryAt = this.meta.number("retry_at");
       due.push(retryAt > now ? retryAt : flushAt > now ? flushAt : now + FLUSH_INTERVAL_MS);
     }
-    const firstOpenWindow = sql
-      .exec<{ start: number | null }>("SELECT min(start) AS start FROM windows WHERE needs_part = 1")
-      .one().start;
+    const firstOpenWindow = state.store.firstWindowNeedingPart();
     if (firstOpenWindow !== null) due.push(wallClockSealTime(firstOpenWindow, this.windowMs, this.latenessMs));
-    const firstLastSeen = sql
-      .exec<{ last_seen: number | null }>("SELECT min(last_seen) AS last_seen FROM open_sessions")
-      .one().last_seen;
+    const firstLastSeen = state.store.firstSessionLastSeen();
     if (firstLastSeen !== null) due.push(firstLastSeen + this.idleMs + 1);
-    if (this.onlineCount(now) > 0 || this.meta.number("live_sent_online") > 0) due.push(now + ONLINE_RECHECK_MS);
-    if (this.meta.number("live_change") > this.meta.number("live_sent_change")) due.push(now + FLUSH_INTERVAL_MS);
+    if (this.onlineCount(state, now) > 0 || this.meta.number("live_sent_online") > 0) due.push(now + ONLINE_RECHECK_MS);
+    if (state.liveChange > this.meta.number("live_sent_change")) due.push(now + FLUSH_INTERVAL_MS);
+    if (state.batchesSinceCheckpoint > 0 || state.store.dirtySize > 0)
+      due.push(this.meta.number("checkpoint_at") + CHECKPOINT_INTERVAL_MS);
     const firstSeen = sql
-      .exec<{ seen_at: number | null }>("SELECT min(seen_at) AS seen_at FROM seen_batches")
-      .one().seen_at;
-    if (firstSeen !== null) due.push(firstSeen + SEEN_BATCH_RETENTION_MS + 1);
+      .exec<{ stored_at: number | null }>("SELECT stored_at FROM batch_log ORDER BY seq LIMIT 1")
+      .toArray()[0]?.stored_at;
+    if (firstSeen !== undefined && firstSeen !== null) due.push(firstSeen + SEEN_BATCH_RETENTION_MS + 1);
     if (due.length === 0) return;
     const next = Math.max(Math.min(...due), now + 1);
     await this.storage.setAlarm(next);
@@ -537,18 +693,17 @@ export class ShardEngine {
 
   // ---- live -----------------------------------------------------------------------------
 
-  private onlineCount(now: number): number {
-    return this.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM online_visitors WHERE last_active > ?", now - ONLINE_SPAN_MS)
-      .one().n;
+  private onlineCount(state: LoadedState, now: number): number {
+    return state.store.onlineCount(now - ONLINE_SPAN_MS);
   }
 
   /** Something the hub has not confirmed: changed windows or day, online count, a new day. */
   private liveSendOwed(now: number): boolean {
     if (this.meta.text("site") === null) return false;
+    const state = this.stateTransaction((loaded) => loaded);
     return (
-      this.meta.number("live_change") > this.meta.number("live_sent_change") ||
-      this.onlineCount(now) !== this.meta.number("live_sent_online") ||
+      state.liveChange > this.meta.number("live_sent_change") ||
+      this.onlineCount(state, now) !== this.meta.number("live_sent_online") ||
       dayOf(now) !== this.meta.text("live_sent_day")
     );
   }
@@ -559,7 +714,7 @@ export class ShardEngine {
   }
 
   /** Plain objects only (plain-data.ts): it crosses RPC to the hub. Run inside a state transaction. */
-  private buildState(now: number, windows: WindowState[]): ShardLiveState {
+  private buildState(state: LoadedState, now: number, windows: WindowState[]): ShardLiveState {
     return {
       site: this.site(),
       shard: this.shard(),
@@ -573,8 +728,8 @@ export class ShardEngine {
           jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
         }),
       ),
-      today: this.todayPartial(dayOf(now)),
-      online: this.onlineCount(now),
+      today: this.todayPartial(state, dayOf(now)),
+      online: this.onlineCount(state, now),
     };
   }
 
@@ -584,11 +739,11 @@ export class ShardEngine {
    * changes reuse it. A copy (toPlainData), so later in-place changes to the cached
    * accumulator never reach a partial already built; nobody changes a built partial.
    */
-  private todayPartial(day: string): DayPartial {
-    const dayVersion = this.store.dayVersion;
+  private todayPartial(state: LoadedState, day: string): DayPartial {
+    const dayVersion = state.store.dayVersion;
     const built = this.builtToday;
     if (built !== null && built.day === day && built.dayVersion === dayVersion) return built.partial;
-    const partial = toPlainData(toDayPartial(this.store.loadDay(day) ?? emptyDayAccumulator(day)));
+    const partial = toPlainData(toDayPartial(state.store.loadDay(day) ?? emptyDayAccumulator(day)));
     this.builtToday = { day, dayVersion, partial };
     return partial;
   }
@@ -600,17 +755,9 @@ export class ShardEngine {
   liveState(): ShardLiveState | null {
     if (this.meta.text("site") === null) return null;
     const now = this.now();
-    return this.stateTransaction("read", () => {
-      const windows = this.store.windowsAt(
-        this.storage.sql
-          .exec<{ start: number }>(
-            "SELECT start FROM windows WHERE start >= ? ORDER BY start DESC LIMIT ?",
-            this.liveRetentionStart(now),
-            LIVE_WINDOWS,
-          )
-          .toArray(),
-      );
-      return this.buildState(now, windows);
+    return this.stateTransaction((state) => {
+      const windows = state.store.windowsAt(state.store.recentWindowStarts(this.liveRetentionStart(now), LIVE_WINDOWS));
+      return this.buildState(state, now, windows);
     });
   }
 
@@ -622,22 +769,18 @@ export class ShardEngine {
   private async sendLiveState(): Promise<void> {
     const now = this.now();
     if (this.meta.text("site") === null) return;
-    const built = this.stateTransaction("read", () => {
+    const built = this.stateTransaction((state) => {
       const sentChange = this.meta.number("live_sent_change");
-      const currentChange = this.meta.number("live_change");
-      const rows = this.storage.sql
-        .exec<{ start: number; live_change: number }>(
-          "SELECT start, live_change FROM windows WHERE live_change > ? AND start >= ? ORDER BY live_change, start LIMIT ?",
-          sentChange,
-          this.liveRetentionStart(now),
-          MAX_WINDOWS_PER_SEND,
-        )
-        .toArray();
+      const currentChange = state.liveChange;
+      const rows = state.store.windowsChangedAfter(sentChange, this.liveRetentionStart(now), MAX_WINDOWS_PER_SEND);
       // When capped, windows sharing the last change number may be cut: leave that number owed.
       const last = rows[rows.length - 1];
       const confirmsUpTo =
-        rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.live_change - 1 : currentChange;
-      return { state: this.buildState(now, this.store.windowsAt(rows)), confirmsUpTo };
+        rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.liveChange - 1 : currentChange;
+      return {
+        state: this.buildState(state, now, state.store.windowsAt(rows.map((row) => row.start))),
+        confirmsUpTo,
+      };
     });
     try {
       await this.options.sendToHub(built.state);
@@ -660,7 +803,9 @@ export class ShardEngine {
 
   stats(): ShardStats {
     const now = this.now();
-    const sql = this.storage.sql;
+    const state = this.stateTransaction((loaded) => loaded);
+    const counters = readCounters(this.meta);
+    for (const [name, by] of state.counts) if (name in counters) counters[name as keyof typeof counters] += by;
     const oldestEvent = this.events.oldestStoredAt();
     const oldest = [oldestEvent, this.windowParts.oldestStoredAt(), this.closedSessions.oldestStoredAt()].filter(
       (at): at is number => at !== null,
@@ -670,16 +815,40 @@ export class ShardEngine {
     return {
       site,
       shard: site === null ? null : this.shard(),
-      counters: readCounters(this.meta),
+      counters,
       pending: { events: this.events.size, window_parts: this.windowParts.size, sessions: this.closedSessions.size },
-      open_sessions: sql.exec<{ n: number }>("SELECT count(*) AS n FROM open_sessions").one().n,
-      unsealed_windows: sql.exec<{ n: number }>("SELECT count(*) AS n FROM windows WHERE needs_part = 1").one().n,
+      open_sessions: state.store.openSessionCount,
+      unsealed_windows: state.store.unsealedWindowCount(),
       last_flush_at: lastFlush > 0 ? lastFlush : null,
       flush_lag_ms: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
       oldest_pending_event_age_ms: oldestEvent === null ? 0 : Math.max(0, now - oldestEvent),
       max_pending_events: this.options.maxPendingEvents ?? MAX_PENDING_EVENTS,
       backoff_ms: this.meta.number("backoff_ms"),
-      watermark: this.watermark(now),
+      watermark: this.watermarkOf(state, now),
     };
   }
 }
+
+/** The engine's memory state: keyed state plus what the log replay and checkpoints need. */
+interface LoadedState {
+  store: ShardStateStore;
+  /** storagePosition() as this state last left storage; another value means someone else wrote. */
+  seen: string;
+  /** Seq of the newest log row (or the checkpoint's, if pruning emptied the log): the next row gets one more. */
+  lastSeq: number;
+  /** Log rows up to this seq are in the checkpoint. */
+  checkpointSeq: number;
+  liveChange: number;
+  maxEventTs: number | null;
+  /** Log-derived counters since the checkpoint. */
+  counts: Map<string, number>;
+  batchesSinceCheckpoint: number;
+}
+
+/** A log row's `entry`: the batch as accepted and the session ids it created, in order. */
+interface LogEntry {
+  batch: EnrichedBatch;
+  sessions: string[];
+}
+
+type SessionIds = { created: string[] } | { sessionIds: readonly string[] };

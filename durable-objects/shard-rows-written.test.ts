@@ -79,6 +79,7 @@ describe("shard storage writes", () => {
       `IngestShard SQLite rows written: ${written} for ${batches} batches of 4 events (${visitors} visitors, flushes included) = ${perBatch.toFixed(1)} per batch`,
     );
     expect(perBatch).toBeGreaterThan(1);
-    expect(perBatch).toBeLessThan(100);
+    // 42 per batch before the batch log and checkpoints (issue 12), 19.7 after: a margin, not a target.
+    expect(perBatch).toBeLessThan(26);
   });
 });

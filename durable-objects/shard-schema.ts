@@ -3,11 +3,17 @@
  * deployed shard with older storage is brought forward exactly once, in order, atomically.
  * Append new migrations; never edit an applied one.
  *
- * Tables (all state lives here; memory holds only caches):
+ * Durable state = the last checkpoint (the state tables below, written by the alarm) plus the
+ * log of batches accepted since (`batch_log`, one row per batch, written before the 202):
+ * shard-engine.ts loads the one and replays the other.
+ *
+ * Tables:
  *   meta              scalars: identity (site, shard, epoch), sequence counters, watermark
- *                     input, flush backoff, in-flight chunk bounds, live-send bookkeeping
+ *                     input, flush backoff, in-flight chunk bounds, live-send bookkeeping,
+ *                     checkpoint bookkeeping (checkpoint_seq, checkpoint_version)
  *   counters          monotonic counters for /metrics (ShardStats)
- *   seen_batches      batch ids accepted in the last 24 h (dedup), pruned by the alarm
+ *   batch_log         one row per accepted batch (v3): its id (dedup, kept 24 h) and, until a
+ *                     checkpoint covers it, the batch itself to replay (`entry`, then NULL)
  *   pending_events    event rows not yet acknowledged by ClickHouse, by insertion seq
  *   windows           per-window total / emitted-in-parts state (window-sealing.ts)
  *   window_entries    the windows' maps (pages, products, vitals), one row per entry (v2,
@@ -64,6 +70,22 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
     statements: [
       "CREATE TABLE day_entries (day TEXT NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (day, map, key)) WITHOUT ROWID",
       "CREATE TABLE window_entries (window_start INTEGER NOT NULL, map TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (window_start, map, key)) WITHOUT ROWID",
+    ],
+  },
+  {
+    // The batch log replaces seen_batches: the dedup id and the replayable batch in one row per batch.
+    version: 3,
+    statements: [
+      "CREATE TABLE batch_log (seq INTEGER PRIMARY KEY, batch_id TEXT NOT NULL UNIQUE, stored_at INTEGER NOT NULL, entry TEXT)",
+      "INSERT INTO batch_log (seq, batch_id, stored_at, entry) SELECT row_number() OVER (ORDER BY seen_at, batch_id), batch_id, seen_at, NULL FROM seen_batches",
+      "INSERT INTO meta (key, value) SELECT 'checkpoint_seq', coalesce(max(seq), 0) FROM batch_log WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      "DROP TABLE seen_batches",
+      // The engine keeps these in memory (shard-state-store.ts indexes); on disk they only cost writes.
+      "DROP INDEX open_sessions_by_visitor",
+      "DROP INDEX open_sessions_by_last_seen",
+      "DROP INDEX windows_needing_part",
+      "DROP INDEX windows_by_live_change",
+      "DROP INDEX online_visitors_by_time",
     ],
   },
 ];

@@ -1,0 +1,79 @@
+/**
+ * The shard's durability model (shard-engine.ts): a batch is durable as its batch_log row (and
+ * its event rows) before the answer; the state tables hold the last checkpoint; a new engine
+ * replays the log after it. Over real SQLite storage, with engines built afresh as a restarted
+ * object would be.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { cartAdd, enrichedBatch, pageView } from "./enriched-fixture";
+import { clickhouse, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
+
+function tables(site: string) {
+  return runInDurableObject(shardStub(site), (_instance, state) => {
+    const sql = state.storage.sql;
+    const count = (query: string) => sql.exec<{ n: number }>(query).one().n;
+    return {
+      logged: count("SELECT count(*) AS n FROM batch_log"),
+      replayable: count("SELECT count(*) AS n FROM batch_log WHERE entry IS NOT NULL"),
+      pendingEvents: count("SELECT count(*) AS n FROM pending_events"),
+      pendingSessions: count("SELECT count(*) AS n FROM pending_sessions"),
+      windows: count("SELECT count(*) AS n FROM windows"),
+      days: count("SELECT count(*) AS n FROM days"),
+      sessions: count("SELECT count(*) AS n FROM open_sessions"),
+    };
+  });
+}
+
+describe("IngestShard batch log and checkpoints", () => {
+  it("stores a batch as its log row and event rows, no state rows, until the alarm checkpoints", async () => {
+    const site = uniqueSite("log");
+    const h = harness(site);
+    const t = h.clock.now;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/"), cartAdd(t + 1, "sku", 5)])));
+    expect(await tables(site)).toEqual({
+      logged: 1,
+      replayable: 1,
+      pendingEvents: 2,
+      pendingSessions: 0,
+      windows: 0,
+      days: 0,
+      sessions: 0,
+    });
+    // A new engine (a restarted object) has the batch from the log alone.
+    const replayed = await h.run((engine) => engine.liveState());
+    expect(replayed?.today.counts).toMatchObject({ events: 2, page_views: 1, cart_adds: 1, visitors: 1 });
+
+    await h.run((engine) => engine.alarm());
+    expect(await tables(site)).toMatchObject({ logged: 1, replayable: 0, windows: 1, days: 1, sessions: 1 });
+    expect((await h.run((engine) => engine.liveState()))?.today).toEqual(replayed?.today);
+  });
+
+  it("gives a replayed batch the session ids it had and emits a closed session once", async () => {
+    const site = uniqueSite("log-sessions");
+    const h = harness(site);
+    const t = h.clock.now;
+    let next = 0;
+    const ids = { newSessionId: () => `live-${next++}` };
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/a")], { visitor_id: "v1" })), ids);
+    await h.run((engine) => engine.alarm(), ids);
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 10, "/b")], { visitor_id: "v2" })), ids);
+    // Replays the second batch with a generator that would give other ids: the logged one wins.
+    const other = { newSessionId: () => "never-used" };
+    h.clock.now = t + IDLE_MS + 60_000;
+    await h.run((engine) => engine.alarm(), other);
+    await h.run((engine) => engine.alarm(), other);
+    for (let pass = 0; pass < 5 && (await tables(site)).pendingSessions > 0; pass++) {
+      h.clock.now += 5_000;
+      await h.run((engine) => engine.alarm(), other);
+    }
+    expect(await tables(site)).toMatchObject({ sessions: 0, pendingSessions: 0 });
+    const rows = await clickhouse.query<{ session_id: string }>(
+      "SELECT session_id FROM sessions WHERE site = {site:String} ORDER BY session_id",
+      { site },
+    );
+    expect(rows.map((row) => row.session_id)).toEqual(["live-0", "live-1"]);
+    const stats = await h.run((engine) => engine.stats(), other);
+    expect(stats.counters).toMatchObject({ sessions_closed: 2, ingested_batches: 2, flushed_rows_sessions: 2 });
+  });
+});
