@@ -205,6 +205,8 @@ export class HistoryViewPanel {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
+    // "settled" once every panel's request has answered or failed: what tests and the render bench wait for.
+    this.status.dataset.state = "loading";
     const site = this.source.site();
     const params = { site, from: range.from, to: range.to };
     const get = <T>(resource: string, schema: Parameters<typeof apiGet<T>>[2]) =>
@@ -250,6 +252,7 @@ export class HistoryViewPanel {
       get("vitals", historyVitalsSchema).then((answer) => this.vitals.update(groupVitals(answer.rows))),
     ]);
     if (controller.signal.aborted) return;
+    this.status.dataset.state = "settled";
     const failures = results.filter((result) => result.status === "rejected").map((result) => errorText(result.reason));
     setText(
       this.status,
