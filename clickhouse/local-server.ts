@@ -12,7 +12,8 @@
  * - HTTP sessions (`session_id`, `session_timeout`, `session_check`, `close_session`);
  * - gzip/deflate/br/zstd request bodies (`Content-Encoding`, bounded after decompression),
  *   and compressed responses with `enable_http_compression=1` and `Accept-Encoding`;
- * - results streamed as they are computed, the query stopped when the client goes away, a
+ * - results streamed as they are computed (in row formats; JSON, Parquet, …WithNames and the
+ *   like are sent whole: stream-formats.ts), the query stopped when the client goes away, a
  *   default per-query memory limit, several queries at once with slots kept for writes;
  * - Basic auth or `X-ClickHouse-User`/`X-ClickHouse-Key`, checked against one configured user;
  * - errors as `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and the HTTP status
@@ -35,6 +36,7 @@ import { isMultipartForm, parseMultipartForm } from "./multipart-form";
 import { decodeBody, readBody } from "./request-body";
 import { negotiateEncoding, ResultWriter } from "./result-writer";
 import { ServerException } from "./server-exception";
+import { streamsByBlock } from "./stream-formats";
 
 export interface LocalClickHouseOptions {
   /** 0 picks a free port. */
@@ -152,9 +154,11 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     if (engineRequest.sql.trim() === "") throw ServerException.of("SYNTAX_ERROR", "Empty query");
 
     const acceptEncoding = request.headers["accept-encoding"];
+    const format = outputFormat(engineRequest);
+    engineRequest.streamResult = format === null || streamsByBlock(format);
     const writer = new ResultWriter(response, {
       queryId: params.get("query_id") || randomUUID(),
-      format: outputFormat(engineRequest),
+      format,
       encoding: negotiateEncoding(
         typeof acceptEncoding === "string" ? acceptEncoding : undefined,
         params.get("enable_http_compression") === "1",
@@ -280,6 +284,7 @@ function parseRequest(params: URLSearchParams, method: string, headers: Incoming
     settings,
     params: queryParams,
     defaultFormat: params.get("default_format") || headerValue(headers, "x-clickhouse-format") || "TabSeparated",
+    streamResult: true,
     readOnly: (settings.get("readonly") ?? "0") !== "0",
     session: sessionRequestOf(params),
   };
