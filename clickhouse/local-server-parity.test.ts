@@ -294,6 +294,34 @@ describe("compression", () => {
     const plain = await post("SELECT 1", {}, { "Accept-Encoding": "gzip" });
     expect(plain.headers.get("content-encoding")).toBeNull();
   });
+
+  it("compresses an error body too, as clickhouse-server does for a client that asked for compression", async () => {
+    const { request } = await import("node:http");
+    const raw = await new Promise<{ status: number; encoding: string | undefined; code: unknown; body: Buffer }>(
+      (resolveRaw, rejectRaw) => {
+        const outgoing = request(
+          url({ enable_http_compression: "1" }),
+          { method: "POST", headers: { "Accept-Encoding": "gzip" } },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+            incoming.on("end", () =>
+              resolveRaw({
+                status: incoming.statusCode ?? 0,
+                encoding: incoming.headers["content-encoding"],
+                code: incoming.headers["x-clickhouse-exception-code"],
+                body: Buffer.concat(chunks),
+              }),
+            );
+          },
+        );
+        outgoing.on("error", rejectRaw);
+        outgoing.end("invalid");
+      },
+    );
+    expect(raw).toMatchObject({ status: 400, encoding: "gzip", code: "62" });
+    expect(gunzipSync(raw.body).toString()).toMatch(/^Code: 62\. DB::Exception: Syntax error/);
+  });
 });
 
 describe("multipart/form-data parameters", () => {

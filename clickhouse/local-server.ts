@@ -34,7 +34,7 @@ import { sessionRequestOf } from "./http-sessions";
 import { isSafeAsSqlText, planInsertFromBody, planInsertFromUrl } from "./insert-body";
 import { isMultipartForm, parseMultipartForm } from "./multipart-form";
 import { decodeBody, readBody } from "./request-body";
-import { negotiateEncoding, ResultWriter } from "./result-writer";
+import { compressWhole, negotiateEncoding, type ResponseEncoding, ResultWriter } from "./result-writer";
 import { ServerException } from "./server-exception";
 import { streamsByBlock } from "./stream-formats";
 
@@ -174,7 +174,9 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     try {
       writer.finish(await engine.run(engineRequest, writer.write, cancel.signal));
     } catch (error) {
-      writer.fail(toServerException(error), (exception) => sendException(response, exception, engine.version));
+      writer.fail(toServerException(error), (exception, encoding) =>
+        sendException(response, exception, engine.version, encoding),
+      );
     }
   }
 
@@ -305,15 +307,22 @@ function sendText(response: ServerResponse, status: number, text: string): void 
   response.end(text);
 }
 
-function sendException(response: ServerResponse, exception: ServerException, version: string): void {
+function sendException(
+  response: ServerResponse,
+  exception: ServerException,
+  version: string,
+  encoding: ResponseEncoding | null = null,
+): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const body = exception.body(version);
+  const text = Buffer.from(exception.body(version));
+  const body = encoding === null ? text : compressWhole(encoding, text);
   response.writeHead(exception.httpStatus, {
     "Content-Type": "text/plain; charset=UTF-8",
-    "Content-Length": String(Buffer.byteLength(body)),
+    ...(encoding === null ? {} : { "Content-Encoding": encoding }),
+    "Content-Length": String(body.byteLength),
     "X-ClickHouse-Exception-Code": String(exception.code),
     // A refused body may still be arriving; do not reuse a connection in that state.
     ...(exception.httpStatus === 413 ? { Connection: "close" } : {}),
