@@ -36,7 +36,7 @@ import { isMultipartForm, parseMultipartForm } from "./multipart-form";
 import { decodeBody, readBody } from "./request-body";
 import { compressWhole, negotiateEncoding, type ResponseEncoding, ResultWriter } from "./result-writer";
 import { ServerException } from "./server-exception";
-import { streamsByBlock } from "./stream-formats";
+import { boundsItsResult, streamsByBlock } from "./stream-formats";
 
 export interface LocalClickHouseOptions {
   /** 0 picks a free port. */
@@ -155,7 +155,8 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
 
     const acceptEncoding = request.headers["accept-encoding"];
     const format = outputFormat(engineRequest);
-    engineRequest.streamResult = format === null || streamsByBlock(format);
+    engineRequest.streamResult =
+      format === null || (streamsByBlock(format) && !boundsItsResult(engineRequest.settings));
     const writer = new ResultWriter(response, {
       queryId: params.get("query_id") || randomUUID(),
       format,

@@ -7,6 +7,13 @@
  * other (and `WITH TOTALS` a fragment between them), `TSVWithNames` repeats its header,
  * `Parquet` concatenates files, `JSONEachRowWithProgress` repeats its `meta` row. Those run
  * as one query whose whole result is then sent, as clickhouse-server's bytes would be.
+ *
+ * Starting a stream is also a synchronous call into the engine that parses, plans and starts
+ * the query on the event loop (hundreds of milliseconds for a 30-day rollup query on a busy
+ * machine), so ten History panels queued behind each other's starts and every other request
+ * waited. A one-shot query runs wholly on a thread-pool thread. A query that bounds its own
+ * result (`max_result_rows` / `max_result_bytes`, as the Worker's history queries do) cannot
+ * grow without limit, so it runs one-shot too; unbounded ones keep streaming.
  */
 const CONCATENABLE = new Set(
   [
@@ -34,4 +41,13 @@ const CONCATENABLE = new Set(
 /** True when a result in `format` is the concatenation of its blocks' outputs. */
 export function streamsByBlock(format: string): boolean {
   return CONCATENABLE.has(format.toLowerCase());
+}
+
+/** True when the query's settings bound its result, so holding it whole is safe. */
+export function boundsItsResult(settings: ReadonlyMap<string, string>): boolean {
+  const positive = (name: string) => {
+    const value = Number(settings.get(name) ?? "0");
+    return Number.isFinite(value) && value > 0;
+  };
+  return positive("max_result_rows") || positive("max_result_bytes");
 }
