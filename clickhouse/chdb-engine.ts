@@ -36,6 +36,8 @@ export interface EngineRequest {
   params: ReadonlyMap<string, string>;
   /** Output format unless the SQL names one. */
   defaultFormat: string;
+  /** Stream the result block by block; false when the format's blocks do not concatenate (stream-formats.ts). */
+  streamResult: boolean;
   /** Read-only queries may use only part of the slots; see {@link QuerySlots}. */
   readOnly: boolean;
   session: SessionRequest | null;
@@ -236,11 +238,13 @@ export class ChdbEngine {
     };
     signal.addEventListener("abort", kill, { once: true });
     try {
-      let stream: ChdbQueryStream;
+      let stream: ChdbQueryStream | null = null;
       try {
-        stream = connection.queryStream(sql, { format: request.defaultFormat, signal });
+        if (request.streamResult) stream = connection.queryStream(sql, { format: request.defaultFormat, signal });
       } catch (error) {
         if (!cannotStream(error)) throw error;
+      }
+      if (stream === null) {
         // One-shot: the slot stays held until it ends (a read-only one is killed on abort).
         const result = await connection.queryAsync(sql, { format: request.defaultFormat });
         const body = result.bytes();

@@ -118,6 +118,48 @@ describe("implicit_select", () => {
   });
 });
 
+describe("results of several blocks", () => {
+  // max_block_size=100 makes 1,000 rows ten blocks, the way a large result arrives.
+  const blocks = { max_block_size: "100" };
+
+  it("are one JSON document, with totals, statistics and rows_before_limit_at_least as a server writes them", async () => {
+    const numbers = JSON.parse(await text("SELECT number FROM numbers(1000) LIMIT 999 FORMAT JSON", blocks));
+    expect(numbers.rows).toBe(999);
+    expect(numbers.data).toHaveLength(999);
+    expect(numbers.rows_before_limit_at_least).toBeGreaterThanOrEqual(999);
+    expect(numbers.statistics.rows_read).toBeGreaterThanOrEqual(999);
+
+    const totals = JSON.parse(
+      await text(
+        "SELECT number % 3 AS k, count() AS c FROM numbers(1000) GROUP BY k WITH TOTALS ORDER BY k FORMAT JSONCompact",
+        blocks,
+      ),
+    );
+    expect(totals.data).toEqual([
+      [0, 334],
+      [1, 333],
+      [2, 333],
+    ]);
+    expect(totals.totals).toEqual([0, 1000]);
+  });
+
+  it("carry one header and one file, not one per block", async () => {
+    const tsv = await text("SELECT number FROM numbers(1000) FORMAT TSVWithNames", blocks);
+    expect(tsv.split("\n").filter((line) => line === "number")).toHaveLength(1);
+    expect(tsv.split("\n")).toHaveLength(1002);
+
+    const parquet = Buffer.from(
+      await (await post("SELECT number FROM numbers(1000) FORMAT Parquet", blocks)).arrayBuffer(),
+    );
+    const magic = (from: number) => parquet.indexOf("PAR1", from);
+    expect([magic(0), magic(4), magic(magic(4) + 4)]).toEqual([0, parquet.byteLength - 4, -1]);
+    const rows = await text(
+      `SELECT count(), sum(number) FROM format(Parquet, 'number UInt64', unhex('${parquet.toString("hex")}'))`,
+    );
+    expect(rows).toBe("1000\t499500\n");
+  });
+});
+
 describe("streamed results", () => {
   it("sends the first rows of a result that never ends, and stops when the client goes away", async () => {
     const abort = new AbortController();
@@ -251,6 +293,34 @@ describe("compression", () => {
     // Without the setting the answer stays plain, as on clickhouse-server.
     const plain = await post("SELECT 1", {}, { "Accept-Encoding": "gzip" });
     expect(plain.headers.get("content-encoding")).toBeNull();
+  });
+
+  it("compresses an error body too, as clickhouse-server does for a client that asked for compression", async () => {
+    const { request } = await import("node:http");
+    const raw = await new Promise<{ status: number; encoding: string | undefined; code: unknown; body: Buffer }>(
+      (resolveRaw, rejectRaw) => {
+        const outgoing = request(
+          url({ enable_http_compression: "1" }),
+          { method: "POST", headers: { "Accept-Encoding": "gzip" } },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+            incoming.on("end", () =>
+              resolveRaw({
+                status: incoming.statusCode ?? 0,
+                encoding: incoming.headers["content-encoding"],
+                code: incoming.headers["x-clickhouse-exception-code"],
+                body: Buffer.concat(chunks),
+              }),
+            );
+          },
+        );
+        outgoing.on("error", rejectRaw);
+        outgoing.end("invalid");
+      },
+    );
+    expect(raw).toMatchObject({ status: 400, encoding: "gzip", code: "62" });
+    expect(gunzipSync(raw.body).toString()).toMatch(/^Code: 62\. DB::Exception: Syntax error/);
   });
 });
 

@@ -12,7 +12,8 @@
  * - HTTP sessions (`session_id`, `session_timeout`, `session_check`, `close_session`);
  * - gzip/deflate/br/zstd request bodies (`Content-Encoding`, bounded after decompression),
  *   and compressed responses with `enable_http_compression=1` and `Accept-Encoding`;
- * - results streamed as they are computed, the query stopped when the client goes away, a
+ * - results streamed as they are computed (in row formats; JSON, Parquet, …WithNames and the
+ *   like are sent whole: stream-formats.ts), the query stopped when the client goes away, a
  *   default per-query memory limit, several queries at once with slots kept for writes;
  * - Basic auth or `X-ClickHouse-User`/`X-ClickHouse-Key`, checked against one configured user;
  * - errors as `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and the HTTP status
@@ -33,8 +34,9 @@ import { sessionRequestOf } from "./http-sessions";
 import { isSafeAsSqlText, planInsertFromBody, planInsertFromUrl } from "./insert-body";
 import { isMultipartForm, parseMultipartForm } from "./multipart-form";
 import { decodeBody, readBody } from "./request-body";
-import { negotiateEncoding, ResultWriter } from "./result-writer";
+import { compressWhole, negotiateEncoding, type ResponseEncoding, ResultWriter } from "./result-writer";
 import { ServerException } from "./server-exception";
+import { boundsItsResult, streamsByBlock } from "./stream-formats";
 
 export interface LocalClickHouseOptions {
   /** 0 picks a free port. */
@@ -152,9 +154,12 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     if (engineRequest.sql.trim() === "") throw ServerException.of("SYNTAX_ERROR", "Empty query");
 
     const acceptEncoding = request.headers["accept-encoding"];
+    const format = outputFormat(engineRequest);
+    engineRequest.streamResult =
+      format === null || (streamsByBlock(format) && !boundsItsResult(engineRequest.settings));
     const writer = new ResultWriter(response, {
       queryId: params.get("query_id") || randomUUID(),
-      format: outputFormat(engineRequest),
+      format,
       encoding: negotiateEncoding(
         typeof acceptEncoding === "string" ? acceptEncoding : undefined,
         params.get("enable_http_compression") === "1",
@@ -170,7 +175,9 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     try {
       writer.finish(await engine.run(engineRequest, writer.write, cancel.signal));
     } catch (error) {
-      writer.fail(toServerException(error), (exception) => sendException(response, exception, engine.version));
+      writer.fail(toServerException(error), (exception, encoding) =>
+        sendException(response, exception, engine.version, encoding),
+      );
     }
   }
 
@@ -280,6 +287,7 @@ function parseRequest(params: URLSearchParams, method: string, headers: Incoming
     settings,
     params: queryParams,
     defaultFormat: params.get("default_format") || headerValue(headers, "x-clickhouse-format") || "TabSeparated",
+    streamResult: true,
     readOnly: (settings.get("readonly") ?? "0") !== "0",
     session: sessionRequestOf(params),
   };
@@ -300,15 +308,22 @@ function sendText(response: ServerResponse, status: number, text: string): void 
   response.end(text);
 }
 
-function sendException(response: ServerResponse, exception: ServerException, version: string): void {
+function sendException(
+  response: ServerResponse,
+  exception: ServerException,
+  version: string,
+  encoding: ResponseEncoding | null = null,
+): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const body = exception.body(version);
+  const text = Buffer.from(exception.body(version));
+  const body = encoding === null ? text : compressWhole(encoding, text);
   response.writeHead(exception.httpStatus, {
     "Content-Type": "text/plain; charset=UTF-8",
-    "Content-Length": String(Buffer.byteLength(body)),
+    ...(encoding === null ? {} : { "Content-Encoding": encoding }),
+    "Content-Length": String(body.byteLength),
     "X-ClickHouse-Exception-Code": String(exception.code),
     // A refused body may still be arriving; do not reuse a connection in that state.
     ...(exception.httpStatus === 413 ? { Connection: "close" } : {}),

@@ -37,6 +37,20 @@ const ENCODERS: Record<ResponseEncoding, (() => zlib.Gzip | zlib.Deflate | zlib.
   zstd: typeof zlib.createZstdCompress === "function" ? () => zlib.createZstdCompress() : undefined,
 };
 
+/** `bytes` compressed in `encoding` at once: for error bodies, which are small. */
+export function compressWhole(encoding: ResponseEncoding, bytes: Uint8Array): Buffer {
+  switch (encoding) {
+    case "gzip":
+      return zlib.gzipSync(bytes);
+    case "deflate":
+      return zlib.deflateSync(bytes);
+    case "br":
+      return zlib.brotliCompressSync(bytes);
+    case "zstd":
+      return zlib.zstdCompressSync(bytes);
+  }
+}
+
 /** The encoding to answer in: clickhouse-server compresses only when the query asks (enable_http_compression=1). */
 export function negotiateEncoding(acceptEncoding: string | undefined, enabled: boolean): ResponseEncoding | null {
   if (!enabled || acceptEncoding === undefined) return null;
@@ -88,10 +102,14 @@ export class ResultWriter {
    * The query failed. Before the first byte this is an ordinary error response; after it the
    * exception goes into the body as a tagged block and the body ends there.
    */
-  fail(exception: ServerException, sendError: (exception: ServerException) => void): void {
+  fail(
+    exception: ServerException,
+    sendError: (exception: ServerException, encoding: ResponseEncoding | null) => void,
+  ): void {
     this.held.length = 0;
     if (this.output === null) {
-      sendError(exception);
+      // Compressed like a result would have been: clients with compression on gunzip error bodies too.
+      sendError(exception, this.options.encoding);
       return;
     }
     if (this.response.destroyed) return;

@@ -6,6 +6,7 @@
 import type { MachineInfo } from "./bench-machine";
 import type { FlushResult } from "./bench-flush";
 import type { QueryTiming } from "./bench-history";
+import type { RenderTiming } from "./bench-history-render";
 import type { AlertLatencyResult } from "./bench-alerts";
 import type { TracingOverheadResult } from "./bench-tracing";
 import type { LiveProbeResult } from "./bench-live";
@@ -58,6 +59,8 @@ export interface HistoryResult {
   /** OPTIMIZE … FINAL of the rollups after loading (absent in results from before it ran). */
   optimizeSeconds?: number;
   timings: QueryTiming[];
+  /** The History tab fully rendered in Chromium (absent when skipped or in older results). */
+  render?: RenderTiming | { error: string };
 }
 
 export interface BenchResults {
@@ -241,6 +244,13 @@ export function reportRows(results: BenchResults): string[][] {
         `ClickHouse p50 ${ms(timing.direct.p50)}, p95 ${ms(timing.direct.p95)}`,
       );
     }
+    const render = history.result.render;
+    if (render !== undefined)
+      add(
+        "  History tab rendered in Chromium",
+        "error" in render ? `failed: ${render.error.slice(0, 140)}` : `p50 ${ms(render.p50)}, p95 ${ms(render.p95)}`,
+        "error" in render ? "" : `${render.preset}, ${render.loads} loads, max ${ms(render.max)}`,
+      );
   } else add("5 history", failed(history) ?? "");
 
   const sdk = results.sdk;

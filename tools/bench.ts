@@ -7,6 +7,7 @@
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
  *   npm run bench -- --skip wrangler,history
  *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
+ *   npm run bench -- --render-loads 30 --render-url '?country=DE'   # History tab in Chromium: loads, URL suffix
  *   npm run bench -- --only alerts  # only the named steps
  *   npm run bench -- --only tracing # ingest with OpenTelemetry tracing off vs on at 1 %
  *
@@ -22,6 +23,7 @@ import { BENCH_DATABASE, startClickHouseProcess } from "./bench-clickhouse";
 import { ClickHouseGate } from "./bench-clickhouse-gate";
 import { startCpuMeter } from "./bench-cpu";
 import { measureFlush } from "./bench-flush";
+import { type RenderTiming, timeHistoryRender } from "./bench-history-render";
 import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./bench-history";
 import { probeLiveLatency } from "./bench-live";
 import { measureAlertLatency } from "./bench-alerts";
@@ -102,6 +104,8 @@ interface Settings {
   liveProbes: number;
   historyRows: number;
   historyRuns: { day: number; month: number };
+  /** Timed loads of the History tab in Chromium; 0 skips them. */
+  renderLoads: number;
   flushBacklogSeconds: number;
   alertProbes: number;
   /** Alternating off/on rounds of the tracing step (each levelSeconds long). */
@@ -309,6 +313,8 @@ async function main(): Promise<void> {
       only: { type: "string", default: "" },
       "history-rows": { type: "string" },
       "history-events": { type: "string" },
+      "render-loads": { type: "string" },
+      "render-url": { type: "string", default: "" },
       out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
     },
     strict: true,
@@ -336,10 +342,13 @@ async function main(): Promise<void> {
     liveProbes: quick ? 15 : 40,
     historyRows: parseEventCount(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
+    renderLoads: Number(values["render-loads"] ?? (quick ? 5 : 20)),
     flushBacklogSeconds: quick ? 3 : 6,
     alertProbes: quick ? 15 : 50,
     tracingRounds: quick ? 2 : 4,
   };
+  if (!Number.isInteger(settings.renderLoads) || settings.renderLoads < 0)
+    throw new Error(`--render-loads: expected a whole number of loads, got "${values["render-loads"]}"`);
   const startedAt = new Date();
   const began = performance.now();
   const machine = machineInfo();
@@ -595,11 +604,29 @@ async function main(): Promise<void> {
             log(
               `  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`,
             );
+          let render: RenderTiming | { error: string } | undefined;
+          if (settings.renderLoads > 0) {
+            log(`  timing the History tab (30 days) in Chromium, ${settings.renderLoads} loads`);
+            render = await timeHistoryRender({
+              collectorUrl: collector.url,
+              site: HISTORY_SITE,
+              token: ADMIN_TOKEN,
+              loads: settings.renderLoads,
+              preset: "30d",
+              urlSuffix: values["render-url"],
+            }).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+            log(
+              "error" in render
+                ? `  History tab: ${render.error}`
+                : `  History tab rendered: p50 ${render.p50.toFixed(0)} ms, p95 ${render.p95.toFixed(0)} ms (${render.url})`,
+            );
+          }
           return {
             events: generated.events,
             generateSeconds: generated.ms / 1000,
             optimizeSeconds: optimized.ms / 1000,
             timings,
+            ...(render === undefined ? {} : { render }),
           };
         });
       });

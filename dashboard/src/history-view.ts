@@ -522,6 +522,8 @@ export class HistoryViewPanel {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
+    // "settled" once every panel's request has answered or failed: what tests and the render bench wait for.
+    this.status.dataset.state = "loading";
     const site = this.source.site();
     const filter = this.state.filters.map(formatFilter);
     const get: Getter = (resource, schema, over, extra = {}) => {
@@ -607,6 +609,7 @@ export class HistoryViewPanel {
       ),
     ]);
     if (controller.signal.aborted) return;
+    this.status.dataset.state = "settled";
     const failures = results.filter((result) => result.status === "rejected").map((result) => errorText(result.reason));
     const filtered = this.state.filters.length > 0 ? `, ${this.state.filters.length} filter(s)` : "";
     const compared =

@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { dashboardUrl } from "./bench-history-render";
+
+describe("dashboardUrl", () => {
+  it("opens the History tab of the site, with an extra query joined and an extra hash instead of #history", () => {
+    expect(dashboardUrl("http://h:1", "shop")).toBe("http://h:1/?site=shop#history");
+    expect(dashboardUrl("http://h:1", "shop", "?country=DE&device=mobile")).toBe(
+      "http://h:1/?country=DE&device=mobile&site=shop#history",
+    );
+    expect(dashboardUrl("http://h:1", "shop", "#history&compare=previous")).toBe(
+      "http://h:1/?site=shop#history&compare=previous",
+    );
+    expect(dashboardUrl("http://h:1", "shop", "site=other#x")).toBe("http://h:1/?site=shop#x");
+  });
+});
