@@ -22,7 +22,9 @@ import {
   type HistoryQueryRange,
   countriesQuery,
   devicesQuery,
+  filteredTimeseriesQuery,
   funnelQuery,
+  hasFilters,
   pagesQuery,
   productsQuery,
   referrersQuery,
@@ -79,6 +81,11 @@ async function timeseries(
   range: HistoryQueryRange,
   windowSeconds: number,
 ): Promise<HistoryAnswer> {
+  if (hasFilters(range))
+    return {
+      window_seconds: windowSeconds,
+      points: await rows(clickhouse, filteredTimeseriesQuery(range), timeseriesPointSchema),
+    };
   // Summed window visitors are exact only for window-sized buckets; larger ones merge distinct-visitor states.
   const [points, visitorRows] = await Promise.all([
     rows(clickhouse, timeseriesWindowsQuery(range), timeseriesPointSchema),

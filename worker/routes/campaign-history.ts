@@ -1,5 +1,5 @@
 /**
- * `GET /v1/history/{channels,sources,campaigns}?site&from&to&limit`: sessions by their first
+ * `GET /v1/history/{channels,sources,campaigns}?site&from&to&limit&filter…`: sessions by their first
  * touch, with visitors, sessions, conversions, conversion rate and revenue
  * (campaign-history-queries.ts). Mounted before the other history routes; same parameters,
  * auth and bounds as they have (history-range.ts).
@@ -14,12 +14,10 @@ import {
   historySourceRowSchema,
 } from "../../protocol/campaign-history";
 import type { AppEnv } from "../app-env";
-import { requestToken, requireReadAccess } from "../auth";
 import { campaignsQuery, channelsQuery, sourcesQuery } from "../campaign-history-queries";
 import { ApiError } from "../errors";
 import type { HistoryQuery, HistoryQueryRange } from "../history-queries";
-import { historyParamsSchema, resolveHistoryRange } from "../history-range";
-import { requireSite } from "../site-directory";
+import { readHistoryRequest } from "../history-request";
 
 /** As routes/history.ts: bounds every query on the server, whatever the range. */
 const QUERY_SETTINGS = {
@@ -40,15 +38,8 @@ const RESOURCES: Record<
 
 function answerFor(resource: CampaignHistoryResource) {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    if (requestToken(c) === null)
-      throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
-    const params = historyParamsSchema.safeParse(c.req.query());
-    if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
-    await requireReadAccess(c, params.data.site);
+    const range = await readHistoryRequest(c);
     const config = c.get("config");
-    await requireSite(c, params.data.site);
-    const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds);
-    if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
     const { query, row } = RESOURCES[resource];
     const { sql, params: queryParams } = query(range);
     let result: unknown[];
@@ -62,7 +53,14 @@ function answerFor(resource: CampaignHistoryResource) {
     const rows = z.array(row).safeParse(result);
     if (!rows.success)
       throw new Error(`${resource} history query answered an unexpected shape: ${z.prettifyError(rows.error)}`);
-    return c.json({ site: range.site, from: range.from, to: range.to, interval: range.interval, rows: rows.data });
+    return c.json({
+      site: range.site,
+      from: range.from,
+      to: range.to,
+      interval: range.interval,
+      time_zone: range.timeZone,
+      rows: rows.data,
+    });
   };
 }
 
