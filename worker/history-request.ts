@@ -4,6 +4,7 @@
  * place, so every history route takes the same parameters and refuses the same way.
  */
 import type { Context } from "hono";
+import { ClickHouseError } from "../clickhouse/client";
 import type { AppEnv } from "./app-env";
 import { requestToken, requireReadAccess } from "./auth";
 import { ApiError } from "./errors";
@@ -27,4 +28,31 @@ export async function readHistoryRequest(c: Context<AppEnv>): Promise<HistoryQue
   const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds, filters, site.time_zone);
   if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
   return { ...range, timeZone: site.time_zone };
+}
+
+/** Runs the route's queries; a ClickHouse that cannot be reached is a 503 with Retry-After, not a 500. */
+export async function whileClickHouseAnswers<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ClickHouseError && error.retryable)
+      throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
+    throw error;
+  }
+}
+
+/** The answer: the range it covers (with the site's zone), then the route's own fields. */
+export function historyJson(
+  c: Context<AppEnv>,
+  range: HistoryQueryRange & { timeZone: string },
+  body: Record<string, unknown>,
+): Response {
+  return c.json({
+    site: range.site,
+    from: range.from,
+    to: range.to,
+    interval: range.interval,
+    time_zone: range.timeZone,
+    ...body,
+  });
 }

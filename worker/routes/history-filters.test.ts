@@ -21,6 +21,7 @@ import {
   historyResourceSchema,
 } from "../../protocol/history";
 import { campaignHistoryResourceSchema } from "../../protocol/campaign-history";
+import { sessionPageHistoryResourceSchema } from "../../protocol/session-page-history";
 import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-test-rows";
 
 const SITE = "filter-shop";
@@ -271,16 +272,18 @@ describe("history filters", () => {
     expect(bounced.points.map((point) => [point.events, point.sessions, point.bounces])).toEqual([[1, 1, 1]]);
   });
 
-  it.each([...historyResourceSchema.options, ...campaignHistoryResourceSchema.options])(
-    "%s answers with filters of every kind",
-    async (resource) => {
-      const answer = await get(
-        historyPath(resource, RANGE, ["channel:is:Email", "event:is:signup", "country:is_not:US"]),
-      );
-      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      expect(JSON.stringify(answer.body)).not.toContain("secret");
-    },
-  );
+  it.each([
+    ...historyResourceSchema.options,
+    ...campaignHistoryResourceSchema.options,
+    ...sessionPageHistoryResourceSchema.options,
+    "goals",
+  ])("%s answers with filters of every kind", async (resource) => {
+    const answer = await get(
+      historyPath(resource, RANGE, ["channel:is:Email", "event:is:signup", "country:is_not:US"]),
+    );
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(JSON.stringify(answer.body)).not.toContain("secret");
+  });
 
   it("keeps a value with colons and quotes a value, never SQL", async () => {
     expect(await pages(["page:is:/a:b"])).toEqual([["/a:b", 1]]);
@@ -316,7 +319,7 @@ describe("history filters", () => {
 
   it("refuses more than ten filters, on every route", async () => {
     const eleven = Array.from({ length: 11 }, (_, index) => `page:is:/${index}`);
-    for (const resource of ["pages", "channels", "timeseries"]) {
+    for (const resource of ["pages", "channels", "timeseries", "entry-pages", "goals"]) {
       const answer = await get(historyPath(resource, RANGE, eleven));
       expect(answer.status).toBe(400);
       expect(errorResponseSchema.parse(answer.body).error.issues?.[0]?.path).toBe("filter");
