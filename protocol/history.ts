@@ -9,6 +9,9 @@ import { z } from "zod";
 import { siteKeySchema, vitalMetricSchema } from "./events";
 import { funnelSchema } from "./live";
 
+/** The `filter` parameter of every history route: its grammar, dimensions and limits. */
+export * from "./history-filters";
+
 /** Longest range one history request may cover. */
 export const MAX_HISTORY_RANGE_MS = 400 * 24 * 3600 * 1000;
 /** Most points a timeseries answer may have; a smaller interval than this allows is refused. */

@@ -290,6 +290,7 @@ describe("history filters", () => {
     expect(await pages(["page:is:/' OR 1=1 --"])).toEqual([]);
     expect(await pages(["channel:is:Email') OR ('1'='1"])).toEqual([]);
     expect(await pages(["prop:is:plan=pro' OR '1'='1"])).toEqual([]);
+    expect(await pages(["page:is:/\\'\t\n\u0000\"é}{x:String}"])).toEqual([]);
   });
 
   it("never matches another site's rows, even a session of the same id", async () => {

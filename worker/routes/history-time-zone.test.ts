@@ -78,10 +78,10 @@ beforeAll(async () => {
   );
 });
 
-async function dayPoints(site: ZoneSite, from: string, to: string, filters: string[] = []) {
+async function dayPoints(site: ZoneSite, from: string, to: string, filters: string[] = [], interval = 86400) {
   const answer = await getJson(
     testEnv,
-    historyPath("timeseries", { site, from: Date.parse(from), to: Date.parse(to), interval: 86400 }, filters),
+    historyPath("timeseries", { site, from: Date.parse(from), to: Date.parse(to), interval }, filters),
     TOKENS[site],
   );
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
@@ -115,6 +115,16 @@ describe("history day buckets in the site's time zone", () => {
       ["2025-10-26T18:30:00.000Z", 1, 1],
     ]);
   });
+
+  it.each([[[]], [["os:is:Linux"]]])(
+    "Europe/Berlin: a week starts at local midnight too, across the change (filters %j)",
+    async (filters) => {
+      // Weeks count local days since 1970-01-01 (a Thursday), as toStartOfInterval does.
+      expect(await dayPoints("tz-berlin", "2025-10-22T22:00:00Z", "2025-10-29T23:00:00Z", filters, 7 * 86400)).toEqual([
+        ["2025-10-22T22:00:00.000Z", 4, 4],
+      ]);
+    },
+  );
 
   it("refuses an interval above a day that is not whole days", async () => {
     const answer = await getJson(

@@ -2,15 +2,15 @@
  * `GET /v1/history/{timeseries,pages,referrers,countries,devices,products,funnel,sessions,vitals}`
  * `?site&from&to&interval&limit&filter…`: the batch layer, answered from ClickHouse's rollups
  * (raw rows when filtered) by history-answers.ts; this file is the HTTP edge (auth,
- * parameters, ClickHouse outages as 503).
+ * parameters, ClickHouse outages as 503, through history-request.ts).
  */
-import { Hono, type Context } from "hono";
-import { ClickHouseError, createClickHouse } from "../../clickhouse/client";
+import { type Context, Hono } from "hono";
+import { createClickHouse } from "../../clickhouse/client";
 import { historyResourceSchema } from "../../protocol/history";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { historyAnswers } from "../history-answers";
-import { readHistoryRequest } from "../history-request";
+import { historyJson, readHistoryRequest, whileClickHouseAnswers } from "../history-request";
 
 async function answer(c: Context<AppEnv>): Promise<Response> {
   const resource = historyResourceSchema.safeParse(c.req.param("resource"));
@@ -22,22 +22,10 @@ async function answer(c: Context<AppEnv>): Promise<Response> {
     );
   const range = await readHistoryRequest(c);
   const config = c.get("config");
-  let body: Record<string, unknown>;
-  try {
-    body = await historyAnswers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds);
-  } catch (error) {
-    if (error instanceof ClickHouseError && error.retryable)
-      throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
-    throw error;
-  }
-  return c.json({
-    site: range.site,
-    from: range.from,
-    to: range.to,
-    interval: range.interval,
-    time_zone: range.timeZone,
-    ...body,
-  });
+  const body = await whileClickHouseAnswers(() =>
+    historyAnswers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds),
+  );
+  return historyJson(c, range, body);
 }
 
 export const historyRoutes = new Hono<AppEnv>();
