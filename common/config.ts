@@ -3,6 +3,7 @@
  * validated, so a typo in a var fails loudly instead of silently using a default.
  */
 import { z } from "zod";
+import { timeZoneSchema } from "../protocol/sites";
 import { siteKeySchema } from "../protocol";
 import { type TracingSettings, tracingSettingsFrom } from "../tracing/tracing-config";
 
@@ -18,6 +19,8 @@ const siteConfigSchema = z.object({
   origins: z.array(z.string().min(1)).default([]),
   /** Read token scoped to this site (dashboard, live feed, history, SQL). */
   token: z.string().min(16).optional(),
+  /** IANA zone of the site's days in history and the dashboard. */
+  time_zone: timeZoneSchema.default("UTC"),
 });
 export type SiteConfig = z.infer<typeof siteConfigSchema>;
 
@@ -138,7 +141,8 @@ export function loadConfig(env: object): Config {
   const vars = parsed.data;
   const localDev = vars.LOCAL_DEV === "1" || vars.LOCAL_DEV === "true";
   const sites = new Map(parseSites(vars.SITES).map((site) => [site.key, site]));
-  if (localDev && !sites.has(LOCAL_DEV_SITE)) sites.set(LOCAL_DEV_SITE, { key: LOCAL_DEV_SITE, origins: ["*"] });
+  if (localDev && !sites.has(LOCAL_DEV_SITE))
+    sites.set(LOCAL_DEV_SITE, { key: LOCAL_DEV_SITE, origins: ["*"], time_zone: "UTC" });
   const config: Config = {
     windowSeconds: vars.WINDOW_SECONDS,
     allowedLatenessSeconds: vars.ALLOWED_LATENESS_SECONDS,

@@ -9,6 +9,9 @@ import { z } from "zod";
 import { siteKeySchema, vitalMetricSchema } from "./events";
 import { funnelSchema } from "./live";
 
+/** The `filter` parameter of every history route: its grammar, dimensions and limits. */
+export * from "./history-filters";
+
 /** Longest range one history request may cover. */
 export const MAX_HISTORY_RANGE_MS = 400 * 24 * 3600 * 1000;
 /** Most points a timeseries answer may have; a smaller interval than this allows is refused. */
@@ -39,17 +42,22 @@ export type HistoryResource = z.infer<typeof historyResourceSchema>;
 const count = z.coerce.number().int().min(0);
 const amount = z.coerce.number();
 
-/** The range every history answer covers: ms since the epoch, `to` exclusive; interval in seconds. */
+/**
+ * The range every history answer covers: ms since the epoch, `to` exclusive; interval in
+ * seconds; the site's IANA time zone, in which buckets of whole days start at local midnight.
+ * Every route also takes the repeated `filter` parameter (protocol/history-filters.ts).
+ */
 export const historyRangeSchema = z.object({
   site: siteKeySchema,
   from: z.number().int(),
   to: z.number().int(),
   interval: z.number().int().positive(),
+  time_zone: z.string().default("UTC"),
 });
 export type HistoryRange = z.infer<typeof historyRangeSchema>;
 
 export const timeseriesPointSchema = z.object({
-  /** Bucket start, ms. */
+  /** Bucket start, ms (a local midnight of the site's zone for buckets of whole days). */
   start: z.coerce.number().int(),
   events: count,
   page_views: count,

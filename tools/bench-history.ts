@@ -8,9 +8,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type HistoryFilter, parseHistoryFilter } from "../protocol/history-filters";
 import {
   countriesQuery,
   devicesQuery,
+  filteredTimeseriesQuery,
   funnelQuery,
   type HistoryQuery,
   type HistoryQueryRange,
@@ -148,7 +150,8 @@ export interface HistoryTimingOptions {
   /** Collector base URL and a read token; null to time direct queries only. */
   collector: { url: string; token: string } | null;
   site: string;
-  ranges: readonly { name: string; from: number; to: number; interval: number }[];
+  /** `filters`: `filter` parameters as the dashboard sends them (raw rows instead of rollups). */
+  ranges: readonly { name: string; from: number; to: number; interval: number; filters?: readonly string[] }[];
   /** Timed runs per resource and range, after one untimed warm-up. */
   runs: number;
 }
@@ -156,14 +159,22 @@ export interface HistoryTimingOptions {
 export async function timeHistoryQueries(options: HistoryTimingOptions): Promise<QueryTiming[]> {
   const timings: QueryTiming[] = [];
   for (const range of options.ranges) {
+    const filters = (range.filters ?? []).map((text): HistoryFilter => {
+      const filter = parseHistoryFilter(text);
+      if (typeof filter === "string") throw new Error(`bench filter ${text}: ${filter}`);
+      return filter;
+    });
     const queryRange: HistoryQueryRange = {
       site: options.site,
       from: range.from,
       to: range.to,
       interval: range.interval,
       limit: 10,
+      filters,
     };
-    for (const { resource, queries } of HISTORY_RESOURCES) {
+    for (const { resource, queries: unfiltered } of HISTORY_RESOURCES) {
+      // A filtered timeseries is one query over the events (history-answers.ts).
+      const queries = filters.length > 0 && resource === "timeseries" ? [filteredTimeseriesQuery] : unfiltered;
       const direct: number[] = [];
       const worker: number[] = [];
       let workerStatus: number | null = null;
@@ -179,6 +190,7 @@ export async function timeHistoryQueries(options: HistoryTimingOptions): Promise
             to: String(range.to),
             interval: String(range.interval),
           });
+          for (const filter of range.filters ?? []) search.append("filter", filter);
           const started = performance.now();
           const response = await fetch(`${options.collector.url}/v1/history/${resource}?${search}`, {
             headers: { authorization: `Bearer ${options.collector.token}` },

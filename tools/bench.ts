@@ -599,6 +599,22 @@ async function main(): Promise<void> {
               ranges: [{ name: "30 d", from: start, to: end, interval: 3 * 3600 }],
               runs: settings.historyRuns.month,
             })),
+            ...(await timeHistoryQueries({
+              clickhouseUrl: clickhouse.url,
+              database: BENCH_DATABASE,
+              collector: { url: collector.url, token: ADMIN_TOKEN },
+              site: HISTORY_SITE,
+              ranges: [
+                {
+                  name: "30 d, 2 filters",
+                  from: start,
+                  to: end,
+                  interval: 3 * 3600,
+                  filters: ["country:is:DE", "device:is:mobile"],
+                },
+              ],
+              runs: settings.historyRuns.month,
+            })),
           ];
           for (const timing of timings)
             log(

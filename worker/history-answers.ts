@@ -22,7 +22,9 @@ import {
   type HistoryQueryRange,
   countriesQuery,
   devicesQuery,
+  filteredTimeseriesQuery,
   funnelQuery,
+  hasFilters,
   pagesQuery,
   productsQuery,
   referrersQuery,
@@ -64,7 +66,8 @@ export class HistoryShapeError extends Error {
   override name = "HistoryShapeError";
 }
 
-async function rows<T>(clickhouse: ClickHouse, query: HistoryQuery, schema: z.ZodType<T>): Promise<T[]> {
+/** Runs one history query under HISTORY_QUERY_SETTINGS and parses every row with `schema`. */
+export async function queryRows<T>(clickhouse: ClickHouse, query: HistoryQuery, schema: z.ZodType<T>): Promise<T[]> {
   const result = await clickhouse.query<unknown>(query.sql, query.params, HISTORY_QUERY_SETTINGS);
   const parsed = z.array(schema).safeParse(result);
   if (!parsed.success)
@@ -79,12 +82,17 @@ async function timeseries(
   range: HistoryQueryRange,
   windowSeconds: number,
 ): Promise<HistoryAnswer> {
+  if (hasFilters(range))
+    return {
+      window_seconds: windowSeconds,
+      points: await queryRows(clickhouse, filteredTimeseriesQuery(range), timeseriesPointSchema),
+    };
   // Summed window visitors are exact only for window-sized buckets; larger ones merge distinct-visitor states.
   const [points, visitorRows] = await Promise.all([
-    rows(clickhouse, timeseriesWindowsQuery(range), timeseriesPointSchema),
+    queryRows(clickhouse, timeseriesWindowsQuery(range), timeseriesPointSchema),
     range.interval === windowSeconds
       ? Promise.resolve(null)
-      : rows(clickhouse, timeseriesVisitorsQuery(range), visitorsRowSchema),
+      : queryRows(clickhouse, timeseriesVisitorsQuery(range), visitorsRowSchema),
   ]);
   if (visitorRows !== null) {
     const visitors = new Map(visitorRows.map((row) => [row.start, row.visitors]));
@@ -98,26 +106,30 @@ export const historyAnswers: Record<
   (clickhouse: ClickHouse, range: HistoryQueryRange, windowSeconds: number) => Promise<HistoryAnswer>
 > = {
   timeseries,
-  pages: async (clickhouse, range) => ({ rows: await rows(clickhouse, pagesQuery(range), historyPageRowSchema) }),
+  pages: async (clickhouse, range) => ({ rows: await queryRows(clickhouse, pagesQuery(range), historyPageRowSchema) }),
   referrers: async (clickhouse, range) => ({
-    rows: await rows(clickhouse, referrersQuery(range), historyReferrerRowSchema),
+    rows: await queryRows(clickhouse, referrersQuery(range), historyReferrerRowSchema),
   }),
   countries: async (clickhouse, range) => ({
-    rows: await rows(clickhouse, countriesQuery(range), historyCountryRowSchema),
+    rows: await queryRows(clickhouse, countriesQuery(range), historyCountryRowSchema),
   }),
-  devices: async (clickhouse, range) => ({ rows: await rows(clickhouse, devicesQuery(range), historyDeviceRowSchema) }),
+  devices: async (clickhouse, range) => ({
+    rows: await queryRows(clickhouse, devicesQuery(range), historyDeviceRowSchema),
+  }),
   products: async (clickhouse, range) => ({
-    rows: await rows(clickhouse, productsQuery(range), historyProductRowSchema),
+    rows: await queryRows(clickhouse, productsQuery(range), historyProductRowSchema),
   }),
-  vitals: async (clickhouse, range) => ({ rows: await rows(clickhouse, vitalsQuery(range), historyVitalRowSchema) }),
+  vitals: async (clickhouse, range) => ({
+    rows: await queryRows(clickhouse, vitalsQuery(range), historyVitalRowSchema),
+  }),
   funnel: async (clickhouse, range) => {
-    const [steps] = await rows(clickhouse, funnelQuery(range), funnelRowSchema);
+    const [steps] = await queryRows(clickhouse, funnelQuery(range), funnelRowSchema);
     return {
       funnel: funnelWithRates(steps ?? { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 }),
     };
   },
   sessions: async (clickhouse, range) => {
-    const [row] = await rows(clickhouse, sessionsQuery(range), sessionsRowSchema);
+    const [row] = await queryRows(clickhouse, sessionsQuery(range), sessionsRowSchema);
     return {
       sessions: row?.sessions ?? 0,
       avg_duration_seconds: row?.avg_duration_seconds ?? 0,

@@ -17,7 +17,10 @@
  * a rollup grain serves a timeseries only when it divides the interval.
  */
 import { toDateTime64 } from "../clickhouse/rows";
+import type { HistoryFilter } from "../protocol/history-filters";
+import { eventFilterSql, sessionFilterSql } from "./history-filters";
 import { planRollupSegments, type SpanPair } from "./history-segments";
+import { bucketStartSql, grainsForZone } from "./history-time-zone";
 
 export interface HistoryQueryRange {
   site: string;
@@ -27,6 +30,10 @@ export interface HistoryQueryRange {
   /** Bucket size, seconds. */
   interval: number;
   limit: number;
+  /** ANDed; rollups lack their dimensions, so any filter sends the whole range to raw rows. */
+  filters?: readonly HistoryFilter[];
+  /** IANA zone of the site: day buckets start at its local midnight. Absent: UTC. */
+  timeZone?: string;
 }
 
 export interface HistoryQuery {
@@ -53,6 +60,8 @@ interface Source {
 interface Plan {
   params: Record<string, string | number>;
   raw: Source;
+  /** ` AND (…)`: the filters' condition for the raw events branch, or "" without filters. */
+  rawFilter: string;
   /** Only the grains whose spans cover something: a union branch reading nothing still costs a pass. */
   rollups: Source[];
 }
@@ -77,13 +86,20 @@ function spanParams(name: string, spans: SpanPair): Record<string, string> {
   };
 }
 
+export const hasFilters = (range: HistoryQueryRange): boolean => (range.filters?.length ?? 0) > 0;
+
 function plan(range: HistoryQueryRange, grainsSeconds: readonly number[]): Plan {
-  const segments = planRollupSegments(range.from, range.to, grainsSeconds);
+  // The decision is made here and not in the planner: with no grains, every span is raw.
+  const filtered = hasFilters(range);
+  const segments = planRollupSegments(range.from, range.to, filtered ? [] : grainsSeconds);
+  const filter = eventFilterSql(range.filters ?? [], range);
   const params: Record<string, string | number> = {
     site: range.site,
     interval: range.interval,
     limit: range.limit,
+    time_zone: range.timeZone ?? "UTC",
     ...spanParams("raw", segments.raw),
+    ...filter.params,
   };
   const rollups: Source[] = [];
   for (const rollup of segments.rollups) {
@@ -92,7 +108,7 @@ function plan(range: HistoryQueryRange, grainsSeconds: readonly number[]): Plan 
     Object.assign(params, spanParams(name, rollup.spans));
     rollups.push(source(name, rollup.grainSeconds));
   }
-  return { params, raw: source("raw", null), rollups };
+  return { params, raw: source("raw", null), rawFilter: filtered ? ` AND ${filter.condition}` : "", rollups };
 }
 
 /** The grains that divide a timeseries interval, so each rollup period falls in one bucket. */
@@ -115,7 +131,7 @@ const rollupWhere = (rollup: Source, extra = "") =>
  * `timeseriesVisitorsQuery` instead.
  */
 export function timeseriesWindowsQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, grainsForInterval(range.interval, HOUR_AND_DAY));
+  const { params, raw, rollups } = plan(range, timeseriesGrains(range, HOUR_AND_DAY));
   const columns = "events, page_views, visitors, sessions, bounces, cart_adds, checkouts, purchases, revenue";
   // Windows are whole seconds; the bounds are truncated to seconds as windows are.
   const windows = `SELECT window_start AS moment, ${columns} FROM window_metrics
@@ -126,7 +142,7 @@ WHERE ${SITE} AND ${raw.condition("window_start", (bound) => `toDateTime(${bound
   return {
     sql: `
 SELECT
-  intDiv(toUnixTimestamp(moment), {interval:UInt32}) * {interval:UInt32} * 1000 AS start,
+  ${bucketStartSql(range.interval, "moment")} AS start,
   sum(events) AS events,
   sum(page_views) AS page_views,
   sum(visitors) AS visitors,
@@ -147,15 +163,59 @@ LIMIT 100000`,
   };
 }
 
+/**
+ * A filtered timeseries, from the events alone (windows and rollups lack the dimensions):
+ * the matching events per bucket, their distinct visitors and sessions, and, of those
+ * sessions, the ones whose `sessions` row says they bounced. Cart adds, checkouts, purchases
+ * and revenue count the matching cart and purchase events.
+ */
+export function filteredTimeseriesQuery(range: HistoryQueryRange): HistoryQuery {
+  const { params, raw, rawFilter } = plan(range, []);
+  return {
+    sql: `
+SELECT
+  ${bucketStartSql(range.interval, "ts")} AS start,
+  count() AS events,
+  countIf(type = 'page_view') AS page_views,
+  uniqCombined(12)(visitor_id) AS visitors,
+  uniqCombined(12)(session_id) AS sessions,
+  uniqExactIf(session_id, session_id IN (
+    SELECT session_id FROM sessions FINAL
+    WHERE ${SITE} AND started_at >= {hf_from:DateTime64(3, 'UTC')} AND started_at < {hf_to:DateTime64(3, 'UTC')} AND bounced = 1
+  )) AS bounces,
+  countIf(type = 'cart' AND action = 'add') AS cart_adds,
+  countIf(type = 'cart' AND action = 'checkout') AS checkouts,
+  countIf(type = 'purchase') AS purchases,
+  sumIf(value, type = 'purchase') AS revenue
+FROM events
+WHERE ${SITE} AND ${raw.condition("ts")}${rawFilter}
+GROUP BY start
+ORDER BY start
+LIMIT 100000`,
+    params,
+  };
+}
+
+/** The grains a timeseries may read: dividing its interval, and fitting the site's local days. */
+function timeseriesGrains(range: HistoryQueryRange, grains: readonly number[]): number[] {
+  return grainsForZone(
+    grainsForInterval(range.interval, grains),
+    range.interval,
+    range.timeZone ?? "UTC",
+    range.from,
+    range.to,
+  );
+}
+
 /** Unique visitors per bucket: minute, hour and day states of `visitors_rollup` merged with the edges' events. */
 export function timeseriesVisitorsQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, grainsForInterval(range.interval, MINUTE_HOUR_AND_DAY));
-  const events = `SELECT toInt64(intDiv(toUnixTimestamp64Milli(ts), {interval:UInt32} * 1000) * {interval:UInt32} * 1000) AS start, uniqCombinedState(12)(visitor_id) AS visitors
-FROM events WHERE ${SITE} AND ${raw.condition("ts")}
+  const { params, raw, rawFilter, rollups } = plan(range, timeseriesGrains(range, MINUTE_HOUR_AND_DAY));
+  const events = `SELECT ${bucketStartSql(range.interval, "ts")} AS start, uniqCombinedState(12)(visitor_id) AS visitors
+FROM events WHERE ${SITE} AND ${raw.condition("ts")}${rawFilter}
 GROUP BY start`;
   const periods = rollups.map(
     (rollup) =>
-      `SELECT toInt64(intDiv(toUnixTimestamp(period), {interval:UInt32}) * {interval:UInt32}) * 1000 AS start, visitors FROM visitors_rollup WHERE ${rollupWhere(rollup)}`,
+      `SELECT ${bucketStartSql(range.interval, "period")} AS start, visitors FROM visitors_rollup WHERE ${rollupWhere(rollup)}`,
   );
   return {
     sql: `
@@ -183,7 +243,7 @@ function pageViewPartials(
   grains: readonly number[],
   states = true,
 ): { sql: string; params: Record<string, string | number>; usesRollups: boolean } {
-  const { params, raw, rollups } = plan(range, grains);
+  const { params, raw, rawFilter, rollups } = plan(range, grains);
   const pairs: Record<(typeof dimensions)[number], string> = {
     path: "('path', path)",
     referrer: "('referrer', referrer_host)",
@@ -201,7 +261,7 @@ function pageViewPartials(
   const events = `SELECT pair.1 AS dimension, pair.2 AS key, toUInt64(count()) AS page_views${rawStates}
 FROM events
 ARRAY JOIN arrayFilter(p -> p.1 != 'referrer' OR p.2 != '', [${dimensions.map((dimension) => pairs[dimension]).join(", ")}]) AS pair
-WHERE ${SITE} AND type = 'page_view' AND ${raw.condition("ts")}
+WHERE ${SITE} AND type = 'page_view' AND ${raw.condition("ts")}${rawFilter}
 GROUP BY dimension, key`;
   const periods = rollups.map(
     (
@@ -303,7 +363,7 @@ LIMIT {limit:UInt32} BY dimension`,
  * cart adds are `cart` events, and units / revenue come from each purchase's `items`.
  */
 export function productsQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
+  const { params, raw, rawFilter, rollups } = plan(range, HOUR_AND_DAY);
   const events = `SELECT
   product_key,
   argMaxStateIf(product_label, event_time, product_label != '') AS name_state,
@@ -322,7 +382,7 @@ FROM
     toUInt64(0) AS units,
     toDecimal128(0, 4) AS amount
   FROM events
-  WHERE ${SITE} AND ${raw.condition("ts")} AND ((type = 'custom' AND name = 'product_view') OR (type = 'cart' AND action = 'add'))
+  WHERE ${SITE} AND ${raw.condition("ts")}${rawFilter} AND ((type = 'custom' AND name = 'product_view') OR (type = 'cart' AND action = 'add'))
   UNION ALL
   SELECT
     JSONExtractString(item, 'product_id') AS product_key,
@@ -334,7 +394,7 @@ FROM
     toDecimal128(JSONExtractFloat(item, 'price'), 4) * JSONExtractUInt(item, 'quantity') AS amount
   FROM events
   ARRAY JOIN JSONExtractArrayRaw(items) AS item
-  WHERE ${SITE} AND ${raw.condition("ts")} AND type = 'purchase'
+  WHERE ${SITE} AND ${raw.condition("ts")}${rawFilter} AND type = 'purchase'
 )
 WHERE product_key != ''
 GROUP BY product_key`;
@@ -375,9 +435,9 @@ const STEP_BITS = `toUInt8(1 + 2 * (type = 'custom' AND name = 'product_view') +
  * also reached every step before it. A session's steps are the OR of its partial rows.
  */
 export function funnelQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, HOUR_AND_DAY);
+  const { params, raw, rawFilter, rollups } = plan(range, HOUR_AND_DAY);
   const events = `SELECT sipHash64(session_id) AS session_hash, groupBitOr(${STEP_BITS}) AS steps
-FROM events WHERE ${SITE} AND ${raw.condition("ts")}
+FROM events WHERE ${SITE} AND ${raw.condition("ts")}${rawFilter}
 GROUP BY session_hash`;
   const periods = rollups.map(
     (rollup) => `SELECT session_hash, toUInt8(steps) AS steps FROM funnel_rollup WHERE ${rollupWhere(rollup)}`,
@@ -410,6 +470,7 @@ ${unionAll([events, ...periods])}
  * bench data) keeps this small. Averages of no rows are 0, not NaN.
  */
 export function sessionsQuery(range: HistoryQueryRange): HistoryQuery {
+  const sessions = sessionsInRange(range);
   return {
     sql: `
 SELECT
@@ -421,8 +482,29 @@ SELECT
   countIf(cart_value > 0 AND purchased = 0) AS abandoned_sessions,
   sumIf(cart_value, cart_value > 0 AND purchased = 0) AS abandoned_value
 FROM sessions FINAL
-WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}`,
-    params: { site: range.site, from: toDateTime64(range.from), to: toDateTime64(range.to) },
+WHERE ${sessions.where}`,
+    params: sessions.params,
+  };
+}
+
+/**
+ * The closed sessions of a session answer: the site's, started in the range, meeting the
+ * filters. A WHERE clause over `sessions` (read with FINAL) and its parameters.
+ */
+export function sessionsInRange(range: HistoryQueryRange): {
+  where: string;
+  params: Record<string, string | number>;
+} {
+  const filter = sessionFilterSql(range.filters ?? [], range);
+  return {
+    where: `site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}${hasFilters(range) ? `\n  AND ${filter.condition}` : ""}`,
+    params: {
+      site: range.site,
+      from: toDateTime64(range.from),
+      to: toDateTime64(range.to),
+      limit: range.limit,
+      ...filter.params,
+    },
   };
 }
 
@@ -432,7 +514,7 @@ WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND sta
  * are merged for those pages only.
  */
 export function vitalsQuery(range: HistoryQueryRange): HistoryQuery {
-  const { params, raw, rollups } = plan(range, DAYS_ONLY);
+  const { params, raw, rawFilter, rollups } = plan(range, DAYS_ONLY);
   // The answer holds the top pages only, so this filter stays even when every row is raw.
   const topPaths = (counts: string) => `WHERE path IN
 (
@@ -449,7 +531,7 @@ export function vitalsQuery(range: HistoryQueryRange): HistoryQuery {
   const partials = (sketches: boolean) =>
     unionAll([
       `SELECT path, metric, toUInt64(count()) AS measurements${sketches ? ", quantilesDDState(0.01, 0.5, 0.75, 0.95)(metric_value) AS sketch" : ""}
-FROM events WHERE ${SITE} AND type = 'vital' AND ${raw.condition("ts")}
+FROM events WHERE ${SITE} AND type = 'vital' AND ${raw.condition("ts")}${rawFilter}
 GROUP BY path, metric`,
       ...rollups.map(
         (rollup) =>

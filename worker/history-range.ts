@@ -1,7 +1,9 @@
 /**
  * The query parameters every `/v1/history/*` route takes, validated and bounded:
  * `site`, `from` / `to` (ms since the epoch or ISO 8601; default the last 24 hours, `to`
- * exclusive), `interval` (bucket seconds; chosen when absent) and `limit` (top-list rows).
+ * exclusive), `interval` (bucket seconds; chosen when absent; from one day up, whole days,
+ * which start at the site's local midnight), `limit` (top-list rows) and the repeated
+ * `filter` (protocol/history-filters.ts).
  */
 import { z } from "zod";
 import { siteKeySchema } from "../protocol";
@@ -11,7 +13,9 @@ import {
   MAX_HISTORY_RANGE_MS,
   MAX_TIMESERIES_POINTS,
 } from "../protocol/history";
+import { type HistoryFilter, MAX_HISTORY_FILTERS, parseHistoryFilter } from "../protocol/history-filters";
 import type { HistoryQueryRange } from "./history-queries";
+import { isDayInterval } from "./history-time-zone";
 
 /** Bucket sizes tried, smallest first, when the request names none. */
 const NICE_INTERVALS_SECONDS = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
@@ -66,11 +70,31 @@ export function chooseInterval(rangeMs: number, windowSeconds: number): number {
   );
 }
 
+/** The `filter` parameters, and one issue per refused one (path `filter.<index>`, the message quoting it). */
+export function parseHistoryFilters(raw: readonly string[]): { filters: HistoryFilter[]; issues: HistoryRangeIssue[] } {
+  const filters: HistoryFilter[] = [];
+  const issues: HistoryRangeIssue[] = [];
+  if (raw.length > MAX_HISTORY_FILTERS)
+    return {
+      filters,
+      issues: [{ path: "filter", message: `at most ${MAX_HISTORY_FILTERS} filters; got ${raw.length}` }],
+    };
+  for (const [index, value] of raw.entries()) {
+    const parsed = parseHistoryFilter(value);
+    if (typeof parsed === "string")
+      issues.push({ path: `filter.${index}`, message: `${JSON.stringify(value.slice(0, 100))}: ${parsed}` });
+    else filters.push(parsed);
+  }
+  return { filters, issues };
+}
+
 /** Applies defaults and the bounds; returns the range or the issues to answer 400 with. */
 export function resolveHistoryRange(
   params: HistoryParams,
   now: number,
   windowSeconds: number,
+  filters: readonly HistoryFilter[] = [],
+  timeZone = "UTC",
 ): HistoryQueryRange | HistoryRangeIssue[] {
   const to = params.to ?? now;
   const from = params.from ?? to - DEFAULT_RANGE_MS;
@@ -79,6 +103,8 @@ export function resolveHistoryRange(
   if (to - from > MAX_HISTORY_RANGE_MS)
     issues.push({ path: "from", message: `the range may cover at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days` });
   const interval = params.interval ?? chooseInterval(to - from, windowSeconds);
+  if (interval > 86400 && !isDayInterval(interval))
+    issues.push({ path: "interval", message: "from one day up, must be a whole number of days (a multiple of 86400)" });
   if ((to - from) / (interval * 1000) > MAX_TIMESERIES_POINTS) {
     issues.push({
       path: "interval",
@@ -86,5 +112,5 @@ export function resolveHistoryRange(
     });
   }
   if (issues.length > 0) return issues;
-  return { site: params.site, from, to, interval, limit: params.limit };
+  return { site: params.site, from, to, interval, limit: params.limit, filters, timeZone };
 }

@@ -43,7 +43,7 @@ export function seedSite(site: SiteConfig): Site {
   return {
     key: site.key,
     origins: site.origins,
-    time_zone: "UTC",
+    time_zone: site.time_zone,
     limits: { batches_per_second: null, batch_burst: null },
     source: "config",
     created_at: null,

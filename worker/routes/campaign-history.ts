@@ -1,12 +1,12 @@
 /**
- * `GET /v1/history/{channels,sources,campaigns}?site&from&to&limit`: sessions by their first
+ * `GET /v1/history/{channels,sources,campaigns}?site&from&to&limit&filter…`: sessions by their first
  * touch, with visitors, sessions, conversions, conversion rate and revenue
  * (campaign-history-queries.ts). Mounted before the other history routes; same parameters,
  * auth and bounds as they have (history-range.ts).
  */
-import { Hono, type Context } from "hono";
-import { z } from "zod";
-import { ClickHouseError, createClickHouse } from "../../clickhouse/client";
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import { createClickHouse } from "../../clickhouse/client";
 import {
   type CampaignHistoryResource,
   historyCampaignRowSchema,
@@ -14,20 +14,10 @@ import {
   historySourceRowSchema,
 } from "../../protocol/campaign-history";
 import type { AppEnv } from "../app-env";
-import { requestToken, requireReadAccess } from "../auth";
 import { campaignsQuery, channelsQuery, sourcesQuery } from "../campaign-history-queries";
-import { ApiError } from "../errors";
+import { queryRows } from "../history-answers";
 import type { HistoryQuery, HistoryQueryRange } from "../history-queries";
-import { historyParamsSchema, resolveHistoryRange } from "../history-range";
-import { requireSite } from "../site-directory";
-
-/** As routes/history.ts: bounds every query on the server, whatever the range. */
-const QUERY_SETTINGS = {
-  readonly: 1,
-  max_execution_time: 20,
-  max_result_rows: 200_000,
-  result_overflow_mode: "throw",
-} as const;
+import { historyJson, readHistoryRequest, whileClickHouseAnswers } from "../history-request";
 
 const RESOURCES: Record<
   CampaignHistoryResource,
@@ -40,29 +30,11 @@ const RESOURCES: Record<
 
 function answerFor(resource: CampaignHistoryResource) {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    if (requestToken(c) === null)
-      throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
-    const params = historyParamsSchema.safeParse(c.req.query());
-    if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
-    await requireReadAccess(c, params.data.site);
-    const config = c.get("config");
-    await requireSite(c, params.data.site);
-    const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds);
-    if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
+    const range = await readHistoryRequest(c);
     const { query, row } = RESOURCES[resource];
-    const { sql, params: queryParams } = query(range);
-    let result: unknown[];
-    try {
-      result = await createClickHouse(config.clickhouse).query<unknown>(sql, queryParams, QUERY_SETTINGS);
-    } catch (error) {
-      if (error instanceof ClickHouseError && error.retryable)
-        throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
-      throw error;
-    }
-    const rows = z.array(row).safeParse(result);
-    if (!rows.success)
-      throw new Error(`${resource} history query answered an unexpected shape: ${z.prettifyError(rows.error)}`);
-    return c.json({ site: range.site, from: range.from, to: range.to, interval: range.interval, rows: rows.data });
+    const clickhouse = createClickHouse(c.get("config").clickhouse);
+    const rows = await whileClickHouseAnswers(() => queryRows(clickhouse, query(range), row));
+    return historyJson(c, range, { rows });
   };
 }
 

@@ -1,18 +1,16 @@
 /**
  * `GET /v1/history/{timeseries,pages,referrers,countries,devices,products,funnel,sessions,vitals}`
- * `?site&from&to&interval&limit`: the batch layer, answered from ClickHouse's rollups by
- * history-answers.ts; this file is the HTTP edge (auth, parameters, ClickHouse outages as 503).
+ * `?site&from&to&interval&limit&filter…`: the batch layer, answered from ClickHouse's rollups
+ * (raw rows when filtered) by history-answers.ts; this file is the HTTP edge (auth,
+ * parameters, ClickHouse outages as 503, through history-request.ts).
  */
-import { Hono, type Context } from "hono";
-import { ClickHouseError, createClickHouse } from "../../clickhouse/client";
+import { type Context, Hono } from "hono";
+import { createClickHouse } from "../../clickhouse/client";
 import { historyResourceSchema } from "../../protocol/history";
 import type { AppEnv } from "../app-env";
-import { requestToken, requireReadAccess } from "../auth";
 import { ApiError } from "../errors";
 import { historyAnswers } from "../history-answers";
-import { historyParamsSchema, resolveHistoryRange } from "../history-range";
-import { requireClickHouse } from "../production-checks";
-import { requireSite } from "../site-directory";
+import { historyJson, readHistoryRequest, whileClickHouseAnswers } from "../history-request";
 
 async function answer(c: Context<AppEnv>): Promise<Response> {
   const resource = historyResourceSchema.safeParse(c.req.param("resource"));
@@ -22,25 +20,12 @@ async function answer(c: Context<AppEnv>): Promise<Response> {
       "not_found",
       `no history resource "${c.req.param("resource")}"; one of ${historyResourceSchema.options.join(", ")}`,
     );
-  if (requestToken(c) === null)
-    throw new ApiError(401, "unauthorized", "a read token is required (Authorization: Bearer <token>)");
-  const params = historyParamsSchema.safeParse(c.req.query());
-  if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
-  await requireReadAccess(c, params.data.site);
+  const range = await readHistoryRequest(c);
   const config = c.get("config");
-  await requireSite(c, params.data.site);
-  requireClickHouse(config);
-  const range = resolveHistoryRange(params.data, Date.now(), config.windowSeconds);
-  if (Array.isArray(range)) throw ApiError.invalidPayload("invalid range", range);
-  let body: Record<string, unknown>;
-  try {
-    body = await historyAnswers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds);
-  } catch (error) {
-    if (error instanceof ClickHouseError && error.retryable)
-      throw new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
-    throw error;
-  }
-  return c.json({ site: range.site, from: range.from, to: range.to, interval: range.interval, ...body });
+  const body = await whileClickHouseAnswers(() =>
+    historyAnswers[resource.data](createClickHouse(config.clickhouse), range, config.windowSeconds),
+  );
+  return historyJson(c, range, body);
 }
 
 export const historyRoutes = new Hono<AppEnv>();

@@ -30,7 +30,7 @@ sitesRoutes.get("/", async (c) => {
     if (site.token !== undefined && (await tokenDigest(site.token)) === digest) {
       return c.json({
         admin: false,
-        sites: [{ key: site.key, time_zone: "UTC", scopes: ALL_SCOPES }],
+        sites: [{ key: site.key, time_zone: site.time_zone, scopes: ALL_SCOPES }],
       } satisfies ReadableSites);
     }
   }

@@ -1,0 +1,88 @@
+/**
+ * The ClickHouse queries behind `GET /v1/history/goals`. The sessions are those of
+ * sessionsInRange (closed, started in the range, meeting the filters); their events are read
+ * from the range's start to a day past its end (SESSION_MATCH_MARGIN_MS), so a session that
+ * converts just after `to` still counts, as its `purchased` flag would.
+ *
+ * Page patterns become LIKE patterns (`\`, `%` and `_` escaped, `*` → `%`) passed as
+ * parameters; the SQL text depends only on how many page goals there are.
+ */
+import { toDateTime64 } from "../clickhouse/rows";
+import { SESSION_MATCH_MARGIN_MS } from "./history-filters";
+import { type HistoryQuery, type HistoryQueryRange, sessionsInRange } from "./history-queries";
+
+/** `/blog/*` → `/blog/%`, with LIKE's own wildcards taken literally. */
+export function likePattern(pattern: string): string {
+  return pattern.replace(/[\\%_]/g, (character) => `\\${character}`).replaceAll("*", "%");
+}
+
+function goalSessions(range: HistoryQueryRange): { events: string; params: Record<string, string | number> } {
+  const sessions = sessionsInRange(range);
+  return {
+    events: `site = {site:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {goal_to:DateTime64(3, 'UTC')}
+  AND session_id IN (SELECT session_id FROM sessions FINAL WHERE ${sessions.where})`,
+    params: { ...sessions.params, goal_to: toDateTime64(range.to + SESSION_MATCH_MARGIN_MS) },
+  };
+}
+
+const REVENUE = "sum(JSONExtractFloat(props, 'value'))";
+
+export function goalSessionCountQuery(range: HistoryQueryRange): HistoryQuery {
+  const sessions = sessionsInRange(range);
+  return { sql: `SELECT count() AS sessions FROM sessions FINAL WHERE ${sessions.where}`, params: sessions.params };
+}
+
+export function eventGoalsQuery(range: HistoryQueryRange): HistoryQuery {
+  const { events, params } = goalSessions(range);
+  return {
+    sql: `
+SELECT name, uniqExact(session_id) AS conversions, count() AS events, ${REVENUE} AS revenue
+FROM events
+WHERE type = 'custom' AND ${events}
+GROUP BY name
+ORDER BY conversions DESC, name
+LIMIT {limit:UInt32}`,
+    params,
+  };
+}
+
+/** One row: `conversions_<i>` and `events_<i>` for each pattern. */
+export function pageGoalsQuery(range: HistoryQueryRange, patterns: readonly string[]): HistoryQuery {
+  const { events, params } = goalSessions(range);
+  const columns = patterns.map((pattern, index) => {
+    params[`goal_page_${index}`] = likePattern(pattern);
+    const match = `path LIKE {goal_page_${index}:String}`;
+    return `uniqExactIf(session_id, ${match}) AS conversions_${index}, countIf(${match}) AS events_${index}`;
+  });
+  return {
+    sql: `
+SELECT ${columns.join(",\n  ")}
+FROM events
+WHERE type = 'page_view' AND ${events}`,
+    params,
+  };
+}
+
+/**
+ * The property values of one custom event. Strings are unquoted, numbers and booleans kept as
+ * written, so each row's key and value make a `prop:is:key=value` filter that selects it.
+ */
+export function goalPropertiesQuery(range: HistoryQueryRange, eventName: string): HistoryQuery {
+  const { events, params } = goalSessions(range);
+  return {
+    sql: `
+SELECT
+  property.1 AS key,
+  if(startsWith(property.2, '"'), JSONExtractString(property.2), property.2) AS value,
+  uniqExact(session_id) AS conversions,
+  count() AS events,
+  ${REVENUE} AS revenue
+FROM events
+ARRAY JOIN JSONExtractKeysAndValuesRaw(props) AS property
+WHERE type = 'custom' AND name = {goal_event:String} AND ${events}
+GROUP BY key, value
+ORDER BY conversions DESC, key, value
+LIMIT {limit:UInt32}`,
+    params: { ...params, goal_event: eventName },
+  };
+}

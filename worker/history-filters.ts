@@ -1,0 +1,140 @@
+/**
+ * The SQL of history filters (protocol/history-filters.ts): one condition for answers built
+ * from `events` rows and one for answers built from `sessions` rows. Every value reaches
+ * ClickHouse as a typed query parameter (`{hf_0:String}`), never spliced into SQL; the SQL text
+ * depends only on the filters' dimensions and ops.
+ *
+ * What a filter means (docs/design.md, "History filters"):
+ * - an event attribute (page, referrer, country, device, browser, os) keeps the events that
+ *   have it (`is_not`: that lack it); on a session answer it keeps the sessions with at least
+ *   one such event (`is_not`: sessions with none);
+ * - a session attribute (entry and exit page, channel, utm_*) keeps the sessions that have it
+ *   (`is_not`: that have another value); on an event answer, the events of those sessions;
+ * - an occurrence (custom event name, custom event property, product) keeps the sessions with
+ *   at least one matching event (`is_not`: sessions with none); on an event answer, every
+ *   event of those sessions, so "pages seen in sessions that signed up" is a filter away.
+ *
+ * A session is matched on its events and its `sessions` row within SESSION_MATCH_MARGIN_MS of
+ * the range, which bounds the scan; a session lasting longer than that is matched on its part
+ * inside the margin. Sessions still open (no `sessions` row yet) match no session attribute.
+ */
+import { toDateTime64 } from "../clickhouse/rows";
+import {
+  type EVENT_FILTER_DIMENSIONS,
+  type HistoryFilter,
+  type HistoryFilterDimension,
+  type SESSION_FILTER_DIMENSIONS,
+  propFilterParts,
+} from "../protocol/history-filters";
+
+export const SESSION_MATCH_MARGIN_MS = 24 * 3600 * 1000;
+
+export interface FilterSql {
+  /** A boolean SQL expression; `1` without filters. */
+  condition: string;
+  params: Record<string, string>;
+}
+
+const EVENT_COLUMNS: Record<(typeof EVENT_FILTER_DIMENSIONS)[number], string> = {
+  page: "path",
+  referrer: "referrer_host",
+  country: "country",
+  device: "device",
+  browser: "browser",
+  os: "os",
+};
+
+const SESSION_COLUMNS: Record<(typeof SESSION_FILTER_DIMENSIONS)[number], string> = {
+  entry_page: "entry_path",
+  exit_page: "exit_path",
+  channel: "channel",
+  utm_source: "utm_source",
+  utm_medium: "utm_medium",
+  utm_campaign: "utm_campaign",
+  utm_term: "utm_term",
+  utm_content: "utm_content",
+};
+
+const isEventAttribute = (dimension: HistoryFilterDimension): dimension is keyof typeof EVENT_COLUMNS =>
+  dimension in EVENT_COLUMNS;
+const isSessionAttribute = (dimension: HistoryFilterDimension): dimension is keyof typeof SESSION_COLUMNS =>
+  dimension in SESSION_COLUMNS;
+
+const SITE = "site = {site:String}";
+const EVENTS_NEAR_RANGE = "ts >= {hf_from:DateTime64(3, 'UTC')} AND ts < {hf_to:DateTime64(3, 'UTC')}";
+const SESSIONS_NEAR_RANGE =
+  "started_at >= {hf_from:DateTime64(3, 'UTC')} AND started_at < {hf_to:DateTime64(3, 'UTC')}";
+
+/** The condition one event must meet for an event attribute or occurrence filter (op `is`). */
+function matchingEvent(filter: HistoryFilter, index: number, params: Record<string, string>): string {
+  const placeholder = `{hf_${index}:String}`;
+  if (isEventAttribute(filter.dimension)) {
+    params[`hf_${index}`] = filter.value;
+    return `${EVENT_COLUMNS[filter.dimension]} = ${placeholder}`;
+  }
+  switch (filter.dimension) {
+    case "event":
+      params[`hf_${index}`] = filter.value;
+      return `(type = 'custom' AND name = ${placeholder})`;
+    case "prop": {
+      const parts = propFilterParts(filter.value) ?? { key: "", value: "" };
+      params[`hf_${index}_key`] = parts.key;
+      params[`hf_${index}`] = parts.value;
+      // Strings compare unquoted, numbers and booleans as written (`price=12.5`, `member=true`).
+      return `(type = 'custom' AND (JSONExtractString(props, {hf_${index}_key:String}) = ${placeholder} OR JSONExtractRaw(props, {hf_${index}_key:String}) = ${placeholder}))`;
+    }
+    case "product":
+      params[`hf_${index}`] = filter.value;
+      return `(product_id = ${placeholder}
+      OR (type = 'custom' AND JSONExtractString(props, 'product_id') = ${placeholder})
+      OR (type = 'purchase' AND has(arrayMap(item -> JSONExtractString(item, 'product_id'), JSONExtractArrayRaw(items)), ${placeholder})))`;
+    default:
+      throw new Error(`no event condition for ${filter.dimension}`);
+  }
+}
+
+const sessionsWithEvent = (condition: string) =>
+  `(SELECT session_id FROM events WHERE ${SITE} AND ${EVENTS_NEAR_RANGE} AND ${condition})`;
+const sessionsWhere = (condition: string) =>
+  `(SELECT session_id FROM sessions FINAL WHERE ${SITE} AND ${SESSIONS_NEAR_RANGE} AND ${condition})`;
+
+function marginParams(range: { from: number; to: number }): Record<string, string> {
+  return {
+    hf_from: toDateTime64(range.from - SESSION_MATCH_MARGIN_MS),
+    hf_to: toDateTime64(range.to + SESSION_MATCH_MARGIN_MS),
+  };
+}
+
+const and = (conditions: string[]) => (conditions.length === 0 ? "1" : conditions.join("\n  AND "));
+
+/** For answers over `events` rows (their columns unqualified). */
+export function eventFilterSql(filters: readonly HistoryFilter[], range: { from: number; to: number }): FilterSql {
+  if (filters.length === 0) return { condition: "1", params: {} };
+  const params: Record<string, string> = marginParams(range);
+  const conditions = filters.map((filter, index) => {
+    if (isSessionAttribute(filter.dimension)) {
+      params[`hf_${index}`] = filter.value;
+      const comparison = filter.op === "is" ? "=" : "!=";
+      return `session_id IN ${sessionsWhere(`${SESSION_COLUMNS[filter.dimension]} ${comparison} {hf_${index}:String}`)}`;
+    }
+    const event = matchingEvent(filter, index, params);
+    if (isEventAttribute(filter.dimension)) return filter.op === "is" ? event : `NOT (${event})`;
+    return `session_id ${filter.op === "is" ? "IN" : "NOT IN"} ${sessionsWithEvent(event)}`;
+  });
+  return { condition: `(${and(conditions)})`, params };
+}
+
+/** For answers over `sessions` rows (their columns unqualified). */
+export function sessionFilterSql(filters: readonly HistoryFilter[], range: { from: number; to: number }): FilterSql {
+  if (filters.length === 0) return { condition: "1", params: {} };
+  const params: Record<string, string> = marginParams(range);
+  const conditions = filters.map((filter, index) => {
+    if (isSessionAttribute(filter.dimension)) {
+      params[`hf_${index}`] = filter.value;
+      return `${SESSION_COLUMNS[filter.dimension]} ${filter.op === "is" ? "=" : "!="} {hf_${index}:String}`;
+    }
+    const event = matchingEvent(filter, index, params);
+    return `session_id ${filter.op === "is" ? "IN" : "NOT IN"} ${sessionsWithEvent(event)}`;
+  });
+  return { condition: `(${and(conditions)})`, params };
+}
