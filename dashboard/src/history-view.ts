@@ -33,6 +33,13 @@ import {
   historyTimeseriesSchema,
   historyVitalsSchema,
 } from "../../protocol/history";
+import { type HistoryGoalRow, historyGoalsSchema } from "../../protocol/goal-history";
+import {
+  type HistoryEntryPageRow,
+  type HistoryExitPageRow,
+  historyEntryPagesSchema,
+  historyExitPagesSchema,
+} from "../../protocol/session-page-history";
 import { type QueryValue, apiGet } from "./api";
 import type { Column } from "./data-table";
 import { h, setText } from "./dom";
@@ -60,13 +67,6 @@ import {
   pageGoalParams,
 } from "./history-url-state";
 import { PageGoalForm } from "./page-goal-form";
-import {
-  type GoalRow,
-  type LandingPageRow,
-  goalsSchema,
-  landingPagesSchema,
-  timeZoneField,
-} from "./session-panel-schemas";
 import { StatTile } from "./stat-tile";
 import { vitalCell } from "./vital-cell";
 import { WindowChart } from "./window-chart";
@@ -95,15 +95,11 @@ interface PanelLoad {
   load(get: Getter, range: TimeRange, scope: string): Promise<void>;
 }
 
-const timeseriesSchema = historyTimeseriesSchema.extend(timeZoneField);
+const timeseriesSchema = historyTimeseriesSchema;
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-const optionalCount = (value: number | undefined) => (value === undefined ? "–" : formatCount(value));
-const optionalPercent = (value: number | undefined) => (value === undefined ? "–" : formatPercent(value));
-const optionalMoney = (value: number | undefined) => (value === undefined ? "–" : formatMoney(value, ""));
 
 /** Columns every session-outcome panel (channels, sources, campaigns) ends with. */
 function outcomeColumns<
@@ -117,14 +113,12 @@ function outcomeColumns<
   ];
 }
 
-function landingColumns(label: string): Column<LandingPageRow>[] {
+/** The first columns of the entry and exit panels. */
+function landingColumns<T extends { path: string; sessions: number; visitors: number }>(label: string): Column<T>[] {
   return [
     { label, cell: (row) => row.path || "/" },
     { label: "Sessions", cell: (row) => formatCount(row.sessions), numeric: true },
-    { label: "Visitors", cell: (row) => optionalCount(row.visitors), numeric: true },
-    { label: "Bounce rate", cell: (row) => optionalPercent(row.bounce_rate), numeric: true },
-    { label: "Conversion rate", cell: (row) => optionalPercent(row.conversion_rate), numeric: true },
-    { label: "Revenue", cell: (row) => optionalMoney(row.revenue), numeric: true },
+    { label: "Visitors", cell: (row) => formatCount(row.visitors), numeric: true },
   ];
 }
 
@@ -342,19 +336,26 @@ export class HistoryViewPanel {
       (answer) => answer.rows,
       (row) => ["page", row.path],
     );
-    const entry = this.panel<LandingPageRow, z.infer<typeof landingPagesSchema>>(
+    const entry = this.panel<HistoryEntryPageRow, z.infer<typeof historyEntryPagesSchema>>(
       "Entry pages",
       "entry-pages",
-      landingColumns("Entry page"),
-      landingPagesSchema,
+      [
+        ...landingColumns<HistoryEntryPageRow>("Entry page"),
+        { label: "Bounce rate", cell: (row) => formatPercent(row.bounce_rate), numeric: true },
+      ],
+      historyEntryPagesSchema,
       (answer) => answer.rows,
       (row) => ["entry_page", row.path],
     );
-    const exit = this.panel<LandingPageRow, z.infer<typeof landingPagesSchema>>(
+    const exit = this.panel<HistoryExitPageRow, z.infer<typeof historyExitPagesSchema>>(
       "Exit pages",
       "exit-pages",
-      landingColumns("Exit page"),
-      landingPagesSchema,
+      [
+        ...landingColumns<HistoryExitPageRow>("Exit page"),
+        { label: "Page views", cell: (row) => formatCount(row.page_views), numeric: true },
+        { label: "Exit rate", cell: (row) => formatPercent(row.exit_rate), numeric: true },
+      ],
+      historyExitPagesSchema,
       (answer) => answer.rows,
       (row) => ["exit_page", row.path],
     );
@@ -438,21 +439,21 @@ export class HistoryViewPanel {
       (answer) => answer.rows,
       (row) => ["product", row.product_id],
     );
-    const goals = this.panel<GoalRow, z.infer<typeof goalsSchema>>(
+    const goals = this.panel<HistoryGoalRow, z.infer<typeof historyGoalsSchema>>(
       "Goals",
       "goals",
       [
-        { label: "Goal", cell: (row) => row.goal },
-        { label: "Kind", cell: (row) => row.kind },
-        { label: "Visitors", cell: (row) => optionalCount(row.visitors), numeric: true },
+        { label: "Goal", cell: (row) => row.name },
+        { label: "Kind", cell: (row) => row.type },
         { label: "Conversions", cell: (row) => formatCount(row.conversions), numeric: true },
-        { label: "Conversion rate", cell: (row) => optionalPercent(row.conversion_rate), numeric: true },
-        { label: "Revenue", cell: (row) => optionalMoney(row.revenue), numeric: true },
+        { label: "Conversion rate", cell: (row) => formatPercent(row.conversion_rate), numeric: true },
+        { label: "Events", cell: (row) => formatCount(row.events), numeric: true },
+        { label: "Revenue", cell: (row) => formatMoney(row.revenue, ""), numeric: true },
       ],
-      goalsSchema,
-      (answer) => answer.rows,
+      historyGoalsSchema,
+      (answer) => answer.goals,
       // A page goal is a pattern, not a page: only event goals become filters.
-      (row) => (row.kind === "page" ? null : ["event", row.goal]),
+      (row) => (row.type === "page" ? null : ["event", row.name]),
       { extra: this.pageGoals.element, params: () => ({ goal: pageGoalParams(this.state.pageGoals) }) },
     );
     const vitals = this.panel<VitalsByPage, z.infer<typeof historyVitalsSchema>>(

@@ -46,10 +46,6 @@ async function postEvents(events: EventInput[], visitor = `v-${runId}`): Promise
   expect(response.status, await response.text()).toBe(202);
 }
 
-function missingHistoryRoute(text: string, url: string): boolean {
-  return /status of 404/.test(text) && new URL(url, "http://page").pathname.startsWith("/v1/history/");
-}
-
 async function numberIn(page: Page, testId: string): Promise<number> {
   const text = (await page.getByTestId(testId).textContent()) ?? "";
   const digits = text.replace(/[^\d.]/g, "");
@@ -71,10 +67,7 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   dashboard = await context.newPage();
   dashboard.on("console", (message) => {
-    // A history route this Worker does not serve answers 404 (the panel says "Not available");
-    // the browser logs the failed request, which is not the page's error.
-    if (message.type() === "error" && !missingHistoryRoute(message.text(), message.location().url))
-      consoleErrors.push(message.text());
+    if (message.type() === "error") consoleErrors.push(message.text());
   });
   dashboard.on("pageerror", (error) => consoleErrors.push(error.message));
 });
