@@ -7,6 +7,7 @@ export default defineConfig({
       "clickhouse/**/*.test.ts",
       "sdk/**/*.test.ts",
       "tools/**/*.test.ts",
+      "bench/**/*.test.ts",
       "dashboard/**/*.test.ts",
       "test/**/*.test.ts",
     ],

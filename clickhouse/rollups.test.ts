@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HistoryResource } from "../protocol/history";
-import { generateHistoryDataset } from "../tools/bench-history";
+import { generateHistoryDataset } from "../bench/history";
 import { historyAnswers, HISTORY_QUERY_SETTINGS } from "../worker/history-answers";
 import type { HistoryQuery, HistoryQueryRange } from "../worker/history-queries";
 import { type ClickHouse, createClickHouse } from "./client";

@@ -26,7 +26,7 @@ describe("deploy dry-run measurements", () => {
             "node_modules/zod/v4/classic/schemas.js": { bytesInOutput: 200 },
             "node_modules/@clickhouse/client-web/dist/index.js": { bytesInOutput: 400 },
             "worker/routes/events.ts": { bytesInOutput: 50 },
-            "common/config.ts": { bytesInOutput: 70 },
+            "worker/config.ts": { bytesInOutput: 70 },
           },
         },
         "index.js.map": { inputs: {} },

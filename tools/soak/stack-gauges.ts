@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { descendantCpuMs, descendantPids } from "../bench-cpu";
+import { descendantCpuMs, descendantPids } from "../../bench/cpu";
 import { type ClickHouseTarget, queryNumber } from "./clickhouse-text";
 import type { SoakGauges } from "./interval-recorder";
 

@@ -1,14 +1,14 @@
 /**
- * The same Workers as bench-miniflare.ts, served by `wrangler dev` (what `npm run dev` runs):
+ * The same Workers as miniflare.ts, served by `wrangler dev` (what `npm run dev` runs):
  * requests then pass wrangler's dev proxy before reaching workerd, so the two together show
  * what the proxy costs.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processTreeCpuMs } from "./bench-cpu";
-import { HELLO_WORLD_SOURCE, type RunningWorker } from "./bench-miniflare";
-import { freePort, offlineWranglerEnv, PROJECT_ROOT, startWranglerDev } from "./wrangler-dev";
+import { processTreeCpuMs } from "./cpu";
+import { HELLO_WORLD_SOURCE, type RunningWorker } from "./miniflare";
+import { freePort, offlineWranglerEnv, PROJECT_ROOT, startWranglerDev } from "../tools/wrangler-dev";
 
 const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
 

@@ -13,7 +13,7 @@
  * views can be timed the same way once the view reads them.
  */
 import { chromium } from "playwright-core";
-import { LatencyHistogram } from "./latency-histogram";
+import { LatencyHistogram } from "../tools/latency-histogram";
 
 /** Debian's Chromium with the flags the project's browser tests use. */
 const CHROMIUM_ARGS = [

@@ -2,7 +2,7 @@
  * Benchmark 4: flush. How fast the shards move a backlog of events into ClickHouse, against
  * a direct bulk insert of the very same rows through the same HTTP endpoint.
  *
- * A backlog is built by holding the shards' inserts at a gate (bench-clickhouse-gate.ts)
+ * A backlog is built by holding the shards' inserts at a gate (clickhouse-gate.ts)
  * while batches are posted for a few seconds; then the gate opens and the time until the last
  * of those events is acknowledged gives the shards' rows/s — DO work (SQLite reads and
  * deletes, JSON), the HTTP client in workerd and ClickHouse's insert, end to end. The direct
@@ -11,8 +11,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { EVENTS_PER_INSERT } from "../durable-objects/flush-plan";
-import type { ClickHouseGate } from "./bench-clickhouse-gate";
-import type { ThroughputLevel } from "./bench-throughput";
+import type { ClickHouseGate } from "./clickhouse-gate";
+import type { ThroughputLevel } from "./throughput";
 
 export interface FlushResult {
   /** Events the collector accepted for the flush site during the backlog phase. */

@@ -6,9 +6,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BatchInput, liveMessageSchema, type LiveMessage } from "../protocol";
-import { LatencyHistogram, type LatencySummary } from "./latency-histogram";
-import { SeededRandom } from "./seeded-random";
-import { BROWSER_USER_AGENT } from "./session-generator";
+import { LatencyHistogram, type LatencySummary } from "../tools/latency-histogram";
+import { SeededRandom } from "../tools/seeded-random";
+import { BROWSER_USER_AGENT } from "../tools/session-generator";
 
 export interface LiveProbeOptions {
   collectorUrl: string;

@@ -24,8 +24,8 @@ import {
   timeseriesWindowsQuery,
   vitalsQuery,
 } from "../worker/history-queries";
-import { LatencyHistogram } from "./latency-histogram";
-import { PROJECT_ROOT } from "./wrangler-dev";
+import { LatencyHistogram } from "../tools/latency-histogram";
+import { PROJECT_ROOT } from "../tools/wrangler-dev";
 
 const DATASET_SQL = join(PROJECT_ROOT, "bench/history-dataset.sql");
 

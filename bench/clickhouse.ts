@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { applyMigrations } from "../clickhouse/migrate";
-import { freePort, PROJECT_ROOT } from "./wrangler-dev";
+import { freePort, PROJECT_ROOT } from "../tools/wrangler-dev";
 
 export interface ClickHouseProcess {
   url: string;

@@ -10,8 +10,8 @@ import { startOtlpReceiver } from "../test/support/otlp-receiver";
 import { parseTraceparent } from "../tracing/trace-context";
 import { Tracer } from "../tracing/tracer";
 import { tracingSettingsFrom } from "../tracing/tracing-config";
-import type { RunningWorker } from "./bench-miniflare";
-import { measureClosedLoop, type SweepOptions, type ThroughputLevel } from "./bench-throughput";
+import type { RunningWorker } from "./miniflare";
+import { measureClosedLoop, type SweepOptions, type ThroughputLevel } from "./throughput";
 
 export interface TracingSide {
   requestsPerSecond: number;

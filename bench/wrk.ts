@@ -9,8 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
-import { BatchStream } from "./batch-stream";
-import { PROJECT_ROOT } from "./wrangler-dev";
+import { BatchStream } from "../tools/batch-stream";
+import { PROJECT_ROOT } from "../tools/wrangler-dev";
 
 const run = promisify(execFile);
 const WRK_SCRIPT = join(PROJECT_ROOT, "bench/wrk-post-batches.lua");

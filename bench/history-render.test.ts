@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dashboardUrl } from "./bench-history-render";
+import { dashboardUrl } from "./history-render";
 
 describe("dashboardUrl", () => {
   it("opens the History tab of the site, with an extra query joined and an extra hash instead of #history", () => {

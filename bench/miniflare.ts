@@ -10,8 +10,8 @@ import { promisify } from "node:util";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { z } from "zod";
-import { descendantCpuMs } from "./bench-cpu";
-import { offlineWranglerEnv, PROJECT_ROOT } from "./wrangler-dev";
+import { descendantCpuMs } from "./cpu";
+import { offlineWranglerEnv, PROJECT_ROOT } from "../tools/wrangler-dev";
 
 const run = promisify(execFile);
 

@@ -3,16 +3,16 @@
  * Every step records either its figures or the error that stopped it, so one broken part
  * never hides the others' numbers.
  */
-import type { MachineInfo } from "./bench-machine";
-import type { FlushResult } from "./bench-flush";
-import type { QueryTiming } from "./bench-history";
-import type { RenderTiming } from "./bench-history-render";
-import type { AlertLatencyResult } from "./bench-alerts";
-import type { TracingOverheadResult } from "./bench-tracing";
-import type { LiveProbeResult } from "./bench-live";
-import type { SdkSize } from "./bench-sdk-size";
-import type { HotFunction } from "./bench-profile";
-import type { OpenLoopResult, SweepResult } from "./bench-throughput";
+import type { MachineInfo } from "./machine";
+import type { FlushResult } from "./flush";
+import type { QueryTiming } from "./history";
+import type { RenderTiming } from "./history-render";
+import type { AlertLatencyResult } from "./alerts";
+import type { TracingOverheadResult } from "./tracing";
+import type { LiveProbeResult } from "./live";
+import type { SdkSize } from "./sdk-size";
+import type { HotFunction } from "./profile";
+import type { OpenLoopResult, SweepResult } from "./throughput";
 
 export type Step<T> =
   | { ok: true; seconds: number; result: T }

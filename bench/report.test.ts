@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type BenchResults, formatTable } from "./bench-report";
-import type { ThroughputLevel } from "./bench-throughput";
+import { type BenchResults, formatTable } from "./report";
+import type { ThroughputLevel } from "./throughput";
 
 const level = (requestsPerSecond: number, serverCpuMsPerRequest: number): ThroughputLevel => ({
   connections: 24,

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { batchSchema } from "../protocol";
-import { hasWrk } from "./bench-throughput";
-import { parseWrkOutput, runWrk, writeWrkBodies } from "./bench-wrk";
+import { hasWrk } from "./throughput";
+import { parseWrkOutput, runWrk, writeWrkBodies } from "./wrk";
 
 const work = mkdtempSync(join(tmpdir(), "bench-wrk-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

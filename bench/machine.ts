@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { PROJECT_ROOT } from "./wrangler-dev";
+import { PROJECT_ROOT } from "../tools/wrangler-dev";
 
 export interface MachineInfo {
   cpus: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CpuProfile, hotFunctions, phaseShares } from "./bench-profile";
+import { type CpuProfile, hotFunctions, phaseShares } from "./profile";
 
 // root → fetch → ingest → applyBatch (self) ; root → alarm (self)
 const frame = (functionName: string, line = 0) => ({

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClickHouseGate } from "./bench-clickhouse-gate";
+import { ClickHouseGate } from "./clickhouse-gate";
 
 /** Stands in for ClickHouse: answers every request, and reports inserted lines as written rows. */
 let upstream: Server;

@@ -5,11 +5,11 @@
  * so their ratio compares like with like.
  */
 import { execFileSync } from "node:child_process";
-import type { OutgoingBatch } from "./batch-stream";
-import { startCpuMeter } from "./bench-cpu";
-import { runWrk, type WrkResult } from "./bench-wrk";
-import type { LatencySummary } from "./latency-histogram";
-import { runLoad } from "./run-load";
+import type { OutgoingBatch } from "../tools/batch-stream";
+import { startCpuMeter } from "./cpu";
+import { runWrk, type WrkResult } from "./wrk";
+import type { LatencySummary } from "../tools/latency-histogram";
+import { runLoad } from "../tools/run-load";
 
 export interface ThroughputLevel {
   connections: number;
@@ -51,7 +51,7 @@ export interface SweepOptions {
   url: string;
   /** CPU ms used so far by the server's processes (RunningWorker.cpuMs). */
   serverCpuMs: () => number;
-  /** wrk request lines (bench-wrk.ts) and the batches behind them, for the Node fallback. */
+  /** wrk request lines (wrk.ts) and the batches behind them, for the Node fallback. */
   bodiesPath: string;
   nextBatch: () => OutgoingBatch;
   eventsPerBatch: number;

@@ -10,8 +10,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { alertNotificationSchema, alertRuleSchema, type BatchInput } from "../protocol";
 import { startWebhookReceiver } from "../test/support/webhook-receiver";
-import { LatencyHistogram, type LatencySummary } from "./latency-histogram";
-import { SeededRandom } from "./seeded-random";
+import { LatencyHistogram, type LatencySummary } from "../tools/latency-histogram";
+import { SeededRandom } from "../tools/seeded-random";
 
 export interface AlertLatencyOptions {
   collectorUrl: string;

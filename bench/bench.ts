@@ -18,23 +18,23 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { BatchStream } from "./batch-stream";
-import { BENCH_DATABASE, startClickHouseProcess } from "./bench-clickhouse";
-import { ClickHouseGate } from "./bench-clickhouse-gate";
-import { startCpuMeter } from "./bench-cpu";
-import { measureFlush } from "./bench-flush";
-import { type RenderTiming, timeHistoryRender } from "./bench-history-render";
-import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./bench-history";
-import { probeLiveLatency } from "./bench-live";
-import { measureAlertLatency } from "./bench-alerts";
-import { machineInfo } from "./bench-machine";
+import { BatchStream } from "../tools/batch-stream";
+import { BENCH_DATABASE, startClickHouseProcess } from "./clickhouse";
+import { ClickHouseGate } from "./clickhouse-gate";
+import { startCpuMeter } from "./cpu";
+import { measureFlush } from "./flush";
+import { type RenderTiming, timeHistoryRender } from "./history-render";
+import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./history";
+import { probeLiveLatency } from "./live";
+import { measureAlertLatency } from "./alerts";
+import { machineInfo } from "./machine";
 import {
   buildWorkerBundle,
   type RunningWorker,
   startCollectorOnMiniflare,
   startHelloWorldOnMiniflare,
-} from "./bench-miniflare";
-import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./bench-profile";
+} from "./miniflare";
+import { hotFunctions, type Phase, phaseShares, profileWorkerd } from "./profile";
 import {
   type BaselineResult,
   type BenchResults,
@@ -42,14 +42,14 @@ import {
   type IngestProfile,
   type IngestResult,
   type Step,
-} from "./bench-report";
-import { measureSdkSizes } from "./bench-sdk-size";
-import { measureTracingOverhead } from "./bench-tracing";
-import { measureClosedLoop, openLoop, sweepThroughput, type SweepResult } from "./bench-throughput";
-import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./bench-wrangler";
-import { writeWrkBodies } from "./bench-wrk";
-import { runLoad } from "./run-load";
-import { freePort, PROJECT_ROOT } from "./wrangler-dev";
+} from "./report";
+import { measureSdkSizes } from "./sdk-size";
+import { measureTracingOverhead } from "./tracing";
+import { measureClosedLoop, openLoop, sweepThroughput, type SweepResult } from "./throughput";
+import { startCollectorOnWranglerDev, startHelloWorldOnWranglerDev } from "./wrangler";
+import { writeWrkBodies } from "./wrk";
+import { runLoad } from "../tools/run-load";
+import { freePort, PROJECT_ROOT } from "../tools/wrangler-dev";
 
 /**
  * Where the collector's CPU goes, by the function on a sample's stack (first match wins):

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { PROJECT_ROOT } from "./wrangler-dev";
+import { PROJECT_ROOT } from "../tools/wrangler-dev";
 
 export interface SdkSize {
   file: string;
