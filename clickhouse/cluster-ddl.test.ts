@@ -3,7 +3,7 @@
  * generated statement is parsed by the engine's own parser (`formatQuery` on the local
  * server), and its shape is checked: ON CLUSTER everywhere DDL runs, Replicated engines with
  * replicated dedup windows, Distributed tables under the plain names, views on local tables.
- * The single-node variant runs for real in migrate.test.ts and rollups.test.ts.
+ * The single-node variant runs for real in migrate.test.ts and test/history/rollups.test.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -2,7 +2,7 @@
  * The answer of each `GET /v1/history/*` resource, built from the queries of
  * history-queries.ts and parsed row by row with its protocol schema (protocol/history.ts), so
  * the dashboard gets exactly the documented shape. Free of the HTTP layer, so the Node suite
- * (clickhouse/rollups.test.ts) asks the same questions the route does.
+ * (test/history/rollups.test.ts) asks the same questions the route does.
  */
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client";

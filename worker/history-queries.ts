@@ -12,6 +12,10 @@
  * counts and sums exactly, distinct counts within uniqCombined(12)'s bound (1.6 % standard
  * error; exact for small sets), Web Vitals quantiles within DDSketch's 1 % relative accuracy.
  *
+ * test/history/rollups-reference-queries.ts asks the same questions of the raw tables on
+ * purpose: it is the oracle these answers are compared with. A new question here gets its
+ * raw twin there.
+ *
  * Buckets are aligned to the Unix epoch (`intDiv(seconds, interval) * interval`), exactly as
  * the shards align tumbling windows, so a bucket of `WINDOW_SECONDS` is one live window, and
  * a rollup grain serves a timeseries only when it divides the interval.

@@ -3,8 +3,8 @@
  * routes asked them before the rollups (exact distinct counts and quantiles): the oracle that
  * rollups.test.ts compares every rollup-backed answer with. Not used by the Worker.
  */
-import type { HistoryQuery, HistoryQueryRange } from "../worker/history-queries";
-import { toDateTime64 } from "./rows";
+import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queries";
+import { toDateTime64 } from "../../clickhouse/rows";
 
 function baseParams(range: HistoryQueryRange): Record<string, string | number> {
   return {

@@ -10,14 +10,14 @@ import { mkdtempSync, readdirSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HistoryResource } from "../protocol/history";
-import { generateHistoryDataset } from "../bench/history";
-import { historyAnswers, HISTORY_QUERY_SETTINGS } from "../worker/history-answers";
-import type { HistoryQuery, HistoryQueryRange } from "../worker/history-queries";
-import { type ClickHouse, createClickHouse } from "./client";
-import { type LocalClickHouse, startLocalClickHouse } from "./local-server";
-import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from "./migrate";
-import { type EventRow, NO_CAMPAIGN, type SessionRow, toDateTime, toDateTime64 } from "./rows";
+import type { HistoryResource } from "../../protocol/history";
+import { generateHistoryDataset } from "../../bench/history";
+import { historyAnswers, HISTORY_QUERY_SETTINGS } from "../../worker/history-answers";
+import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queries";
+import { type ClickHouse, createClickHouse } from "../../clickhouse/client";
+import { type LocalClickHouse, startLocalClickHouse } from "../../clickhouse/local-server";
+import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from "../../clickhouse/migrate";
+import { type EventRow, NO_CAMPAIGN, type SessionRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
 import {
   referenceCountriesQuery,
   referenceDevicesQuery,
