@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { type ErrorCode, type ErrorIssue, errorBody } from "../protocol";
-import { recordRejection } from "./telemetry";
+import { recordRejection } from "./refusal-counter";
 
 export class ApiError extends Error {
   override name = "ApiError";

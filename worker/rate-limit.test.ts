@@ -18,7 +18,7 @@ import {
   secondsToNextPeriod,
   shardSiteBudget,
 } from "./rate-limit";
-import { TELEMETRY_OBJECT_NAME } from "./telemetry";
+import { TELEMETRY_OBJECT_NAME } from "./refusal-counter";
 
 const SITES = JSON.stringify(
   ["rl-client", "rl-invalid", "rl-site", "rl-off", "rl-count", "rl-key"].map((key) => ({ key, origins: ["*"] })),

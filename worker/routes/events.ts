@@ -20,7 +20,7 @@ import { batchLedgerName, ingestShardName, shardIndexFor } from "../../common/sh
 import { anySiteAllowsOrigin, requireSite } from "../site-directory";
 import { corsHeaders, preflightHeaders, requireOriginAllowed } from "../sites";
 import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";
-import { recordBotBatch } from "../telemetry";
+import { recordBotBatch } from "../refusal-counter";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId, visitorDayOf } from "../visitor-id";
 

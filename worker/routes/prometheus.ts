@@ -32,7 +32,7 @@ import {
   type MetricSample,
 } from "../prometheus-text";
 import { ingestShardName } from "../../common/shard-routing";
-import { botBatchCounts, rejectionCounts } from "../telemetry";
+import { botBatchCounts, rejectionCounts } from "../refusal-counter";
 import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
 import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
 import type { BotBatchCounts, RejectionCounts } from "../../durable-objects/telemetry";
