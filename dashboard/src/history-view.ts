@@ -540,6 +540,9 @@ export class HistoryViewPanel {
     const sessions = get("sessions", historySessionsSchema, range);
     const previousTimeseries = comparison === null ? null : get("timeseries", timeseriesSchema, comparison);
     const previousSessions = comparison === null ? null : get("sessions", historySessionsSchema, comparison);
+    // Awaited only once the current period answered: if that fails or the view is replaced
+    // first, their rejection must not surface as an unhandled one.
+    for (const previous of [previousTimeseries, previousSessions]) previous?.catch(() => undefined);
     /** The delta of one tile once both periods answered; none without a comparison. */
     const delta = async <A>(previous: Promise<A> | null, current: A, change: (now: A, before: A) => Delta) =>
       previous === null ? null : change(current, await previous);
