@@ -17,7 +17,10 @@ const DOCS = join(import.meta.dirname, "../../docs");
 const NOT_AUTOMATED = 'Object.defineProperty(Navigator.prototype, "webdriver", { get: () => false });';
 
 async function overviewScreenshots(): Promise<void> {
-  const stack = await startStack({ vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8" } });
+  // Sessions close after a minute idle, so the channel, campaign, entry and exit panels fill.
+  const stack = await startStack({
+    vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8", SESSION_IDLE_MINUTES: "1" },
+  });
   const browser = await launchChromium();
   try {
     const url = stack.collectorUrl;
@@ -44,13 +47,20 @@ async function overviewScreenshots(): Promise<void> {
     await page.screenshot({ path: join(DOCS, "dashboard-phone.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
     await traffic;
-    // Let the last windows seal and flush (10 s windows + 5 s lateness).
-    await page.waitForTimeout(20_000);
-    await page.getByRole("tab", { name: "History" }).click();
-    await page.waitForFunction(() =>
-      document.querySelector('[data-testid="history-status"]')?.textContent?.startsWith("demo:"),
-    );
+    // Let the last windows seal and flush, and the sessions close (a minute idle) and flush.
+    await stack.waitForRows("SELECT count() FROM sessions WHERE site = 'demo'", {}, 50, 150_000);
+    const settled = () =>
+      page.waitForFunction(
+        () => document.querySelector('[data-testid="history-status"]')?.getAttribute("data-state") === "settled",
+        null,
+        { timeout: 120_000 },
+      );
+    await page.goto(`${url}/?range=24h&compare=previous#history`);
+    await settled();
     await page.screenshot({ path: join(DOCS, "dashboard-history.png"), fullPage: true });
+    await page.goto(`${url}/?range=24h&filter=channel:is:Organic%20Search&filter=device:is_not:mobile#history`);
+    await settled();
+    await page.screenshot({ path: join(DOCS, "dashboard-history-filtered.png"), fullPage: true });
     console.log(`screenshots written to ${DOCS}`);
   } finally {
     await browser.close();
