@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark in one run, starting what it needs itself (local
  * ClickHouse, the collector bundle on Miniflare, wrangler dev, hello-world Workers), then a
  * table on stdout and `bench/results/latest.json`. Figures only — nothing here passes or fails.
+ * `npm run bench -- --help` lists the options.
  *
  *   npm run bench                   # the full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
@@ -305,9 +306,10 @@ async function measureIngest(
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+function parseBenchArgs() {
+  return parseArgs({
     options: {
+      help: { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
       skip: { type: "string", default: "" },
       only: { type: "string", default: "" },
@@ -319,14 +321,53 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
+}
+
+const USAGE = `npm run bench [-- options]   every benchmark in one run; figures only (docs/benchmarks.md)
+
+  --quick                    shorter steps and a 1M-event history, to try things out
+  --only a,b / --skip a,b    run only / leave out the named steps
+  --history-events 10m       events in the history step's data set (k, m suffixes; 100m needs ~20 GB disk)
+  --render-loads N           History tab loads timed in Chromium (default 20, quick 5)
+  --render-url '?a=b#hash'   extra query / hash for the timed History tab (filters, comparison)
+  --out FILE                 where the JSON results go (default bench/results/latest.json)
+  --help                     this text
+
+steps: ${STEPS.join(", ")}`;
+
+/** A mistake on the command line: say what, show the options, exit 2 (no stack trace). */
+function usageError(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function historyEventsOption(text: string): number {
+  try {
+    return parseEventCount(text);
+  } catch (error) {
+    return usageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseBenchArgs>;
+  try {
+    parsed = parseBenchArgs();
+  } catch (error) {
+    usageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const names = (list: string, option: string) => {
     const chosen = list
       .split(",")
       .map((name) => name.trim())
       .filter((name) => name !== "");
     for (const name of chosen)
-      if (!(STEPS as readonly string[]).includes(name))
-        throw new Error(`--${option}: unknown step "${name}" (steps: ${STEPS.join(", ")})`);
+      if (!(STEPS as readonly string[]).includes(name)) usageError(`--${option}: unknown step "${name}"`);
     return chosen;
   };
   const only = names(values.only, "only");
@@ -340,7 +381,7 @@ async function main(): Promise<void> {
     connectionLevels: [8, 24, 64],
     openLoopSeconds: quick ? 4 : 8,
     liveProbes: quick ? 15 : 40,
-    historyRows: parseEventCount(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
+    historyRows: historyEventsOption(values["history-events"] ?? values["history-rows"] ?? (quick ? "1m" : "10m")),
     historyRuns: quick ? { day: 3, month: 2 } : { day: 7, month: 3 },
     renderLoads: Number(values["render-loads"] ?? (quick ? 5 : 20)),
     flushBacklogSeconds: quick ? 3 : 6,
@@ -348,7 +389,7 @@ async function main(): Promise<void> {
     tracingRounds: quick ? 2 : 4,
   };
   if (!Number.isInteger(settings.renderLoads) || settings.renderLoads < 0)
-    throw new Error(`--render-loads: expected a whole number of loads, got "${values["render-loads"]}"`);
+    usageError(`--render-loads: expected a whole number of loads, got "${values["render-loads"]}"`);
   const startedAt = new Date();
   const began = performance.now();
   const machine = machineInfo();
