@@ -20,7 +20,7 @@ export async function readHistoryRequest(c: Context<AppEnv>): Promise<HistoryQue
   const params = historyParamsSchema.safeParse(c.req.query());
   if (!params.success) throw ApiError.fromZod(params.error, "invalid query");
   const { filters, issues } = parseHistoryFilters(c.req.queries("filter") ?? []);
-  if (issues.length > 0) throw ApiError.invalidPayload(`invalid filter ${issues[0]?.message ?? ""}`, issues);
+  if (issues.length > 0) throw ApiError.invalidPayload(`invalid filter: ${issues[0]?.message ?? ""}`, issues);
   await requireReadAccess(c, params.data.site);
   const config = c.get("config");
   const site = await requireSite(c, params.data.site);

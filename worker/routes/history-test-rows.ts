@@ -5,81 +5,21 @@
  */
 import { env } from "cloudflare:workers";
 import { type ClickHouse, createClickHouse } from "../../clickhouse/client";
-import { type EventRow, NO_CAMPAIGN, type SessionRow, toDateTime64 } from "../../clickhouse/rows";
+import type { EventRow, SessionRow } from "../../clickhouse/rows";
+import { eventRow as baseEventRow, sessionRow as baseSessionRow } from "../../test/support/clickhouse-rows";
 import { app } from "../app";
 
 export function testClickHouse(): ClickHouse {
   return createClickHouse({ url: env.CLICKHOUSE_URL, username: "default", password: "", database: "edgepulse" });
 }
 
-export function eventRow(site: string, id: string, ts: number, fields: Partial<EventRow>): EventRow {
-  return {
-    site,
-    batch_id: "fixture",
-    event_id: id,
-    type: "page_view",
-    ts: toDateTime64(ts),
-    received_at: toDateTime64(ts),
-    shard: 0,
-    visitor_id: "v1",
-    session_id: "s1",
-    url: "",
-    path: "/",
-    referrer_host: "",
-    title: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: "",
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: "",
-    ...NO_CAMPAIGN,
-    ...fields,
-  };
-}
+/** An events row as test/support/clickhouse-rows.ts makes it, from batch "fixture". */
+export const eventRow = (site: string, id: string, ts: number, fields: Partial<EventRow>): EventRow =>
+  baseEventRow(site, id, ts, { batch_id: "fixture", ...fields });
 
-export function sessionRow(site: string, id: string, started: number, fields: Partial<SessionRow>): SessionRow {
-  return {
-    site,
-    session_id: id,
-    visitor_id: "v1",
-    shard: 0,
-    started_at: toDateTime64(started),
-    ended_at: toDateTime64(started + 60_000),
-    duration: 60,
-    events: 1,
-    page_views: 1,
-    entry_path: "/",
-    exit_path: "/",
-    bounced: 0,
-    product_views: 0,
-    cart_adds: 0,
-    cart_value: 0,
-    checked_out: 0,
-    purchased: 0,
-    revenue: 0,
-    currency: "EUR",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    referrer_host: "",
-    ...NO_CAMPAIGN,
-    channel: "Direct",
-    ...fields,
-  };
-}
+/** A one-page Direct session in EUR. */
+export const sessionRow = (site: string, id: string, started: number, fields: Partial<SessionRow>): SessionRow =>
+  baseSessionRow(site, id, started, { events: 1, page_views: 1, currency: "EUR", channel: "Direct", ...fields });
 
 /** A GET against the app with `testEnv`, answered as status and parsed JSON. */
 export async function getJson(

@@ -219,10 +219,13 @@ describe("GET /v1/history/* access and validation", () => {
     expect(errorResponseSchema.parse(forbidden.body).error.code).toBe("forbidden");
   });
 
-  it("answers 404 for an unknown resource", async () => {
+  it("answers 404 for an unknown resource, naming every resource there is", async () => {
     const answer = await get(query("secrets"));
     expect(answer.status).toBe(404);
-    expect(errorResponseSchema.parse(answer.body).error.code).toBe("not_found");
+    const error = errorResponseSchema.parse(answer.body).error;
+    expect(error.code).toBe("not_found");
+    for (const resource of ["timeseries", "vitals", "channels", "campaigns", "entry-pages", "exit-pages", "goals"])
+      expect(error.message).toContain(resource);
   });
 
   it.each([

@@ -7,10 +7,20 @@
 import { type Context, Hono } from "hono";
 import { createClickHouse } from "../../clickhouse/client";
 import { historyResourceSchema } from "../../protocol/history";
+import { campaignHistoryResourceSchema } from "../../protocol/campaign-history";
+import { sessionPageHistoryResourceSchema } from "../../protocol/session-page-history";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { historyAnswers } from "../history-answers";
 import { historyJson, readHistoryRequest, whileClickHouseAnswers } from "../history-request";
+
+/** Every `/v1/history/*` resource, this router's and those the routers mounted before it serve. */
+const ALL_HISTORY_RESOURCES = [
+  ...historyResourceSchema.options,
+  ...campaignHistoryResourceSchema.options,
+  ...sessionPageHistoryResourceSchema.options,
+  "goals",
+];
 
 async function answer(c: Context<AppEnv>): Promise<Response> {
   const resource = historyResourceSchema.safeParse(c.req.param("resource"));
@@ -18,7 +28,7 @@ async function answer(c: Context<AppEnv>): Promise<Response> {
     throw new ApiError(
       404,
       "not_found",
-      `no history resource "${c.req.param("resource")}"; one of ${historyResourceSchema.options.join(", ")}`,
+      `no history resource "${c.req.param("resource")}"; one of ${ALL_HISTORY_RESOURCES.join(", ")}`,
     );
   const range = await readHistoryRequest(c);
   const config = c.get("config");
