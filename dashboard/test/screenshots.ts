@@ -48,7 +48,7 @@ async function overviewScreenshots(): Promise<void> {
     await page.setViewportSize({ width: 1280, height: 900 });
     await traffic;
     // Let the last windows seal and flush, and the sessions close (a minute idle) and flush.
-    await stack.waitForRows("SELECT count() FROM sessions WHERE site = 'demo'", {}, 50, 150_000);
+    await stack.waitForRows("SELECT toUInt64(count() >= 50) FROM sessions WHERE site = 'demo'", {}, 1, 150_000);
     const settled = () =>
       page.waitForFunction(
         () => document.querySelector('[data-testid="history-status"]')?.getAttribute("data-state") === "settled",
