@@ -28,7 +28,7 @@ import {
   windowAlertMetrics,
 } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import { MAX_HUB_WINDOWS } from "../hub-state";
+import { MAX_HUB_WINDOWS } from "../live-hub/hub-state";
 import { notificationSummary, webhookBody } from "./alert-message";
 import { type AlertTiming, stepAlert } from "./alert-state-machine";
 import { AlertStore, MAX_RULES, type OutboxItem, type RuleProgress, ruleView, type StoredRule } from "./alert-store";

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { overviewSchema, windowMetricsSchema } from "../../protocol";
-import { dayOf } from "../day-aggregate";
-import { mergeDayPartials, overviewOf } from "../day-merge";
-import { enrichedBatch, enrichedEvent, pageView } from "../enriched-fixture";
-import { checkShardLiveState, dayPartialSchema } from "../shard-live-state-schema";
-import { HubState } from "../hub-state";
-import { emptyMetricCounts } from "../metric-counts";
-import { dayPartial, shardState } from "../shard-state-fixture";
-import { harness, uniqueSite, WINDOW_MS } from "../shard-test-harness";
-import { windowStartOf } from "../watermark";
+import { dayOf } from "../ingest-shard/day-aggregate";
+import { mergeDayPartials, overviewOf } from "../live-hub/day-merge";
+import { enrichedBatch, enrichedEvent, pageView } from "../ingest-shard/enriched-fixture";
+import { checkShardLiveState, dayPartialSchema } from "../shard-to-hub/shard-live-state-schema";
+import { HubState } from "../live-hub/hub-state";
+import { emptyMetricCounts } from "../shared/metric-counts";
+import { dayPartial, shardState } from "../shard-to-hub/shard-state-fixture";
+import { harness, uniqueSite, WINDOW_MS } from "../ingest-shard/shard-test-harness";
+import { windowStartOf } from "../ingest-shard/watermark";
 import { customEventsJob } from "./custom-events";
 
 const custom = (ts: number, name: string) => enrichedEvent({ type: "custom", ts, name });
