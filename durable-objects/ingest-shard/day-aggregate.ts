@@ -3,12 +3,12 @@
  * the window counters (exact visitors/sessions from the (day, visitor) and (day, session)
  * sets the caller keeps). Maps are bounded: the shard stores twice as many entries as it
  * reports (capped-map.ts), so the reported top entries are stable and exact while the tail
- * churns. `toDayPartial` produces the capped DayPartial of live-delta.ts.
+ * churns. `toDayPartial` produces the capped DayPartial of shard-live-state.ts.
  */
 import type { EnrichedEvent, VitalMetric } from "../../protocol";
 import { incrementCapped, admitKey, largestEntries } from "../shared/capped-map";
 import { addEventToJobCounts, emptyJobCounts, largestJobCounts, type JobCounts } from "../jobs/job-counts";
-import type { DayPartial, ProductPartial } from "../shard-to-hub/live-delta";
+import type { DayPartial, ProductPartial } from "../shard-to-hub/shard-live-state";
 import { fromMoneyUnits } from "../shared/money";
 import { addToSketch, emptySketch, type QuantileSketch } from "../shared/quantile-sketch";
 import { emptyRecord } from "../shared/safe-record";
@@ -25,7 +25,7 @@ import {
   type WindowCounters,
 } from "./window-aggregate";
 
-/** What DayPartial reports (live-delta.ts): the largest 100 of each map, 50 pages of vitals. */
+/** What DayPartial reports (shard-live-state.ts): the largest 100 of each map, 50 pages of vitals. */
 export const DAY_MAP_REPORT_CAP = 100;
 export const DAY_VITAL_PAGES_REPORT_CAP = 50;
 /** What the shard keeps, so the reported top stays stable (see capped-map.ts). */

@@ -1,7 +1,8 @@
 /**
  * A durable outbox for one ClickHouse table: rows wait in a SQLite queue table until an
- * insert carrying them was acknowledged, then they are deleted (flush-plan.ts explains the
- * tokens, persisted chunk bounds and bisection that make this exactly-once).
+ * insert carrying them was acknowledged, then they are deleted (dedup-token.ts and
+ * insert-bisection.ts explain the tokens, persisted chunk bounds and bisection that make this
+ * exactly-once).
  *
  * Each queue entry has a never-reused sequence number (not the SQLite rowid, which can be
  * reused after deletes), and expands to one or more rows of the target table (an event is
@@ -15,7 +16,8 @@
 import type { ClickHouse } from "../../clickhouse/client";
 import { ClickHouseError } from "../../clickhouse/client";
 import { toDateTime64, type QuarantineRow, type RowOf, type TableName } from "../../clickhouse/rows";
-import { dedupToken, insertBisecting, rangeKey, type SequencedRow, type TokenScope } from "./flush-plan";
+import { dedupToken, rangeKey, type TokenScope } from "./dedup-token";
+import { insertBisecting, type SequencedRow } from "./insert-bisection";
 import type { ShardMeta } from "./shard-meta";
 
 export type QueueTable = "pending_events" | "window_parts" | "pending_sessions";
@@ -173,7 +175,7 @@ export class FlushQueue<T extends TableName> {
 
   /**
    * The chunk being flushed: bounds persisted at its first attempt and reused on every retry,
-   * so a retry never widens it (see flush-plan.ts). Null when the queue is empty.
+   * so a retry never widens it (see dedup-token.ts). Null when the queue is empty.
    */
   private currentChunk(): { first: number; last: number } | null {
     const first = this.meta.number(`inflight_first:${this.queue}`, -1);

@@ -13,7 +13,7 @@ import { createClickHouse } from "../../clickhouse/client";
 import type { EnrichedBatch, IngestAdmission, IngestOutcome } from "../../protocol";
 import { loadConfig } from "../../common/config";
 import { tracerFor } from "../../tracing/tracer";
-import type { ShardLiveState } from "../shard-to-hub/live-delta";
+import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { ShardEngine } from "./shard-engine";
 import { ShardTracing } from "./shard-tracing";
 import type { ShardStats } from "./shard-stats";

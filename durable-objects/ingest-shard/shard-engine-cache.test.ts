@@ -18,7 +18,7 @@ import {
   purchase,
   vital,
 } from "./enriched-fixture";
-import type { ShardLiveState } from "../shard-to-hub/live-delta";
+import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { clickhouse, config, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
 

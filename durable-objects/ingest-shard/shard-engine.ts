@@ -43,10 +43,10 @@ import {
   nextBackoffMs,
   SESSIONS_PER_INSERT,
   type FlushPolicy,
-  type TokenScope,
-} from "./flush-plan";
+} from "./flush-schedule";
+import type { TokenScope } from "./dedup-token";
 import { FlushQueue } from "./flush-queue";
-import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/live-delta";
+import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/shard-live-state";
 import {
   applyEventToSession,
   chooseSession,
@@ -82,7 +82,7 @@ export const SEEN_BATCH_RETENTION_MS = 24 * 3600 * 1000;
 export const MAX_SEEN_BATCHES = 500_000;
 /**
  * Alarm period while anything waits for ClickHouse. The alarm checks; it inserts only when
- * flush-plan.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
+ * flush-schedule.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
  * within a second or two while inserts stay large.
  */
 export const FLUSH_INTERVAL_MS = 1_000;
@@ -99,7 +99,7 @@ export const ONLINE_RECHECK_MS = 5_000;
 export const WINDOW_RETENTION_MS = 49 * 3600 * 1000;
 /** Day accumulators (and their member sets) kept, for late events of the previous days. */
 export const DAY_RETENTION_MS = 3 * 24 * 3600 * 1000;
-/** Windows the hub keeps (hub-state.ts MAX_HUB_WINDOWS): older ones are not sent. */
+/** Windows the hub keeps (merged-shards.ts MAX_HUB_WINDOWS): older ones are not sent. */
 export const LIVE_WINDOWS = 360;
 /** The hub refuses a state with more windows than this (shard-live-state-schema.ts). */
 export const MAX_WINDOWS_PER_SEND = 1_000;
@@ -592,7 +592,7 @@ export class ShardEngine {
   }
 
   /**
-   * Drains the three outboxes when they are due (flush-plan.ts flushDueAt), unless backing
+   * Drains the three outboxes when they are due (flush-schedule.ts flushDueAt), unless backing
    * off. A retryable failure doubles the persisted backoff (1 s → 60 s); the first success
    * clears it.
    */
@@ -628,7 +628,7 @@ export class ShardEngine {
     return { site: this.site(), shard: this.shard(), epoch: this.meta.text("epoch") ?? "" };
   }
 
-  /** When the pending rows are due for an insert (flush-plan.ts), null when there are none. */
+  /** When the pending rows are due for an insert (flush-schedule.ts), null when there are none. */
   private flushDueAt(windowSealed = false): number | null {
     const queues = [this.events, this.windowParts, this.closedSessions];
     const oldest = queues.map((queue) => queue.oldestStoredAt()).filter((at): at is number => at !== null);
@@ -708,7 +708,7 @@ export class ShardEngine {
     );
   }
 
-  /** Oldest window start the hub still keeps (hub-state.ts retentionStart). */
+  /** Oldest window start the hub still keeps (merged-shards.ts retentionStart). */
   private liveRetentionStart(now: number): number {
     return windowStartOf(now, this.windowMs) - (LIVE_WINDOWS - 1) * this.windowMs;
   }

@@ -44,7 +44,7 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
     version: 1,
     statements: [
       "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
-      // The epoch makes dedup tokens unique across storage lifetimes (flush-plan.ts).
+      // The epoch makes dedup tokens unique across storage lifetimes (dedup-token.ts).
       "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
       "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
       "CREATE TABLE seen_batches (batch_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)",

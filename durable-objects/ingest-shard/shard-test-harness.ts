@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { METRIC_COUNT_NAMES } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import type { ShardLiveState } from "../shard-to-hub/live-delta";
+import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { zeroCounts } from "../shared/metric-counts";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { windowStartOf } from "./watermark";

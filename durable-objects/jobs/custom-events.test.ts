@@ -4,7 +4,7 @@ import { dayOf } from "../ingest-shard/day-aggregate";
 import { mergeDayPartials, overviewOf } from "../live-hub/day-merge";
 import { enrichedBatch, enrichedEvent, pageView } from "../ingest-shard/enriched-fixture";
 import { checkShardLiveState, dayPartialSchema } from "../shard-to-hub/shard-live-state-schema";
-import { HubState } from "../live-hub/hub-state";
+import { MergedShards } from "../live-hub/merged-shards";
 import { emptyMetricCounts } from "../shared/metric-counts";
 import { dayPartial, shardState } from "../shard-to-hub/shard-state-fixture";
 import { harness, uniqueSite, WINDOW_MS } from "../ingest-shard/shard-test-harness";
@@ -56,7 +56,7 @@ describe("custom events job", () => {
       counts: emptyMetricCounts(),
       jobs: { custom_events: jobs },
     });
-    const hub = new HubState(WINDOW_MS);
+    const hub = new MergedShards(WINDOW_MS);
     hub.apply(shardState("shop", 0, 1, Date.now(), { windows: [partial({ signup_click: 2 })] }), Date.now());
     hub.apply(
       shardState("shop", 1, 1, Date.now(), { windows: [partial({ signup_click: 1, newsletter: 5 })] }),

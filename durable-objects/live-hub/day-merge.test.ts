@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { overviewSchema, performanceSchema, type VitalMetric } from "../../protocol";
 import { mergeDayPartials, overviewOf, performanceOf } from "./day-merge";
-import type { DayPartial } from "../shard-to-hub/live-delta";
+import type { DayPartial } from "../shard-to-hub/shard-live-state";
 import { exactQuantile, mulberry32 } from "../shared/quantile-fixture";
 import { addToSketch, emptySketch, SKETCH_RELATIVE_ERROR, type QuantileSketch } from "../shared/quantile-sketch";
 import { counts, dayPartial } from "../shard-to-hub/shard-state-fixture";

@@ -6,7 +6,7 @@
  */
 import type { MetricCounts, Overview, Performance, VitalMetric } from "../../protocol";
 import { funnelWithRates, type FunnelSteps } from "../shared/funnel";
-import type { DayPartial, ProductPartial } from "../shard-to-hub/live-delta";
+import type { DayPartial, ProductPartial } from "../shard-to-hub/shard-live-state";
 import { addMetricCountsInto, emptyMetricCounts, roundMoney } from "../shared/metric-counts";
 import {
   emptySketch,

@@ -3,8 +3,8 @@
  * the latest per shard, sums, and pushes the result to dashboards over hibernating WebSockets
  * and answers the speed-layer REST routes.
  *
- * Transport and storage only; the merge rules are in hub-state.ts, the message shapes in
- * live-message.ts, the rows in hub-store.ts. Nothing lives only in memory: the HubState is a
+ * Transport and storage only; the merge rules are in merged-shards.ts, the message shapes in
+ * live-message.ts, the rows in hub-storage.ts. Nothing lives only in memory: the MergedShards is a
  * cache of the hub's SQLite rows, rebuilt lazily after hibernation or eviction, and a hub whose
  * storage is empty asks the shards (`liveState()`) once.
  */
@@ -13,9 +13,9 @@ import { errorBody, siteKeySchema, type Overview, type Performance, type Windows
 import { LIVE_CAPS_HEADER, LIVE_CLIENT_HEADER, LIVE_TOKEN_HEADER } from "../../protocol/live";
 import { loadConfig } from "../../common/config";
 import { ingestShardName } from "../../common/shard-routing";
-import { HubState, MAX_HUB_WINDOWS } from "./hub-state";
-import { HubStore } from "./hub-store";
-import type { LiveHubShardApi, ShardLiveState } from "../shard-to-hub/live-delta";
+import { MergedShards, MAX_HUB_WINDOWS } from "./merged-shards";
+import { HubStorage } from "./hub-storage";
+import type { LiveHubShardApi, ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { liveMessageJson } from "./live-message";
 import { checkShardLiveState, shardLiveStateSchema } from "../shard-to-hub/shard-live-state-schema";
 
@@ -25,14 +25,14 @@ export const BROADCAST_INTERVAL_MS = 250;
 export const MAX_LIVE_CLIENTS = 10_000;
 
 export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
-  private store: HubStore;
+  private store: HubStorage;
   private readonly windowSeconds: number;
   /** Cache of the stored rows; null until first needed after a (re)start. */
-  private state: HubState | null = null;
+  private state: MergedShards | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new HubStore(ctx.storage.sql);
+    this.store = new HubStorage(ctx.storage.sql);
     this.windowSeconds = loadConfig(env).windowSeconds;
     // Answered by the runtime without waking the hub, so idle dashboards cost nothing.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -210,7 +210,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.store = new HubStore(this.ctx.storage.sql);
+    this.store = new HubStorage(this.ctx.storage.sql);
     this.state = null;
   }
 
@@ -221,9 +221,9 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
 
   // ---- rebuilding -----------------------------------------------------------------------
 
-  private hubState(): HubState {
+  private hubState(): MergedShards {
     // Lazy, so a hub woken only to close a socket never parses its rows.
-    this.state ??= HubState.restore(this.windowSeconds * 1000, this.store.loadShards(), this.store.loadWindows());
+    this.state ??= MergedShards.restore(this.windowSeconds * 1000, this.store.loadShards(), this.store.loadWindows());
     return this.state;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ShardLiveState } from "./live-delta";
+import type { ShardLiveState } from "./shard-live-state";
 import { addToSketch, emptySketch } from "../shared/quantile-sketch";
 import {
   checkShardLiveState,

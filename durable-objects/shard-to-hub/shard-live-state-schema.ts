@@ -1,19 +1,19 @@
 /**
- * zod schema of ShardLiveState (the contract in live-delta.ts), and `checkShardLiveState`,
+ * zod schema of ShardLiveState (the contract in shard-live-state.ts), and `checkShardLiveState`,
  * the cheaper check the hub runs on every state a shard sends.
  *
  * The full schema is for data the hub did not just receive from a shard of this deployment:
- * states it reads back from its own storage (hub-store.ts), answers to its `liveState()`
+ * states it reads back from its own storage (hub-storage.ts), answers to its `liveState()`
  * pulls, tests. So an old stored shape fails loudly at that boundary instead of corrupting
  * the merged numbers.
  */
 import { z } from "zod";
 import { METRIC_COUNT_NAMES, metricCountsSchema, vitalMetricSchema } from "../../protocol";
 import { MAX_JOBS } from "../jobs/registered-jobs";
-import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
+import type { DayPartial, ShardLiveState, WindowPartial } from "./shard-live-state";
 import type { QuantileSketch } from "../shared/quantile-sketch";
 
-/** live-delta.ts caps each map of a DayPartial to its largest entries. */
+/** shard-live-state.ts caps each map of a DayPartial to its largest entries. */
 export const MAX_DAY_MAP_ENTRIES = 100;
 export const MAX_VITAL_PAGES = 50;
 /** A shard sends the windows changed since its last send; more than this is a shard bug. */

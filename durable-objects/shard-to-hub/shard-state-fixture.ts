@@ -4,7 +4,7 @@
  */
 import type { MetricCounts } from "../../protocol";
 import { utcDay } from "../live-hub/day-merge";
-import type { DayPartial, ShardLiveState, WindowPartial } from "./live-delta";
+import type { DayPartial, ShardLiveState, WindowPartial } from "./shard-live-state";
 import { emptyMetricCounts } from "../shared/metric-counts";
 
 export const TEST_WINDOW_MS = 10_000;

@@ -1,5 +1,5 @@
 /**
- * The LiveHub's SQLite storage: everything its in-memory HubState is rebuilt from after
+ * The LiveHub's SQLite storage: everything its in-memory MergedShards is rebuilt from after
  * hibernation or eviction, plus the "an update is owed" marker that lets a hub that went to
  * sleep between a shard's send and its broadcast alarm still send that update.
  *
@@ -7,8 +7,8 @@
  * since the last broadcast (all retained windows at most), and a few meta keys.
  */
 import { metricCountsSchema } from "../../protocol";
-import type { WindowPartial } from "../shard-to-hub/live-delta";
-import type { ShardRecord, ShardWindow } from "./hub-state";
+import type { WindowPartial } from "../shard-to-hub/shard-live-state";
+import type { ShardRecord, ShardWindow } from "./merged-shards";
 import { dayPartialSchema } from "../shard-to-hub/shard-live-state-schema";
 
 const SCHEMA = `
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS hub_changed_window (window_start INTEGER PRIMARY KEY)
 
 type MetaKey = "site" | "update_owed" | "last_broadcast_at" | "shards_synced";
 
-export class HubStore {
+export class HubStorage {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }

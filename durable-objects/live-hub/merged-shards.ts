@@ -10,7 +10,7 @@ import type { Overview, Performance, WindowMetrics } from "../../protocol";
 import { KEYED_COUNT_JOBS } from "../jobs/registered-jobs";
 import { addCountsByKeyInto, topJobKeys } from "../shared/top-list";
 import { mergeDayPartials, overviewOf, performanceOf, utcDay } from "./day-merge";
-import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/live-delta";
+import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/shard-live-state";
 import { addMetricCountsInto, emptyMetricCounts } from "../shared/metric-counts";
 
 /** Keys of each job a window reports live (a window is short: few keys, and a snapshot carries hundreds of windows). */
@@ -48,7 +48,7 @@ export interface ApplyResult {
   dropBefore: number;
 }
 
-export class HubState {
+export class MergedShards {
   private readonly shards = new Map<number, ShardRecord>();
   /** window start → shard → partial. */
   private readonly windows = new Map<number, Map<number, ShardWindow>>();
@@ -56,8 +56,8 @@ export class HubState {
   constructor(private readonly windowMs: number) {}
 
   /** Rebuilds the state from what `apply` results were persisted. */
-  static restore(windowMs: number, shards: Iterable<ShardRecord>, windows: Iterable<ShardWindow>): HubState {
-    const state = new HubState(windowMs);
+  static restore(windowMs: number, shards: Iterable<ShardRecord>, windows: Iterable<ShardWindow>): MergedShards {
+    const state = new MergedShards(windowMs);
     for (const record of shards) state.shards.set(record.shard, record);
     for (const window of windows) state.windowShards(window.partial.start).set(window.shard, window);
     return state;

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { HubState, MAX_HUB_WINDOWS, ONLINE_STALE_MS } from "./hub-state";
+import { MergedShards, MAX_HUB_WINDOWS, ONLINE_STALE_MS } from "./merged-shards";
 import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 3);
 const W0 = windowStart(NOW);
 
-function hub(): HubState {
-  return new HubState(TEST_WINDOW_MS);
+function hub(): MergedShards {
+  return new MergedShards(TEST_WINDOW_MS);
 }
 
-describe("HubState merge", () => {
+describe("MergedShards merge", () => {
   it("sums each window over shards and keeps the latest partial per shard", () => {
     const state = hub();
     state.apply(
@@ -125,7 +125,7 @@ describe("HubState merge", () => {
       shards.push({ shard, seq: sent.seq, at: sent.at, online: sent.online, today: sent.today });
       windows.push(...result.acceptedWindows.map((partial) => ({ shard, seq: sent.seq, partial })));
     }
-    const restored = HubState.restore(TEST_WINDOW_MS, shards, windows);
+    const restored = MergedShards.restore(TEST_WINDOW_MS, shards, windows);
     expect(restored.recentWindows(10)).toEqual(state.recentWindows(10));
     expect(restored.dayViews("s", NOW)).toEqual(state.dayViews("s", NOW));
   });
