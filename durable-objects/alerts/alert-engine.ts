@@ -28,7 +28,7 @@ import {
   windowAlertMetrics,
 } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import { MAX_HUB_WINDOWS } from "../live-hub/merged-shards";
+import { MAX_HUB_WINDOWS } from "../shard-to-hub/shard-live-state";
 import { notificationSummary, webhookBody } from "./alert-message";
 import { type AlertTiming, stepAlert } from "./alert-state-machine";
 import { AlertStore, MAX_RULES, type OutboxItem, type RuleProgress, ruleView, type StoredRule } from "./alert-store";

@@ -8,7 +8,12 @@
 import type { EnrichedEvent, VitalMetric } from "../../protocol";
 import { incrementCapped, admitKey, largestEntries } from "../shared/capped-map";
 import { addEventToJobCounts, emptyJobCounts, largestJobCounts, type JobCounts } from "../jobs/job-counts";
-import type { DayPartial, ProductPartial } from "../shard-to-hub/shard-live-state";
+import {
+  type DayPartial,
+  MAX_MAP_ENTRIES,
+  MAX_VITAL_PAGES,
+  type ProductPartial,
+} from "../shard-to-hub/shard-live-state";
 import { fromMoneyUnits } from "../shared/money";
 import { addToSketch, emptySketch, type QuantileSketch } from "../shared/quantile-sketch";
 import { emptyRecord } from "../shared/safe-record";
@@ -25,12 +30,9 @@ import {
   type WindowCounters,
 } from "./window-aggregate";
 
-/** What DayPartial reports (shard-live-state.ts): the largest 100 of each map, 50 pages of vitals. */
-export const DAY_MAP_REPORT_CAP = 100;
-export const DAY_VITAL_PAGES_REPORT_CAP = 50;
 /** What the shard keeps, so the reported top stays stable (see capped-map.ts). */
-export const DAY_MAP_STORE_CAP = 2 * DAY_MAP_REPORT_CAP;
-export const DAY_VITAL_PAGES_STORE_CAP = 2 * DAY_VITAL_PAGES_REPORT_CAP;
+export const DAY_MAP_STORE_CAP = 2 * MAX_MAP_ENTRIES;
+export const DAY_VITAL_PAGES_STORE_CAP = 2 * MAX_VITAL_PAGES;
 
 export interface PageVitals {
   samples: number;
@@ -52,11 +54,6 @@ export interface DayAccumulator {
   vitals: Record<string, PageVitals>;
   /** Keyed-count job name → key → events (jobs/keyed-count-job.ts), capped like the maps above. */
   jobs: JobCounts;
-}
-
-/** UTC day of a time in ms. */
-export function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 export function emptyDayAccumulator(day: string): DayAccumulator {
@@ -131,13 +128,11 @@ function toProductPartial(product: ProductCounts): ProductPartial {
 /** The capped, absolute DayPartial the hub receives. */
 export function toDayPartial(day: DayAccumulator): DayPartial {
   const products = emptyRecord<ProductPartial>();
-  for (const [id, product] of Object.entries(largestEntries(day.products, DAY_MAP_REPORT_CAP, productWeight))) {
+  for (const [id, product] of Object.entries(largestEntries(day.products, MAX_MAP_ENTRIES, productWeight))) {
     products[id] = toProductPartial(product);
   }
   const vitals = emptyRecord<Partial<Record<VitalMetric, QuantileSketch>>>();
-  for (const [path, page] of Object.entries(
-    largestEntries(day.vitals, DAY_VITAL_PAGES_REPORT_CAP, (entry) => entry.samples),
-  )) {
+  for (const [path, page] of Object.entries(largestEntries(day.vitals, MAX_VITAL_PAGES, (entry) => entry.samples))) {
     vitals[path] = page.metrics;
   }
   return {
@@ -145,10 +140,10 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
     counts: toMetricCounts(day.counters),
     funnel: { sessions: day.counters.sessions, ...day.funnel },
     abandoned_carts: { sessions: day.abandoned.sessions, value: fromMoneyUnits(day.abandoned.value_units) },
-    pages: largestEntries(day.pages, DAY_MAP_REPORT_CAP, (views) => views),
-    referrers: largestEntries(day.referrers, DAY_MAP_REPORT_CAP, (visits) => visits),
+    pages: largestEntries(day.pages, MAX_MAP_ENTRIES, (views) => views),
+    referrers: largestEntries(day.referrers, MAX_MAP_ENTRIES, (visits) => visits),
     products,
     vitals,
-    jobs: largestJobCounts(day.jobs, DAY_MAP_REPORT_CAP),
+    jobs: largestJobCounts(day.jobs, MAX_MAP_ENTRIES),
   };
 }

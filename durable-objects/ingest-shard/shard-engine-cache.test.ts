@@ -7,6 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { EnrichedBatch } from "../../protocol";
+import { utcDay } from "../../common/utc-day";
 import { DAY_MAP_STORE_CAP, DAY_VITAL_PAGES_STORE_CAP } from "./day-aggregate";
 import {
   cartAdd,
@@ -221,7 +222,7 @@ describe("ShardEngine state cache", () => {
     const site = uniqueSite("cache-v1-day");
     const h = harness(site);
     const t = h.clock.now;
-    const day = new Date(t).toISOString().slice(0, 10);
+    const day = utcDay(t);
     await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/new")])));
     await h.run((engine) => engine.checkpointNow());
     // Rewrite the day the way schema v1 stored it: everything in one JSON row, no entries.

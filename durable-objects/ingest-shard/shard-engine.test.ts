@@ -17,7 +17,7 @@ import {
 } from "./enriched-fixture";
 import { FLUSH_MAX_AGE_MS, FLUSH_MIN_ENTRIES, FLUSH_QUIET_MS } from "./flush-schedule";
 import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
-import { shardLiveStateSchema } from "../shard-to-hub/shard-live-state-schema";
+import { shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
 import {
   clickhouse,
   countRows,

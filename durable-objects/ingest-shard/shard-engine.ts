@@ -31,7 +31,6 @@ import {
   addAbandonedCartToDay,
   addBounceToDay,
   addEventToDay,
-  dayOf,
   emptyDayAccumulator,
   toDayPartial,
 } from "./day-aggregate";
@@ -45,8 +44,15 @@ import {
   type FlushPolicy,
 } from "./flush-schedule";
 import type { TokenScope } from "./dedup-token";
+import { utcDay } from "../../common/utc-day";
 import { FlushQueue } from "./flush-queue";
-import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/shard-live-state";
+import {
+  type DayPartial,
+  MAX_HUB_WINDOWS,
+  MAX_WINDOWS_PER_STATE,
+  type ShardLiveState,
+  type WindowPartial,
+} from "../shard-to-hub/shard-live-state";
 import {
   applyEventToSession,
   chooseSession,
@@ -99,10 +105,6 @@ export const ONLINE_RECHECK_MS = 5_000;
 export const WINDOW_RETENTION_MS = 49 * 3600 * 1000;
 /** Day accumulators (and their member sets) kept, for late events of the previous days. */
 export const DAY_RETENTION_MS = 3 * 24 * 3600 * 1000;
-/** Windows the hub keeps (merged-shards.ts MAX_HUB_WINDOWS): older ones are not sent. */
-export const LIVE_WINDOWS = 360;
-/** The hub refuses a state with more windows than this (shard-live-state-schema.ts). */
-export const MAX_WINDOWS_PER_SEND = 1_000;
 /** Inserts per queue per alarm, so one alarm stays short even after a long outage. */
 export const MAX_INSERTS_PER_QUEUE_PER_ALARM = 20;
 /** Idle sessions closed per alarm (the next alarm continues). */
@@ -370,7 +372,7 @@ export class ShardEngine {
         },
         session.channel,
       );
-      const day = dayOf(event.ts);
+      const day = utcDay(event.ts);
       addEventToDay(
         changes.day(day),
         event,
@@ -434,9 +436,9 @@ export class ShardEngine {
     if (emit) this.closedSessions.enqueue([toSessionRow(this.site(), this.shard(), session)], now);
     if (isBounce(session)) {
       changes.window(windowStartOf(session.started_at, this.windowMs)).total.counters.bounces += 1;
-      addBounceToDay(changes.day(dayOf(session.started_at)));
+      addBounceToDay(changes.day(utcDay(session.started_at)));
     }
-    if (isAbandonedCart(session)) addAbandonedCartToDay(changes.day(dayOf(now)), session.cart_units);
+    if (isAbandonedCart(session)) addAbandonedCartToDay(changes.day(utcDay(now)), session.cart_units);
     changes.closeSession(session.session_id);
     this.count(state, "sessions_closed");
   }
@@ -554,7 +556,7 @@ export class ShardEngine {
     state.store.pruneOnline(now - ONLINE_SPAN_MS);
     const windowCutoff = now - WINDOW_RETENTION_MS;
     state.store.deleteEmittedWindowsBefore(windowCutoff);
-    state.store.deleteDaysBefore(dayOf(now - DAY_RETENTION_MS));
+    state.store.deleteDaysBefore(utcDay(now - DAY_RETENTION_MS));
   }
 
   /** True when it closed any (their rows are now in the outbox). */
@@ -704,13 +706,13 @@ export class ShardEngine {
     return (
       state.liveChange > this.meta.number("live_sent_change") ||
       this.onlineCount(state, now) !== this.meta.number("live_sent_online") ||
-      dayOf(now) !== this.meta.text("live_sent_day")
+      utcDay(now) !== this.meta.text("live_sent_day")
     );
   }
 
   /** Oldest window start the hub still keeps (merged-shards.ts retentionStart). */
   private liveRetentionStart(now: number): number {
-    return windowStartOf(now, this.windowMs) - (LIVE_WINDOWS - 1) * this.windowMs;
+    return windowStartOf(now, this.windowMs) - (MAX_HUB_WINDOWS - 1) * this.windowMs;
   }
 
   /** Plain objects only (plain-data.ts): it crosses RPC to the hub. Run inside a state transaction. */
@@ -728,7 +730,7 @@ export class ShardEngine {
           jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
         }),
       ),
-      today: this.todayPartial(state, dayOf(now)),
+      today: this.todayPartial(state, utcDay(now)),
       online: this.onlineCount(state, now),
     };
   }
@@ -756,7 +758,9 @@ export class ShardEngine {
     if (this.meta.text("site") === null) return null;
     const now = this.now();
     return this.stateTransaction((state) => {
-      const windows = state.store.windowsAt(state.store.recentWindowStarts(this.liveRetentionStart(now), LIVE_WINDOWS));
+      const windows = state.store.windowsAt(
+        state.store.recentWindowStarts(this.liveRetentionStart(now), MAX_HUB_WINDOWS),
+      );
       return this.buildState(state, now, windows);
     });
   }
@@ -772,11 +776,11 @@ export class ShardEngine {
     const built = this.stateTransaction((state) => {
       const sentChange = this.meta.number("live_sent_change");
       const currentChange = state.liveChange;
-      const rows = state.store.windowsChangedAfter(sentChange, this.liveRetentionStart(now), MAX_WINDOWS_PER_SEND);
+      const rows = state.store.windowsChangedAfter(sentChange, this.liveRetentionStart(now), MAX_WINDOWS_PER_STATE);
       // When capped, windows sharing the last change number may be cut: leave that number owed.
       const last = rows[rows.length - 1];
       const confirmsUpTo =
-        rows.length === MAX_WINDOWS_PER_SEND && last !== undefined ? last.liveChange - 1 : currentChange;
+        rows.length === MAX_WINDOWS_PER_STATE && last !== undefined ? last.liveChange - 1 : currentChange;
       return {
         state: this.buildState(state, now, state.store.windowsAt(rows.map((row) => row.start))),
         confirmsUpTo,

@@ -20,9 +20,13 @@ import { zeroCounts } from "../shared/metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "../shared/money";
 import { addToSketch, type QuantileSketch, emptySketch } from "../shared/quantile-sketch";
 import { emptyRecord } from "../shared/safe-record";
+import { MAX_MAP_ENTRIES } from "../shard-to-hub/shard-live-state";
 
-/** Distinct pages and products a window keeps (the window is short; this only bounds abuse). */
-export const WINDOW_MAP_CAP = 100;
+/**
+ * Distinct pages, products and job keys a window keeps (the window is short; this only bounds
+ * abuse). Its job keys go to the hub, so this is the contract's cap.
+ */
+export const WINDOW_MAP_CAP = MAX_MAP_ENTRIES;
 
 /** The custom event an app sends when a product page is viewed: `track("product_view", { product_id, name? })`. */
 export const PRODUCT_VIEW_EVENT = "product_view";

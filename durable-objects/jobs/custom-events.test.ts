@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { overviewSchema, windowMetricsSchema } from "../../protocol";
-import { dayOf } from "../ingest-shard/day-aggregate";
+import { utcDay } from "../../common/utc-day";
 import { mergeDayPartials, overviewOf } from "../live-hub/day-merge";
 import { enrichedBatch, enrichedEvent, pageView } from "../ingest-shard/enriched-fixture";
-import { checkShardLiveState, dayPartialSchema } from "../shard-to-hub/shard-live-state-schema";
+import { checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
+import { dayPartialSchema } from "../shard-to-hub/shard-live-state";
 import { MergedShards } from "../live-hub/merged-shards";
 import { emptyMetricCounts } from "../shared/metric-counts";
 import { dayPartial, shardState } from "../shard-to-hub/shard-state-fixture";
@@ -38,7 +39,7 @@ describe("custom events job", () => {
     await h.run((engine) => engine.ingest(enrichedBatch(site, [custom(t + 4, "signup_click")], { visitor_id: "v-2" })));
     // Every run is a fresh engine over the same storage: this one reads the day from SQLite.
     const state = await h.run((engine) => engine.liveState());
-    expect(state?.today.day).toBe(dayOf(t));
+    expect(state?.today.day).toBe(utcDay(t));
     expect(state?.today.jobs?.["custom_events"]).toEqual({ signup_click: 3, newsletter: 1 });
     if (state === null) throw new Error("no state");
     expect(() => checkShardLiveState(state)).not.toThrow();

@@ -18,11 +18,6 @@ import {
 import { KEYED_COUNT_JOBS } from "../jobs/registered-jobs";
 import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries, topJobKeys } from "../shared/top-list";
 
-/** The UTC day `YYYY-MM-DD` of a time in ms, the key DayPartial uses. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
 export interface MergedDay {
   day: string;
   counts: MetricCounts;

@@ -9,7 +9,7 @@
 import { metricCountsSchema } from "../../protocol";
 import type { WindowPartial } from "../shard-to-hub/shard-live-state";
 import type { ShardRecord, ShardWindow } from "./merged-shards";
-import { dayPartialSchema } from "../shard-to-hub/shard-live-state-schema";
+import { dayPartialSchema } from "../shard-to-hub/shard-live-state";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -13,11 +13,12 @@ import { errorBody, siteKeySchema, type Overview, type Performance, type Windows
 import { LIVE_CAPS_HEADER, LIVE_CLIENT_HEADER, LIVE_TOKEN_HEADER } from "../../protocol/live";
 import { loadConfig } from "../../common/config";
 import { ingestShardName } from "../../common/shard-routing";
-import { MergedShards, MAX_HUB_WINDOWS } from "./merged-shards";
+import { MergedShards } from "./merged-shards";
 import { HubStorage } from "./hub-storage";
 import type { LiveHubShardApi, ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { liveMessageJson } from "./live-message";
-import { checkShardLiveState, shardLiveStateSchema } from "../shard-to-hub/shard-live-state-schema";
+import { checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
+import { MAX_HUB_WINDOWS, shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
 
 /** Updates to clients are coalesced to at most one per this interval. */
 export const BROADCAST_INTERVAL_MS = 250;
@@ -41,7 +42,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   // ---- shards → hub --------------------------------------------------------------------
 
   async applyShardState(input: ShardLiveState): Promise<void> {
-    // A shard of this deployment over RPC: the proportionate check (shard-live-state-schema.ts says why).
+    // A shard of this deployment over RPC: the proportionate check (check-shard-live-state.ts says why).
     const state = checkShardLiveState(input);
     this.store.rememberSite(state.site);
     this.applyAndStore(state, Date.now());

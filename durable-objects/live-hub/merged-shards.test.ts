@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MergedShards, MAX_HUB_WINDOWS, ONLINE_STALE_MS } from "./merged-shards";
+import { MAX_HUB_WINDOWS } from "../shard-to-hub/shard-live-state";
+import { MergedShards, ONLINE_STALE_MS } from "./merged-shards";
 import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 3);

@@ -9,15 +9,19 @@
 import type { Overview, Performance, WindowMetrics } from "../../protocol";
 import { KEYED_COUNT_JOBS } from "../jobs/registered-jobs";
 import { addCountsByKeyInto, topJobKeys } from "../shared/top-list";
-import { mergeDayPartials, overviewOf, performanceOf, utcDay } from "./day-merge";
-import type { DayPartial, ShardLiveState, WindowPartial } from "../shard-to-hub/shard-live-state";
+import { utcDay } from "../../common/utc-day";
+import { mergeDayPartials, overviewOf, performanceOf } from "./day-merge";
+import {
+  type DayPartial,
+  MAX_HUB_WINDOWS,
+  type ShardLiveState,
+  type WindowPartial,
+} from "../shard-to-hub/shard-live-state";
 import { addMetricCountsInto, emptyMetricCounts } from "../shared/metric-counts";
 
 /** Keys of each job a window reports live (a window is short: few keys, and a snapshot carries hundreds of windows). */
 export const WINDOW_JOB_TOP_LIMIT = 10;
 
-/** Recent windows the hub keeps (1 h at the default 10 s windows). */
-export const MAX_HUB_WINDOWS = 360;
 /** A shard re-sends while its online count decays; one silent for this long is presumed gone. */
 export const ONLINE_STALE_MS = 5 * 60 * 1000;
 

@@ -3,7 +3,7 @@
  * few numbers so each test states only what it is about.
  */
 import type { MetricCounts } from "../../protocol";
-import { utcDay } from "../live-hub/day-merge";
+import { utcDay } from "../../common/utc-day";
 import type { DayPartial, ShardLiveState, WindowPartial } from "./shard-live-state";
 import { emptyMetricCounts } from "../shared/metric-counts";
 

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ShardLiveState } from "./shard-live-state";
 import { addToSketch, emptySketch } from "../shared/quantile-sketch";
+import { checkShardLiveState, InvalidShardLiveState } from "./check-shard-live-state";
 import {
-  checkShardLiveState,
-  InvalidShardLiveState,
-  MAX_DAY_MAP_ENTRIES,
+  MAX_MAP_ENTRIES,
   MAX_VITAL_PAGES,
   MAX_WINDOWS_PER_STATE,
+  type ShardLiveState,
   shardLiveStateSchema,
-} from "./shard-live-state-schema";
+} from "./shard-live-state";
 import { counts, shardState, windowPartial } from "./shard-state-fixture";
 
 function fullState(): ShardLiveState {
@@ -50,12 +49,12 @@ const breakages: [string, (state: ShardLiveState) => void][] = [
   ],
   ["bad day", (state) => void (state.today.day = "23.11.2026")],
   ["negative online", (state) => void (state.online = -2)],
-  ["too many pages", (state) => void (state.today.pages = many(MAX_DAY_MAP_ENTRIES + 1, () => 1))],
-  ["too many referrers", (state) => void (state.today.referrers = many(MAX_DAY_MAP_ENTRIES + 1, () => 1))],
+  ["too many pages", (state) => void (state.today.pages = many(MAX_MAP_ENTRIES + 1, () => 1))],
+  ["too many referrers", (state) => void (state.today.referrers = many(MAX_MAP_ENTRIES + 1, () => 1))],
   [
     "too many products",
     (state) =>
-      void (state.today.products = many(MAX_DAY_MAP_ENTRIES + 1, () => ({
+      void (state.today.products = many(MAX_MAP_ENTRIES + 1, () => ({
         name: "",
         views: 1,
         cart_adds: 0,

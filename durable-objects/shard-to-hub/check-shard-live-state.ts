@@ -1,76 +1,17 @@
 /**
- * zod schema of ShardLiveState (the contract in shard-live-state.ts), and `checkShardLiveState`,
- * the cheaper check the hub runs on every state a shard sends.
- *
- * The full schema is for data the hub did not just receive from a shard of this deployment:
- * states it reads back from its own storage (hub-storage.ts), answers to its `liveState()`
- * pulls, tests. So an old stored shape fails loudly at that boundary instead of corrupting
- * the merged numbers.
+ * `checkShardLiveState`, the check the hub runs on every state a shard sends, instead of the
+ * full zod parse of shard-live-state.ts. It checks the same limits (imported from there), so
+ * the two cannot drift apart on what keeps the hub bounded.
  */
-import { z } from "zod";
-import { METRIC_COUNT_NAMES, metricCountsSchema, vitalMetricSchema } from "../../protocol";
+import { METRIC_COUNT_NAMES, vitalMetricSchema } from "../../protocol";
 import { MAX_JOBS } from "../jobs/registered-jobs";
-import type { DayPartial, ShardLiveState, WindowPartial } from "./shard-live-state";
-import type { QuantileSketch } from "../shared/quantile-sketch";
-
-/** shard-live-state.ts caps each map of a DayPartial to its largest entries. */
-export const MAX_DAY_MAP_ENTRIES = 100;
-export const MAX_VITAL_PAGES = 50;
-/** A shard sends the windows changed since its last send; more than this is a shard bug. */
-export const MAX_WINDOWS_PER_STATE = 1_000;
-/** A 1% sketch of web vitals has at most ~700 buckets (see quantile-sketch.ts). */
-const MAX_SKETCH_BUCKETS = 4_000;
-
-const count = z.number().int().min(0);
-
-const cappedRecord = <T extends z.ZodType>(value: T, max: number) =>
-  z.record(z.string(), value).refine((record) => Object.keys(record).length <= max, `at most ${max} entries`);
-
-export const quantileSketchSchema: z.ZodType<QuantileSketch> = z.object({
-  zeros: count,
-  buckets: cappedRecord(count, MAX_SKETCH_BUCKETS),
-  count: count,
-});
-
-const jobCountsSchema = cappedRecord(cappedRecord(count, MAX_DAY_MAP_ENTRIES), MAX_JOBS);
-
-export const windowPartialSchema: z.ZodType<WindowPartial> = z.object({
-  start: z.number().int(),
-  end: z.number().int(),
-  counts: metricCountsSchema,
-  jobs: jobCountsSchema.optional(),
-});
-
-export const dayPartialSchema: z.ZodType<DayPartial> = z.object({
-  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  counts: metricCountsSchema,
-  funnel: z.object({
-    sessions: count,
-    product_views: count,
-    cart_adds: count,
-    checkouts: count,
-    purchases: count,
-  }),
-  abandoned_carts: z.object({ sessions: count, value: z.number() }),
-  pages: cappedRecord(count, MAX_DAY_MAP_ENTRIES),
-  referrers: cappedRecord(count, MAX_DAY_MAP_ENTRIES),
-  products: cappedRecord(
-    z.object({ name: z.string(), views: count, cart_adds: count, purchases: count, revenue: z.number() }),
-    MAX_DAY_MAP_ENTRIES,
-  ),
-  vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
-  jobs: jobCountsSchema.optional(),
-});
-
-export const shardLiveStateSchema: z.ZodType<ShardLiveState> = z.object({
-  site: z.string().min(1),
-  shard: z.number().int().min(0),
-  seq: z.number().int().min(0),
-  at: z.number().int().min(0),
-  windows: z.array(windowPartialSchema).max(MAX_WINDOWS_PER_STATE),
-  today: dayPartialSchema,
-  online: count,
-});
+import {
+  MAX_MAP_ENTRIES,
+  MAX_SKETCH_BUCKETS,
+  MAX_VITAL_PAGES,
+  MAX_WINDOWS_PER_STATE,
+  type ShardLiveState,
+} from "./shard-live-state";
 
 /** Thrown by checkShardLiveState: the shard that sent the state has a bug. */
 export class InvalidShardLiveState extends Error {}
@@ -116,7 +57,7 @@ function checkMetricCounts(value: unknown, path: string): void {
  * sender is an IngestShard of the same deployment, compiled against the same ShardLiveState
  * type, and RPC's structured clone delivers plain data (no prototypes, getters or functions).
  * What a shard bug could still do is send too much or the wrong kind of number, so this
- * checks every cap of the schema above (what keeps the hub's memory and storage bounded) and
+ * checks every cap of the schema (what keeps the hub's memory and storage bounded) and
  * the type of every number the hub adds up or keys on, in one pass without allocating. It
  * does not re-check each sketch bucket's count (the hub only adds them); the zod schema still
  * checks them wherever the hub reads a stored or pulled state.
@@ -149,11 +90,11 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
     checkCount(value, `today.funnel.${step}`);
   checkCount(today.abandoned_carts?.sessions, "today.abandoned_carts.sessions");
   checkNumber(today.abandoned_carts.value, "today.abandoned_carts.value");
-  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_DAY_MAP_ENTRIES)))
+  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_MAP_ENTRIES)))
     checkCount(views, `today.pages.${path}`);
-  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_DAY_MAP_ENTRIES)))
+  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_MAP_ENTRIES)))
     checkCount(visits, `today.referrers.${host}`);
-  for (const [id, entry] of Object.entries(checkRecord(today.products, "today.products", MAX_DAY_MAP_ENTRIES))) {
+  for (const [id, entry] of Object.entries(checkRecord(today.products, "today.products", MAX_MAP_ENTRIES))) {
     const product = checkRecord(entry, `today.products.${id}`, 5);
     if (typeof product["name"] !== "string") fail(`today.products.${id}.name`, "expected a name");
     checkCount(product["views"], `today.products.${id}.views`);
@@ -176,7 +117,7 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
 
 function checkJobCounts(value: unknown, path: string): void {
   for (const [job, counts] of Object.entries(checkRecord(value, path, MAX_JOBS))) {
-    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_DAY_MAP_ENTRIES)))
+    for (const [key, count] of Object.entries(checkRecord(counts, `${path}.${job}`, MAX_MAP_ENTRIES)))
       checkCount(count, `${path}.${job}.${key}`);
   }
 }
