@@ -4,10 +4,23 @@
  * while a send runs is honoured right after it. It only decides *when*; what is sent is read
  * from storage at send time, and what was not confirmed stays marked there, so a send lost
  * with an evicted object is made by the next ingest or alarm.
+ *
+ * Its clock and timers are injected (`now`, `schedule`), so tests drive it with a manual clock
+ * (manual-clock-harness.ts) instead of waiting for real timers.
  */
 
+/** Runs `callback` after `ms` (like setTimeout) and returns a function that cancels it. */
+export type Schedule = (callback: () => void, ms: number) => () => void;
+
+/** The runtime's timers. */
+export const realSchedule: Schedule = (callback, ms) => {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
+};
+
 export class CoalescedSender {
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the pending timer; null when none is pending. */
+  private timer: (() => void) | null = null;
   private inFlight: Promise<void> | null = null;
   private requestedDuringSend = false;
   private lastStartedAt = Number.NEGATIVE_INFINITY;
@@ -17,6 +30,7 @@ export class CoalescedSender {
     private readonly send: () => Promise<void>,
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
+    private readonly schedule: Schedule = realSchedule,
   ) {}
 
   /** Asks for a send soon (within the interval). */
@@ -27,7 +41,7 @@ export class CoalescedSender {
     }
     if (this.timer !== null) return;
     const wait = Math.max(0, this.lastStartedAt + this.intervalMs - this.now());
-    this.timer = setTimeout(() => {
+    this.timer = this.schedule(() => {
       this.timer = null;
       void this.start();
     }, wait);
@@ -37,7 +51,7 @@ export class CoalescedSender {
   async sendNow(): Promise<void> {
     for (;;) {
       if (this.timer !== null) {
-        clearTimeout(this.timer);
+        this.timer();
         this.timer = null;
       }
       if (this.inFlight !== null) {
@@ -46,7 +60,7 @@ export class CoalescedSender {
       }
       const wait = this.lastStartedAt + this.intervalMs - this.now();
       if (wait > 0) {
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await new Promise<void>((resolve) => this.schedule(resolve, wait));
         continue;
       }
       // No await between these checks and the start: nothing else can start a send meanwhile.

@@ -18,6 +18,7 @@ import {
 import { FLUSH_MAX_AGE_MS, FLUSH_MIN_ENTRIES, FLUSH_QUIET_MS } from "./flush-schedule";
 import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
 import { shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
+import { LIVE_SEND_INTERVAL_MS } from "./shard-engine";
 import {
   clickhouse,
   countRows,
@@ -462,15 +463,15 @@ describe("IngestShard live state", () => {
     await h.run(async (engine) => {
       for (let batch = 0; batch < 10; batch++)
         await engine.ingest(enrichedBatch(site, [pageView(t + batch, "/")], { visitor_id: `v${batch}` }));
-      // The coalescing timer runs in real time.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Ten ingests, one send: the coalescing timer fires once the clock moves.
+      await h.clock.advance(100);
+      expect(h.sent.map((state) => state.at)).toEqual([t]);
       // An alarm right after a send waits out the interval instead of sending at once (or never).
-      h.clock.now += 1_000;
-      await engine.ingest(enrichedBatch(site, [pageView(t + 500, "/")], { visitor_id: "v0" }));
-      await engine.alarm();
+      await engine.ingest(enrichedBatch(site, [pageView(t + 100, "/")], { visitor_id: "v0" }));
+      await h.clock.runUntil(engine.alarm());
     });
-    expect(h.sent.length).toBeGreaterThanOrEqual(1);
-    expect(h.sent.length).toBeLessThan(10);
+    expect(h.sent).toHaveLength(2);
+    expect(h.sent[1]?.at).toBe(t + LIVE_SEND_INTERVAL_MS);
     const last = h.sent[h.sent.length - 1];
     expect(shardLiveStateSchema.safeParse(last).success).toBe(true);
     expect(last?.windows.find((window) => window.start === t)?.counts).toMatchObject({ page_views: 11, visitors: 10 });
@@ -488,9 +489,9 @@ describe("IngestShard live state", () => {
     const failing = { sendToHub: async () => Promise.reject(new Error("hub overloaded")) };
     await h.run(async (engine) => {
       expect(await engine.ingest(enrichedBatch(site, [pageView(t, "/")]))).toEqual({ status: "accepted", accepted: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await h.clock.advance(LIVE_SEND_INTERVAL_MS);
     }, failing);
-    expect((await h.run((engine) => engine.stats())).counters.live_send_errors).toBeGreaterThanOrEqual(1);
+    expect((await h.run((engine) => engine.stats())).counters.live_send_errors).toBe(1);
     expect(h.sent).toHaveLength(0);
 
     // A later alarm (a restarted object: nothing in memory) sends the owed window.

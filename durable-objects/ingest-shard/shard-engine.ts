@@ -26,7 +26,7 @@
 import type { ClickHouse } from "../../clickhouse/client";
 import { toEventRow, type EventRow } from "../../clickhouse/rows";
 import type { EnrichedBatch, EnrichedEvent, IngestAdmission, IngestOutcome } from "../../protocol";
-import { CoalescedSender } from "./coalesced-sender";
+import { CoalescedSender, realSchedule, type Schedule } from "./coalesced-sender";
 import {
   addAbandonedCartToDay,
   addBounceToDay,
@@ -124,6 +124,11 @@ export interface ShardEngineOptions {
   /** Sends the shard's live state to its site's LiveHub. */
   sendToHub: (state: ShardLiveState) => Promise<void>;
   now?: () => number;
+  /**
+   * Timers of the live-send coalescing, on the `now` clock. Without it the coalescing keeps the
+   * real clock and timers even under a test `now`: a test clock without its timers would never fire.
+   */
+  schedule?: Schedule;
   newSessionId?: () => string;
   /** Backpressure bound; MAX_PENDING_EVENTS unless a test needs a small one. */
   maxPendingEvents?: number;
@@ -174,8 +179,12 @@ export class ShardEngine {
       WINDOW_PARTS_PER_INSERT,
     );
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
-    // Coalescing is about real time (timers), so it keeps the real clock even under a test clock.
-    this.live = new CoalescedSender(() => this.sendLiveState(), LIVE_SEND_INTERVAL_MS);
+    this.live = new CoalescedSender(
+      () => this.sendLiveState(),
+      LIVE_SEND_INTERVAL_MS,
+      options.schedule === undefined ? Date.now : this.now,
+      options.schedule ?? realSchedule,
+    );
   }
 
   // ---- ingest ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /**
- * Runs a ShardEngine over a real Durable Object's SQLite storage with a clock the test moves,
+ * Runs a ShardEngine over a real Durable Object's SQLite storage with a clock the test moves
+ * (its timers too: the live sends' coalescing fires only when the test advances the clock),
  * a recorded LiveHub, and the real local ClickHouse (or a broken one).
  *
  * The fake clock starts a day ahead of real time on purpose: the engine schedules the object's
@@ -13,6 +14,7 @@ import { METRIC_COUNT_NAMES } from "../../protocol";
 import { loadConfig } from "../../common/config";
 import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { zeroCounts } from "../shared/metric-counts";
+import { ManualClock } from "./manual-clock-harness";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
 import { windowStartOf } from "./watermark";
 
@@ -33,7 +35,7 @@ export function shardStub(site: string, shard = 0) {
 }
 
 export interface Harness {
-  clock: { now: number };
+  clock: ManualClock;
   /** States the engine sent to the hub, in order. */
   sent: ShardLiveState[];
   /** Runs `work` with a fresh engine over the shard's storage (a fresh engine is what an evicted object restarts with). */
@@ -41,7 +43,7 @@ export interface Harness {
 }
 
 export function harness(site: string, start = windowStartOf(Date.now() + 24 * 3600 * 1000, WINDOW_MS)): Harness {
-  const clock = { now: start };
+  const clock = new ManualClock(start);
   const sent: ShardLiveState[] = [];
   const stub = shardStub(site);
   return {
@@ -57,6 +59,7 @@ export function harness(site: string, start = windowStartOf(Date.now() + 24 * 36
             sent.push(structuredClone(liveState));
           },
           now: () => clock.now,
+          schedule: clock.schedule,
           ...overrides,
         });
         return work(engine);
