@@ -10,7 +10,7 @@
  * and once in chunks of the shards' insert size.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { EVENTS_PER_INSERT } from "../durable-objects/flush-plan";
+import { EVENTS_PER_INSERT } from "../durable-objects/ingest-shard/flush-schedule";
 import type { ClickHouseGate } from "./clickhouse-gate";
 import type { ThroughputLevel } from "./throughput";
 

@@ -34,7 +34,7 @@ export interface RenderOptions {
   token: string;
   /** Timed loads after one untimed warm-up. */
   loads: number;
-  /** The range preset to time (dashboard/src/history-range.ts). */
+  /** The range preset to time (dashboard/src/range-presets.ts). */
   preset: string;
   urlSuffix?: string;
 }

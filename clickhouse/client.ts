@@ -42,7 +42,7 @@ export interface QueryOptions {
 }
 
 /**
- * The trace an insert belongs to (durable-objects/shard-tracing.ts): sent as the query's
+ * The trace an insert belongs to (durable-objects/ingest-shard/shard-tracing.ts): sent as the query's
  * `query_id`, as its `log_comment` (so `system.query_log` shows the traceparent) and as the
  * `traceparent` header ClickHouse's own OpenTelemetry support reads.
  */

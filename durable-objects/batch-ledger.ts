@@ -14,7 +14,7 @@
  * bounded: an hourly alarm deletes older ones and, beyond MAX_CLAIMS, the oldest.
  */
 import { DurableObject } from "cloudflare:workers";
-import { SEEN_BATCH_RETENTION_MS } from "./shard-engine";
+import { SEEN_BATCH_RETENTION_MS } from "./ingest-shard/shard-engine";
 
 /** As long as a shard remembers a batch id, and an hour more. */
 export const DEDUP_HORIZON_MS = SEEN_BATCH_RETENTION_MS + 60 * 60 * 1000;

@@ -2,7 +2,7 @@
  * SiteRegistry: the one object (named "registry") that holds the sites managed at runtime and
  * their tokens, in its SQLite storage. Why a Durable Object and not D1: ARCHITECTURE.md
  * ("Site registry"). Writes are rare (an admin), reads are cache misses of the Workers'
- * in-isolate cache (worker/registry-cache.ts), at most one per key per isolate every 5 s.
+ * in-isolate cache (worker/site-directory.ts), at most one per key per isolate every 5 s.
  *
  * Tokens are stored as SHA-256 digests only; the Worker makes the secret, shows it once and
  * hands this object the digest. A revoked token stays listed (revoked_at) so an audit can see

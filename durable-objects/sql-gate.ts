@@ -10,7 +10,7 @@
  * evicted gate starts with a full bucket, which is lenient, never stricter.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type BucketLimit, TokenBucket } from "./token-bucket";
+import { type BucketLimit, TokenBucket } from "./shared/token-bucket";
 
 export interface SqlGateLimits {
   maxConcurrent: number;

@@ -1,5 +1,5 @@
 /**
- * The layers of the code and the only directions they may import in (ARCHITECTURE.md):
+ * The layers of the code and the only directions they may import in (ARCHITECTURE.md, Layers):
  * protocol ← tracing ← common ← clickhouse ← durable-objects ← worker. The Worker entry re-exports the
  * Durable Object classes, which is an edge downwards like any other. The SDK and the dashboard
  * share only the protocol. Tests may drive a layer from above (a Durable Object test through

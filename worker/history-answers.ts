@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client";
-import { funnelWithRates } from "../durable-objects/funnel";
+import { funnelWithRates } from "../durable-objects/shared/funnel";
 import {
   type HistoryResource,
   historyCountryRowSchema,

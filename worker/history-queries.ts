@@ -435,7 +435,7 @@ const STEP_BITS = `toUInt8(1 + 2 * (type = 'custom' AND name = 'product_view') +
 
 /**
  * Sessions that reached each step of the closed funnel, as the live funnel counts them
- * (durable-objects/session-state.ts funnelDepth): a session counts at a step only when it
+ * (durable-objects/ingest-shard/session-state.ts funnelDepth): a session counts at a step only when it
  * also reached every step before it. A session's steps are the OR of its partial rows.
  */
 export function funnelQuery(range: HistoryQueryRange): HistoryQuery {

@@ -3,8 +3,8 @@ import { app } from "./app";
 
 export { AlertEngine } from "../durable-objects/alerts/alert-engine";
 export { BatchLedger } from "../durable-objects/batch-ledger";
-export { IngestShard } from "../durable-objects/ingest-shard";
-export { LiveHub } from "../durable-objects/live-hub";
+export { IngestShard } from "../durable-objects/ingest-shard/ingest-shard";
+export { LiveHub } from "../durable-objects/live-hub/live-hub";
 export { SiteRegistry } from "../durable-objects/site-registry";
 export { SqlGate } from "../durable-objects/sql-gate";
 export { Telemetry } from "../durable-objects/telemetry";

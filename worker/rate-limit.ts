@@ -16,7 +16,7 @@
  * turns it off.
  *
  * Per site: split over the site's shards, each enforcing its share in memory
- * (durable-objects/shard-admission.ts), so the check costs no extra hop. The Worker sends the
+ * (durable-objects/ingest-shard/shard-admission.ts), so the check costs no extra hop. The Worker sends the
  * share with every batch: RATE_LIMIT_SITE_PER_SECOND (1000) and RATE_LIMIT_SITE_BURST (2 ×
  * rate), divided by SHARDS.
  *

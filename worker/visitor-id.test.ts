@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveVisitorId, utcDay, visitorDayOf } from "./visitor-id";
+import { deriveVisitorId, visitorDayOf } from "./visitor-id";
 
 const base = {
   secret: "s3cret-for-tests",
@@ -50,9 +50,5 @@ describe("deriveVisitorId", () => {
     const resent = await deriveVisitorId({ ...base, at: visitorDayOf({ events: [...batch.events] }) });
     expect(resent).toBe(first);
     expect(first).toBe(await deriveVisitorId({ ...base, at: Date.UTC(2026, 10, 23, 12, 0) }));
-  });
-
-  it("formats the UTC day", () => {
-    expect(utcDay(Date.UTC(2026, 0, 2, 23, 0))).toBe("2026-01-02");
   });
 });

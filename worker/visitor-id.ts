@@ -10,6 +10,7 @@
  */
 import type { Batch } from "../protocol";
 import { hmacSha256, toHex } from "../common/crypto";
+import { utcDay } from "../common/utc-day";
 
 /** 16 bytes (128 bits) of the MAC: collisions are negligible at any realistic traffic. */
 const VISITOR_ID_BYTES = 16;
@@ -21,10 +22,6 @@ export interface VisitorIdInput {
   userAgent: string;
   /** A time (ms) on the UTC day the id belongs to: visitorDayOf(batch). */
   at: number;
-}
-
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** The earliest event time of a batch as the client sent it: identical on every resend. */

@@ -19,8 +19,8 @@ import { toDateTime } from "../../clickhouse/rows";
 import { sessionRow } from "../../test/support/clickhouse-rows";
 import { app } from "../../worker/app";
 import { loadConfig } from "../../common/config";
-import { addToSketch, emptySketch } from "../quantile-sketch";
-import { shardState, TEST_WINDOW_MS, windowPartial } from "../shard-state-fixture";
+import { addToSketch, emptySketch } from "../shared/quantile-sketch";
+import { shardState, TEST_WINDOW_MS, windowPartial } from "../shard-to-hub/shard-state-fixture";
 import { nextEvaluationAt } from "./evaluation-schedule";
 import { verifyWebhookSignature } from "./webhook-signature";
 

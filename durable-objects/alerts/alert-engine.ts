@@ -28,7 +28,7 @@ import {
   windowAlertMetrics,
 } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import { MAX_HUB_WINDOWS } from "../hub-state";
+import { MAX_HUB_WINDOWS } from "../shard-to-hub/shard-live-state";
 import { notificationSummary, webhookBody } from "./alert-message";
 import { type AlertTiming, stepAlert } from "./alert-state-machine";
 import { AlertStore, MAX_RULES, type OutboxItem, type RuleProgress, ruleView, type StoredRule } from "./alert-store";
@@ -240,7 +240,7 @@ export class AlertEngine extends DurableObject<Env> {
     const inputs: AlarmInputs = {
       now,
       hubWindows: windows,
-      // The hub drops windows older than its retention (hub-state.ts retentionStart); one window of margin.
+      // The hub drops windows older than its retention (merged-shards.ts retentionStart); one window of margin.
       hubCoverageStart:
         Math.floor(now / this.timing.windowMs) * this.timing.windowMs - (MAX_HUB_WINDOWS - 2) * this.timing.windowMs,
       performance,

@@ -7,7 +7,7 @@
  * (EVALUATION_GRACE_MS): the shards push their state to the LiveHub at most every 250 ms, so
  * an event accepted just before the seal reaches the hub within that.
  */
-import { wallClockSealTime, windowStartOf } from "../watermark";
+import { wallClockSealTime, windowStartOf } from "../ingest-shard/watermark";
 
 export const EVALUATION_GRACE_MS = 300;
 /** Windows evaluated at most per rule and alarm when catching up after a pause (older ones are skipped). */

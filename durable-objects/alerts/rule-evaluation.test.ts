@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Performance, WindowMetrics } from "../../protocol";
-import { emptyMetricCounts } from "../metric-counts";
+import { emptyMetricCounts } from "../shared/metric-counts";
 import {
   changeVerdict,
   noDataVerdict,

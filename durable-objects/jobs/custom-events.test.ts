@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { overviewSchema, windowMetricsSchema } from "../../protocol";
-import { dayOf } from "../day-aggregate";
-import { mergeDayPartials, overviewOf } from "../day-merge";
-import { enrichedBatch, enrichedEvent, pageView } from "../enriched-fixture";
-import { checkShardLiveState, dayPartialSchema } from "../shard-live-state-schema";
-import { HubState } from "../hub-state";
-import { emptyMetricCounts } from "../metric-counts";
-import { dayPartial, shardState } from "../shard-state-fixture";
-import { harness, uniqueSite, WINDOW_MS } from "../shard-test-harness";
-import { windowStartOf } from "../watermark";
+import { utcDay } from "../../common/utc-day";
+import { mergeDayPartials, overviewOf } from "../live-hub/day-merge";
+import { enrichedBatch, enrichedEvent, pageView } from "../ingest-shard/enriched-fixture";
+import { checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
+import { dayPartialSchema } from "../shard-to-hub/shard-live-state";
+import { MergedShards } from "../live-hub/merged-shards";
+import { emptyMetricCounts } from "../shared/metric-counts";
+import { dayPartial, shardState } from "../shard-to-hub/shard-state-fixture";
+import { harness, uniqueSite, WINDOW_MS } from "../ingest-shard/shard-test-harness";
+import { windowStartOf } from "../ingest-shard/watermark";
 import { customEventsJob } from "./custom-events";
 
 const custom = (ts: number, name: string) => enrichedEvent({ type: "custom", ts, name });
@@ -38,7 +39,7 @@ describe("custom events job", () => {
     await h.run((engine) => engine.ingest(enrichedBatch(site, [custom(t + 4, "signup_click")], { visitor_id: "v-2" })));
     // Every run is a fresh engine over the same storage: this one reads the day from SQLite.
     const state = await h.run((engine) => engine.liveState());
-    expect(state?.today.day).toBe(dayOf(t));
+    expect(state?.today.day).toBe(utcDay(t));
     expect(state?.today.jobs?.["custom_events"]).toEqual({ signup_click: 3, newsletter: 1 });
     if (state === null) throw new Error("no state");
     expect(() => checkShardLiveState(state)).not.toThrow();
@@ -56,7 +57,7 @@ describe("custom events job", () => {
       counts: emptyMetricCounts(),
       jobs: { custom_events: jobs },
     });
-    const hub = new HubState(WINDOW_MS);
+    const hub = new MergedShards(WINDOW_MS);
     hub.apply(shardState("shop", 0, 1, Date.now(), { windows: [partial({ signup_click: 2 })] }), Date.now());
     hub.apply(
       shardState("shop", 1, 1, Date.now(), { windows: [partial({ signup_click: 1, newsletter: 5 })] }),

@@ -4,8 +4,8 @@
  * event through `addEventToJobCounts`; `largestJobCounts` is what a shard reports.
  */
 import type { EnrichedEvent } from "../../protocol";
-import { incrementCapped, largestEntries } from "../capped-map";
-import { emptyRecord } from "../safe-record";
+import { incrementCapped, largestEntries } from "../shared/capped-map";
+import { emptyRecord } from "../shared/safe-record";
 import type { JobEventContext } from "./keyed-count-job";
 import { KEYED_COUNT_JOBS } from "./registered-jobs";
 

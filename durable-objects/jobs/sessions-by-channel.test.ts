@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { overviewSchema } from "../../protocol";
-import { mergeDayPartials, overviewOf } from "../day-merge";
-import { enrichedBatch, enrichedEvent, pageView } from "../enriched-fixture";
-import { dayPartial } from "../shard-state-fixture";
-import { harness, uniqueSite, WINDOW_MS } from "../shard-test-harness";
-import { windowStartOf } from "../watermark";
+import { mergeDayPartials, overviewOf } from "../live-hub/day-merge";
+import { enrichedBatch, enrichedEvent, pageView } from "../ingest-shard/enriched-fixture";
+import { dayPartial } from "../shard-to-hub/shard-state-fixture";
+import { harness, uniqueSite, WINDOW_MS } from "../ingest-shard/shard-test-harness";
+import { windowStartOf } from "../ingest-shard/watermark";
 import { sessionsByChannelJob } from "./sessions-by-channel";
 
 const landing = (ts: number, channel: string) =>

@@ -168,7 +168,7 @@ LIMIT {limit:UInt32}`,
 
 /**
  * Sessions that reached each step of the closed funnel, as the live funnel counts them
- * (durable-objects/session-state.ts funnelDepth): a session counts at a step only when it
+ * (durable-objects/ingest-shard/session-state.ts funnelDepth): a session counts at a step only when it
  * also reached every step before it.
  */
 export function referenceFunnelQuery(range: HistoryQueryRange): HistoryQuery {

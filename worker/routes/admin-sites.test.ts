@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
 import { toDateTime } from "../../clickhouse/rows";
 import { eventRow } from "../../test/support/clickhouse-rows";
-import { LiveTestClient } from "../../durable-objects/live-test-client";
+import { LiveTestClient } from "../../durable-objects/live-hub/live-test-client";
 import { ingestShardName } from "../../common/shard-routing";
 import { errorResponseSchema } from "../../protocol";
 import { createdTokenSchema, siteDeletionSchema, siteSchema, tokenInfoSchema } from "../../protocol/sites";

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorResponseSchema } from "../../protocol";
 import { historyGoalsSchema } from "../../protocol/goal-history";
-import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-test-rows";
+import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-fixture";
 
 const SITE = "goal-shop";
 const OTHER = "goal-other";

@@ -22,7 +22,7 @@ import {
 } from "../../protocol/history";
 import { campaignHistoryResourceSchema } from "../../protocol/campaign-history";
 import { sessionPageHistoryResourceSchema } from "../../protocol/session-page-history";
-import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-test-rows";
+import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-fixture";
 
 const SITE = "filter-shop";
 const OTHER = "filter-other";

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { toDateTime } from "../../clickhouse/rows";
 import { errorResponseSchema } from "../../protocol";
 import { historyTimeseriesSchema } from "../../protocol/history";
-import { eventRow, getJson, historyPath, testClickHouse } from "./history-test-rows";
+import { eventRow, getJson, historyPath, testClickHouse } from "./history-fixture";
 
 const ZONES = { "tz-berlin": "Europe/Berlin", "tz-tokyo": "Asia/Tokyo", "tz-kolkata": "Asia/Kolkata" } as const;
 type ZoneSite = keyof typeof ZONES;

@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorResponseSchema, overviewSchema, performanceSchema, windowsResponseSchema } from "../../protocol";
-import { LiveTestClient } from "../../durable-objects/live-test-client";
-import { addToSketch, emptySketch } from "../../durable-objects/quantile-sketch";
+import { LiveTestClient } from "../../durable-objects/live-hub/live-test-client";
+import { addToSketch, emptySketch } from "../../durable-objects/shared/quantile-sketch";
 import {
   counts,
   shardState,
   TEST_WINDOW_MS,
   windowPartial,
   windowStart,
-} from "../../durable-objects/shard-state-fixture";
+} from "../../durable-objects/shard-to-hub/shard-state-fixture";
 import { app } from "../app";
 import { DEFAULT_WINDOWS_LIMIT } from "./live-metrics";
 

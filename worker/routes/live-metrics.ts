@@ -9,7 +9,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { siteKeySchema } from "../../protocol";
-import { MAX_HUB_WINDOWS } from "../../durable-objects/hub-state";
+import { MAX_HUB_WINDOWS } from "../../durable-objects/shard-to-hub/shard-live-state";
 import type { AppEnv } from "../app-env";
 import { requireReadAccess } from "../auth";
 import { ApiError } from "../errors";

@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorResponseSchema, overviewSchema, windowsResponseSchema } from "../../protocol";
 import { LIVE_CLIENT_HEADER } from "../../protocol/live";
-import { LiveTestClient } from "../../durable-objects/live-test-client";
-import { counts, shardState } from "../../durable-objects/shard-state-fixture";
+import { LiveTestClient } from "../../durable-objects/live-hub/live-test-client";
+import { counts, shardState } from "../../durable-objects/shard-to-hub/shard-state-fixture";
 import { app } from "../app";
 
 const SITE = "live-route-shop";

@@ -1,8 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { acceptedResponseSchema, errorCodeSchema, errorResponseSchema } from "../../protocol";
-import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
-import { MAX_PENDING_EVENTS } from "../../durable-objects/shard-engine";
+import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub/live-hub";
+import { MAX_PENDING_EVENTS } from "../../durable-objects/ingest-shard/shard-engine";
 import { LOCAL_DEV_ADMIN_TOKEN } from "../../common/config";
 
 async function scrape(token: string | null = LOCAL_DEV_ADMIN_TOKEN): Promise<Response> {

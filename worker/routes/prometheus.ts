@@ -33,8 +33,8 @@ import {
 } from "../prometheus-text";
 import { ingestShardName } from "../../common/shard-routing";
 import { botBatchCounts, rejectionCounts } from "../refusal-counter";
-import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub";
-import { COUNTER_NAMES, type CounterName } from "../../durable-objects/shard-stats";
+import { MAX_LIVE_CLIENTS } from "../../durable-objects/live-hub/live-hub";
+import { COUNTER_NAMES, type CounterName } from "../../durable-objects/ingest-shard/shard-stats";
 import type { BotBatchCounts, RejectionCounts } from "../../durable-objects/telemetry";
 
 /** Shard calls in flight at once during a scrape (sites × SHARDS can be large). */

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { historyEntryPagesSchema, historyExitPagesSchema } from "../../protocol/session-page-history";
-import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-test-rows";
+import { eventRow, getJson, historyPath, sessionRow, testClickHouse } from "./history-fixture";
 
 const SITE = "pages-shop";
 const OTHER = "pages-other";

@@ -1,0 +1,84 @@
+/**
+ * Coalesces live sends: however many batches arrive, at most one send starts per interval,
+ * never two at once (a reordered pair could make the hub keep the older), and a request made
+ * while a send runs is honoured right after it. It only decides *when*; what is sent is read
+ * from storage at send time, and what was not confirmed stays marked there, so a send lost
+ * with an evicted object is made by the next ingest or alarm.
+ *
+ * Its clock and timers are injected (`now`, `schedule`), so tests drive it with a manual clock
+ * (manual-clock-harness.ts) instead of waiting for real timers.
+ */
+
+/** Runs `callback` after `ms` (like setTimeout) and returns a function that cancels it. */
+export type Schedule = (callback: () => void, ms: number) => () => void;
+
+/** The runtime's timers. */
+export const realSchedule: Schedule = (callback, ms) => {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
+};
+
+export class CoalescedSender {
+  /** Cancels the pending timer; null when none is pending. */
+  private timer: (() => void) | null = null;
+  private inFlight: Promise<void> | null = null;
+  private requestedDuringSend = false;
+  private lastStartedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    /** Does the send; must not throw (failures are the caller's to record). */
+    private readonly send: () => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly schedule: Schedule = realSchedule,
+  ) {}
+
+  /** Asks for a send soon (within the interval). */
+  request(): void {
+    if (this.inFlight !== null) {
+      this.requestedDuringSend = true;
+      return;
+    }
+    if (this.timer !== null) return;
+    const wait = Math.max(0, this.lastStartedAt + this.intervalMs - this.now());
+    this.timer = this.schedule(() => {
+      this.timer = null;
+      void this.start();
+    }, wait);
+  }
+
+  /** Sends now (after any send in flight and the interval), and resolves when it is done. */
+  async sendNow(): Promise<void> {
+    for (;;) {
+      if (this.timer !== null) {
+        this.timer();
+        this.timer = null;
+      }
+      if (this.inFlight !== null) {
+        await this.inFlight;
+        continue;
+      }
+      const wait = this.lastStartedAt + this.intervalMs - this.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => this.schedule(resolve, wait));
+        continue;
+      }
+      // No await between these checks and the start: nothing else can start a send meanwhile.
+      return this.start();
+    }
+  }
+
+  private async start(): Promise<void> {
+    this.lastStartedAt = this.now();
+    this.inFlight = this.send().catch(() => undefined);
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+    }
+    if (this.requestedDuringSend) {
+      this.requestedDuringSend = false;
+      this.request();
+    }
+  }
+}

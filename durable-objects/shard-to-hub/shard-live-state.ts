@@ -1,0 +1,111 @@
+/**
+ * What an IngestShard sends its site's LiveHub (RPC `LiveHub.applyShardState`).
+ *
+ * Every field is the shard's own *absolute* contribution, never an increment: the hub keeps
+ * the latest state per shard (by `seq`) and sums over shards. So a lost, repeated or
+ * reordered send cannot make the hub over- or under-count, and a hub rebuilt after eviction
+ * is whole again once every shard has sent once. Shards hold disjoint visitor sets (routing
+ * by visitor), which is what makes summing visitor and session counts exact.
+ *
+ * A shard sends at most every 250 ms (coalescing), sends a correction when a late event
+ * changes a sealed window, and re-sends while `online` decays.
+ *
+ * The zod schemas below are the one definition: the types are inferred from them, and the
+ * limits both sides obey (how many windows the hub keeps, how many a state may carry, how large
+ * each map may be) are defined here once. The schema is what the hub parses wherever it reads
+ * a state it did not just receive from a shard (its storage, `liveState()` pulls);
+ * check-shard-live-state.ts is the cheaper check on each state a shard sends.
+ */
+import { z } from "zod";
+import { metricCountsSchema, vitalMetricSchema } from "../../protocol";
+import { MAX_JOBS } from "../jobs/registered-jobs";
+import type { QuantileSketch } from "../shared/quantile-sketch";
+
+/** Recent windows the hub keeps (1 h at the default 10 s windows); a shard sends none older. */
+export const MAX_HUB_WINDOWS = 360;
+/** A shard sends the windows changed since its last send, at most this many (more wait for the next send). */
+export const MAX_WINDOWS_PER_STATE = 1_000;
+/** Entries of each map a shard sends: a day's pages, referrers, products, and each job's keys (day and window). */
+export const MAX_MAP_ENTRIES = 100;
+/** Pages of a day's web vitals a shard sends (the pages with the most samples). */
+export const MAX_VITAL_PAGES = 50;
+/** A 1% sketch of web vitals has at most ~700 buckets (see quantile-sketch.ts). */
+export const MAX_SKETCH_BUCKETS = 4_000;
+
+const count = z.number().int().min(0);
+
+const cappedRecord = <T extends z.ZodType>(value: T, max: number) =>
+  z.record(z.string(), value).refine((record) => Object.keys(record).length <= max, `at most ${max} entries`);
+
+export const quantileSketchSchema: z.ZodType<QuantileSketch> = z.object({
+  zeros: count,
+  buckets: cappedRecord(count, MAX_SKETCH_BUCKETS),
+  count: count,
+});
+
+/** Keyed-count job name → key → count, the largest MAX_MAP_ENTRIES keys of each job. */
+const jobCountsSchema = cappedRecord(cappedRecord(count, MAX_MAP_ENTRIES), MAX_JOBS);
+
+export const windowPartialSchema = z.object({
+  /** ms since the epoch; `end` exclusive. */
+  start: z.number().int(),
+  end: z.number().int(),
+  counts: metricCountsSchema,
+  /** Absent in states stored before jobs existed. */
+  jobs: jobCountsSchema.optional(),
+});
+export type WindowPartial = z.infer<typeof windowPartialSchema>;
+
+export const productPartialSchema = z.object({
+  name: z.string(),
+  views: count,
+  cart_adds: count,
+  purchases: count,
+  revenue: z.number(),
+});
+export type ProductPartial = z.infer<typeof productPartialSchema>;
+
+/** The shard's totals for one UTC day. Maps are capped to their largest entries. */
+export const dayPartialSchema = z.object({
+  /** `YYYY-MM-DD` (UTC). */
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  counts: metricCountsSchema,
+  /** Sessions of the day that reached each step (a session counts once per step). */
+  funnel: z.object({
+    sessions: count,
+    product_views: count,
+    cart_adds: count,
+    checkouts: count,
+    purchases: count,
+  }),
+  /** Sessions closed today with a non-empty cart and no purchase; value left in those carts. */
+  abandoned_carts: z.object({ sessions: count, value: z.number() }),
+  pages: cappedRecord(count, MAX_MAP_ENTRIES),
+  referrers: cappedRecord(count, MAX_MAP_ENTRIES),
+  products: cappedRecord(productPartialSchema, MAX_MAP_ENTRIES),
+  /** path → metric → sketch, for the pages with the most vitals. */
+  vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
+  /** Absent in states a hub stored before jobs existed (read as no counts). */
+  jobs: jobCountsSchema.optional(),
+});
+export type DayPartial = z.infer<typeof dayPartialSchema>;
+
+export const shardLiveStateSchema = z.object({
+  site: z.string().min(1),
+  shard: z.number().int().min(0),
+  /** Increases with every send of this shard; the hub ignores a state older than the one it has. */
+  seq: z.number().int().min(0),
+  /** Shard wall-clock time of this send, ms. */
+  at: z.number().int().min(0),
+  /** Absolute partials of the windows that changed since the shard's previous send. */
+  windows: z.array(windowPartialSchema).max(MAX_WINDOWS_PER_STATE),
+  today: dayPartialSchema,
+  /** Visitors of this shard with an event in the last 5 minutes (exact). */
+  online: count,
+});
+export type ShardLiveState = z.infer<typeof shardLiveStateSchema>;
+
+/** The RPC surface of LiveHub that shards call. */
+export interface LiveHubShardApi {
+  applyShardState(state: ShardLiveState): Promise<void>;
+}
