@@ -12,21 +12,8 @@
  * its query joins `site=…`, and a hash replaces `#history`, so filtered and comparison
  * views can be timed the same way once the view reads them.
  */
-import { chromium } from "playwright-core";
+import { launchChromium } from "../sdk/test/browser";
 import { LatencyHistogram } from "../tools/latency-histogram";
-
-/** Debian's Chromium with the flags the project's browser tests use. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  // "HeadlessChrome" is a bot to the collector (worker/bot-filter.ts); the dashboard is a person's browser.
-  "--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-];
 
 export interface RenderOptions {
   collectorUrl: string;
@@ -62,7 +49,7 @@ const SETTLED_TIMEOUT_MS = 60_000;
 
 export async function timeHistoryRender(options: RenderOptions): Promise<RenderTiming> {
   const url = dashboardUrl(options.collectorUrl, options.site, options.urlSuffix);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript((token: string) => sessionStorage.setItem("edgepulse.token", token), options.token);
