@@ -17,7 +17,8 @@ import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queri
 import { type ClickHouse, createClickHouse } from "../../clickhouse/client";
 import { type LocalClickHouse, startLocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from "../../clickhouse/migrate";
-import { type EventRow, NO_CAMPAIGN, type SessionRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { type EventRow, type SessionRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { eventRow, sessionRow } from "../support/clickhouse-rows";
 import {
   referenceCountriesQuery,
   referenceDevicesQuery,
@@ -103,73 +104,18 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function event(id: string, ts: number, fields: Partial<EventRow>): EventRow {
-  return {
-    site: LATE_SITE,
-    batch_id: "late",
-    event_id: id,
-    type: "page_view",
-    ts: toDateTime64(ts),
-    received_at: toDateTime64(ts),
-    shard: 0,
-    visitor_id: "v1",
-    session_id: "s1",
-    url: "",
-    path: "/",
-    referrer_host: "",
-    title: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: "[]",
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: "{}",
-    ...NO_CAMPAIGN,
-    ...fields,
-  };
-}
+const event = (id: string, ts: number, fields: Partial<EventRow>) =>
+  eventRow(LATE_SITE, id, ts, { batch_id: "late", items: "[]", props: "{}", ...fields });
 
-function session(id: string, endedAt: number, fields: Partial<SessionRow>): SessionRow {
-  return {
-    site: LATE_SITE,
-    session_id: id,
-    visitor_id: "v1",
-    shard: 0,
-    started_at: toDateTime64(START + HOUR),
+/** A session of the late site that started an hour into the range. */
+const session = (id: string, endedAt: number, fields: Partial<SessionRow>) =>
+  sessionRow(LATE_SITE, id, START + HOUR, {
     ended_at: toDateTime64(endedAt),
-    duration: 60,
-    events: 3,
-    page_views: 2,
-    entry_path: "/",
     exit_path: "/p/mug",
-    bounced: 0,
     product_views: 1,
-    cart_adds: 0,
-    cart_value: 0,
-    checked_out: 0,
-    purchased: 0,
-    revenue: 0,
     currency: "EUR",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    referrer_host: "",
-    ...NO_CAMPAIGN,
     ...fields,
-  };
-}
+  });
 
 function expectDistinctWithinBound(actual: number, exact: number, what: string): void {
   expect(Math.abs(actual - exact), `${what}: ${actual} vs exact ${exact}`).toBeLessThanOrEqual(

@@ -6,7 +6,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
-import { NO_CAMPAIGN, type SessionRow, toDateTime64 } from "../../clickhouse/rows";
+import { type SessionRow, toDateTime64 } from "../../clickhouse/rows";
+import { sessionRow } from "../../test/support/clickhouse-rows";
 import { errorResponseSchema } from "../../protocol";
 import { historyCampaignsSchema, historyChannelsSchema, historySourcesSchema } from "../../protocol/campaign-history";
 import { app } from "../app";
@@ -35,37 +36,14 @@ async function get(path: string, token: string | null = TOKEN): Promise<{ status
 const query = (resource: string, params: Record<string, string | number> = {}) =>
   `/v1/history/${resource}?${new URLSearchParams(Object.entries({ site: SITE, ...RANGE, ...params }).map(([key, value]) => [key, String(value)]))}`;
 
-function session(site: string, id: string, visitor: string, fields: Partial<SessionRow>): SessionRow {
-  return {
-    site,
-    session_id: id,
+const session = (site: string, id: string, visitor: string, fields: Partial<SessionRow>) =>
+  sessionRow(site, id, T0 + 1000, {
     visitor_id: visitor,
-    shard: 0,
-    started_at: toDateTime64(T0 + 1000),
-    ended_at: toDateTime64(T0 + 61_000),
-    duration: 60,
-    events: 3,
-    page_views: 2,
-    entry_path: "/",
     exit_path: "/p/mug",
-    bounced: 0,
-    product_views: 0,
-    cart_adds: 0,
-    cart_value: 0,
-    checked_out: 0,
-    purchased: 0,
-    revenue: 0,
     currency: "EUR",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    referrer_host: "",
-    ...NO_CAMPAIGN,
     channel: "Direct",
     ...fields,
-  };
-}
+  });
 
 const newsletter = { utm_source: "newsletter", utm_medium: "email", utm_campaign: "june-drop", channel: "Email" };
 const googleAds = { utm_source: "google", utm_medium: "cpc", utm_campaign: "brand", channel: "Paid Search" };

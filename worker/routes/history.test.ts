@@ -5,7 +5,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse } from "../../clickhouse/client";
-import { type EventRow, NO_CAMPAIGN, type SessionRow, toDateTime, toDateTime64 } from "../../clickhouse/rows";
+import { type EventRow, type SessionRow, toDateTime } from "../../clickhouse/rows";
+import { eventRow, sessionRow } from "../../test/support/clickhouse-rows";
 import { errorResponseSchema } from "../../protocol";
 import {
   historyCountriesSchema,
@@ -49,42 +50,8 @@ function query(resource: string, params: Record<string, string | number> = {}): 
   return `/v1/history/${resource}?${search}`;
 }
 
-function event(site: string, id: string, ts: number, fields: Partial<EventRow>): EventRow {
-  return {
-    site,
-    batch_id: "hb",
-    event_id: id,
-    type: "page_view",
-    ts: toDateTime64(ts),
-    received_at: toDateTime64(ts),
-    shard: 0,
-    visitor_id: "v1",
-    session_id: "s1",
-    url: "",
-    path: "/",
-    referrer_host: "",
-    title: "",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    action: "",
-    product_id: "",
-    product_name: "",
-    price: 0,
-    quantity: 0,
-    value: 0,
-    currency: "",
-    order_id: "",
-    items: "",
-    metric: "",
-    metric_value: 0,
-    name: "",
-    props: "",
-    ...NO_CAMPAIGN,
-    ...fields,
-  };
-}
+const event = (site: string, id: string, ts: number, fields: Partial<EventRow>) =>
+  eventRow(site, id, ts, { batch_id: "hb", ...fields });
 
 function windowRow(
   site: string,
@@ -106,36 +73,8 @@ function windowRow(
   };
 }
 
-function session(site: string, id: string, fields: Partial<SessionRow>): SessionRow {
-  return {
-    site,
-    session_id: id,
-    visitor_id: "v1",
-    shard: 0,
-    started_at: toDateTime64(T0 + 1000),
-    ended_at: toDateTime64(T0 + 61_000),
-    duration: 60,
-    events: 3,
-    page_views: 2,
-    entry_path: "/",
-    exit_path: "/p/mug",
-    bounced: 0,
-    product_views: 1,
-    cart_adds: 0,
-    cart_value: 0,
-    checked_out: 0,
-    purchased: 0,
-    revenue: 0,
-    currency: "EUR",
-    country: "DE",
-    device: "desktop",
-    browser: "Chrome",
-    os: "Linux",
-    referrer_host: "",
-    ...NO_CAMPAIGN,
-    ...fields,
-  };
-}
+const session = (site: string, id: string, fields: Partial<SessionRow>) =>
+  sessionRow(site, id, T0 + 1000, { exit_path: "/p/mug", product_views: 1, currency: "EUR", ...fields });
 
 beforeAll(async () => {
   const clickhouse = createClickHouse({
