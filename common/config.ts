@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { timeZoneSchema } from "../protocol/sites";
-import { siteKeySchema } from "../protocol";
+import { type BudgetLimit, siteKeySchema } from "../protocol";
 import { type TracingSettings, tracingSettingsFrom } from "../tracing/tracing-config";
 
 export const LOCAL_DEV_SITE = "demo";
@@ -30,6 +30,41 @@ const intVar = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? fallback : Number(value)))
     .pipe(z.number().int().min(min).max(max));
+
+const rateVar = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : Number(value)))
+  .pipe(z.number().finite().min(0).max(1_000_000).optional());
+
+/** The site limit when RATE_LIMIT_SITE_PER_SECOND is unset, and its burst in seconds' worth. */
+export const DEFAULT_SITE_PER_SECOND = 1000;
+const DEFAULT_SITE_BURST_FACTOR = 2;
+
+export interface RateLimits {
+  /** The whole site's rate, null: no site limit. Each shard enforces a SHARDS-th of it. */
+  site: BudgetLimit | null;
+  /** Whether the per-client binding is consulted. */
+  client: boolean;
+}
+
+function rateLimits(vars: {
+  RATE_LIMIT_SITE_PER_SECOND?: number | undefined;
+  RATE_LIMIT_SITE_BURST?: number | undefined;
+  RATE_LIMIT_CLIENT_PER_SECOND?: number | undefined;
+}): RateLimits {
+  const perSecond = vars.RATE_LIMIT_SITE_PER_SECOND ?? DEFAULT_SITE_PER_SECOND;
+  return {
+    site:
+      perSecond === 0
+        ? null
+        : {
+            perSecond,
+            burst: Math.max(1, vars.RATE_LIMIT_SITE_BURST ?? Math.ceil(perSecond * DEFAULT_SITE_BURST_FACTOR)),
+          },
+    client: vars.RATE_LIMIT_CLIENT_PER_SECOND !== 0,
+  };
+}
 
 const configSchema = z.object({
   WINDOW_SECONDS: intVar(10, 1, 3600),
@@ -59,6 +94,11 @@ const configSchema = z.object({
   VISITOR_SECRET: z.string().optional(),
   SITES: z.string().optional(),
   LOCAL_DEV: z.string().optional(),
+  /** Requests per second for a whole site (0: no site limit; each shard enforces a SHARDS-th). */
+  RATE_LIMIT_SITE_PER_SECOND: rateVar,
+  RATE_LIMIT_SITE_BURST: rateVar,
+  /** 0 turns the per-client Rate Limiting binding off; its limit itself is in wrangler.toml. */
+  RATE_LIMIT_CLIENT_PER_SECOND: rateVar,
   // OpenTelemetry (tracing/tracing-config.ts parses them, leniently).
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
@@ -107,6 +147,7 @@ export interface Config {
   visitorSecret: string | null;
   sites: ReadonlyMap<string, SiteConfig>;
   localDev: boolean;
+  rateLimits: RateLimits;
   /** null: tracing off (no OTLP endpoint set). */
   tracing: TracingSettings | null;
 }
@@ -169,6 +210,7 @@ export function loadConfig(env: object): Config {
     visitorSecret: vars.VISITOR_SECRET || (localDev ? LOCAL_DEV_VISITOR_SECRET : null),
     sites,
     localDev,
+    rateLimits: rateLimits(vars),
     tracing: tracingSettingsFrom(vars),
   };
   cache.set(env, config);

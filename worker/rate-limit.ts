@@ -24,15 +24,13 @@
  * protection in front of it is the worse failure.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { z } from "zod";
 import { hmacSha256, randomHex, toHex } from "../common/crypto";
+import { loadConfig, type RateLimits } from "../common/config";
 import type { BudgetLimit } from "../protocol";
 import type { AppEnv } from "./app-env";
 import { clientIp } from "./client-ip";
 import { ApiError } from "./errors";
 
-export const DEFAULT_SITE_PER_SECOND = 1000;
-const DEFAULT_SITE_BURST_FACTOR = 2;
 /**
  * The binding's period (wrangler.toml `[[ratelimits]] simple.period`; Cloudflare allows 10
  * or 60). Its counters restart at each multiple of the period on the wall clock, so a
@@ -42,47 +40,9 @@ export const CLIENT_LIMIT_PERIOD_SECONDS = 10;
 /** Key prefix of requests refused before their site was known. */
 const NO_SITE = "";
 
-const rateVar = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === "" ? undefined : Number(value)))
-  .pipe(z.number().finite().min(0).max(1_000_000).optional());
-
-const rateLimitVarsSchema = z.object({
-  RATE_LIMIT_SITE_PER_SECOND: rateVar,
-  RATE_LIMIT_SITE_BURST: rateVar,
-  RATE_LIMIT_CLIENT_PER_SECOND: rateVar,
-});
-
-export interface RateLimits {
-  /** The whole site's rate, null: no site limit. Each shard enforces a SHARDS-th of it. */
-  site: BudgetLimit | null;
-  /** Whether the per-client binding is consulted. */
-  client: boolean;
-}
-
-const cache = new WeakMap<object, RateLimits>();
-
-/** The limits configured by vars, parsed once per isolate; a malformed var fails loudly. */
+/** The limits configured by vars (common/config.ts parses them once per isolate with the rest). */
 export function rateLimitsFrom(env: object): RateLimits {
-  const cached = cache.get(env);
-  if (cached) return cached;
-  const parsed = rateLimitVarsSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid rate limit configuration: ${z.prettifyError(parsed.error)}`);
-  const vars = parsed.data;
-  const sitePerSecond = vars.RATE_LIMIT_SITE_PER_SECOND ?? DEFAULT_SITE_PER_SECOND;
-  const limits: RateLimits = {
-    site:
-      sitePerSecond === 0
-        ? null
-        : {
-            perSecond: sitePerSecond,
-            burst: Math.max(1, vars.RATE_LIMIT_SITE_BURST ?? Math.ceil(sitePerSecond * DEFAULT_SITE_BURST_FACTOR)),
-          },
-    client: vars.RATE_LIMIT_CLIENT_PER_SECOND !== 0,
-  };
-  cache.set(env, limits);
-  return limits;
+  return loadConfig(env).rateLimits;
 }
 
 /**
