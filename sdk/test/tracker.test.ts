@@ -46,6 +46,24 @@ const call = (page: Page, queued: QueuedCall) =>
   page.evaluate((queued) => (window as unknown as { edgepulse: Tracker }).edgepulse.push(queued), queued);
 const outbox = (page: Page) => page.evaluate(() => localStorage.getItem("edgepulse:outbox"));
 const countedOf = (type: string) => collector.counted().filter((event) => event.type === type);
+
+let markers = 0;
+/**
+ * Waits until everything the page queued so far has reached the collector: the outbox sends
+ * one batch at a time in order, so once a marker event tracked now has arrived, every batch
+ * before it has too. Asserting "nothing more arrived" after this cannot pass by being early.
+ */
+const isMarker = (event: { type: string; name?: string }) =>
+  event.type === "custom" && event.name?.startsWith("marker-") === true;
+
+async function deliveredSoFar(page: Page): Promise<void> {
+  const name = `marker-${++markers}`;
+  await call(page, ["track", name]);
+  await call(page, ["flush"]);
+  await waitFor(`the ${name} event`, () =>
+    collector.counted().some((event) => event.type === "custom" && event.name === name),
+  );
+}
 const pageUrl = (path: string) => fixtures.origin + path;
 const anyBatchId = expect.stringMatching(/^\d+-\d+-\d+-\d+$/);
 
@@ -96,8 +114,7 @@ describe("ep.js in Chromium", () => {
     await page.goBack();
     await waitFor("the popstate page view", () => countedOf("page_view").length === 4);
     await page.evaluate(() => history.pushState({}, "", "/app/product/42?again"));
-    await call(page, ["flush"]);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await deliveredSoFar(page);
     expect(countedOf("page_view").map((event) => "url" in event && event.url)).toEqual([
       pageUrl("/app/home"),
       pageUrl("/app/product/42"),
@@ -219,7 +236,9 @@ describe("ep.js in Chromium", () => {
 
   it("keeps what it could not send offline across a reload and delivers it once when back online", async () => {
     const page = await open();
-    await waitFor("the load's batch", () => collector.requests[0]);
+    // The load's page view and "early" event, in one batch or two.
+    await waitFor("the load's events", () => collector.counted().length === 2);
+    const online = collector.requests.length;
     await context.setOffline(true);
     await call(page, ["track", "offline-1"]);
     await call(page, ["flush"]);
@@ -230,15 +249,16 @@ describe("ep.js in Chromium", () => {
     await call(page, ["track", "offline-2"]);
     await call(page, ["flush"]);
     expect(JSON.parse((await outbox(page))!)).toHaveLength(2);
-    expect(collector.requests).toHaveLength(1);
+    expect(collector.requests).toHaveLength(online);
     await context.setOffline(false);
-    await waitFor("the offline batches", () => collector.requests.length === 3);
+    await waitFor("the offline batches", () => collector.requests.length === online + 2);
     await waitFor("the outbox to empty", async () => (await outbox(page)) === "[]");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deliveredSoFar(page);
     // Delivered once: no batch id was posted twice.
     const batchIds = collector.requests.map((request) => request.body.batch);
     expect(new Set(batchIds).size).toBe(batchIds.length);
-    expect(collector.counted().map((event) => (event.type === "custom" ? event.name : event.type))).toEqual([
+    const delivered = collector.counted().filter((event) => !isMarker(event));
+    expect(delivered.map((event) => (event.type === "custom" ? event.name : event.type))).toEqual([
       "page_view",
       "early",
       "offline-1",
@@ -283,11 +303,14 @@ describe("ep.js in Chromium", () => {
       expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
     }
     // The signals alone change nothing: a site that does not opt in still tracks.
-    await open("/app/control?signal=gpc");
+    const control = await open("/app/control?signal=gpc");
     await waitFor("the control page's batch", () => collector.requests[0]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Flushed after the opted-out pages' flushes: whatever they had sent would be here by now.
+    await deliveredSoFar(control);
     expect(
-      collector.requests.flatMap((request) => request.body.events.map((event) => ("url" in event ? event.url : ""))),
+      collector.requests.flatMap((request) =>
+        request.body.events.filter((event) => !isMarker(event)).map((event) => ("url" in event ? event.url : "")),
+      ),
     ).toEqual([pageUrl("/app/control?signal=gpc"), pageUrl("/app/control?signal=gpc")]);
   });
 
