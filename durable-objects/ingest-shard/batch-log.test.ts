@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { cartAdd, enrichedBatch, pageView } from "./enriched-fixture";
-import { clickhouse, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
+import { clickhouse, config, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
 
 function tables(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => {
@@ -47,6 +47,29 @@ describe("IngestShard batch log and checkpoints", () => {
     await h.run((engine) => engine.alarm());
     expect(await tables(site)).toMatchObject({ logged: 1, replayable: 0, windows: 1, days: 1, sessions: 1 });
     expect((await h.run((engine) => engine.liveState()))?.today).toEqual(replayed?.today);
+  });
+
+  it("still loads when a deploy shortened the session timeout and the log replays into more sessions", async () => {
+    const site = uniqueSite("log-settings");
+    const h = harness(site);
+    const t = h.clock.now;
+    // Two page views of one visitor ten minutes apart: one session under the configured timeout.
+    const gap = 10 * 60_000;
+    expect(gap).toBeLessThan(IDLE_MS);
+    await h.run((engine) =>
+      engine.ingest(enrichedBatch(site, [pageView(t, "/a"), pageView(t + gap, "/b")], { visitor_id: "v1" })),
+    );
+    // Restarted with a 5-minute timeout, the replay splits them into two sessions: the log has one id.
+    const shorter = { settings: { ...config, sessionIdleMinutes: 5 } };
+    const replayed = await h.run((engine) => engine.liveState(), shorter);
+    expect(replayed?.today.counts).toMatchObject({ events: 2, page_views: 2, visitors: 1 });
+    // Loads the same way again (the minted id depends on the batch alone), and takes new batches.
+    expect((await h.run((engine) => engine.liveState(), shorter))?.today).toEqual(replayed?.today);
+    const next = await h.run(
+      (engine) => engine.ingest(enrichedBatch(site, [pageView(t + gap + 1000, "/c")], { visitor_id: "v2" })),
+      shorter,
+    );
+    expect(next.status).toBe("accepted");
   });
 
   it("gives a replayed batch the session ids it had and emits a closed session once", async () => {

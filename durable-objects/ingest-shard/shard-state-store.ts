@@ -518,45 +518,42 @@ export class ShardStateStore {
     for (const day of this.dirtyDays.values()) this.writeDay(day);
     this.dirtyDays.clear();
     if (this.dirtySessions.size > 0) {
-      this.sql.exec(
+      execJsonRows(
+        this.sql,
         "INSERT INTO open_sessions (session_id, visitor_id, assigned, last_seen, state) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state",
-        JSON.stringify(
-          [...this.dirtySessions.values()].map((session) => [
-            session.session_id,
-            session.visitor_id,
-            session.assigned ? 1 : 0,
-            session.last_seen,
-            JSON.stringify(session),
-          ]),
-        ),
+        [...this.dirtySessions.values()].map((session) => [
+          session.session_id,
+          session.visitor_id,
+          session.assigned ? 1 : 0,
+          session.last_seen,
+          JSON.stringify(session),
+        ]),
       );
       this.dirtySessions.clear();
     }
     if (this.closedSessions.size > 0) {
-      this.sql.exec(
-        "DELETE FROM open_sessions WHERE session_id IN (SELECT value FROM json_each(?))",
-        JSON.stringify([...this.closedSessions]),
-      );
+      execJsonRows(this.sql, "DELETE FROM open_sessions WHERE session_id IN (SELECT value FROM json_each(?))", [
+        ...this.closedSessions,
+      ]);
       this.closedSessions.clear();
     }
     const members = [...this.newMembers.values()];
-    const windowMembers = members.filter((row) => row.table === "w").map((row) => [row.owner, row.kind, row.member]);
-    const dayMembers = members.filter((row) => row.table === "d").map((row) => [row.owner, row.kind, row.member]);
-    if (windowMembers.length > 0)
-      this.sql.exec(
-        "INSERT INTO window_members (window_start, kind, member) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
-        JSON.stringify(windowMembers),
-      );
-    if (dayMembers.length > 0)
-      this.sql.exec(
-        "INSERT INTO day_members (day, kind, member) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
-        JSON.stringify(dayMembers),
-      );
+    execJsonRows(
+      this.sql,
+      "INSERT INTO window_members (window_start, kind, member) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+      members.filter((row) => row.table === "w").map((row) => [row.owner, row.kind, row.member]),
+    );
+    execJsonRows(
+      this.sql,
+      "INSERT INTO day_members (day, kind, member) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+      members.filter((row) => row.table === "d").map((row) => [row.owner, row.kind, row.member]),
+    );
     this.newMembers.clear();
     if (this.dirtyOnline.size > 0) {
-      this.sql.exec(
+      execJsonRows(
+        this.sql,
         "INSERT INTO online_visitors (visitor_id, last_active) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true ON CONFLICT (visitor_id) DO UPDATE SET last_active = max(last_active, excluded.last_active)",
-        JSON.stringify([...this.dirtyOnline].map((visitor) => [visitor, this.online.get(visitor) ?? 0])),
+        [...this.dirtyOnline].map((visitor) => [visitor, this.online.get(visitor) ?? 0]),
       );
       this.dirtyOnline.clear();
     }
@@ -709,4 +706,33 @@ export class StateChanges {
     for (const session of this.sessions.values()) this.store.saveSession(session);
     for (const sessionId of this.closedSessions) this.store.deleteSession(sessionId);
   }
+}
+
+/**
+ * Durable Object SQLite refuses a string or row over 2 MB, and a checkpoint after a burst of
+ * new visitors can change thousands of sessions and members: the rows go in JSON arrays of at
+ * most this many characters, one statement each, all in the checkpoint's transaction.
+ */
+export const MAX_JSON_ROWS_CHARS = 256 * 1024;
+
+/** Runs `statement` (one `json_each(?)` parameter) over `rows`, in arrays under MAX_JSON_ROWS_CHARS. */
+export function execJsonRows(sql: SqlStorage, statement: string, rows: readonly unknown[]): number {
+  let statements = 0;
+  let chunk: string[] = [];
+  let chars = 2;
+  const run = () => {
+    if (chunk.length === 0) return;
+    sql.exec(statement, `[${chunk.join(",")}]`);
+    statements++;
+    chunk = [];
+    chars = 2;
+  };
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (chunk.length > 0 && chars + json.length + 1 > MAX_JSON_ROWS_CHARS) run();
+    chunk.push(json);
+    chars += json.length + 1;
+  }
+  run();
+  return statements;
 }
