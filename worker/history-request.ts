@@ -3,12 +3,14 @@
  * (history-range.ts) with their filters, access to the site, and the site's time zone. One
  * place, so every history route takes the same parameters and refuses the same way.
  */
-import type { Context } from "hono";
-import { ClickHouseError } from "../clickhouse/client";
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import { ClickHouseError, createClickHouse } from "../clickhouse/client";
 import type { AppEnv } from "./app-env";
 import { requestToken, requireReadAccess } from "./auth";
 import { ApiError } from "./errors";
-import type { HistoryQueryRange } from "./history-queries";
+import { queryRows } from "./history-answers";
+import type { HistoryQuery, HistoryQueryRange } from "./history-queries";
 import { historyParamsSchema, parseHistoryFilters, resolveHistoryRange } from "./history-range";
 import { requireClickHouse } from "./production-checks";
 import { requireSite } from "./site-directory";
@@ -55,4 +57,23 @@ export function historyJson(
     time_zone: range.timeZone,
     ...body,
   });
+}
+
+/** A history resource answered as `{ rows }`: its query and the schema each row parses with. */
+export interface HistoryRowsResource {
+  query: (range: HistoryQueryRange) => HistoryQuery;
+  row: z.ZodType<Record<string, unknown>>;
+}
+
+/** A router with `GET /<resource>` for each resource, answering `{ ...range, rows }`. */
+export function historyRowsRoutes(resources: Readonly<Record<string, HistoryRowsResource>>): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  for (const [resource, { query, row }] of Object.entries(resources))
+    routes.get(`/${resource}`, async (c) => {
+      const range = await readHistoryRequest(c);
+      const clickhouse = createClickHouse(c.get("config").clickhouse);
+      const rows = await whileClickHouseAnswers(() => queryRows(clickhouse, query(range), row));
+      return historyJson(c, range, { rows });
+    });
+  return routes;
 }
