@@ -33,10 +33,12 @@ const miniflareCpuMs = (): number => descendantCpuMs(/^workerd$/);
 
 const COMPATIBILITY_DATE = "2026-11-01";
 
-/** Bundles the collector exactly as a deploy would; returns the entry module's path. */
+/** Bundles the collector as a deploy would, unminified; returns the entry module's path. */
 export async function buildWorkerBundle(outDir: string): Promise<string> {
   const wrangler = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
-  await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir], {
+  // Unminified: the CPU profiles attribute time to phases by function name (profile.ts), which
+  // minification erases; the minifier does not change what the code does per request.
+  await run(process.execPath, [wrangler, "deploy", "--dry-run", "--minify=false", "--outdir", outDir], {
     cwd: PROJECT_ROOT,
     env: offlineWranglerEnv(),
     maxBuffer: 16 * 1024 * 1024,

@@ -3,7 +3,12 @@ import { CoalescedSender } from "./coalesced-sender";
 import { ManualClock } from "./manual-clock-harness";
 
 /** A sender over a manual clock whose sends take `sendMs` of that clock; records start times. */
-function senderOn(clock: ManualClock, intervalMs: number, sendMs: number, fail?: (send: number) => boolean) {
+function senderOn(
+  clock: ManualClock,
+  intervalMs: number | (() => number),
+  sendMs: number,
+  fail?: (send: number) => boolean,
+) {
   const starts: number[] = [];
   let running = 0;
   let overlapped = false;
@@ -16,7 +21,7 @@ function senderOn(clock: ManualClock, intervalMs: number, sendMs: number, fail?:
       running -= 1;
       if (fail?.(starts.length)) throw new Error("hub unavailable");
     },
-    intervalMs,
+    typeof intervalMs === "number" ? () => intervalMs : intervalMs,
     () => clock.now,
     clock.schedule,
   );
@@ -37,6 +42,21 @@ describe("CoalescedSender", () => {
     // The first at once; requests made during a send or within the interval wait for the next
     // interval; the last requests (235–245 ms) are carried by the send at 300 ms; then nothing.
     expect(starts).toEqual([0, 100, 200, 300]);
+  });
+
+  it("asks for the interval at each decision, so a longer one applies from the next send", async () => {
+    const clock = new ManualClock(0);
+    let interval = 100;
+    const { sender, starts } = senderOn(clock, () => interval, 10);
+    for (let i = 0; i < 30; i++) {
+      sender.request();
+      await clock.advance(10);
+      if (clock.now === 50) interval = 1_000;
+    }
+    await clock.advance(2_000);
+    // The send at 100 ms was scheduled (at 10 ms) under the short interval; the next decision,
+    // after it, uses the long one.
+    expect(starts).toEqual([0, 100, 1_100]);
   });
 
   it("honours a request made during a send with a send right after it", async () => {

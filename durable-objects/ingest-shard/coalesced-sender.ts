@@ -28,7 +28,8 @@ export class CoalescedSender {
   constructor(
     /** Does the send; must not throw (failures are the caller's to record). */
     private readonly send: () => Promise<void>,
-    private readonly intervalMs: number,
+    /** The interval, asked at each decision: the shard's depends on whether anyone watches. */
+    private readonly intervalMs: () => number,
     private readonly now: () => number = Date.now,
     private readonly schedule: Schedule = realSchedule,
   ) {}
@@ -40,7 +41,7 @@ export class CoalescedSender {
       return;
     }
     if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastStartedAt + this.intervalMs - this.now());
+    const wait = Math.max(0, this.lastStartedAt + this.intervalMs() - this.now());
     this.timer = this.schedule(() => {
       this.timer = null;
       void this.start();
@@ -58,7 +59,7 @@ export class CoalescedSender {
         await this.inFlight;
         continue;
       }
-      const wait = this.lastStartedAt + this.intervalMs - this.now();
+      const wait = this.lastStartedAt + this.intervalMs() - this.now();
       if (wait > 0) {
         await new Promise<void>((resolve) => this.schedule(resolve, wait));
         continue;

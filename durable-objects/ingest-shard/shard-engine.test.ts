@@ -18,7 +18,7 @@ import {
 import { FLUSH_MAX_AGE_MS, FLUSH_MIN_ENTRIES, FLUSH_QUIET_MS } from "./flush-schedule";
 import { MAX_REFUSED_ROWS_PER_DRAIN } from "./flush-queue";
 import { shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
-import { LIVE_SEND_INTERVAL_MS } from "./shard-engine";
+import { LIVE_SEND_IDLE_INTERVAL_MS, LIVE_SEND_INTERVAL_MS } from "./shard-engine";
 import {
   clickhouse,
   countRows,
@@ -480,6 +480,37 @@ describe("IngestShard live state", () => {
     const seqs = h.sent.map((state) => state.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it("sends at the idle cadence while the hub says nobody watches, and at the fast one again when watched", async () => {
+    const site = uniqueSite("unwatched");
+    const h = harness(site);
+    const t = h.clock.now;
+    h.hub.watched = false;
+    await h.run(async (engine) => {
+      // One page view every 50 ms for 2 s: the first send learns nobody watches.
+      for (let step = 0; step < 40; step++) {
+        await engine.ingest(enrichedBatch(site, [pageView(h.clock.now, "/")], { visitor_id: `v${step}` }));
+        await h.clock.advance(50);
+      }
+      expect(h.sent.map((state) => state.at - t)).toEqual([
+        0,
+        LIVE_SEND_IDLE_INTERVAL_MS,
+        2 * LIVE_SEND_IDLE_INTERVAL_MS,
+      ]);
+      // A dashboard connects: the next send hears it, and the one after follows the fast cadence.
+      h.hub.watched = true;
+      for (let step = 0; step < 40; step++) {
+        await engine.ingest(enrichedBatch(site, [pageView(h.clock.now, "/")], { visitor_id: `w${step}` }));
+        await h.clock.advance(50);
+      }
+    });
+    const gaps = h.sent.slice(1).map((state, index) => state.at - (h.sent[index]?.at ?? 0));
+    expect(gaps.slice(0, 3)).toEqual(Array(3).fill(LIVE_SEND_IDLE_INTERVAL_MS));
+    expect(gaps.length).toBeGreaterThan(5);
+    expect(gaps.slice(3)).toEqual(Array(gaps.length - 3).fill(LIVE_SEND_INTERVAL_MS));
+    // Nothing is lost by sending less often: the last state has every page view.
+    expect(h.sent.at(-1)?.today.counts.page_views).toBe(80);
   });
 
   it("never fails an ingest when the hub fails, and the alarm re-sends what the hub missed", async () => {

@@ -48,6 +48,7 @@ import { utcDay } from "../../common/utc-day";
 import { FlushQueue } from "./flush-queue";
 import {
   type DayPartial,
+  type HubAnswer,
   MAX_HUB_WINDOWS,
   MAX_WINDOWS_PER_STATE,
   type ShardLiveState,
@@ -92,8 +93,15 @@ export const MAX_SEEN_BATCHES = 500_000;
  * within a second or two while inserts stay large.
  */
 export const FLUSH_INTERVAL_MS = 1_000;
-/** At most one live send per this interval. */
+/** At most one live send per this interval while someone watches the site live… */
 export const LIVE_SEND_INTERVAL_MS = 250;
+/**
+ * …and per this one while nobody does (the hub's answer says which): most of the time no
+ * dashboard is open, and a live send (building today's partial, the RPC, the hub's check and
+ * row) costs about as much as ingesting a batch. The hub stays at most this stale for a
+ * dashboard's first snapshot; the first send after it connected restores the fast cadence.
+ */
+export const LIVE_SEND_IDLE_INTERVAL_MS = 1_000;
 /** "Online now": visitors with an event in this span. */
 export const ONLINE_SPAN_MS = 5 * 60 * 1000;
 /** While visitors are online, the alarm re-checks the count this often so the hub sees it decay. */
@@ -121,8 +129,8 @@ export interface ShardEngineOptions {
   storage: DurableObjectStorage;
   settings: ShardSettings;
   clickhouse: ClickHouse;
-  /** Sends the shard's live state to its site's LiveHub. */
-  sendToHub: (state: ShardLiveState) => Promise<void>;
+  /** Sends the shard's live state to its site's LiveHub; no answer counts as watched. */
+  sendToHub: (state: ShardLiveState) => Promise<HubAnswer | undefined>;
   now?: () => number;
   /**
    * Timers of the live-send coalescing, on the `now` clock. Without it the coalescing keeps the
@@ -143,6 +151,8 @@ export class ShardEngine {
   private readonly windowParts: FlushQueue<"window_metrics">;
   private readonly closedSessions: FlushQueue<"sessions">;
   private readonly live: CoalescedSender;
+  /** The hub's last answer: someone watches live. Memory only: a restarted shard assumes so. */
+  private hubWatched = true;
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
   private readonly windowMs: number;
@@ -181,7 +191,7 @@ export class ShardEngine {
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
     this.live = new CoalescedSender(
       () => this.sendLiveState(),
-      LIVE_SEND_INTERVAL_MS,
+      () => (this.hubWatched ? LIVE_SEND_INTERVAL_MS : LIVE_SEND_IDLE_INTERVAL_MS),
       options.schedule === undefined ? Date.now : this.now,
       options.schedule ?? realSchedule,
     );
@@ -799,7 +809,8 @@ export class ShardEngine {
       };
     });
     try {
-      await this.options.sendToHub(built.state);
+      const answer = await this.options.sendToHub(built.state);
+      this.hubWatched = answer?.watched ?? true;
     } catch (error) {
       this.meta.count("live_send_errors");
       console.warn(

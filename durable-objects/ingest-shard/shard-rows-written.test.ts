@@ -49,7 +49,7 @@ describe("shard storage writes", () => {
         storage: countingStorage(state.storage, cursors),
         settings: config,
         clickhouse,
-        sendToHub: async () => {},
+        sendToHub: async () => ({ watched: true }),
         now: () => clock.now,
       });
       // Schema creation and the first batch's setup are one-offs per object: count from a warm shard.

@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { METRIC_COUNT_NAMES } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
+import type { HubAnswer, ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { zeroCounts } from "../shared/metric-counts";
 import { ManualClock } from "./manual-clock-harness";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
@@ -38,6 +38,8 @@ export interface Harness {
   clock: ManualClock;
   /** States the engine sent to the hub, in order. */
   sent: ShardLiveState[];
+  /** What the hub answers to each send (a test sets `watched`). */
+  hub: HubAnswer;
   /** Runs `work` with a fresh engine over the shard's storage (a fresh engine is what an evicted object restarts with). */
   run<R>(work: (engine: ShardEngine) => Promise<R> | R, overrides?: Partial<ShardEngineOptions>): Promise<R>;
 }
@@ -45,10 +47,12 @@ export interface Harness {
 export function harness(site: string, start = windowStartOf(Date.now() + 24 * 3600 * 1000, WINDOW_MS)): Harness {
   const clock = new ManualClock(start);
   const sent: ShardLiveState[] = [];
+  const hub: HubAnswer = { watched: true };
   const stub = shardStub(site);
   return {
     clock,
     sent,
+    hub,
     run: (work, overrides = {}) =>
       runInDurableObject(stub, async (_instance, state) => {
         const engine = new ShardEngine({
@@ -57,6 +61,7 @@ export function harness(site: string, start = windowStartOf(Date.now() + 24 * 36
           clickhouse,
           sendToHub: async (liveState) => {
             sent.push(structuredClone(liveState));
+            return { ...hub };
           },
           now: () => clock.now,
           schedule: clock.schedule,

@@ -65,6 +65,20 @@ describe("LiveHub live feed", () => {
     client.close();
   });
 
+  it("tells shards whether anyone watches: a connected dashboard, or a REST call in the last 30 s", async () => {
+    const { site, stub, connect } = newHub();
+    const now = Date.now();
+    const send = (seq: number) => stub.applyShardState(shardState(site, 0, seq, now, {}));
+    expect(await send(1)).toEqual({ watched: false });
+    const client = await connect();
+    await client.next();
+    expect(await send(2)).toEqual({ watched: true });
+    client.close();
+    await expect.poll(() => send(3)).toEqual({ watched: false });
+    await stub.overview(site);
+    expect(await send(4)).toEqual({ watched: true });
+  });
+
   it("delivers an update to every one of hundreds of clients", async () => {
     const { site, stub, connect } = newHub();
     const clients: LiveTestClient[] = [];

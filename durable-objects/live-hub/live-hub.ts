@@ -15,7 +15,7 @@ import { loadConfig } from "../../common/config";
 import { ingestShardName } from "../../common/shard-routing";
 import { MergedShards } from "./merged-shards";
 import { HubStorage } from "./hub-storage";
-import type { LiveHubShardApi, ShardLiveState } from "../shard-to-hub/shard-live-state";
+import type { HubAnswer, LiveHubShardApi, ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { liveMessageJson } from "./live-message";
 import { checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
 import { MAX_HUB_WINDOWS, shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
@@ -24,12 +24,16 @@ import { MAX_HUB_WINDOWS, shardLiveStateSchema } from "../shard-to-hub/shard-liv
 export const BROADCAST_INTERVAL_MS = 250;
 /** Sockets one hub holds; far below the runtime's 32k, and every update is sent to each. */
 export const MAX_LIVE_CLIENTS = 10_000;
+/** A speed-layer REST call keeps the site "watched" (shards at their fast cadence) this long. */
+export const REST_WATCH_MS = 30_000;
 
 export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   private store: HubStorage;
   private readonly windowSeconds: number;
   /** Cache of the stored rows; null until first needed after a (re)start. */
   private state: MergedShards | null = null;
+  /** Until when a REST caller counts as watching. Memory only: lost with the hub, it errs towards idle. */
+  private restWatchedUntil = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,12 +45,14 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
 
   // ---- shards → hub --------------------------------------------------------------------
 
-  async applyShardState(input: ShardLiveState): Promise<void> {
+  async applyShardState(input: ShardLiveState): Promise<HubAnswer> {
     // A shard of this deployment over RPC: the proportionate check (check-shard-live-state.ts says why).
     const state = checkShardLiveState(input);
     this.store.rememberSite(state.site);
-    this.applyAndStore(state, Date.now());
+    const now = Date.now();
+    this.applyAndStore(state, now);
     await this.scheduleOwedUpdate();
+    return { watched: this.ctx.getWebSockets().length > 0 || now < this.restWatchedUntil };
   }
 
   private applyAndStore(state: ShardLiveState, now: number): void {
@@ -169,6 +175,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   // ---- speed-layer REST (over RPC from worker/routes/live-metrics.ts) ------------------------
 
   async recentWindows(site: string, limit: number): Promise<WindowsResponse> {
+    this.restWatchedUntil = Date.now() + REST_WATCH_MS;
     await this.prepare(site);
     return {
       site,
@@ -178,11 +185,13 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   }
 
   async overview(site: string): Promise<Overview> {
+    this.restWatchedUntil = Date.now() + REST_WATCH_MS;
     await this.prepare(site);
     return this.hubState().overview(site, Date.now());
   }
 
   async performance(site: string): Promise<Performance> {
+    this.restWatchedUntil = Date.now() + REST_WATCH_MS;
     await this.prepare(site);
     return this.hubState().performance(site, Date.now());
   }

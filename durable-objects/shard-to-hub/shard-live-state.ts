@@ -105,7 +105,15 @@ export const shardLiveStateSchema = z.object({
 });
 export type ShardLiveState = z.infer<typeof shardLiveStateSchema>;
 
+/**
+ * The hub's answer to a shard state. `watched`: a dashboard is connected, or a speed-layer REST
+ * call came recently; the shard sends at its fast cadence only then (shard-engine.ts).
+ */
+export interface HubAnswer {
+  watched: boolean;
+}
+
 /** The RPC surface of LiveHub that shards call. */
 export interface LiveHubShardApi {
-  applyShardState(state: ShardLiveState): Promise<void>;
+  applyShardState(state: ShardLiveState): Promise<HubAnswer>;
 }
