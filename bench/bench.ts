@@ -74,6 +74,8 @@ const PROFILE_PHASES: readonly Phase[] = [
     functions: ["enforceClientRateLimit", "countRefusedRequests", "withinClientLimit"],
   },
   { name: "route: enrich", functions: ["enrichBatch"] },
+  // The ledger hop (DEDUP_ACROSS_SHARDS): the Worker's call and the BatchLedger object's claim.
+  { name: "batch ledger claim", functions: ["claimShard", "claim", "eventsDigest"] },
 ];
 
 const STEPS = [
