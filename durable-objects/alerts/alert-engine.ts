@@ -280,28 +280,22 @@ export class AlertEngine extends DurableObject<Env> {
   }
 
   private async clickhouseSums(site: string, from: number, to: number): Promise<SpanSums> {
+    // One sum per window metric, named as the metric (the list in protocol/alerts.ts); revenue
+    // as a string, since it is a Decimal.
+    const columns = windowAlertMetrics
+      .map((metric) => (metric === "revenue" ? "toString(sum(revenue)) AS revenue" : `sum(${metric}) AS ${metric}`))
+      .join(", ");
     const rows = await this.clickhouse.query<Record<string, number | string>>(
-      `SELECT sum(events) AS events, sum(page_views) AS page_views, sum(sessions) AS sessions, sum(bounces) AS bounces,
-              sum(cart_adds) AS cart_adds, sum(cart_removes) AS cart_removes, sum(checkouts) AS checkouts,
-              sum(purchases) AS purchases, toString(sum(revenue)) AS revenue
+      `SELECT ${columns}
        FROM window_metrics
        WHERE site = {site:String} AND window_start >= toDateTime({from:UInt32}, 'UTC') AND window_start < toDateTime({to:UInt32}, 'UTC')`,
       { site, from: Math.floor(from / 1000), to: Math.floor(to / 1000) },
       { readonly: "1" },
     );
     const row = rows[0] ?? {};
-    const number = (key: string): number => Number(row[key] ?? 0);
-    return {
-      events: number("events"),
-      page_views: number("page_views"),
-      sessions: number("sessions"),
-      bounces: number("bounces"),
-      cart_adds: number("cart_adds"),
-      cart_removes: number("cart_removes"),
-      checkouts: number("checkouts"),
-      purchases: number("purchases"),
-      revenue: number("revenue"),
-    };
+    const sums = emptySpanSums();
+    for (const metric of windowAlertMetrics) sums[metric] = Number(row[metric] ?? 0);
+    return sums;
   }
 
   private async abandonedCartValue(site: string, from: number, to: number): Promise<number> {

@@ -21,17 +21,7 @@ export interface Verdict {
 export const UNDECIDED: Verdict = { breached: false, cleared: false };
 
 export function emptySpanSums(): SpanSums {
-  return {
-    events: 0,
-    page_views: 0,
-    sessions: 0,
-    bounces: 0,
-    cart_adds: 0,
-    cart_removes: 0,
-    checkouts: 0,
-    purchases: 0,
-    revenue: 0,
-  };
+  return Object.fromEntries(windowAlertMetrics.map((metric) => [metric, 0])) as SpanSums;
 }
 
 /** Sums the windows that start in [from, to); windows missing from the list had no events (the hub keeps only non-empty ones). */
