@@ -99,4 +99,73 @@ describe("IngestShard batch log and checkpoints", () => {
     const stats = await h.run((engine) => engine.stats(), other);
     expect(stats.counters).toMatchObject({ sessions_closed: 2, ingested_batches: 2, flushed_rows_sessions: 2 });
   });
+
+  it("replays the log under the settings it was accepted under when a deploy lengthened the session timeout", async () => {
+    const site = uniqueSite("log-longer-idle");
+    const h = harness(site);
+    const t = h.clock.now;
+    let next = 0;
+    const ids = { newSessionId: () => `live-${next++}` };
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/a")], { visitor_id: "v1" })), ids);
+    await h.run((engine) => engine.alarm(), ids);
+    // Back after 40 minutes: a new session, and the first one (a bounce) is closed and emitted.
+    const back = t + IDLE_MS + 10 * 60_000;
+    h.clock.now = back;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(back, "/b")], { visitor_id: "v1" })), ids);
+    const before = await h.run((engine) => engine.liveState(), ids);
+    expect(before?.today.counts).toMatchObject({ sessions: 2, bounces: 1 });
+    // Crash before the next checkpoint; the new deploy has a 60-minute timeout, under which the
+    // two page views would be one session (and live-0 would be closed a second time).
+    const longer = { settings: { ...config, sessionIdleMinutes: 60 }, newSessionId: () => "never-used" };
+    const replayed = await h.run((engine) => engine.liveState(), longer);
+    expect(replayed?.today).toEqual(before?.today);
+    h.clock.now = back + 2 * 60 * 60_000;
+    for (let pass = 0; pass < 6; pass++) {
+      await h.run((engine) => engine.alarm(), longer);
+      h.clock.now += 5_000;
+    }
+    expect(await tables(site)).toMatchObject({ sessions: 0, pendingSessions: 0 });
+    const rows = await clickhouse.query<{ session_id: string; events: number | string }>(
+      "SELECT session_id, events FROM sessions WHERE site = {site:String} ORDER BY session_id",
+      { site },
+    );
+    expect(rows.map((row) => [row.session_id, Number(row.events)])).toEqual([
+      ["live-0", 1],
+      ["live-1", 1],
+    ]);
+  });
+
+  it("emits the old windows at their size and the new ones at theirs when a deploy changed WINDOW_SECONDS", async () => {
+    const site = uniqueSite("log-window-size");
+    const h = harness(site);
+    const t = h.clock.now;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/a")], { visitor_id: "v1" })));
+    await h.run((engine) => engine.alarm());
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 1, "/b")], { visitor_id: "v2" })));
+    // Crash before the next checkpoint; the new deploy has windows three times as long.
+    const wider = { settings: { ...config, windowSeconds: config.windowSeconds * 3 } };
+    const replayed = await h.run((engine) => engine.liveState(), wider);
+    expect(replayed?.today.counts).toMatchObject({ events: 2, visitors: 2 });
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 2, "/c")], { visitor_id: "v3" })), wider);
+    const live = await h.run((engine) => engine.liveState(), wider);
+    for (const window of live?.windows ?? [])
+      expect(window.end - window.start).toBe(wider.settings.windowSeconds * 1000);
+    h.clock.now = t + 10 * wider.settings.windowSeconds * 1000;
+    for (let pass = 0; pass < 4; pass++) {
+      await h.run((engine) => engine.alarm(), wider);
+      h.clock.now += 5_000;
+    }
+    const rows = await clickhouse.query<{
+      window_seconds: number | string;
+      events: number | string;
+      visitors: number | string;
+    }>(
+      "SELECT window_seconds, sum(events) AS events, sum(visitors) AS visitors FROM window_metrics WHERE site = {site:String} AND currency = '' GROUP BY window_seconds ORDER BY window_seconds",
+      { site },
+    );
+    expect(rows.map((row) => [Number(row.window_seconds), Number(row.events), Number(row.visitors)])).toEqual([
+      [config.windowSeconds, 2, 2],
+      [wider.settings.windowSeconds, 1, 1],
+    ]);
+  });
 });

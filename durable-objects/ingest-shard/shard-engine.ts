@@ -145,10 +145,15 @@ export class ShardEngine {
   private readonly live: CoalescedSender;
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
-  private readonly windowMs: number;
-  private readonly latenessMs: number;
-  private readonly idleMs: number;
-  private readonly flushPolicy: FlushPolicy;
+  /**
+   * The settings the memory state is built under (useSettings): the ones recorded with the
+   * checkpoint while the log replays, the configured ones once the replay has caught up.
+   */
+  private windowSeconds = 0;
+  private windowMs = 0;
+  private latenessMs = 0;
+  private idleMs = 0;
+  private flushPolicy: FlushPolicy = flushPolicy(1);
   private readonly now: () => number;
   private readonly newSessionId: () => string;
   /** Cache of the scheduled alarm time; undefined until read once from storage. */
@@ -160,10 +165,7 @@ export class ShardEngine {
     this.storage = options.storage;
     this.now = options.now ?? Date.now;
     this.newSessionId = options.newSessionId ?? (() => `s-${crypto.randomUUID()}`);
-    this.windowMs = options.settings.windowSeconds * 1000;
-    this.latenessMs = options.settings.allowedLatenessSeconds * 1000;
-    this.idleMs = options.settings.sessionIdleMinutes * 60 * 1000;
-    this.flushPolicy = flushPolicy(this.windowMs);
+    this.useSettings(options.settings);
     this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
@@ -185,6 +187,20 @@ export class ShardEngine {
       options.schedule === undefined ? Date.now : this.now,
       options.schedule ?? realSchedule,
     );
+  }
+
+  private useSettings(settings: ShardSettings): void {
+    this.windowSeconds = settings.windowSeconds;
+    this.windowMs = settings.windowSeconds * 1000;
+    this.latenessMs = settings.allowedLatenessSeconds * 1000;
+    this.idleMs = settings.sessionIdleMinutes * 60 * 1000;
+    this.flushPolicy = flushPolicy(this.windowMs);
+  }
+
+  /** The settings the checkpoint and the log after it were applied under; null before any was recorded. */
+  private recordedSettings(): ShardSettings | null {
+    const text = this.meta.text("state_settings");
+    return text === null ? null : (JSON.parse(text) as ShardSettings);
   }
 
   // ---- ingest ---------------------------------------------------------------------------
@@ -250,6 +266,11 @@ export class ShardEngine {
     const lastLog =
       this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM batch_log").one().seq ?? 0;
     const stored = this.meta.text("max_event_ts");
+    // The log replays under the settings it was accepted under, whatever is configured now: a
+    // longer idle timeout or another window size would assign and close sessions, and window
+    // events, differently from what was emitted before the restart.
+    const recorded = this.recordedSettings();
+    this.useSettings(recorded ?? this.options.settings);
     const state: LoadedState = {
       store: new ShardStateStore(this.storage.sql),
       seen: position,
@@ -270,7 +291,33 @@ export class ShardEngine {
       state.batchesSinceCheckpoint += 1;
     }
     this.loaded = state;
+    if (recorded === null) this.meta.set("state_settings", JSON.stringify(settingsOf(this.options.settings)));
+    else if (!sameSettings(recorded, this.options.settings)) this.switchSettings(state, recorded);
     return state;
+  }
+
+  /**
+   * Caught up under the recorded settings, the state moves to the configured ones, and a
+   * checkpoint in the same transaction records them, so the log after it is only ever
+   * replayed under them. A new window size cannot extend windows of the old one: each old
+   * window emits what it has not emitted yet, labelled with its own size, and the window
+   * state starts afresh at the new size (the series changes size here; no event is counted
+   * twice or lost). Sessions simply continue under the new idle timeout.
+   */
+  private switchSettings(state: LoadedState, recorded: ShardSettings): void {
+    const now = this.now();
+    if (recorded.windowSeconds !== this.options.settings.windowSeconds) {
+      for (const window of state.store.windowsNeedingPart(Number.POSITIVE_INFINITY)) {
+        const part = nextSealedPart(window, this.windowMs, Number.POSITIVE_INFINITY);
+        if (part === null) continue;
+        const rows = windowMetricsRows(this.site(), this.windowSeconds, part);
+        if (rows.length > 0) this.windowParts.enqueue(rows, now);
+        recordEmittedPart(window, part);
+      }
+      state.store.dropAllWindows();
+    }
+    this.useSettings(this.options.settings);
+    this.checkpoint(state, now);
   }
 
   /** Adds to a /metrics counter derived from the log: kept in memory, written by the checkpoint (a replay recounts it). */
@@ -522,6 +569,14 @@ export class ShardEngine {
     this.stateTransaction((state) => this.checkpoint(state, this.now()));
   }
 
+  private activeSettings(): ShardSettings {
+    return {
+      windowSeconds: this.windowSeconds,
+      allowedLatenessSeconds: this.latenessMs / 1000,
+      sessionIdleMinutes: this.idleMs / 60_000,
+    };
+  }
+
   private checkpointDue(state: LoadedState, now: number): boolean {
     if (state.batchesSinceCheckpoint === 0 && state.store.dirtySize === 0) return false;
     return (
@@ -545,6 +600,7 @@ export class ShardEngine {
       state.checkpointSeq,
       state.lastSeq,
     );
+    this.meta.set("state_settings", JSON.stringify(settingsOf(this.activeSettings())));
     this.meta.set("checkpoint_seq", state.lastSeq);
     this.meta.set("checkpoint_at", now);
     this.meta.add("checkpoint_version", 1);
@@ -594,7 +650,7 @@ export class ShardEngine {
     for (const window of state.store.windowsNeedingPart(watermark - this.windowMs)) {
       const part = nextSealedPart(window, this.windowMs, watermark);
       if (part !== null) {
-        const rows = windowMetricsRows(this.site(), this.options.settings.windowSeconds, part);
+        const rows = windowMetricsRows(this.site(), this.windowSeconds, part);
         if (rows.length > 0) this.windowParts.enqueue(rows, now);
         recordEmittedPart(window, part);
         emitted = true;
@@ -843,6 +899,23 @@ export class ShardEngine {
       watermark: this.watermarkOf(state, now),
     };
   }
+}
+
+/** Only the fields that shape the state (the config passed in may carry more). */
+function settingsOf(settings: ShardSettings): ShardSettings {
+  return {
+    windowSeconds: settings.windowSeconds,
+    allowedLatenessSeconds: settings.allowedLatenessSeconds,
+    sessionIdleMinutes: settings.sessionIdleMinutes,
+  };
+}
+
+function sameSettings(a: ShardSettings, b: ShardSettings): boolean {
+  return (
+    a.windowSeconds === b.windowSeconds &&
+    a.allowedLatenessSeconds === b.allowedLatenessSeconds &&
+    a.sessionIdleMinutes === b.sessionIdleMinutes
+  );
 }
 
 /** The engine's memory state: keyed state plus what the log replay and checkpoints need. */
