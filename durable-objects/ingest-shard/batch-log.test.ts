@@ -7,7 +7,15 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { cartAdd, enrichedBatch, pageView } from "./enriched-fixture";
-import { clickhouse, config, harness, IDLE_MS, shardStub, uniqueSite } from "./shard-test-harness";
+import {
+  clickhouse,
+  config,
+  harness,
+  IDLE_MS,
+  shardStub,
+  uniqueSite,
+  unreachableClickHouse,
+} from "./shard-test-harness";
 
 function tables(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => {
@@ -167,5 +175,32 @@ describe("IngestShard batch log and checkpoints", () => {
       [config.windowSeconds, 2, 2],
       [wider.settings.windowSeconds, 1, 1],
     ]);
+  });
+
+  it("checkpoints at the batch cap while a ClickHouse retry waits, so the log to replay stays bounded", async () => {
+    const site = uniqueSite("log-cap-outage");
+    const h = harness(site);
+    const cap = 5;
+    const down = { clickhouse: unreachableClickHouse(), checkpointMaxBatches: cap };
+    let visitor = 0;
+    const batch = () => enrichedBatch(site, [pageView(h.clock.now, "/")], { visitor_id: `v${visitor++}` });
+    await h.run((engine) => engine.ingest(batch()), down);
+    // ClickHouse is down: each failed flush doubles the wait before the next try (1 s … 16 s).
+    h.clock.now += 3_000;
+    for (let failures = 0; failures < 5; failures++) {
+      await h.run((engine) => engine.alarm(), down);
+      h.clock.now += (await h.run((engine) => engine.stats(), down)).backoff_ms;
+    }
+    await h.run((engine) => engine.alarm(), down);
+    const waiting = await h.run((engine) => engine.stats(), down);
+    expect(waiting.backoff_ms).toBeGreaterThanOrEqual(16_000);
+    for (let n = 0; n < cap; n++) await h.run((engine) => engine.ingest(batch()), down);
+    // The checkpoint is owed now, whenever the retry comes.
+    const alarmAt = await runInDurableObject(shardStub(site), (_instance, state) => state.storage.getAlarm());
+    expect(alarmAt).not.toBeNull();
+    expect(alarmAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(h.clock.now);
+    await h.run((engine) => engine.alarm(), down);
+    expect(await tables(site)).toMatchObject({ replayable: 0, pendingEvents: cap + 1 });
+    expect((await h.run((engine) => engine.stats(), down)).backoff_ms).toBeGreaterThan(0);
   });
 });

@@ -132,6 +132,8 @@ export interface ShardEngineOptions {
   newSessionId?: () => string;
   /** Backpressure bound; MAX_PENDING_EVENTS unless a test needs a small one. */
   maxPendingEvents?: number;
+  /** Checkpoint cap in batches; CHECKPOINT_MAX_BATCHES unless a test needs a small one. */
+  checkpointMaxBatches?: number;
 }
 
 export class ShardEngine {
@@ -145,6 +147,7 @@ export class ShardEngine {
   private readonly live: CoalescedSender;
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
+  private readonly checkpointMaxBatches: number;
   /**
    * The settings the memory state is built under (useSettings): the ones recorded with the
    * checkpoint while the log replays, the configured ones once the replay has caught up.
@@ -167,6 +170,7 @@ export class ShardEngine {
     this.newSessionId = options.newSessionId ?? (() => `s-${crypto.randomUUID()}`);
     this.useSettings(options.settings);
     this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
+    this.checkpointMaxBatches = options.checkpointMaxBatches ?? CHECKPOINT_MAX_BATCHES;
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
@@ -212,10 +216,10 @@ export class ShardEngine {
   async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
     const now = this.now();
     const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, now));
-    const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= CHECKPOINT_MAX_BATCHES;
+    const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= this.checkpointMaxBatches;
     // Overloaded too: the backlog it refused for must keep draining.
     if (outcome.status !== "duplicate")
-      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES || checkpointOwed);
+      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
     if (outcome.status === "accepted") this.live.request();
     return outcome;
   }
@@ -580,7 +584,7 @@ export class ShardEngine {
   private checkpointDue(state: LoadedState, now: number): boolean {
     if (state.batchesSinceCheckpoint === 0 && state.store.dirtySize === 0) return false;
     return (
-      state.batchesSinceCheckpoint >= CHECKPOINT_MAX_BATCHES ||
+      state.batchesSinceCheckpoint >= this.checkpointMaxBatches ||
       now - this.meta.number("checkpoint_at") >= CHECKPOINT_INTERVAL_MS
     );
   }
@@ -716,11 +720,13 @@ export class ShardEngine {
 
   /**
    * After an ingest: make sure an alarm comes within FLUSH_INTERVAL_MS (or at the backoff's
-   * retry time); at once when the events queue is full enough for an insert of its own.
+   * retry time); at once when the events queue is full enough for an insert of its own, and
+   * at once when a checkpoint is owed, even while a flush waits for its retry: the checkpoint
+   * does not depend on ClickHouse, and the log to replay must stay within the cap in an outage.
    */
-  private async armAlarm(now: number, flushNow = false): Promise<void> {
+  private async armAlarm(now: number, flushNow = false, checkpointOwed = false): Promise<void> {
     const retryAt = this.meta.number("retry_at");
-    const wanted = retryAt > now ? retryAt : flushNow ? now : now + FLUSH_INTERVAL_MS;
+    const wanted = checkpointOwed ? now : retryAt > now ? retryAt : flushNow ? now : now + FLUSH_INTERVAL_MS;
     if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > wanted) {
       await this.storage.setAlarm(wanted);
@@ -749,7 +755,8 @@ export class ShardEngine {
     if (firstLastSeen !== null) due.push(firstLastSeen + this.idleMs + 1);
     if (this.onlineCount(state, now) > 0 || this.meta.number("live_sent_online") > 0) due.push(now + ONLINE_RECHECK_MS);
     if (state.liveChange > this.meta.number("live_sent_change")) due.push(now + FLUSH_INTERVAL_MS);
-    if (state.batchesSinceCheckpoint > 0 || state.store.dirtySize > 0)
+    if (state.batchesSinceCheckpoint >= this.checkpointMaxBatches) due.push(now);
+    else if (state.batchesSinceCheckpoint > 0 || state.store.dirtySize > 0)
       due.push(this.meta.number("checkpoint_at") + CHECKPOINT_INTERVAL_MS);
     const firstSeen = sql
       .exec<{ stored_at: number | null }>("SELECT stored_at FROM batch_log ORDER BY seq LIMIT 1")
