@@ -16,6 +16,7 @@ import {
   uniqueSite,
   unreachableClickHouse,
 } from "./shard-test-harness";
+import { SEEN_BATCH_RETENTION_MS } from "./shard-engine";
 
 function tables(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => {
@@ -202,5 +203,37 @@ describe("IngestShard batch log and checkpoints", () => {
     await h.run((engine) => engine.alarm(), down);
     expect(await tables(site)).toMatchObject({ replayable: 0, pendingEvents: cap + 1 });
     expect((await h.run((engine) => engine.stats(), down)).backoff_ms).toBeGreaterThan(0);
+  });
+
+  it("recognises a resend for 24 h however many batches came since, refusing new ones at the id bound", async () => {
+    const site = uniqueSite("log-dedup-bound");
+    const h = harness(site);
+    const bound = { maxSeenBatches: 3 };
+    const batches = Array.from({ length: 4 }, (_, n) =>
+      enrichedBatch(site, [pageView(h.clock.now + n, "/")], { visitor_id: `v${n}` }),
+    );
+    const statuses: string[] = [];
+    for (const batch of batches) {
+      const outcome = await h.run((engine) => engine.ingest(batch), bound);
+      statuses.push(outcome.status);
+      h.clock.now += 60_000;
+      await h.run((engine) => engine.alarm(), bound);
+    }
+    // An hour later the first batch is resent: still known, nothing counted twice.
+    h.clock.now += 3600_000;
+    await h.run((engine) => engine.alarm(), bound);
+    const resent = batches[0];
+    if (resent === undefined) throw new Error("no batch");
+    expect((await h.run((engine) => engine.ingest(resent), bound)).status).toBe("duplicate");
+    // The fourth batch found the id bound full: refused (503 + Retry-After), not stored.
+    expect(statuses).toEqual(["accepted", "accepted", "accepted", "overloaded"]);
+    expect((await h.run((engine) => engine.stats(), bound)).counters.ingested_batches).toBe(3);
+    // Once the oldest ids are 24 h old they are dropped, and the refused batch is taken.
+    h.clock.now = batches[0]?.events[0]?.ts ?? 0;
+    h.clock.now += SEEN_BATCH_RETENTION_MS + 3600_000;
+    await h.run((engine) => engine.alarm(), bound);
+    const last = batches[3];
+    if (last === undefined) throw new Error("no batch");
+    expect((await h.run((engine) => engine.ingest(last), bound)).status).toBe("accepted");
   });
 });

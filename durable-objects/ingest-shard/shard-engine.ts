@@ -82,10 +82,16 @@ const LOG_PRUNE_SCAN = 10_000;
 
 /** Backpressure: past this many unflushed events a shard refuses batches (503 + Retry-After). */
 export const MAX_PENDING_EVENTS = 100_000;
-/** Batch ids are remembered at least this long (SDK retries happen within minutes)… */
+/** Batch ids are remembered this long (SDK retries happen within minutes), never less… */
 export const SEEN_BATCH_RETENTION_MS = 24 * 3600 * 1000;
-/** …and at most this many, oldest dropped first, so a flood of batches cannot fill storage. */
-export const MAX_SEEN_BATCHES = 500_000;
+/**
+ * …and a shard holding this many refuses new batches (503 + Retry-After until its oldest id
+ * expires) rather than forget an id early, so a flood cannot fill storage and a resend within
+ * 24 h is always recognised. 16 M ids = 185 batches/s for 24 h, above the whole ingest
+ * benchmark's peak (177–183 batches/s, docs/benchmarks.md) on one shard; about 2 GB of SQLite
+ * with UUID ids, up to about 6 GB with 128-character ones, under a Durable Object's 10 GB.
+ */
+export const MAX_SEEN_BATCHES = 16_000_000;
 /**
  * Alarm period while anything waits for ClickHouse. The alarm checks; it inserts only when
  * flush-schedule.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
@@ -134,6 +140,8 @@ export interface ShardEngineOptions {
   maxPendingEvents?: number;
   /** Checkpoint cap in batches; CHECKPOINT_MAX_BATCHES unless a test needs a small one. */
   checkpointMaxBatches?: number;
+  /** Bound on kept batch ids; MAX_SEEN_BATCHES unless a test needs a small one. */
+  maxSeenBatches?: number;
 }
 
 export class ShardEngine {
@@ -148,6 +156,7 @@ export class ShardEngine {
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
   private readonly checkpointMaxBatches: number;
+  private readonly maxSeenBatches: number;
   /**
    * The settings the memory state is built under (useSettings): the ones recorded with the
    * checkpoint while the log replays, the configured ones once the replay has caught up.
@@ -171,6 +180,7 @@ export class ShardEngine {
     this.useSettings(options.settings);
     this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
     this.checkpointMaxBatches = options.checkpointMaxBatches ?? CHECKPOINT_MAX_BATCHES;
+    this.maxSeenBatches = options.maxSeenBatches ?? MAX_SEEN_BATCHES;
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
@@ -218,8 +228,7 @@ export class ShardEngine {
     const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, now));
     const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= this.checkpointMaxBatches;
     // Overloaded too: the backlog it refused for must keep draining.
-    if (outcome.status !== "duplicate")
-      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
+    if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
     if (outcome.status === "accepted") this.live.request();
     return outcome;
   }
@@ -324,6 +333,19 @@ export class ShardEngine {
     this.checkpoint(state, now);
   }
 
+  /**
+   * How many batch ids the log keeps, and when its oldest was stored. Seqs are consecutive
+   * and pruning deletes from the oldest, so the count is the span of seqs (a rowid lookup).
+   */
+  private keptBatchIds(state: LoadedState): { count: number; oldestAt: number | null } {
+    const first = this.storage.sql
+      .exec<{ seq: number; stored_at: number }>("SELECT seq, stored_at FROM batch_log ORDER BY seq LIMIT 1")
+      .toArray()[0];
+    return first === undefined
+      ? { count: 0, oldestAt: null }
+      : { count: state.lastSeq - first.seq + 1, oldestAt: first.stored_at };
+  }
+
   /** Adds to a /metrics counter derived from the log: kept in memory, written by the checkpoint (a replay recounts it). */
   private count(state: LoadedState, name: string, by = 1): void {
     if (by !== 0) state.counts.set(name, (state.counts.get(name) ?? 0) + by);
@@ -340,6 +362,12 @@ export class ShardEngine {
     if (sql.exec("SELECT 1 FROM batch_log WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
+    }
+    const kept = this.keptBatchIds(state);
+    if (kept.count >= this.maxSeenBatches) {
+      this.meta.count("overloaded_batches");
+      const expiresInMs = (kept.oldestAt ?? now) + SEEN_BATCH_RETENTION_MS - now;
+      return { status: "overloaded", retry_after_seconds: Math.min(60, Math.max(1, Math.ceil(expiresInMs / 1000))) };
     }
     // A resend of a stored batch was answered above without spending any budget.
     const backlog = {
@@ -614,7 +642,7 @@ export class ShardEngine {
 
   private pruneExpired(state: LoadedState, now: number): void {
     const sql = this.storage.sql;
-    // Batch ids: older than the retention, or past the cap; only rows a checkpoint covers (entry NULL).
+    // Batch ids older than the retention (never earlier: the id bound refuses instead); only rows a checkpoint covers.
     const expiredUpTo = sql
       .exec<{ seq: number | null }>(
         "SELECT max(seq) AS seq FROM (SELECT seq, stored_at FROM batch_log ORDER BY seq LIMIT ?) WHERE stored_at < ?",
@@ -622,8 +650,7 @@ export class ShardEngine {
         now - SEEN_BATCH_RETENTION_MS,
       )
       .one().seq;
-    const cappedUpTo = state.lastSeq - MAX_SEEN_BATCHES;
-    const pruneUpTo = Math.min(Math.max(expiredUpTo ?? 0, cappedUpTo), state.checkpointSeq);
+    const pruneUpTo = Math.min(expiredUpTo ?? 0, state.checkpointSeq);
     if (pruneUpTo > 0) sql.exec("DELETE FROM batch_log WHERE seq <= ? AND entry IS NULL", pruneUpTo);
     state.store.pruneOnline(now - ONLINE_SPAN_MS);
     const windowCutoff = now - WINDOW_RETENTION_MS;
