@@ -16,7 +16,8 @@ import {
   uniqueSite,
   unreachableClickHouse,
 } from "./shard-test-harness";
-import { SEEN_BATCH_RETENTION_MS } from "./shard-engine";
+import { ManualClock } from "./manual-clock-harness";
+import { SEEN_BATCH_RETENTION_MS, ShardEngine } from "./shard-engine";
 
 function tables(site: string) {
   return runInDurableObject(shardStub(site), (_instance, state) => {
@@ -236,4 +237,52 @@ describe("IngestShard batch log and checkpoints", () => {
     if (last === undefined) throw new Error("no batch");
     expect((await h.run((engine) => engine.ingest(last), bound)).status).toBe("accepted");
   });
+
+  it("keeps its memory when a batch fails before touching it: no replay of the log", async () => {
+    const site = uniqueSite("log-keep-memory");
+    const clock = new ManualClock(harness(site).clock.now);
+    const queries: string[] = [];
+    await runInDurableObject(shardStub(site), async (_instance, state) => {
+      const engine = new ShardEngine({
+        storage: observedStorage(state.storage, queries),
+        settings: config,
+        clickhouse,
+        sendToHub: async () => {},
+        now: () => clock.now,
+        schedule: clock.schedule,
+      });
+      const replays = () => queries.filter((query) => query.includes("FROM batch_log WHERE seq >")).length;
+      expect((await engine.ingest(enrichedBatch(site, [pageView(clock.now, "/a")]))).status).toBe("accepted");
+      expect(replays()).toBe(1);
+      // A batch for another shard throws (a routing bug) before it changes anything in memory.
+      await expect(engine.ingest(enrichedBatch(`${site}-other`, [pageView(clock.now, "/b")]))).rejects.toThrow(
+        /routed to shard/,
+      );
+      expect((await engine.ingest(enrichedBatch(site, [pageView(clock.now + 1, "/c")]))).status).toBe("accepted");
+      expect(replays()).toBe(1);
+      expect(engine.liveState()?.today.counts).toMatchObject({ events: 2, page_views: 2 });
+    });
+  });
 });
+
+/** The object's storage, recording every SQL statement run through it (the engine sees the real storage). */
+function observedStorage(storage: DurableObjectStorage, queries: string[]): DurableObjectStorage {
+  const sql = new Proxy(storage.sql, {
+    get(target, property) {
+      if (property === "exec")
+        return (query: string, ...bindings: SqlStorageValue[]) => {
+          queries.push(query);
+          return target.exec(query, ...bindings);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return new Proxy(storage, {
+    get(target, property) {
+      if (property === "sql") return sql;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -238,18 +238,24 @@ export class ShardEngine {
    * when there is none, or when storage is not what this engine last left it (another engine
    * wrote to the same storage: a test, a restored copy): the log's last seq and the
    * checkpoint's version tell. If the work throws, storage rolls back but memory does not, so
-   * the memory state is dropped and the next transaction rebuilds it.
+   * the memory state is dropped and the next transaction rebuilds it (a replay of up to
+   * CHECKPOINT_MAX_BATCHES batches); unless the work had not touched memory yet
+   * (`memoryTouched`, which a work clears while it only reads and checks): then memory is
+   * still exactly storage + log, and is kept.
    */
   private stateTransaction<T>(work: (state: LoadedState) => T): T {
+    let current: LoadedState | null = null;
     try {
       return this.storage.transactionSync(() => {
         const state = this.currentState();
+        current = state;
+        state.memoryTouched = true;
         const result = work(state);
         state.seen = this.storagePosition();
         return result;
       });
     } catch (error) {
-      this.forgetMemory();
+      if (current === null || (current as LoadedState).memoryTouched) this.forgetMemory();
       throw error;
     }
   }
@@ -294,6 +300,7 @@ export class ShardEngine {
       maxEventTs: stored === null ? null : Number(stored),
       counts: new Map(),
       batchesSinceCheckpoint: 0,
+      memoryTouched: true,
     };
     for (const row of this.storage.sql.exec<{ seq: number; stored_at: number; entry: string }>(
       "SELECT seq, stored_at, entry FROM batch_log WHERE seq > ? AND entry IS NOT NULL ORDER BY seq",
@@ -358,6 +365,8 @@ export class ShardEngine {
     admission: IngestAdmission | null,
     now: number,
   ): IngestOutcome {
+    // Checks and refusals change storage only (rolled back if anything throws), never memory.
+    state.memoryTouched = false;
     const sql = this.storage.sql;
     if (sql.exec("SELECT 1 FROM batch_log WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
       this.meta.count("duplicate_batches");
@@ -394,6 +403,7 @@ export class ShardEngine {
     }
     this.rememberIdentity(batch.site, batch.shard);
     const sessions: string[] = [];
+    state.memoryTouched = true;
     const eventRows = this.applyBatch(state, batch, now, { created: sessions });
     const seq = state.lastSeq + 1;
     const entry: LogEntry = { batch, sessions };
@@ -966,6 +976,8 @@ interface LoadedState {
   /** Log-derived counters since the checkpoint. */
   counts: Map<string, number>;
   batchesSinceCheckpoint: number;
+  /** False while the running transaction has only read memory: if it throws, memory is kept. */
+  memoryTouched: boolean;
 }
 
 /** A log row's `entry`: the batch as accepted and the session ids it created, in order. */
