@@ -179,6 +179,36 @@ describe("IngestShard batch log and checkpoints", () => {
     ]);
   });
 
+  it("emits the old windows once the window size changed even when the first call after the deploy threw", async () => {
+    const site = uniqueSite("log-window-size-throw");
+    const h = harness(site);
+    const t = h.clock.now;
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t, "/a")], { visitor_id: "v1" })));
+    await h.run((engine) => engine.alarm());
+    await h.run((engine) => engine.ingest(enrichedBatch(site, [pageView(t + 1, "/b")], { visitor_id: "v2" })));
+    const wider = { settings: { ...config, windowSeconds: config.windowSeconds * 3 } };
+    await h.run(async (engine) => {
+      // The load switches settings in the failing call's transaction, which rolls back: memory must not keep the switch.
+      await expect(engine.ingest(enrichedBatch(`${site}-other`, [pageView(t + 2, "/x")]))).rejects.toThrow(
+        /routed to shard/,
+      );
+      await engine.ingest(enrichedBatch(site, [pageView(t + 2, "/c")], { visitor_id: "v3" }));
+      h.clock.now = t + 10 * wider.settings.windowSeconds * 1000;
+      for (let pass = 0; pass < 4; pass++) {
+        await engine.alarm();
+        h.clock.now += 5_000;
+      }
+    }, wider);
+    const rows = await clickhouse.query<{ window_seconds: number | string; events: number | string }>(
+      "SELECT window_seconds, sum(events) AS events FROM window_metrics WHERE site = {site:String} AND currency = '' GROUP BY window_seconds ORDER BY window_seconds",
+      { site },
+    );
+    expect(rows.map((row) => [Number(row.window_seconds), Number(row.events)])).toEqual([
+      [config.windowSeconds, 2],
+      [wider.settings.windowSeconds, 1],
+    ]);
+  });
+
   it("checkpoints at the batch cap while a ClickHouse retry waits, so the log to replay stays bounded", async () => {
     const site = uniqueSite("log-cap-outage");
     const h = harness(site);

@@ -240,10 +240,12 @@ export class ShardEngine {
    * checkpoint's version tell. If the work throws, storage rolls back but memory does not, so
    * the memory state is dropped and the next transaction rebuilds it (a replay of up to
    * CHECKPOINT_MAX_BATCHES batches); unless the work had not touched memory yet
-   * (`memoryTouched`, which a work clears while it only reads and checks): then memory is
-   * still exactly storage + log, and is kept.
+   * (`memoryTouched`, which a work clears while it only reads and checks) and memory was not
+   * (re)loaded in this transaction (a load can switch settings and checkpoint, rolled back
+   * too): then memory is still exactly storage + log, and is kept.
    */
   private stateTransaction<T>(work: (state: LoadedState) => T): T {
+    const before = this.loaded;
     let current: LoadedState | null = null;
     try {
       return this.storage.transactionSync(() => {
@@ -255,7 +257,7 @@ export class ShardEngine {
         return result;
       });
     } catch (error) {
-      if (current === null || (current as LoadedState).memoryTouched) this.forgetMemory();
+      if (current === null || current !== before || (current as LoadedState).memoryTouched) this.forgetMemory();
       throw error;
     }
   }
