@@ -83,10 +83,16 @@ const LOG_PRUNE_SCAN = 10_000;
 
 /** Backpressure: past this many unflushed events a shard refuses batches (503 + Retry-After). */
 export const MAX_PENDING_EVENTS = 100_000;
-/** Batch ids are remembered at least this long (SDK retries happen within minutes)… */
+/** Batch ids are remembered this long (SDK retries happen within minutes), never less… */
 export const SEEN_BATCH_RETENTION_MS = 24 * 3600 * 1000;
-/** …and at most this many, oldest dropped first, so a flood of batches cannot fill storage. */
-export const MAX_SEEN_BATCHES = 500_000;
+/**
+ * …and a shard holding this many refuses new batches (503 + Retry-After until its oldest id
+ * expires) rather than forget an id early, so a flood cannot fill storage and a resend within
+ * 24 h is always recognised. 16 M ids = 185 batches/s for 24 h, above the whole ingest
+ * benchmark's peak (177–183 batches/s, docs/benchmarks.md) on one shard; about 2 GB of SQLite
+ * with UUID ids, up to about 6 GB with 128-character ones, under a Durable Object's 10 GB.
+ */
+export const MAX_SEEN_BATCHES = 16_000_000;
 /**
  * Alarm period while anything waits for ClickHouse. The alarm checks; it inserts only when
  * flush-schedule.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
@@ -140,6 +146,10 @@ export interface ShardEngineOptions {
   newSessionId?: () => string;
   /** Backpressure bound; MAX_PENDING_EVENTS unless a test needs a small one. */
   maxPendingEvents?: number;
+  /** Checkpoint cap in batches; CHECKPOINT_MAX_BATCHES unless a test needs a small one. */
+  checkpointMaxBatches?: number;
+  /** Bound on kept batch ids; MAX_SEEN_BATCHES unless a test needs a small one. */
+  maxSeenBatches?: number;
 }
 
 export class ShardEngine {
@@ -155,10 +165,17 @@ export class ShardEngine {
   private hubWatched = true;
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
-  private readonly windowMs: number;
-  private readonly latenessMs: number;
-  private readonly idleMs: number;
-  private readonly flushPolicy: FlushPolicy;
+  private readonly checkpointMaxBatches: number;
+  private readonly maxSeenBatches: number;
+  /**
+   * The settings the memory state is built under (useSettings): the ones recorded with the
+   * checkpoint while the log replays, the configured ones once the replay has caught up.
+   */
+  private windowSeconds = 0;
+  private windowMs = 0;
+  private latenessMs = 0;
+  private idleMs = 0;
+  private flushPolicy: FlushPolicy = flushPolicy(1);
   private readonly now: () => number;
   private readonly newSessionId: () => string;
   /** Cache of the scheduled alarm time; undefined until read once from storage. */
@@ -170,11 +187,10 @@ export class ShardEngine {
     this.storage = options.storage;
     this.now = options.now ?? Date.now;
     this.newSessionId = options.newSessionId ?? (() => `s-${crypto.randomUUID()}`);
-    this.windowMs = options.settings.windowSeconds * 1000;
-    this.latenessMs = options.settings.allowedLatenessSeconds * 1000;
-    this.idleMs = options.settings.sessionIdleMinutes * 60 * 1000;
-    this.flushPolicy = flushPolicy(this.windowMs);
+    this.useSettings(options.settings);
     this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
+    this.checkpointMaxBatches = options.checkpointMaxBatches ?? CHECKPOINT_MAX_BATCHES;
+    this.maxSeenBatches = options.maxSeenBatches ?? MAX_SEEN_BATCHES;
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
@@ -197,6 +213,20 @@ export class ShardEngine {
     );
   }
 
+  private useSettings(settings: ShardSettings): void {
+    this.windowSeconds = settings.windowSeconds;
+    this.windowMs = settings.windowSeconds * 1000;
+    this.latenessMs = settings.allowedLatenessSeconds * 1000;
+    this.idleMs = settings.sessionIdleMinutes * 60 * 1000;
+    this.flushPolicy = flushPolicy(this.windowMs);
+  }
+
+  /** The settings the checkpoint and the log after it were applied under; null before any was recorded. */
+  private recordedSettings(): ShardSettings | null {
+    const text = this.meta.text("state_settings");
+    return text === null ? null : (JSON.parse(text) as ShardSettings);
+  }
+
   // ---- ingest ---------------------------------------------------------------------------
 
   /**
@@ -206,10 +236,9 @@ export class ShardEngine {
   async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
     const now = this.now();
     const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, now));
-    const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= CHECKPOINT_MAX_BATCHES;
+    const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= this.checkpointMaxBatches;
     // Overloaded too: the backlog it refused for must keep draining.
-    if (outcome.status !== "duplicate")
-      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES || checkpointOwed);
+    if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
     if (outcome.status === "accepted") this.live.request();
     return outcome;
   }
@@ -219,18 +248,26 @@ export class ShardEngine {
    * when there is none, or when storage is not what this engine last left it (another engine
    * wrote to the same storage: a test, a restored copy): the log's last seq and the
    * checkpoint's version tell. If the work throws, storage rolls back but memory does not, so
-   * the memory state is dropped and the next transaction rebuilds it.
+   * the memory state is dropped and the next transaction rebuilds it (a replay of up to
+   * CHECKPOINT_MAX_BATCHES batches); unless the work had not touched memory yet
+   * (`memoryTouched`, which a work clears while it only reads and checks) and memory was not
+   * (re)loaded in this transaction (a load can switch settings and checkpoint, rolled back
+   * too): then memory is still exactly storage + log, and is kept.
    */
   private stateTransaction<T>(work: (state: LoadedState) => T): T {
+    const before = this.loaded;
+    let current: LoadedState | null = null;
     try {
       return this.storage.transactionSync(() => {
         const state = this.currentState();
+        current = state;
+        state.memoryTouched = true;
         const result = work(state);
         state.seen = this.storagePosition();
         return result;
       });
     } catch (error) {
-      this.forgetMemory();
+      if (current === null || current !== before || (current as LoadedState).memoryTouched) this.forgetMemory();
       throw error;
     }
   }
@@ -260,6 +297,11 @@ export class ShardEngine {
     const lastLog =
       this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM batch_log").one().seq ?? 0;
     const stored = this.meta.text("max_event_ts");
+    // The log replays under the settings it was accepted under, whatever is configured now: a
+    // longer idle timeout or another window size would assign and close sessions, and window
+    // events, differently from what was emitted before the restart.
+    const recorded = this.recordedSettings();
+    this.useSettings(recorded ?? this.options.settings);
     const state: LoadedState = {
       store: new ShardStateStore(this.storage.sql),
       seen: position,
@@ -270,6 +312,7 @@ export class ShardEngine {
       maxEventTs: stored === null ? null : Number(stored),
       counts: new Map(),
       batchesSinceCheckpoint: 0,
+      memoryTouched: true,
     };
     for (const row of this.storage.sql.exec<{ seq: number; stored_at: number; entry: string }>(
       "SELECT seq, stored_at, entry FROM batch_log WHERE seq > ? AND entry IS NOT NULL ORDER BY seq",
@@ -280,7 +323,46 @@ export class ShardEngine {
       state.batchesSinceCheckpoint += 1;
     }
     this.loaded = state;
+    if (recorded === null) this.meta.set("state_settings", JSON.stringify(settingsOf(this.options.settings)));
+    else if (!sameSettings(recorded, this.options.settings)) this.switchSettings(state, recorded);
     return state;
+  }
+
+  /**
+   * Caught up under the recorded settings, the state moves to the configured ones, and a
+   * checkpoint in the same transaction records them, so the log after it is only ever
+   * replayed under them. A new window size cannot extend windows of the old one: each old
+   * window emits what it has not emitted yet, labelled with its own size, and the window
+   * state starts afresh at the new size (the series changes size here; no event is counted
+   * twice or lost). Sessions simply continue under the new idle timeout.
+   */
+  private switchSettings(state: LoadedState, recorded: ShardSettings): void {
+    const now = this.now();
+    if (recorded.windowSeconds !== this.options.settings.windowSeconds) {
+      for (const window of state.store.windowsNeedingPart(Number.POSITIVE_INFINITY)) {
+        const part = nextSealedPart(window, this.windowMs, Number.POSITIVE_INFINITY);
+        if (part === null) continue;
+        const rows = windowMetricsRows(this.site(), this.windowSeconds, part);
+        if (rows.length > 0) this.windowParts.enqueue(rows, now);
+        recordEmittedPart(window, part);
+      }
+      state.store.dropAllWindows();
+    }
+    this.useSettings(this.options.settings);
+    this.checkpoint(state, now);
+  }
+
+  /**
+   * How many batch ids the log keeps, and when its oldest was stored. Seqs are consecutive
+   * and pruning deletes from the oldest, so the count is the span of seqs (a rowid lookup).
+   */
+  private keptBatchIds(state: LoadedState): { count: number; oldestAt: number | null } {
+    const first = this.storage.sql
+      .exec<{ seq: number; stored_at: number }>("SELECT seq, stored_at FROM batch_log ORDER BY seq LIMIT 1")
+      .toArray()[0];
+    return first === undefined
+      ? { count: 0, oldestAt: null }
+      : { count: state.lastSeq - first.seq + 1, oldestAt: first.stored_at };
   }
 
   /** Adds to a /metrics counter derived from the log: kept in memory, written by the checkpoint (a replay recounts it). */
@@ -295,10 +377,18 @@ export class ShardEngine {
     admission: IngestAdmission | null,
     now: number,
   ): IngestOutcome {
+    // Checks and refusals change storage only (rolled back if anything throws), never memory.
+    state.memoryTouched = false;
     const sql = this.storage.sql;
     if (sql.exec("SELECT 1 FROM batch_log WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
+    }
+    const kept = this.keptBatchIds(state);
+    if (kept.count >= this.maxSeenBatches) {
+      this.meta.count("overloaded_batches");
+      const expiresInMs = (kept.oldestAt ?? now) + SEEN_BATCH_RETENTION_MS - now;
+      return { status: "overloaded", retry_after_seconds: Math.min(60, Math.max(1, Math.ceil(expiresInMs / 1000))) };
     }
     // A resend of a stored batch was answered above without spending any budget.
     const backlog = {
@@ -325,6 +415,7 @@ export class ShardEngine {
     }
     this.rememberIdentity(batch.site, batch.shard);
     const sessions: string[] = [];
+    state.memoryTouched = true;
     const eventRows = this.applyBatch(state, batch, now, { created: sessions });
     const seq = state.lastSeq + 1;
     const entry: LogEntry = { batch, sessions };
@@ -532,10 +623,18 @@ export class ShardEngine {
     this.stateTransaction((state) => this.checkpoint(state, this.now()));
   }
 
+  private activeSettings(): ShardSettings {
+    return {
+      windowSeconds: this.windowSeconds,
+      allowedLatenessSeconds: this.latenessMs / 1000,
+      sessionIdleMinutes: this.idleMs / 60_000,
+    };
+  }
+
   private checkpointDue(state: LoadedState, now: number): boolean {
     if (state.batchesSinceCheckpoint === 0 && state.store.dirtySize === 0) return false;
     return (
-      state.batchesSinceCheckpoint >= CHECKPOINT_MAX_BATCHES ||
+      state.batchesSinceCheckpoint >= this.checkpointMaxBatches ||
       now - this.meta.number("checkpoint_at") >= CHECKPOINT_INTERVAL_MS
     );
   }
@@ -555,6 +654,7 @@ export class ShardEngine {
       state.checkpointSeq,
       state.lastSeq,
     );
+    this.meta.set("state_settings", JSON.stringify(settingsOf(this.activeSettings())));
     this.meta.set("checkpoint_seq", state.lastSeq);
     this.meta.set("checkpoint_at", now);
     this.meta.add("checkpoint_version", 1);
@@ -564,7 +664,7 @@ export class ShardEngine {
 
   private pruneExpired(state: LoadedState, now: number): void {
     const sql = this.storage.sql;
-    // Batch ids: older than the retention, or past the cap; only rows a checkpoint covers (entry NULL).
+    // Batch ids older than the retention (never earlier: the id bound refuses instead); only rows a checkpoint covers.
     const expiredUpTo = sql
       .exec<{ seq: number | null }>(
         "SELECT max(seq) AS seq FROM (SELECT seq, stored_at FROM batch_log ORDER BY seq LIMIT ?) WHERE stored_at < ?",
@@ -572,8 +672,7 @@ export class ShardEngine {
         now - SEEN_BATCH_RETENTION_MS,
       )
       .one().seq;
-    const cappedUpTo = state.lastSeq - MAX_SEEN_BATCHES;
-    const pruneUpTo = Math.min(Math.max(expiredUpTo ?? 0, cappedUpTo), state.checkpointSeq);
+    const pruneUpTo = Math.min(expiredUpTo ?? 0, state.checkpointSeq);
     if (pruneUpTo > 0) sql.exec("DELETE FROM batch_log WHERE seq <= ? AND entry IS NULL", pruneUpTo);
     state.store.pruneOnline(now - ONLINE_SPAN_MS);
     const windowCutoff = now - WINDOW_RETENTION_MS;
@@ -604,7 +703,7 @@ export class ShardEngine {
     for (const window of state.store.windowsNeedingPart(watermark - this.windowMs)) {
       const part = nextSealedPart(window, this.windowMs, watermark);
       if (part !== null) {
-        const rows = windowMetricsRows(this.site(), this.options.settings.windowSeconds, part);
+        const rows = windowMetricsRows(this.site(), this.windowSeconds, part);
         if (rows.length > 0) this.windowParts.enqueue(rows, now);
         recordEmittedPart(window, part);
         emitted = true;
@@ -670,11 +769,13 @@ export class ShardEngine {
 
   /**
    * After an ingest: make sure an alarm comes within FLUSH_INTERVAL_MS (or at the backoff's
-   * retry time); at once when the events queue is full enough for an insert of its own.
+   * retry time); at once when the events queue is full enough for an insert of its own, and
+   * at once when a checkpoint is owed, even while a flush waits for its retry: the checkpoint
+   * does not depend on ClickHouse, and the log to replay must stay within the cap in an outage.
    */
-  private async armAlarm(now: number, flushNow = false): Promise<void> {
+  private async armAlarm(now: number, flushNow = false, checkpointOwed = false): Promise<void> {
     const retryAt = this.meta.number("retry_at");
-    const wanted = retryAt > now ? retryAt : flushNow ? now : now + FLUSH_INTERVAL_MS;
+    const wanted = checkpointOwed ? now : retryAt > now ? retryAt : flushNow ? now : now + FLUSH_INTERVAL_MS;
     if (this.alarmAt === undefined) this.alarmAt = await this.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > wanted) {
       await this.storage.setAlarm(wanted);
@@ -703,7 +804,8 @@ export class ShardEngine {
     if (firstLastSeen !== null) due.push(firstLastSeen + this.idleMs + 1);
     if (this.onlineCount(state, now) > 0 || this.meta.number("live_sent_online") > 0) due.push(now + ONLINE_RECHECK_MS);
     if (state.liveChange > this.meta.number("live_sent_change")) due.push(now + FLUSH_INTERVAL_MS);
-    if (state.batchesSinceCheckpoint > 0 || state.store.dirtySize > 0)
+    if (state.batchesSinceCheckpoint >= this.checkpointMaxBatches) due.push(now);
+    else if (state.batchesSinceCheckpoint > 0 || state.store.dirtySize > 0)
       due.push(this.meta.number("checkpoint_at") + CHECKPOINT_INTERVAL_MS);
     const firstSeen = sql
       .exec<{ stored_at: number | null }>("SELECT stored_at FROM batch_log ORDER BY seq LIMIT 1")
@@ -856,6 +958,23 @@ export class ShardEngine {
   }
 }
 
+/** Only the fields that shape the state (the config passed in may carry more). */
+function settingsOf(settings: ShardSettings): ShardSettings {
+  return {
+    windowSeconds: settings.windowSeconds,
+    allowedLatenessSeconds: settings.allowedLatenessSeconds,
+    sessionIdleMinutes: settings.sessionIdleMinutes,
+  };
+}
+
+function sameSettings(a: ShardSettings, b: ShardSettings): boolean {
+  return (
+    a.windowSeconds === b.windowSeconds &&
+    a.allowedLatenessSeconds === b.allowedLatenessSeconds &&
+    a.sessionIdleMinutes === b.sessionIdleMinutes
+  );
+}
+
 /** The engine's memory state: keyed state plus what the log replay and checkpoints need. */
 interface LoadedState {
   store: ShardStateStore;
@@ -870,6 +989,8 @@ interface LoadedState {
   /** Log-derived counters since the checkpoint. */
   counts: Map<string, number>;
   batchesSinceCheckpoint: number;
+  /** False while the running transaction has only read memory: if it throws, memory is kept. */
+  memoryTouched: boolean;
 }
 
 /** A log row's `entry`: the batch as accepted and the session ids it created, in order. */

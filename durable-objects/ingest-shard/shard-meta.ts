@@ -14,6 +14,7 @@ export type MetaKey =
   | "checkpoint_seq"
   | "checkpoint_at"
   | "checkpoint_version"
+  | "state_settings"
   | "live_change"
   | "max_event_ts"
   // flushing to ClickHouse

@@ -261,6 +261,17 @@ export class ShardStateStore {
       if (row.table === "w" && (row.owner as number) < start) this.newMembers.delete(key);
   }
 
+  /** Forgets every window, its entries and members (shard-engine.ts, when the window size changes). */
+  dropAllWindows(): void {
+    this.sql.exec("DELETE FROM windows");
+    this.sql.exec("DELETE FROM window_entries");
+    this.sql.exec("DELETE FROM window_members");
+    this.windowIndex.clear();
+    this.dirtyWindows.clear();
+    this.windowCache.clear();
+    for (const [key, row] of [...this.newMembers]) if (row.table === "w") this.newMembers.delete(key);
+  }
+
   /** Windows with counts not yet in a part and starting at or before `latestStart`, oldest first. */
   windowsNeedingPart(latestStart: number): WindowState[] {
     const starts: number[] = [];

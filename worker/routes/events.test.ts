@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorResponseSchema, MAX_BODY_BYTES, type BatchInput, type IngestOutcome } from "../../protocol";
 import { app } from "../app";
+import type { BatchClaim } from "../../durable-objects/batch-ledger";
 
 const NOW = () => Date.now();
 let counter = 0;
@@ -248,6 +249,18 @@ describe("POST /v1/events", () => {
     );
     await expectError(response, 503, "overloaded");
     expect(response.headers.get("Retry-After")).toBe("3");
+  });
+
+  it("maps a batch ledger at its bound of ids to 503 overloaded with Retry-After", async () => {
+    // Fault injection at the RPC boundary: a real ledger reaches its bound only after 16 M claims.
+    const full: BatchClaim = { status: "full", retry_after_seconds: 7 };
+    const ledger = { idFromName: (name: string) => name, get: () => ({ claim: async () => full }) };
+    const response = await sendWith(
+      { BATCH_LEDGER: ledger as unknown as Env["BATCH_LEDGER"] },
+      post(JSON.stringify(batch({ visitor: "v-ledger-full" }))),
+    );
+    await expectError(response, 503, "overloaded");
+    expect(response.headers.get("Retry-After")).toBe("7");
   });
 
   it("maps a failing shard call to 503 unavailable with Retry-After, never a 500", async () => {

@@ -76,6 +76,15 @@ async function claimShard(c: Context<AppEnv>, site: string, batch: Batch, visito
       UNAVAILABLE_RETRY_AFTER_SECONDS,
     );
   }
+  if (claim.status === "full") {
+    throw new ApiError(
+      503,
+      "overloaded",
+      "the collector holds its bound of batch ids; retry later with the same batch",
+      undefined,
+      claim.retry_after_seconds,
+    );
+  }
   if (claim.status === "conflict") {
     throw new ApiError(
       409,
