@@ -287,9 +287,9 @@ describe("exactly once under faults", () => {
     );
   });
 
-  // Known gap, kept visible: dedup is per shard and a cookieless visitor id is derived from
-  // (day, site, IP, User-Agent), so a resend from a changed IP is routed to another shard, which has not seen the batch id. Vitest's `fails` keeps CI green
-  // while the gap exists and turns red when it is closed, so this marker gets removed.
+  // A cookieless visitor id is derived from (day, site, IP, User-Agent), so a resend from a
+  // changed IP is routed by visitor to another shard, which has not seen the batch id; the
+  // BatchLedger (durable-objects/batch-ledger.ts) sends it to the shard that has.
   it("counts a cookieless resend once even when the client's IP changed in between", async () => {
     const site = "resend";
     const userAgent = `${BROWSER_USER_AGENT} edgepulse-faults`;
