@@ -241,3 +241,15 @@ ORDER BY path, metric`,
     params: baseParams(range),
   };
 }
+
+/** Page views per path in the range, from raw page views: what exit rates divide by (unfiltered). */
+export function referencePageViewsByPathQuery(range: HistoryQueryRange): HistoryQuery {
+  return {
+    sql: `
+SELECT path, count() AS page_views
+FROM events
+WHERE ${EVENTS_IN_RANGE} AND type = 'page_view'
+GROUP BY path`,
+    params: baseParams(range),
+  };
+}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HistoryResource } from "../../protocol/history";
 import { generateHistoryDataset } from "../../bench/history";
 import { historyAnswers, HISTORY_QUERY_SETTINGS } from "../../worker/history-answers";
-import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queries";
+import { type HistoryQuery, type HistoryQueryRange, pageViewsByPathQuery } from "../../worker/history-queries";
 import { type ClickHouse, createClickHouse } from "../../clickhouse/client";
 import { type LocalClickHouse, startLocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from "../../clickhouse/migrate";
@@ -24,6 +24,7 @@ import {
   referenceDevicesQuery,
   referenceFunnelQuery,
   referencePagesQuery,
+  referencePageViewsByPathQuery,
   referenceProductsQuery,
   referenceReferrersQuery,
   referenceSessionsQuery,
@@ -343,6 +344,25 @@ describe("rollup-backed history equals the raw answer", () => {
           interval: range.interval,
           limit: 100,
         });
+    });
+  }
+});
+
+describe("page views per path (the exit-pages route's divisor) equal the raw count", () => {
+  for (const range of RANGES) {
+    it(`over ${range.name}`, async () => {
+      const query: HistoryQueryRange = {
+        site: SITE,
+        from: range.from,
+        to: range.to,
+        interval: range.interval,
+        limit: 100,
+      };
+      const byPath = (rows: Row[]) =>
+        Object.fromEntries(rows.map((row) => [String(row.path), Number(row.page_views)] as const));
+      const exact = byPath(await reference<Row>(referencePageViewsByPathQuery(query)));
+      expect(Object.keys(exact).length, range.name).toBeGreaterThan(0);
+      expect(byPath(await reference<Row>(pageViewsByPathQuery(query))), range.name).toEqual(exact);
     });
   }
 });
