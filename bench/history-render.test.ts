@@ -12,4 +12,12 @@ describe("dashboardUrl", () => {
     );
     expect(dashboardUrl("http://h:1", "shop", "site=other#x")).toBe("http://h:1/?site=shop#x");
   });
+
+  it("puts the preset in the view's URL state unless the suffix names a range", () => {
+    expect(dashboardUrl("http://h:1", "shop", "", "30d")).toBe("http://h:1/?range=30d&site=shop#history");
+    expect(dashboardUrl("http://h:1", "shop", "?filter=country:is:DE&compare=previous", "30d")).toBe(
+      "http://h:1/?filter=country%3Ais%3ADE&compare=previous&range=30d&site=shop#history",
+    );
+    expect(dashboardUrl("http://h:1", "shop", "?range=7d", "30d")).toBe("http://h:1/?range=7d&site=shop#history");
+  });
 });

@@ -24,6 +24,9 @@ import {
   timeseriesWindowsQuery,
   vitalsQuery,
 } from "../worker/history-queries";
+import { campaignsQuery, channelsQuery, sourcesQuery } from "../worker/campaign-history-queries";
+import { entryPagesQuery, exitPagesQuery } from "../worker/session-page-queries";
+import { eventGoalsQuery, goalSessionCountQuery } from "../worker/goal-queries";
 import { LatencyHistogram } from "../tools/latency-histogram";
 import { PROJECT_ROOT } from "../tools/wrangler-dev";
 
@@ -102,7 +105,10 @@ export async function optimizeRollups(
   return { ms: performance.now() - began, tables };
 }
 
-/** The resources of `GET /v1/history/*` with the queries each runs (timeseries runs two). */
+/**
+ * The resources of `GET /v1/history/*` the History tab asks for, with the queries each runs
+ * (timeseries and goals run two).
+ */
 export const HISTORY_RESOURCES: readonly {
   resource: string;
   queries: ((range: HistoryQueryRange) => HistoryQuery)[];
@@ -116,6 +122,12 @@ export const HISTORY_RESOURCES: readonly {
   { resource: "funnel", queries: [funnelQuery] },
   { resource: "sessions", queries: [sessionsQuery] },
   { resource: "vitals", queries: [vitalsQuery] },
+  { resource: "entry-pages", queries: [entryPagesQuery] },
+  { resource: "exit-pages", queries: [exitPagesQuery] },
+  { resource: "channels", queries: [channelsQuery] },
+  { resource: "sources", queries: [sourcesQuery] },
+  { resource: "campaigns", queries: [campaignsQuery] },
+  { resource: "goals", queries: [goalSessionCountQuery, eventGoalsQuery] },
 ];
 
 export interface QueryTiming {

@@ -98,7 +98,7 @@ describe("the cluster variant of the migrations", () => {
     expect(statements.join("\n")).not.toContain("rand()");
     // Views fire on a node's local source table and write its local rollup.
     const views = statements.filter((text) => text.startsWith("CREATE MATERIALIZED VIEW"));
-    expect(views.length).toBe(7);
+    expect(views.length).toBe(8);
     for (const view of views) {
       expect(view).toMatch(/ TO \w+_local AS/);
       expect(view).toMatch(/FROM (events|window_metrics)_local\b/);

@@ -74,6 +74,8 @@ describe("applyMigrations", () => {
       "product_rollup",
       "quarantine",
       "schema_migrations",
+      "session_attribute_rollup",
+      "session_attribute_rollup_mv",
       "sessions",
       "visitors_rollup",
       "visitors_rollup_mv",

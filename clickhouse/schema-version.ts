@@ -8,6 +8,7 @@ export const SCHEMA_MIGRATIONS = [
   { version: 2, name: "002_rollups" },
   { version: 10, name: "010_console_views" },
   { version: 20, name: "020_campaigns" },
+  { version: 30, name: "030_session_attributes" },
 ] as const;
 
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_MIGRATIONS[SCHEMA_MIGRATIONS.length - 1]?.version ?? 0;

@@ -277,6 +277,24 @@ FROM page_view_rollup WHERE ${rollupWhere(rollup, `dimension IN (${wanted})`)}`,
 }
 
 /**
+ * Page views per path in the range, as `(path, page_views)` rows: whole days from
+ * `page_view_rollup`, raw rows for the rest (all raw with filters). Exact: the rollup's
+ * page views are sums.
+ */
+export function pageViewsByPathQuery(range: HistoryQueryRange): HistoryQuery {
+  const counts = pageViewPartials(range, ["path"], DAYS_ONLY, false);
+  return {
+    sql: `SELECT key AS path, sum(page_views) AS page_views
+FROM
+(
+${counts.sql}
+)
+GROUP BY path`,
+    params: counts.params,
+  };
+}
+
+/**
  * The top pages by views. Ranking needs only the page-view sums, so the `limit` paths are
  * chosen first and distinct-visitor states are merged for those paths alone, not for every
  * path a month has seen (the sums are exact, so the ranking equals the raw one).

@@ -1,11 +1,11 @@
 /**
  * The ClickHouse queries behind `GET /v1/history/{entry-pages,exit-pages}`: closed sessions
  * that started in the range and meet the filters (sessionsInRange), by their entry or exit
- * page. Exit rates divide by the page's views in the range, read from `events` with the same
- * filters (eventFilterSql), so "exit rate of /cart for Email sessions" compares like with like.
+ * page. Exit rates divide by the page's views in the range (pageViewsByPathQuery: the daily
+ * rollup and raw edges, or the events with the same filters), so "exit rate of /cart for Email
+ * sessions" compares like with like.
  */
-import { eventFilterSql } from "./history-filters";
-import { type HistoryQuery, type HistoryQueryRange, hasFilters, sessionsInRange } from "./history-queries";
+import { type HistoryQuery, type HistoryQueryRange, pageViewsByPathQuery, sessionsInRange } from "./history-queries";
 
 export function entryPagesQuery(range: HistoryQueryRange): HistoryQuery {
   const sessions = sessionsInRange(range);
@@ -23,7 +23,7 @@ LIMIT {limit:UInt32}`,
 
 export function exitPagesQuery(range: HistoryQueryRange): HistoryQuery {
   const sessions = sessionsInRange(range);
-  const events = eventFilterSql(range.filters ?? [], range);
+  const views = pageViewsByPathQuery(range);
   return {
     sql: `
 SELECT
@@ -43,13 +43,9 @@ FROM
 ) AS exits
 LEFT JOIN
 (
-  SELECT path, count() AS page_views
-  FROM events
-  WHERE site = {site:String} AND type = 'page_view'
-    AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${hasFilters(range) ? ` AND ${events.condition}` : ""}
-  GROUP BY path
+  ${views.sql.replaceAll("\n", "\n  ")}
 ) AS views ON views.path = exits.path
 ORDER BY sessions DESC, path`,
-    params: { ...sessions.params, ...events.params },
+    params: { ...sessions.params, ...views.params },
   };
 }

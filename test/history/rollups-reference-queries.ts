@@ -241,3 +241,55 @@ ORDER BY path, metric`,
     params: baseParams(range),
   };
 }
+
+/** Page views per path in the range, from raw page views: what exit rates divide by (unfiltered). */
+export function referencePageViewsByPathQuery(range: HistoryQueryRange): HistoryQuery {
+  return {
+    sql: `
+SELECT path, count() AS page_views
+FROM events
+WHERE ${EVENTS_IN_RANGE} AND type = 'page_view'
+GROUP BY path`,
+    params: baseParams(range),
+  };
+}
+
+const EVENT_ATTRIBUTE_COLUMNS = {
+  page: "path",
+  referrer: "referrer_host",
+  country: "country",
+  device: "device",
+  browser: "browser",
+  os: "os",
+} as const;
+
+/**
+ * The closed sessions started in the range that had (`is`) or lacked (`is_not`) an event with
+ * each attribute within a day of the range, asked of raw events by session id: what
+ * sessionFilterSql answered before session_attribute_rollup. A count and an order-free digest
+ * of the session ids.
+ */
+export function referenceSessionsWithAttributesQuery(
+  range: HistoryQueryRange,
+  filters: readonly { dimension: keyof typeof EVENT_ATTRIBUTE_COLUMNS; op: "is" | "is_not"; value: string }[],
+): HistoryQuery {
+  const params: Record<string, string | number> = {
+    ...baseParams(range),
+    near_from: toDateTime64(range.from - 24 * 3600_000),
+    near_to: toDateTime64(range.to + 24 * 3600_000),
+  };
+  const conditions = filters.map((filter, index) => {
+    params[`value_${index}`] = filter.value;
+    return `session_id ${filter.op === "is" ? "IN" : "NOT IN"} (SELECT session_id FROM events
+      WHERE site = {site:String} AND ts >= {near_from:DateTime64(3, 'UTC')} AND ts < {near_to:DateTime64(3, 'UTC')}
+        AND ${EVENT_ATTRIBUTE_COLUMNS[filter.dimension]} = {value_${index}:String})`;
+  });
+  return {
+    sql: `
+SELECT count() AS sessions, groupBitXor(sipHash64(session_id)) AS digest
+FROM sessions FINAL
+WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}
+  AND ${conditions.join(" AND ")}`,
+    params,
+  };
+}

@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HistoryResource } from "../../protocol/history";
 import { generateHistoryDataset } from "../../bench/history";
 import { historyAnswers, HISTORY_QUERY_SETTINGS } from "../../worker/history-answers";
-import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queries";
+import {
+  type HistoryQuery,
+  type HistoryQueryRange,
+  pageViewsByPathQuery,
+  sessionsInRange,
+} from "../../worker/history-queries";
 import { type ClickHouse, createClickHouse } from "../../clickhouse/client";
 import { type LocalClickHouse, startLocalClickHouse } from "../../clickhouse/local-server";
 import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from "../../clickhouse/migrate";
@@ -24,6 +29,8 @@ import {
   referenceDevicesQuery,
   referenceFunnelQuery,
   referencePagesQuery,
+  referencePageViewsByPathQuery,
+  referenceSessionsWithAttributesQuery,
   referenceProductsQuery,
   referenceReferrersQuery,
   referenceSessionsQuery,
@@ -343,6 +350,66 @@ describe("rollup-backed history equals the raw answer", () => {
           interval: range.interval,
           limit: 100,
         });
+    });
+  }
+});
+
+describe("page views per path (the exit-pages route's divisor) equal the raw count", () => {
+  for (const range of RANGES) {
+    it(`over ${range.name}`, async () => {
+      const query: HistoryQueryRange = {
+        site: SITE,
+        from: range.from,
+        to: range.to,
+        interval: range.interval,
+        limit: 100,
+      };
+      const byPath = (rows: Row[]) =>
+        Object.fromEntries(rows.map((row) => [String(row.path), Number(row.page_views)] as const));
+      const exact = byPath(await reference<Row>(referencePageViewsByPathQuery(query)));
+      expect(Object.keys(exact).length, range.name).toBeGreaterThan(0);
+      expect(byPath(await reference<Row>(pageViewsByPathQuery(query))), range.name).toEqual(exact);
+    });
+  }
+});
+
+describe("sessions matched on an event attribute (session_attribute_rollup) equal the raw match", () => {
+  const FILTER_SETS = [
+    [{ dimension: "country", op: "is", value: "DE" }],
+    [
+      { dimension: "device", op: "is_not", value: "mobile" },
+      { dimension: "page", op: "is", value: "/checkout" },
+    ],
+    [{ dimension: "referrer", op: "is", value: "www.google.com" }],
+    [
+      { dimension: "browser", op: "is", value: "Safari" },
+      { dimension: "os", op: "is_not", value: "iOS" },
+    ],
+    // Cart and purchase events have no page: '' is a value like any other.
+    [{ dimension: "page", op: "is", value: "" }],
+  ] as const;
+  for (const range of RANGES) {
+    it(`over ${range.name}`, async () => {
+      for (const filters of FILTER_SETS) {
+        const query: HistoryQueryRange = {
+          site: SITE,
+          from: range.from,
+          to: range.to,
+          interval: range.interval,
+          limit: 100,
+          filters,
+        };
+        const sessions = sessionsInRange(query);
+        const [actual] = await reference<Row>({
+          sql: `SELECT count() AS sessions, groupBitXor(sipHash64(session_id)) AS digest FROM sessions FINAL WHERE ${sessions.where}`,
+          params: sessions.params,
+        });
+        const [exact] = await reference<Row>(referenceSessionsWithAttributesQuery(query, filters));
+        const label = `${range.name} ${JSON.stringify(filters)}`;
+        // A 40-minute range may hold no such session; a day or more always does.
+        if (range.to - range.from >= DAY) expect(Number(exact?.sessions), label).toBeGreaterThan(0);
+        expect(actual, label).toEqual(exact);
+      }
     });
   }
 });
