@@ -373,8 +373,8 @@ export class HistoryViewPanel {
       [{ label: "Source", cell: (row) => row.source }, ...outcomeColumns<HistorySourceRow>()],
       historySourcesSchema,
       (answer) => answer.rows,
-      // A source is the utm_source, else the referrer host; "(direct)" has neither.
-      (row) => (row.source === "(direct)" ? ["channel", "Direct"] : ["utm_source", row.source]),
+      // The `source` dimension is exactly what this panel groups by, "(direct)" included.
+      (row) => ["source", row.source],
     );
     const campaigns = this.panel<HistoryCampaignRow, z.infer<typeof historyCampaignsSchema>>(
       "Campaigns",
