@@ -278,6 +278,18 @@ export class HistoryViewPanel {
     });
   }
 
+  /**
+   * Adopts the view the URL describes when another tab changed it (the Live tab's chips push
+   * their own entries); true when it differs from the one shown, which then needs a load.
+   */
+  syncWithUrl(): boolean {
+    const next = decodeViewState(location.search);
+    if (encodeViewState(next, "") === encodeViewState(this.state, "")) return false;
+    this.state = next;
+    this.showState();
+    return true;
+  }
+
   /** The filters the view is showing (for tests and the SQL console's hints). */
   filters(): readonly HistoryFilter[] {
     return this.state.filters;
