@@ -14,12 +14,17 @@
  *   npx tsx bench/live-filtered.ts                       # starts its own stack (wrangler dev +
  *                                                        # local ClickHouse, 10 s windows)
  *   npx tsx bench/live-filtered.ts --url http://127.0.0.1:8787 --site demo --token dev-admin-token
+ *   npx tsx bench/live-filtered.ts --background 50     # while 50 batches/s of generated visits
+ *                                                        # reach the same site (busy shards flush
+ *                                                        # by age, queries scan more rows)
  */
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BatchInput } from "../protocol";
 import { liveFilteredAnswerSchema } from "../protocol/live-filtered";
+import { BatchStream } from "../tools/batch-stream";
 import { LatencyHistogram, type LatencySummary } from "../tools/latency-histogram";
+import { runLoad } from "../tools/run-load";
 import { SeededRandom } from "../tools/seeded-random";
 import { BROWSER_USER_AGENT } from "../tools/session-generator";
 
@@ -127,9 +132,11 @@ async function main(): Promise<void> {
       site: { type: "string", default: "demo" },
       token: { type: "string", default: "dev-admin-token" },
       probes: { type: "string", default: "31" },
+      background: { type: "string", default: "0" },
     },
   });
   const probes = Number(values.probes);
+  const backgroundRate = Number(values.background);
   let stop = async () => {};
   let collectorUrl = values.url;
   if (collectorUrl === undefined) {
@@ -143,6 +150,26 @@ async function main(): Promise<void> {
   try {
     const runId = Date.now().toString(36);
     for (const mode of ["tight", "dashboard"] as const) {
+      const abort = new AbortController();
+      const background =
+        backgroundRate > 0
+          ? runLoad({
+              url: collectorUrl,
+              rate: backgroundRate,
+              rateUnit: "batches",
+              durationMs: 10 * 60_000,
+              maxBatches: Number.MAX_SAFE_INTEGER,
+              concurrency: 64,
+              maxRetries: 0,
+              nextBatch: (() => {
+                const stream = new BatchStream({ seed: 11, sites: [values.site], runId: `${runId}-${mode}-bg` });
+                return () => stream.next();
+              })(),
+              signal: abort.signal,
+              drainTimeoutMs: 5_000,
+            })
+          : null;
+      if (background !== null) await sleep(3_000);
       const outcome = await probeFilteredLiveStaleness({
         collectorUrl,
         site: values.site,
@@ -151,7 +178,12 @@ async function main(): Promise<void> {
         mode,
         timeoutMs: 20_000,
         runId: `${runId}-${mode}`,
-      });
+      }).finally(() => abort.abort());
+      const load = await background;
+      if (load !== null)
+        process.stdout.write(
+          `${mode}: background ${load.batchesPerSecond.toFixed(1)} batches/s, ${load.eventsPerSecond.toFixed(0)} events/s, ${load.accepted} accepted\n`,
+        );
       process.stdout.write(
         `${mode}: 202 → visible in the filtered answer: ${format(outcome.staleness)}; answer time ${format(outcome.answer)}${outcome.missed > 0 ? `; ${outcome.missed} missed` : ""}${outcome.error ? `; ${outcome.error}` : ""}\n`,
       );

@@ -20,7 +20,8 @@
  * unless the caller asks for session attributes from the events (`sessionAttributesFrom:
  * "events"`, what the filtered live answer does): then a session's attributes are those of
  * its earliest page view in the margin (its last for the exit page), as the shard derives
- * them (durable-objects/ingest-shard/session-state.ts), so open sessions match too.
+ * them (durable-objects/ingest-shard/session-state.ts), so open sessions match too; a
+ * session without a page view is Direct, "(direct)", with no pages, as its row would say.
  */
 import { toDateTime64 } from "../clickhouse/rows";
 import {
@@ -68,24 +69,34 @@ const SESSION_COLUMNS: Record<(typeof SESSION_FILTER_DIMENSIONS)[number], string
   utm_content: "utm_content",
 };
 
-/** The first touch over a session's events: its earliest page view's value. */
-const entryValue = (column: string) => `argMinIf(${column}, ts, type = 'page_view')`;
+/** A session's first touch over its page views (GROUP BY session_id): its earliest page view's value. */
+const entryValue = (column: string) => `argMin(${column}, ts)`;
 
 /**
- * Session attributes over a session's `events` rows (GROUP BY session_id), the values the
- * shard gives the session's row when it closes: a session without a page view is Direct,
- * "(direct)" and has no pages.
+ * Session attributes over a session's page views (GROUP BY session_id), the values the shard
+ * gives the session's row when it closes, and `none`, the value of a session without a page
+ * view (Direct, "(direct)", no pages). Only page views are read: `type` leads the table's
+ * sort key, so the subquery skips every other event.
  */
-const SESSION_EXPRESSIONS_FROM_EVENTS: Record<(typeof SESSION_FILTER_DIMENSIONS)[number], string> = {
-  entry_page: entryValue("path"),
-  exit_page: "argMaxIf(path, ts, type = 'page_view')",
-  channel: `if(${entryValue("channel")} = '', 'Direct', toString(${entryValue("channel")}))`,
-  source: `multiIf(${entryValue("utm_source")} != '', ${entryValue("utm_source")}, ${entryValue("referrer_host")} != '', ${entryValue("referrer_host")}, '(direct)')`,
-  utm_source: entryValue("utm_source"),
-  utm_medium: entryValue("utm_medium"),
-  utm_campaign: entryValue("utm_campaign"),
-  utm_term: entryValue("utm_term"),
-  utm_content: entryValue("utm_content"),
+const SESSION_FROM_PAGE_VIEWS: Record<
+  (typeof SESSION_FILTER_DIMENSIONS)[number],
+  { expression: string; none: string }
+> = {
+  entry_page: { expression: entryValue("path"), none: "" },
+  exit_page: { expression: "argMax(path, ts)", none: "" },
+  channel: {
+    expression: `if(${entryValue("channel")} = '', 'Direct', toString(${entryValue("channel")}))`,
+    none: "Direct",
+  },
+  source: {
+    expression: `multiIf(${entryValue("utm_source")} != '', ${entryValue("utm_source")}, ${entryValue("referrer_host")} != '', ${entryValue("referrer_host")}, '(direct)')`,
+    none: "(direct)",
+  },
+  utm_source: { expression: entryValue("utm_source"), none: "" },
+  utm_medium: { expression: entryValue("utm_medium"), none: "" },
+  utm_campaign: { expression: entryValue("utm_campaign"), none: "" },
+  utm_term: { expression: entryValue("utm_term"), none: "" },
+  utm_content: { expression: entryValue("utm_content"), none: "" },
 };
 
 /** Where session attributes come from: closed sessions' rows, or the events of open and closed ones. */
@@ -133,8 +144,24 @@ const sessionsWithEvent = (condition: string) =>
   `(SELECT session_id FROM events WHERE ${SITE} AND ${EVENTS_NEAR_RANGE} AND ${condition})`;
 const sessionsWhere = (condition: string) =>
   `(SELECT session_id FROM sessions FINAL WHERE ${SITE} AND ${SESSIONS_NEAR_RANGE} AND ${condition})`;
-const sessionsWhoseEventsHave = (condition: string) =>
-  `(SELECT session_id FROM events WHERE ${SITE} AND ${EVENTS_NEAR_RANGE} GROUP BY session_id HAVING ${condition})`;
+const sessionsWhosePageViewsHave = (condition: string) =>
+  `(SELECT session_id FROM events WHERE ${SITE} AND type = 'page_view' AND ${EVENTS_NEAR_RANGE} GROUP BY session_id HAVING ${condition})`;
+
+/**
+ * A session attribute from the session's page views. Sessions without one have the `none`
+ * value but no group, so asking for `none` is asked the other way round: not among the
+ * sessions whose page views say something else.
+ */
+function sessionAttributeFromPageViews(
+  dimension: keyof typeof SESSION_COLUMNS,
+  filter: HistoryFilter,
+  index: number,
+): string {
+  const { expression, none } = SESSION_FROM_PAGE_VIEWS[dimension];
+  const asksForNone = filter.value === none;
+  const sessions = sessionsWhosePageViewsHave(`${expression} ${asksForNone ? "!=" : "="} {hf_${index}:String}`);
+  return `session_id ${(filter.op === "is") !== asksForNone ? "IN" : "NOT IN"} ${sessions}`;
+}
 
 function marginParams(range: { from: number; to: number }): Record<string, string> {
   return {
@@ -156,14 +183,9 @@ export function eventFilterSql(
   const conditions = filters.map((filter, index) => {
     if (isSessionAttribute(filter.dimension)) {
       params[`hf_${index}`] = filter.value;
+      if (sessionAttributesFrom === "events") return sessionAttributeFromPageViews(filter.dimension, filter, index);
       const comparison = filter.op === "is" ? "=" : "!=";
-      const sessions =
-        sessionAttributesFrom === "sessions"
-          ? sessionsWhere(`${SESSION_COLUMNS[filter.dimension]} ${comparison} {hf_${index}:String}`)
-          : sessionsWhoseEventsHave(
-              `${SESSION_EXPRESSIONS_FROM_EVENTS[filter.dimension]} ${comparison} {hf_${index}:String}`,
-            );
-      return `session_id IN ${sessions}`;
+      return `session_id IN ${sessionsWhere(`${SESSION_COLUMNS[filter.dimension]} ${comparison} {hf_${index}:String}`)}`;
     }
     const event = matchingEvent(filter, index, params);
     if (isEventAttribute(filter.dimension)) return filter.op === "is" ? event : `NOT (${event})`;

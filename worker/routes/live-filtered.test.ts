@@ -8,6 +8,7 @@
  * - s2 (v2): one page, /blog/a, from www.google.com (Organic Search), US mobile; closed as a
  *   bounce (a `sessions` row).
  * - s3 (v3): / then /pricing, Direct, FR desktop; open.
+ * - s4 (v4): no page view, one custom event on /ping: Direct and "(direct)", as its row would say.
  * The other site has a session also called s2, on Email, DE, with the page /secret.
  */
 import { env } from "cloudflare:workers";
@@ -76,6 +77,7 @@ beforeAll(async () => {
       }),
       eventRow(SITE, "l6", at(12), { ...s3, path: "/", channel: "Direct" }),
       eventRow(SITE, "l7", at(11), { ...s3, path: "/pricing", channel: "Direct" }),
+      eventRow(SITE, "l8", at(8), { visitor_id: "v4", session_id: "s4", type: "custom", name: "ping", path: "/ping" }),
       eventRow(OTHER, "o1", at(5), { visitor_id: "w1", session_id: "s2", path: "/secret", channel: "Email" }),
     ],
     `live-filtered-events-${NOW}`,
@@ -111,17 +113,17 @@ describe("GET /v1/live/filtered", () => {
     });
     expect(answer.flush_max_age_ms).toBe(2000);
     expect(answer.totals).toMatchObject({
-      events: 7,
+      events: 8,
       page_views: 5,
-      visitors: 3,
-      sessions: 3,
+      visitors: 4,
+      sessions: 4,
       bounces: 1,
       cart_adds: 1,
       purchases: 1,
       revenue: 20,
       revenue_by_currency: { EUR: 20 },
     });
-    expect(answer.online).toBe(3);
+    expect(answer.online).toBe(4);
     expect(answer.overview.day).toBe(new Date(answer.at).toISOString().slice(0, 10));
     expect(pagesOf(answer)).toEqual([
       ["/", 2],
@@ -170,13 +172,23 @@ describe("GET /v1/live/filtered", () => {
     expect((await live(["entry_page:is:/"])).totals.sessions).toBe(2);
   });
 
+  it("counts a session without a page view as Direct, (direct) and without pages", async () => {
+    expect((await live(["channel:is:Direct"])).totals).toMatchObject({ events: 3, page_views: 2, sessions: 2 });
+    expect((await live(["channel:is_not:Direct"])).totals).toMatchObject({ page_views: 3, sessions: 2 });
+    expect((await live(["source:is:(direct)"])).totals.sessions).toBe(2);
+    expect((await live(["source:is_not:(direct)"])).totals.sessions).toBe(2);
+    expect((await live(["entry_page:is:"])).totals).toMatchObject({ events: 1, sessions: 1 });
+    expect((await live(["utm_source:is:"])).totals.sessions).toBe(3);
+    expect((await live(["exit_page:is:/pricing"])).totals.sessions).toBe(1);
+  });
+
   it.each([
     ["page:is:/", 2, 2],
-    ["page:is_not:/", 3, 3],
+    ["page:is_not:/", 3, 4],
     ["country:is:US", 1, 1],
     ["country:is:FR", 2, 1],
     ["device:is:mobile", 1, 1],
-    ["device:is_not:mobile", 4, 2],
+    ["device:is_not:mobile", 4, 3],
   ])("event attribute %s counts the matching events", async (filter, pageViews, visitors) => {
     const answer = await live([filter]);
     expect(answer.totals.page_views).toBe(pageViews);
