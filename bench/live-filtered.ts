@@ -10,6 +10,9 @@
  * - `dashboard`: as the dashboard does, every 2 s from a phase that is random relative to the
  *   event: what a user looking at the filtered Live tab sees.
  *
+ * - `stored` (when it starts its own stack): asking ClickHouse for the row itself, the part of
+ *   the staleness that is the shards' flush and not the route.
+ *
  * Also records how long each answer took (its 9 ClickHouse queries). Run:
  *   npx tsx bench/live-filtered.ts                       # starts its own stack (wrangler dev +
  *                                                        # local ClickHouse, 10 s windows)
@@ -36,7 +39,10 @@ export interface FilteredProbeOptions {
   site: string;
   token: string;
   probes: number;
-  mode: "tight" | "dashboard";
+  /** `stored`: ask ClickHouse itself (`storedCount`), to split the staleness into flush and answer. */
+  mode: "tight" | "dashboard" | "stored";
+  /** Rows of the probe's page in `events`; needed for mode `stored`. */
+  storedCount?: (site: string, path: string) => Promise<number>;
   /** Give up on one probe after this long (and on the run after two such misses). */
   timeoutMs: number;
   runId: string;
@@ -69,6 +75,14 @@ export async function probeFilteredLiveStaleness(options: FilteredProbeOptions):
 
   /** Page views the filtered answer counts for `path`, and when the answer arrived. */
   const ask = async (path: string): Promise<{ count: number; at: number }> => {
+    const stored = options.storedCount;
+    if (options.mode === "stored" && stored !== undefined) {
+      const began = performance.now();
+      const count = await stored(options.site, path);
+      const at = performance.now();
+      answers.record(at - began);
+      return { count, at };
+    }
     const url = new URL("/v1/live/filtered", options.collectorUrl);
     url.searchParams.set("site", options.site);
     url.searchParams.append("filter", `page:is:${path}`);
@@ -139,17 +153,28 @@ async function main(): Promise<void> {
   const backgroundRate = Number(values.background);
   let stop = async () => {};
   let collectorUrl = values.url;
+  let storedCount: FilteredProbeOptions["storedCount"];
   if (collectorUrl === undefined) {
     // The defaults of a deployment (10 s windows), not the test stack's 1 s ones: the flush age
     // bound is min(window, 2 s).
     const { startStack } = await import("../test/support/stack");
     const stack = await startStack({ vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8" } });
+    storedCount = async (site, path) => {
+      const rows = await stack.clickhouse.query<{ rows: number }>(
+        "SELECT count() AS rows FROM events WHERE site = {site:String} AND path = {path:String}",
+        { site, path },
+      );
+      return Number(rows[0]?.rows ?? 0);
+    };
     collectorUrl = stack.collectorUrl;
     stop = () => stack.stop();
   }
   try {
     const runId = Date.now().toString(36);
-    for (const mode of ["tight", "dashboard"] as const) {
+    // `stored` only when this script started the stack (it reads that ClickHouse directly).
+    const modes =
+      storedCount === undefined ? (["tight", "dashboard"] as const) : (["stored", "tight", "dashboard"] as const);
+    for (const mode of modes) {
       const abort = new AbortController();
       const background =
         backgroundRate > 0
@@ -176,6 +201,7 @@ async function main(): Promise<void> {
         token: values.token,
         probes,
         mode,
+        ...(storedCount === undefined ? {} : { storedCount }),
         timeoutMs: 20_000,
         runId: `${runId}-${mode}`,
       }).finally(() => abort.abort());
@@ -185,7 +211,7 @@ async function main(): Promise<void> {
           `${mode}: background ${load.batchesPerSecond.toFixed(1)} batches/s, ${load.eventsPerSecond.toFixed(0)} events/s, ${load.accepted} accepted\n`,
         );
       process.stdout.write(
-        `${mode}: 202 → visible in the filtered answer: ${format(outcome.staleness)}; answer time ${format(outcome.answer)}${outcome.missed > 0 ? `; ${outcome.missed} missed` : ""}${outcome.error ? `; ${outcome.error}` : ""}\n`,
+        `${mode}: 202 → visible ${mode === "stored" ? "in ClickHouse events" : "in the filtered answer"}: ${format(outcome.staleness)}; answer time ${format(outcome.answer)}${outcome.missed > 0 ? `; ${outcome.missed} missed` : ""}${outcome.error ? `; ${outcome.error}` : ""}\n`,
       );
     }
   } finally {
