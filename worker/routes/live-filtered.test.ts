@@ -21,12 +21,15 @@ const SITE = "live-filter-shop";
 const OTHER = "live-filter-other";
 const TOKEN = "live-filter-shop-read-token-0123";
 const OTHER_TOKEN = "live-filter-other-read-token-012";
+const TOKYO = "live-filter-tokyo";
+const TOKYO_TOKEN = "live-filter-tokyo-read-token-012";
 const testEnv: Env = {
   ...env,
   WINDOW_SECONDS: "10",
   SITES: JSON.stringify([
     { key: SITE, origins: ["*"], token: TOKEN },
     { key: OTHER, origins: ["*"], token: OTHER_TOKEN },
+    { key: TOKYO, origins: ["*"], token: TOKYO_TOKEN, time_zone: "Asia/Tokyo" },
   ]),
 };
 
@@ -78,6 +81,7 @@ beforeAll(async () => {
       eventRow(SITE, "l6", at(12), { ...s3, path: "/", channel: "Direct" }),
       eventRow(SITE, "l7", at(11), { ...s3, path: "/pricing", channel: "Direct" }),
       eventRow(SITE, "l8", at(8), { visitor_id: "v4", session_id: "s4", type: "custom", name: "ping", path: "/ping" }),
+      eventRow(TOKYO, "t1", at(3), { visitor_id: "k1", session_id: "k1", path: "/jp" }),
       eventRow(OTHER, "o1", at(5), { visitor_id: "w1", session_id: "s2", path: "/secret", channel: "Email" }),
     ],
     `live-filtered-events-${NOW}`,
@@ -211,6 +215,16 @@ describe("GET /v1/live/filtered", () => {
     expect(JSON.stringify(all)).not.toContain("secret");
     const other = await get(`/v1/live/filtered?site=${OTHER}&filter=channel:is:Email`, OTHER_TOKEN);
     expect(liveFilteredAnswerSchema.parse(other.body).totals).toMatchObject({ page_views: 1, visitors: 1 });
+  });
+
+  it("counts today in the site's time zone and says which", async () => {
+    const answer = liveFilteredAnswerSchema.parse(
+      (await get(`/v1/live/filtered?site=${TOKYO}&filter=page:is:/jp`, TOKYO_TOKEN)).body,
+    );
+    expect(answer.time_zone).toBe("Asia/Tokyo");
+    expect(answer.overview.day).toBe(new Date(answer.at + 9 * 3600_000).toISOString().slice(0, 10));
+    expect(answer.performance.day).toBe(answer.overview.day);
+    expect(answer.totals.page_views).toBe(1);
   });
 
   it("keeps values values, never SQL", async () => {
