@@ -13,7 +13,8 @@ export const MAX_HISTORY_FILTER_VALUE_LENGTH = 500;
 /**
  * Three kinds, because they live in different places:
  * - event attributes: columns every stored event has (its page, referrer host, country …);
- * - session attributes: the session's first touch and its first and last page (`sessions`);
+ * - session attributes: the session's first touch (`source`: its attributed source, see
+ *   docs/design.md) and its first and last page (`sessions`);
  * - occurrences: something that happened in a session (a custom event, one of its properties,
  *   a product viewed, carted or bought), which marks the session, not the event.
  */
@@ -22,6 +23,7 @@ export const SESSION_FILTER_DIMENSIONS = [
   "entry_page",
   "exit_page",
   "channel",
+  "source",
   "utm_source",
   "utm_medium",
   "utm_campaign",

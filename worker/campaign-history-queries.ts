@@ -8,6 +8,7 @@
  * From `sessions` and not `events` because conversion and revenue are a session's; FINAL,
  * because a session reopened by a late event has a replacing row (ReplacingMergeTree).
  */
+import { SESSION_SOURCE_SQL } from "./history-filters";
 import { type HistoryQuery, type HistoryQueryRange, sessionsInRange } from "./history-queries";
 
 const OUTCOMES = `
@@ -35,7 +36,7 @@ export function sourcesQuery(range: HistoryQueryRange): HistoryQuery {
   const sessions = sessionsInRange(range);
   return {
     sql: `
-SELECT multiIf(utm_source != '', utm_source, referrer_host != '', referrer_host, '(direct)') AS source,${OUTCOMES}
+SELECT ${SESSION_SOURCE_SQL} AS source,${OUTCOMES}
 FROM sessions FINAL
 WHERE ${sessions.where}
 GROUP BY source

@@ -8,15 +8,20 @@
  * - an event attribute (page, referrer, country, device, browser, os) keeps the events that
  *   have it (`is_not`: that lack it); on a session answer it keeps the sessions with at least
  *   one such event (`is_not`: sessions with none);
- * - a session attribute (entry and exit page, channel, utm_*) keeps the sessions that have it
- *   (`is_not`: that have another value); on an event answer, the events of those sessions;
+ * - a session attribute (entry and exit page, channel, source, utm_*) keeps the sessions that
+ *   have it (`is_not`: that have another value); on an event answer, the events of those sessions;
  * - an occurrence (custom event name, custom event property, product) keeps the sessions with
  *   at least one matching event (`is_not`: sessions with none); on an event answer, every
  *   event of those sessions, so "pages seen in sessions that signed up" is a filter away.
  *
  * A session is matched on its events and its `sessions` row within SESSION_MATCH_MARGIN_MS of
  * the range, which bounds the scan; a session lasting longer than that is matched on its part
- * inside the margin. Sessions still open (no `sessions` row yet) match no session attribute.
+ * inside the margin. Sessions still open (no `sessions` row yet) match no session attribute,
+ * unless the caller asks for session attributes from the events (`sessionAttributesFrom:
+ * "events"`, what the filtered live answer does): then a session's attributes are those of
+ * its earliest page view in the margin (its last for the exit page), as the shard derives
+ * them (durable-objects/ingest-shard/session-state.ts), so open sessions match too; a
+ * session without a page view is Direct, "(direct)", with no pages, as its row would say.
  *
  * On a session answer, "sessions with an event of this country" (any event attribute) is read
  * from `session_attribute_rollup` (migrations/030_session_attributes.sql) for the whole UTC
@@ -52,16 +57,58 @@ const EVENT_COLUMNS: Record<(typeof EVENT_FILTER_DIMENSIONS)[number], string> = 
   os: "os",
 };
 
+/**
+ * A session's attributed source: its first touch's `utm_source` (which the collector already
+ * fills from `utm_source`, `ref`, `source` or a click id, worker/attribution/campaign-params.ts),
+ * else the entry page view's referrer host, else "(direct)". The Sources panel groups by it.
+ */
+export const SESSION_SOURCE_SQL =
+  "multiIf(utm_source != '', utm_source, referrer_host != '', referrer_host, '(direct)')";
+
 const SESSION_COLUMNS: Record<(typeof SESSION_FILTER_DIMENSIONS)[number], string> = {
   entry_page: "entry_path",
   exit_page: "exit_path",
   channel: "channel",
+  source: SESSION_SOURCE_SQL,
   utm_source: "utm_source",
   utm_medium: "utm_medium",
   utm_campaign: "utm_campaign",
   utm_term: "utm_term",
   utm_content: "utm_content",
 };
+
+/** A session's first touch over its page views (GROUP BY session_id): its earliest page view's value. */
+const entryValue = (column: string) => `argMin(${column}, ts)`;
+
+/**
+ * Session attributes over a session's page views (GROUP BY session_id), the values the shard
+ * gives the session's row when it closes, and `none`, the value of a session without a page
+ * view (Direct, "(direct)", no pages). Only page views are read: `type` leads the table's
+ * sort key, so the subquery skips every other event.
+ */
+const SESSION_FROM_PAGE_VIEWS: Record<
+  (typeof SESSION_FILTER_DIMENSIONS)[number],
+  { expression: string; none: string }
+> = {
+  entry_page: { expression: entryValue("path"), none: "" },
+  exit_page: { expression: "argMax(path, ts)", none: "" },
+  channel: {
+    expression: `if(${entryValue("channel")} = '', 'Direct', toString(${entryValue("channel")}))`,
+    none: "Direct",
+  },
+  source: {
+    expression: `multiIf(${entryValue("utm_source")} != '', ${entryValue("utm_source")}, ${entryValue("referrer_host")} != '', ${entryValue("referrer_host")}, '(direct)')`,
+    none: "(direct)",
+  },
+  utm_source: { expression: entryValue("utm_source"), none: "" },
+  utm_medium: { expression: entryValue("utm_medium"), none: "" },
+  utm_campaign: { expression: entryValue("utm_campaign"), none: "" },
+  utm_term: { expression: entryValue("utm_term"), none: "" },
+  utm_content: { expression: entryValue("utm_content"), none: "" },
+};
+
+/** Where session attributes come from: closed sessions' rows, or the events of open and closed ones. */
+export type SessionAttributesFrom = "sessions" | "events";
 
 const isEventAttribute = (dimension: HistoryFilterDimension): dimension is keyof typeof EVENT_COLUMNS =>
   dimension in EVENT_COLUMNS;
@@ -105,6 +152,24 @@ const sessionsWithEvent = (condition: string) =>
   `(SELECT session_id FROM events WHERE ${SITE} AND ${EVENTS_NEAR_RANGE} AND ${condition})`;
 const sessionsWhere = (condition: string) =>
   `(SELECT session_id FROM sessions FINAL WHERE ${SITE} AND ${SESSIONS_NEAR_RANGE} AND ${condition})`;
+const sessionsWhosePageViewsHave = (condition: string) =>
+  `(SELECT session_id FROM events WHERE ${SITE} AND type = 'page_view' AND ${EVENTS_NEAR_RANGE} GROUP BY session_id HAVING ${condition})`;
+
+/**
+ * A session attribute from the session's page views. Sessions without one have the `none`
+ * value but no group, so asking for `none` is asked the other way round: not among the
+ * sessions whose page views say something else.
+ */
+function sessionAttributeFromPageViews(
+  dimension: keyof typeof SESSION_COLUMNS,
+  filter: HistoryFilter,
+  index: number,
+): string {
+  const { expression, none } = SESSION_FROM_PAGE_VIEWS[dimension];
+  const asksForNone = filter.value === none;
+  const sessions = sessionsWhosePageViewsHave(`${expression} ${asksForNone ? "!=" : "="} {hf_${index}:String}`);
+  return `session_id ${(filter.op === "is") !== asksForNone ? "IN" : "NOT IN"} ${sessions}`;
+}
 
 function marginParams(range: { from: number; to: number }): Record<string, string> {
   const from = range.from - SESSION_MATCH_MARGIN_MS;
@@ -143,12 +208,17 @@ function sessionHashesWithAttribute(dimension: keyof typeof EVENT_COLUMNS, index
 const and = (conditions: string[]) => (conditions.length === 0 ? "1" : conditions.join("\n  AND "));
 
 /** For answers over `events` rows (their columns unqualified). */
-export function eventFilterSql(filters: readonly HistoryFilter[], range: { from: number; to: number }): FilterSql {
+export function eventFilterSql(
+  filters: readonly HistoryFilter[],
+  range: { from: number; to: number },
+  sessionAttributesFrom: SessionAttributesFrom = "sessions",
+): FilterSql {
   if (filters.length === 0) return { condition: "1", params: {} };
   const params: Record<string, string> = marginParams(range);
   const conditions = filters.map((filter, index) => {
     if (isSessionAttribute(filter.dimension)) {
       params[`hf_${index}`] = filter.value;
+      if (sessionAttributesFrom === "events") return sessionAttributeFromPageViews(filter.dimension, filter, index);
       const comparison = filter.op === "is" ? "=" : "!=";
       return `session_id IN ${sessionsWhere(`${SESSION_COLUMNS[filter.dimension]} ${comparison} {hf_${index}:String}`)}`;
     }

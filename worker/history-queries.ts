@@ -22,7 +22,7 @@
  */
 import { toDateTime64 } from "../clickhouse/rows";
 import type { HistoryFilter } from "../protocol/history-filters";
-import { eventFilterSql, sessionFilterSql } from "./history-filters";
+import { eventFilterSql, type SessionAttributesFrom, sessionFilterSql } from "./history-filters";
 import { planRollupSegments, type SpanPair } from "./history-segments";
 import { bucketStartSql, grainsForZone } from "./history-time-zone";
 
@@ -38,6 +38,12 @@ export interface HistoryQueryRange {
   filters?: readonly HistoryFilter[];
   /** IANA zone of the site: day buckets start at its local midnight. Absent: UTC. */
   timeZone?: string;
+  /**
+   * Where event answers read session attributes (channel, source, utm_*, entry and exit
+   * page) from: closed sessions' rows (history, the default) or the sessions' events, so
+   * sessions still open match too (the filtered live answer; history-filters.ts).
+   */
+  sessionAttributesFrom?: SessionAttributesFrom;
 }
 
 export interface HistoryQuery {
@@ -96,7 +102,7 @@ function plan(range: HistoryQueryRange, grainsSeconds: readonly number[]): Plan 
   // The decision is made here and not in the planner: with no grains, every span is raw.
   const filtered = hasFilters(range);
   const segments = planRollupSegments(range.from, range.to, filtered ? [] : grainsSeconds);
-  const filter = eventFilterSql(range.filters ?? [], range);
+  const filter = eventFilterSql(range.filters ?? [], range, range.sessionAttributesFrom);
   const params: Record<string, string | number> = {
     site: range.site,
     interval: range.interval,

@@ -1,5 +1,5 @@
 /**
- * The active history filters as chips: each says what it keeps ("Channel is Email"), has a
+ * The active filters (History's, and the Live tab's: the same URL parameter) as chips: each says what it keeps ("Channel is Email"), has a
  * button that flips it to "is not" and back, and one that removes it. The chips only report
  * what the user asked; the view owns the filter list and the URL.
  */
@@ -15,8 +15,11 @@ export interface FilterChipActions {
 export class FilterChips {
   readonly element: HTMLElement;
 
-  constructor(private readonly actions: FilterChipActions) {
-    this.element = h("ul", { class: "filter-chips", "aria-label": "Filters", "data-testid": "history-filters" });
+  constructor(
+    private readonly actions: FilterChipActions,
+    testId = "history-filters",
+  ) {
+    this.element = h("ul", { class: "filter-chips", "aria-label": "Filters", "data-testid": testId });
     this.element.hidden = true;
   }
 

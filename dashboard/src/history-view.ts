@@ -278,6 +278,18 @@ export class HistoryViewPanel {
     });
   }
 
+  /**
+   * Adopts the view the URL describes when another tab changed it (the Live tab's chips push
+   * their own entries); true when it differs from the one shown, which then needs a load.
+   */
+  syncWithUrl(): boolean {
+    const next = decodeViewState(location.search);
+    if (encodeViewState(next, "") === encodeViewState(this.state, "")) return false;
+    this.state = next;
+    this.showState();
+    return true;
+  }
+
   /** The filters the view is showing (for tests and the SQL console's hints). */
   filters(): readonly HistoryFilter[] {
     return this.state.filters;
@@ -373,8 +385,8 @@ export class HistoryViewPanel {
       [{ label: "Source", cell: (row) => row.source }, ...outcomeColumns<HistorySourceRow>()],
       historySourcesSchema,
       (answer) => answer.rows,
-      // A source is the utm_source, else the referrer host; "(direct)" has neither.
-      (row) => (row.source === "(direct)" ? ["channel", "Direct"] : ["utm_source", row.source]),
+      // The `source` dimension is exactly what this panel groups by, "(direct)" included.
+      (row) => ["source", row.source],
     );
     const campaigns = this.panel<HistoryCampaignRow, z.infer<typeof historyCampaignsSchema>>(
       "Campaigns",

@@ -22,6 +22,8 @@ export interface LiveView {
   online: number;
   overview: Overview;
   performance: Performance;
+  /** The zone `overview.day` is a date in: absent for the feed (UTC), the site's for filtered figures. */
+  timeZone?: string;
 }
 
 export class LiveState {

@@ -27,6 +27,14 @@ function card(title: string, ...content: HTMLElement[]): HTMLElement {
   return h("section", { class: "card" }, h("h3", {}, title), ...content);
 }
 
+/** What a click on a row of a live table filters by (the page, referrer or product of the row). */
+export type LivePick = (dimension: "page" | "referrer" | "product", value: string) => void;
+
+/** A filter button on a table's first column. */
+function pickBy<T>(what: string, target: (row: T) => string, dimension: Parameters<LivePick>[0], onPick: LivePick) {
+  return { label: () => `Filter by this ${what}`, onPick: (row: T) => onPick(dimension, target(row)) };
+}
+
 export class LiveViewPanel {
   /** The site's currency when it has one; amounts in top lists carry none of their own. */
   private currency = "";
@@ -42,21 +50,9 @@ export class LiveViewPanel {
   private readonly chart: WindowChart;
   private readonly chartTitle: HTMLElement;
   private readonly funnel = new FunnelView("live-funnel");
-  private readonly pages = new DataTable<TopPage>("Top pages today", [
-    { label: "Page", cell: (row) => row.path || "/" },
-    { label: "Views", cell: (row) => formatCount(row.views), numeric: true },
-  ]);
-  private readonly referrers = new DataTable<TopReferrer>("Top referrers today", [
-    { label: "Referrer", cell: (row) => row.host || "(direct)" },
-    { label: "Visits", cell: (row) => formatCount(row.visits), numeric: true },
-  ]);
-  private readonly products = new DataTable<TopProduct>("Top products today", [
-    { label: "Product", cell: (row) => row.name || row.product_id },
-    { label: "Views", cell: (row) => formatCount(row.views), numeric: true },
-    { label: "Cart adds", cell: (row) => formatCount(row.cart_adds), numeric: true },
-    { label: "Bought", cell: (row) => formatCount(row.purchases), numeric: true },
-    { label: "Revenue", cell: (row) => formatMoney(row.revenue, this.currency), numeric: true },
-  ]);
+  private readonly pages: DataTable<TopPage>;
+  private readonly referrers: DataTable<TopReferrer>;
+  private readonly products: DataTable<TopProduct>;
   private readonly vitals = new DataTable<PagePerformance>("p75 Web Vitals per page today", [
     { label: "Page", cell: (row) => row.path || "/" },
     ...VITAL_COLUMNS.map((metric) => ({
@@ -67,12 +63,48 @@ export class LiveViewPanel {
   ]);
   private readonly footer: HTMLElement;
 
-  constructor(container: HTMLElement) {
+  /**
+   * `header`: elements above the tiles (the filter chips and the note saying where filtered
+   * figures come from); `onPick`: makes the first cell of pages, referrers and products a
+   * filter button.
+   */
+  constructor(container: HTMLElement, header: readonly HTMLElement[] = [], onPick?: LivePick) {
+    this.pages = new DataTable<TopPage>(
+      "Top pages today",
+      [
+        { label: "Page", cell: (row) => row.path || "/" },
+        { label: "Views", cell: (row) => formatCount(row.views), numeric: true },
+      ],
+      undefined,
+      onPick && pickBy<TopPage>("page", (row) => row.path, "page", onPick),
+    );
+    this.referrers = new DataTable<TopReferrer>(
+      "Top referrers today",
+      [
+        { label: "Referrer", cell: (row) => row.host || "(direct)" },
+        { label: "Visits", cell: (row) => formatCount(row.visits), numeric: true },
+      ],
+      undefined,
+      onPick && pickBy<TopReferrer>("referrer", (row) => row.host, "referrer", onPick),
+    );
+    this.products = new DataTable<TopProduct>(
+      "Top products today",
+      [
+        { label: "Product", cell: (row) => row.name || row.product_id },
+        { label: "Views", cell: (row) => formatCount(row.views), numeric: true },
+        { label: "Cart adds", cell: (row) => formatCount(row.cart_adds), numeric: true },
+        { label: "Bought", cell: (row) => formatCount(row.purchases), numeric: true },
+        { label: "Revenue", cell: (row) => formatMoney(row.revenue, this.currency), numeric: true },
+      ],
+      undefined,
+      onPick && pickBy<TopProduct>("product", (row) => row.product_id, "product", onPick),
+    );
     const stats = h("dl", { class: "stats" }, ...Object.values(this.tiles).map((tile) => tile.element));
     const chartBox = h("div", { class: "chart", id: "live-chart" });
     this.chartTitle = h("h3", {}, "Page views and visitors per window");
     this.footer = h("p", { class: "muted", "data-testid": "live-updated" }, "Waiting for the first snapshot…");
     container.replaceChildren(
+      ...header,
       stats,
       h("section", { class: "card wide" }, this.chartTitle, chartBox),
       h("div", { class: "grid" }, card("Funnel today", this.funnel.element), card("Top pages", this.pages.element)),
@@ -119,7 +151,15 @@ export class LiveViewPanel {
     this.referrers.update(overview.top_referrers.slice(0, TABLE_ROWS));
     this.products.update(overview.top_products.slice(0, TABLE_ROWS));
     this.vitals.update(view.performance.pages.slice(0, TABLE_ROWS));
-    setText(this.footer, `Updated ${formatClock(view.at)} · site ${view.site} · day ${overview.day} (UTC)`);
+    setText(
+      this.footer,
+      `Updated ${formatClock(view.at)} · site ${view.site} · day ${overview.day} (${view.timeZone ?? "UTC"})`,
+    );
+  }
+
+  /** Before the first snapshot (or after the filters went, when the feed has not spoken yet). */
+  waiting(): void {
+    setText(this.footer, "Waiting for the first snapshot…");
   }
 }
 

@@ -11,6 +11,7 @@ import { byId, setText } from "./dom";
 import { describesHistoryView } from "./history-url-state";
 import { HistoryViewPanel } from "./history-view";
 import { type ConnectionStatus, LiveConnection } from "./live-connection";
+import { LiveFilters } from "./live-filtered";
 import { LiveState } from "./live-state";
 import { LiveViewPanel } from "./live-view";
 import { SiteSwitcher } from "./site-switcher";
@@ -41,7 +42,20 @@ const source = {
 };
 
 const liveState = new LiveState();
-const livePanel = new LiveViewPanel(byId("live-content", HTMLElement));
+// With filters in the URL the Live tab shows filtered figures from ClickHouse; without, the feed's.
+const liveFilters = new LiveFilters(source, (view) => {
+  if (view !== null) livePanel.render(view);
+  else {
+    const feed = liveState.view();
+    if (feed === null) livePanel.waiting();
+    else livePanel.render(feed);
+  }
+});
+const livePanel = new LiveViewPanel(
+  byId("live-content", HTMLElement),
+  [liveFilters.chips.element, liveFilters.note],
+  (dimension, value) => liveFilters.add(dimension, value),
+);
 const historyPanel = new HistoryViewPanel(byId("history-content", HTMLElement), source);
 new SqlConsole(byId("sql-content", HTMLElement), source);
 let sitesLoaded = false;
@@ -76,7 +90,10 @@ function connect(): void {
       // Marks for the browser test's performance report: time to the first rendered snapshot,
       // and the script time of every render.
       const started = performance.now();
-      livePanel.render(liveState.apply(message));
+      const view = liveState.apply(message);
+      // Filtered figures are on screen: the feed's site-wide numbers wait for the chips to go.
+      if (liveFilters.active()) return;
+      livePanel.render(view);
       // The timeline keeps entries until cleared: keep it bounded on a dashboard open for days.
       if (performance.getEntriesByName("edgepulse:render").length >= 500) performance.clearMeasures("edgepulse:render");
       performance.measure("edgepulse:render", { start: started });
@@ -113,6 +130,7 @@ function useSite(site: string): void {
   siteInput.value = site;
   saveSettings(sessionStorage, settings);
   connect();
+  liveFilters.restart();
   historyLoaded = false;
   if (tabs.current() === "history") {
     historyLoaded = true;
@@ -135,6 +153,7 @@ settingsForm.addEventListener("submit", (event) => {
   settings.token = tokenInput.value.trim() === "" ? null : tokenInput.value.trim();
   saveSettings(sessionStorage, settings);
   connect();
+  liveFilters.restart();
   void checkAccess();
   historyLoaded = false;
   if (tabs.current() === "history") {
@@ -150,6 +169,10 @@ const tabs = new Tabs(byId("tabs", HTMLElement), (name) => {
   // The Alerts tab polls only while shown.
   if (name === "alerts") alertsPanel.start();
   else alertsPanel.stop();
+  // Filtered live figures are polled only while the Live tab is shown.
+  liveFilters.setShown(name === "live");
+  // The Live tab's chips may have changed the filters in the URL.
+  if (name === "history" && historyPanel.syncWithUrl() && historyLoaded) void historyPanel.load();
   if (name === "history" && !historyLoaded) {
     historyLoaded = true;
     void historyPanel.load();

@@ -1,12 +1,15 @@
 /**
  * Regenerates the dashboard screenshots in docs/ (`npx tsx dashboard/test/screenshots.ts`): a fresh
  * stack with `npm run dev`'s window settings, a minute of `npm run demo` traffic plus a few
- * purchases in the demo shop, then the live view (desktop and phone) and the history view.
+ * purchases in the demo shop, then the live view (desktop and phone, and filtered by a channel)
+ * and the history view. `npx tsx dashboard/test/screenshots.ts live-filtered` makes only the
+ * filtered live view's (half a minute of demo traffic).
  * `npx tsx dashboard/test/screenshots.ts alerts` makes only the Alerts tab's (a stack with
  * 1 s windows, demo traffic that stops, two rules, one of which fires and resolves).
  * The browser test saves its own screenshots to test-results/ on every run.
  */
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { launchChromium } from "../../sdk/test/browser";
 import { startStack } from "../../test/support/stack";
 import { startWebhookReceiver } from "../../test/support/webhook-receiver";
@@ -46,6 +49,7 @@ async function overviewScreenshots(): Promise<void> {
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(DOCS, "dashboard-phone.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
+    await liveFilteredScreenshot(page, url);
     await traffic;
     // Let the last windows seal and flush, and the sessions close (a minute idle) and flush.
     await stack.waitForRows("SELECT toUInt64(count() >= 50) FROM sessions WHERE site = 'demo'", {}, 1, 150_000);
@@ -66,6 +70,19 @@ async function overviewScreenshots(): Promise<void> {
     await browser.close();
     await stack.stop();
   }
+}
+
+/** The Live tab filtered by a channel: figures from ClickHouse, with the chip and the note. */
+async function liveFilteredScreenshot(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/?filter=channel:is:Organic%20Search#live`);
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="live-source"]')?.textContent?.includes("from ClickHouse") === true,
+    null,
+    { timeout: 60_000 },
+  );
+  // A few polls, so the chart has filled in.
+  await page.waitForTimeout(6_000);
+  await page.screenshot({ path: join(DOCS, "dashboard-live-filtered.png"), fullPage: true });
 }
 
 /** The Alerts tab with rules of every kind, one of which fired, resolved and fired again. */
@@ -134,4 +151,23 @@ async function alertsScreenshot(): Promise<void> {
   }
 }
 
-await (process.argv[2] === "alerts" ? alertsScreenshot() : overviewScreenshots());
+/** Only the filtered live view: half a minute of demo traffic, then the Live tab filtered by a channel. */
+async function liveFilteredOnly(): Promise<void> {
+  const stack = await startStack({ vars: { WINDOW_SECONDS: "10", ALLOWED_LATENESS_SECONDS: "5", SHARDS: "8" } });
+  const browser = await launchChromium();
+  try {
+    const url = stack.collectorUrl;
+    const traffic = runDemo({ url, durationMs: 40_000, sessionsPerSecond: 3, speedup: 4, maxBatches: 5000 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.waitForTimeout(30_000);
+    await liveFilteredScreenshot(page, url);
+    await traffic;
+    console.log(`screenshot written to ${join(DOCS, "dashboard-live-filtered.png")}`);
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+const only = process.argv[2];
+await (only === "alerts" ? alertsScreenshot() : only === "live-filtered" ? liveFilteredOnly() : overviewScreenshots());

@@ -6,14 +6,15 @@
  * Three sessions of one site, by hand:
  * - s1 (v1): Email / newsletter / june, DE desktop Chrome Linux, pages / and /p/mug, views,
  *   carts and buys the mug (20), and signs up with plan=pro, seats=3;
- * - s2 (v2): Organic Search from www.google.com, US mobile Safari iOS, one page /blog/a (bounce);
+ * - s2 (v2): Organic Search from www.google.com (its source), US mobile Safari iOS, one page
+ *   /blog/a (bounce);
  * - s3 (v3): Direct, FR desktop Firefox Windows, pages /, /pricing and /a:b, signs up with plan=free.
  * The other site has a session also called s2, on channel Email, with page /secret.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorResponseSchema } from "../../protocol";
-import { historyChannelsSchema } from "../../protocol/campaign-history";
+import { historyChannelsSchema, historySourcesSchema } from "../../protocol/campaign-history";
 import {
   historyPagesSchema,
   historySessionsSchema,
@@ -122,6 +123,7 @@ beforeAll(async () => {
       sessionRow(SITE, "s2", T0 + 60_000, {
         visitor_id: "v2",
         channel: "Organic Search",
+        referrer_host: "www.google.com",
         entry_path: "/blog/a",
         exit_path: "/blog/a",
         bounced: 1,
@@ -178,6 +180,9 @@ describe("history filters", () => {
     ["exit_page:is:/a:b", S3_PAGES],
     ["channel:is:Email", S1_PAGES],
     ["channel:is:Organic Search", [["/blog/a", 1]]],
+    ["source:is:newsletter", S1_PAGES],
+    ["source:is:www.google.com", [["/blog/a", 1]]],
+    ["source:is:(direct)", S3_PAGES],
     ["utm_source:is:newsletter", S1_PAGES],
     ["utm_medium:is:email", S1_PAGES],
     ["utm_campaign:is:june", S1_PAGES],
@@ -225,6 +230,25 @@ describe("history filters", () => {
       ["/blog/a", 1],
       ["/pricing", 1],
     ]);
+  });
+
+  it("source is the session's utm_source, else its referrer host, else (direct), as the Sources panel groups", async () => {
+    // utm_source already holds what ref, source or a click id implied (worker/attribution/).
+    expect(await pages(["source:is_not:(direct)"])).toEqual([
+      ["/", 1],
+      ["/blog/a", 1],
+      ["/p/mug", 1],
+    ]);
+    // A session with a campaign source is not also counted under its referrer.
+    expect(await pages(["source:is:www.google.com", "utm_source:is:"])).toEqual([["/blog/a", 1]]);
+    const sources = historySourcesSchema.parse((await get(historyPath("sources", RANGE, []))).body);
+    for (const row of sources.rows) {
+      const filtered = historySourcesSchema.parse(
+        (await get(historyPath("sources", RANGE, [`source:is:${row.source}`]))).body,
+      );
+      expect(filtered.rows).toEqual([row]);
+    }
+    expect(sources.rows.map((row) => row.source).sort()).toEqual(["(direct)", "newsletter", "www.google.com"]);
   });
 
   it("ANDs two filters", async () => {
