@@ -110,6 +110,9 @@ async function checkAccess(): Promise<void> {
   if (token === null) return;
   try {
     const answer = await switcher.refresh(token, settings.site);
+    // A late answer for a token replaced meanwhile (the pre-filled admin token, then a
+    // viewer's) must not show the Sites tab to the new one.
+    if (token !== settings.token) return;
     sitesTab.hidden = !answer.admin;
   } catch (error) {
     if (
