@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client";
 import { funnelWithRates } from "../durable-objects/shared/funnel";
+import { emptyMetricCounts } from "../durable-objects/shared/metric-counts";
 import {
   historyPageRowSchema,
   historyProductRowSchema,
@@ -14,7 +15,7 @@ import {
   historyVitalRowSchema,
 } from "../protocol/history";
 import { formatHistoryFilter, type HistoryFilter } from "../protocol/history-filters";
-import type { MetricCounts, WindowMetrics } from "../protocol/live";
+import { METRIC_COUNT_NAMES, type MetricCountName, type MetricCounts, type WindowMetrics } from "../protocol/live";
 import { LIVE_FILTERED_WINDOWS, LIVE_ONLINE_SPAN_MS, type LiveFilteredAnswer } from "../protocol/live-filtered";
 import { queryRows } from "./history-answers";
 import {
@@ -42,16 +43,9 @@ export interface LiveFilteredRequest {
 }
 
 const count = z.coerce.number().int().min(0);
+/** A row of counters as ClickHouse answers them (numbers may come as strings), one per METRIC_COUNT_NAMES. */
 const countsRowSchema = z.object({
-  events: count,
-  page_views: count,
-  visitors: count,
-  sessions: count,
-  bounces: count,
-  cart_adds: count,
-  cart_removes: count,
-  checkouts: count,
-  purchases: count,
+  ...(Object.fromEntries(METRIC_COUNT_NAMES.map((name) => [name, count])) as Record<MetricCountName, typeof count>),
   revenue: z.coerce.number(),
   revenue_by_currency: z.record(z.string(), z.coerce.number()),
 });
@@ -66,23 +60,9 @@ const funnelRowSchema = z.object({
 });
 const abandonedRowSchema = z.object({ abandoned_sessions: count, abandoned_value: z.coerce.number() });
 
-const NO_COUNTS: MetricCounts = {
-  events: 0,
-  page_views: 0,
-  visitors: 0,
-  sessions: 0,
-  bounces: 0,
-  cart_adds: 0,
-  cart_removes: 0,
-  checkouts: 0,
-  purchases: 0,
-  revenue: 0,
-  revenue_by_currency: {},
-};
-
 /** Drops the currency "" that non-purchase rows would never add but an empty map key could. */
 function counts(row: z.infer<typeof countsRowSchema> | undefined): MetricCounts {
-  if (row === undefined) return NO_COUNTS;
+  if (row === undefined) return emptyMetricCounts();
   const byCurrency = Object.fromEntries(
     Object.entries(row.revenue_by_currency).filter(([currency]) => currency !== ""),
   );
