@@ -44,6 +44,20 @@ describe("CoalescedSender", () => {
     expect(starts).toEqual([0, 100, 200, 300]);
   });
 
+  it("moves a scheduled send up when a request comes under a shorter interval", async () => {
+    const clock = new ManualClock(0);
+    let interval = 1_000;
+    const { sender, starts } = senderOn(clock, () => interval, 10);
+    sender.request();
+    await clock.advance(100);
+    sender.request(); // scheduled for 1,000 ms
+    await clock.advance(100);
+    interval = 250;
+    sender.request(); // due at 250 ms now: the send moves up
+    await clock.advance(2_000);
+    expect(starts).toEqual([0, 250]);
+  });
+
   it("asks for the interval at each decision, so a longer one applies from the next send", async () => {
     const clock = new ManualClock(0);
     let interval = 100;

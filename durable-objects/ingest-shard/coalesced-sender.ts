@@ -21,6 +21,8 @@ export const realSchedule: Schedule = (callback, ms) => {
 export class CoalescedSender {
   /** Cancels the pending timer; null when none is pending. */
   private timer: (() => void) | null = null;
+  /** When the pending timer fires (on the `now` clock); meaningful only while `timer` is set. */
+  private timerAt = 0;
   private inFlight: Promise<void> | null = null;
   private requestedDuringSend = false;
   private lastStartedAt = Number.NEGATIVE_INFINITY;
@@ -34,18 +36,26 @@ export class CoalescedSender {
     private readonly schedule: Schedule = realSchedule,
   ) {}
 
-  /** Asks for a send soon (within the interval). */
+  /**
+   * Asks for a send soon (within the interval). A send already scheduled stays unless the
+   * interval has shortened since, so that this request is due earlier: then it moves up.
+   */
   request(): void {
     if (this.inFlight !== null) {
       this.requestedDuringSend = true;
       return;
     }
-    if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastStartedAt + this.intervalMs() - this.now());
+    const now = this.now();
+    const at = Math.max(now, this.lastStartedAt + this.intervalMs());
+    if (this.timer !== null) {
+      if (at >= this.timerAt) return;
+      this.timer();
+    }
+    this.timerAt = at;
     this.timer = this.schedule(() => {
       this.timer = null;
       void this.start();
-    }, wait);
+    }, at - now);
   }
 
   /** Sends now (after any send in flight and the interval), and resolves when it is done. */

@@ -513,6 +513,28 @@ describe("IngestShard live state", () => {
     expect(h.sent.at(-1)?.today.counts.page_views).toBe(80);
   });
 
+  it("sends a change to a window about to seal at the fast cadence even while nobody watches", async () => {
+    const site = uniqueSite("sealing-soon");
+    const h = harness(site);
+    h.hub.watched = false;
+    await h.run(async (engine) => {
+      const t = h.clock.now;
+      await engine.ingest(enrichedBatch(site, [pageView(t, "/")], { visitor_id: "a" }));
+      await h.clock.advance(100);
+      // The idle cadence for a change to an open window…
+      await engine.ingest(enrichedBatch(site, [pageView(h.clock.now, "/")], { visitor_id: "b" }));
+      await h.clock.advance(LIVE_SEND_IDLE_INTERVAL_MS);
+      expect(h.sent.map((state) => state.at - t)).toEqual([0, LIVE_SEND_IDLE_INTERVAL_MS]);
+      // …the fast one for an event whose window seals within the idle interval (the AlertEngine
+      // reads the hub right after the seal).
+      const sealsSoon = h.clock.now - 2 * WINDOW_MS - LATENESS_MS + 500;
+      await engine.ingest(enrichedBatch(site, [pageView(sealsSoon, "/late")], { visitor_id: "c" }));
+      await h.clock.advance(LIVE_SEND_IDLE_INTERVAL_MS);
+    });
+    expect(h.sent.at(-1)?.at).toBe(h.sent.at(-2)!.at + LIVE_SEND_INTERVAL_MS);
+    expect(h.sent.at(-1)?.today.counts.page_views).toBe(3);
+  });
+
   it("never fails an ingest when the hub fails, and the alarm re-sends what the hub missed", async () => {
     const site = uniqueSite("hub-down");
     const h = harness(site);

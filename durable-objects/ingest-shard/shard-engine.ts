@@ -163,6 +163,8 @@ export class ShardEngine {
   private readonly live: CoalescedSender;
   /** The hub's last answer: someone watches live. Memory only: a restarted shard assumes so. */
   private hubWatched = true;
+  /** Until then the fast cadence applies whoever watches (a batch changed a window about to seal). */
+  private fastSendUntil = 0;
   private readonly admission: ShardAdmission;
   private readonly maxPendingEvents: number;
   private readonly checkpointMaxBatches: number;
@@ -207,7 +209,7 @@ export class ShardEngine {
     this.closedSessions = new FlushQueue(this.storage, this.meta, "pending_sessions", "sessions", SESSIONS_PER_INSERT);
     this.live = new CoalescedSender(
       () => this.sendLiveState(),
-      () => (this.hubWatched ? LIVE_SEND_INTERVAL_MS : LIVE_SEND_IDLE_INTERVAL_MS),
+      () => (this.hubWatched || this.now() < this.fastSendUntil ? LIVE_SEND_INTERVAL_MS : LIVE_SEND_IDLE_INTERVAL_MS),
       options.schedule === undefined ? Date.now : this.now,
       options.schedule ?? realSchedule,
     );
@@ -239,7 +241,10 @@ export class ShardEngine {
     const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= this.checkpointMaxBatches;
     // Overloaded too: the backlog it refused for must keep draining.
     if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
-    if (outcome.status === "accepted") this.live.request();
+    if (outcome.status === "accepted") {
+      if (this.sealsWithinIdleInterval(batch, now)) this.fastSendUntil = now + LIVE_SEND_IDLE_INTERVAL_MS;
+      this.live.request();
+    }
     return outcome;
   }
 
@@ -818,6 +823,21 @@ export class ShardEngine {
   }
 
   // ---- live -----------------------------------------------------------------------------
+
+  /**
+   * Whether the batch changed a window that seals (wall clock) within the idle send interval.
+   * The AlertEngine reads a window from the hub shortly after it seals
+   * (alerts/evaluation-schedule.ts, EVALUATION_GRACE_MS), counting on a change made before the
+   * seal to reach the hub within the fast interval: such a change is sent at the fast cadence
+   * even while nobody watches.
+   */
+  private sealsWithinIdleInterval(batch: EnrichedBatch, now: number): boolean {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const event of batch.events) if (event.ts < oldest) oldest = event.ts;
+    if (oldest === Number.POSITIVE_INFINITY) return false;
+    const sealsAt = wallClockSealTime(windowStartOf(oldest, this.windowMs), this.windowMs, this.latenessMs);
+    return sealsAt - now < LIVE_SEND_IDLE_INTERVAL_MS;
+  }
 
   private onlineCount(state: LoadedState, now: number): number {
     return state.store.onlineCount(now - ONLINE_SPAN_MS);
