@@ -4,8 +4,10 @@
  * when traffic stops, and earlier with traffic). So at that time every shard's window is
  * final except for late events, and an evaluation of the window then sees what
  * `window_metrics` holds for it. The engine evaluates a little after that instant
- * (EVALUATION_GRACE_MS): the shards push their state to the LiveHub at most every 250 ms, so
- * an event accepted just before the seal reaches the hub within that.
+ * (EVALUATION_GRACE_MS): a shard sends a change to a window that seals within a second at its
+ * fast cadence (every 250 ms, ingest-shard/shard-engine.ts `sealsWithinIdleInterval`), even
+ * while nobody watches the site live, so an event accepted just before the seal reaches the
+ * hub within that.
  */
 import { wallClockSealTime, windowStartOf } from "../ingest-shard/watermark";
 
