@@ -43,7 +43,8 @@ export const HISTORY_QUERY_SETTINGS = {
 } as const;
 
 const count = z.coerce.number().int().min(0);
-const funnelRowSchema = z.object({
+/** The funnel query's one row (worker/history-queries.ts funnelQuery), for history and the filtered live answer. */
+export const funnelRowSchema = z.object({
   sessions: count,
   product_views: count,
   cart_adds: count,

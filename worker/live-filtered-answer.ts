@@ -17,7 +17,7 @@ import {
 import { formatHistoryFilter, type HistoryFilter } from "../protocol/history-filters";
 import { METRIC_COUNT_NAMES, type MetricCountName, type MetricCounts, type WindowMetrics } from "../protocol/live";
 import { LIVE_FILTERED_WINDOWS, LIVE_ONLINE_SPAN_MS, type LiveFilteredAnswer } from "../protocol/live-filtered";
-import { queryRows } from "./history-answers";
+import { funnelRowSchema, queryRows } from "./history-answers";
 import {
   funnelQuery,
   type HistoryQueryRange,
@@ -51,13 +51,6 @@ const countsRowSchema = z.object({
 });
 const windowRowSchema = countsRowSchema.extend({ start: z.coerce.number().int() });
 const onlineRowSchema = z.object({ online: count });
-const funnelRowSchema = z.object({
-  sessions: count,
-  product_views: count,
-  cart_adds: count,
-  checkouts: count,
-  purchases: count,
-});
 const abandonedRowSchema = z.object({ abandoned_sessions: count, abandoned_value: z.coerce.number() });
 
 /** Drops the currency "" that non-purchase rows would never add but an empty map key could. */
