@@ -50,12 +50,14 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     const state = checkShardLiveState(input);
     this.store.rememberSite(state.site);
     const now = Date.now();
-    this.applyAndStore(state, now);
+    const connected = this.ctx.getWebSockets().length > 0;
+    this.applyAndStore(state, now, connected);
     await this.scheduleOwedUpdate();
-    return { watched: this.ctx.getWebSockets().length > 0 || now < this.restWatchedUntil };
+    return { watched: connected || now < this.restWatchedUntil };
   }
 
-  private applyAndStore(state: ShardLiveState, now: number): void {
+  /** `connected`: a dashboard is connected (the caller has counted the sockets once). */
+  private applyAndStore(state: ShardLiveState, now: number, connected: boolean): void {
     const result = this.hubState().apply(state, now);
     if (result.shardUpdated) {
       this.store.saveShard({
@@ -70,7 +72,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     this.store.dropWindowsBefore(result.dropBefore);
     const changed = result.shardUpdated || result.acceptedWindows.length > 0;
     // With nobody connected nothing is owed: the next client starts from a snapshot.
-    if (changed && this.ctx.getWebSockets().length > 0) {
+    if (changed && connected) {
       this.store.owedUpdate(result.acceptedWindows.map((partial) => partial.start));
     }
   }
@@ -257,10 +259,11 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
       ),
     );
     const now = Date.now();
+    const connected = this.ctx.getWebSockets().length > 0;
     for (const settled of states) {
       if (settled.status !== "fulfilled") continue;
       const state = shardLiveStateSchema.safeParse(settled.value);
-      if (state.success && state.data.site === site) this.applyAndStore(state.data, now);
+      if (state.success && state.data.site === site) this.applyAndStore(state.data, now, connected);
     }
     await this.scheduleOwedUpdate();
   }
