@@ -5,8 +5,10 @@
  * arrived, so a hub that accepts and drops connections still backs off.
  *
  * A browser hides why an upgrade failed, so after a connection that never delivered a
- * snapshot the same URL is fetched without upgrading: 401/403 means the token is wrong, and
- * retrying is pointless until the user enters another.
+ * snapshot the route is asked again without upgrading, the token in the Authorization header
+ * (the route takes `?token=` only on an upgrade): 401/403 means the token is wrong, and
+ * retrying is pointless until the user enters another; 426 (the token is fine, the request
+ * just did not upgrade), 429 (too many sockets) or 5xx mean retry.
  */
 import { type LiveMessage, liveMessageSchema } from "../../protocol/live";
 import { reconnectDelay } from "./backoff";
@@ -30,10 +32,17 @@ export interface LiveConnectionOptions {
   onStatus(status: ConnectionStatus): void;
 }
 
-export function liveUrl(origin: string, site: string, token: string, protocol: "ws" | "http"): string {
+/** The live route for `site`, over HTTP(S): where the token check goes, with the token in a header. */
+export function liveUrl(origin: string, site: string): URL {
   const url = new URL("/v1/live", origin);
-  if (protocol === "ws") url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("site", site);
+  return url;
+}
+
+/** The live feed's WebSocket URL: it carries the token, since a browser's WebSocket cannot set headers. */
+export function liveSocketUrl(origin: string, site: string, token: string): string {
+  const url = liveUrl(origin, site);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("token", token);
   return url.toString();
 }
@@ -76,7 +85,7 @@ export class LiveConnection {
     const { site, token, origin } = this.options;
     this.gotSnapshot = false;
     this.options.onStatus({ state: "connecting", detail: `connecting to ${site}…` });
-    const socket = new WebSocket(liveUrl(origin, site, token, "ws"));
+    const socket = new WebSocket(liveSocketUrl(origin, site, token));
     this.socket = socket;
     socket.addEventListener("message", (event) => {
       if (this.socket !== socket) return;
@@ -139,7 +148,7 @@ export class LiveConnection {
   private async tokenRejected(): Promise<boolean> {
     const { site, token, origin } = this.options;
     try {
-      const response = await fetch(liveUrl(origin, site, token, "http"));
+      const response = await fetch(liveUrl(origin, site), { headers: { Authorization: `Bearer ${token}` } });
       await response.body?.cancel();
       return response.status === 401 || response.status === 403;
     } catch {

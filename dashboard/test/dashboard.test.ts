@@ -310,6 +310,35 @@ describe("dashboard in Chromium", () => {
     await page.close();
   });
 
+  it("keeps retrying, and does not call a good token refused, when the hub turns its socket away", async () => {
+    // Fill this client's socket cap (LIVE_MAX_SOCKETS_PER_CLIENT) with sockets of the admin
+    // token: the next upgrade is answered 429 before it opens, as when too many tabs are open.
+    const held: WebSocket[] = [];
+    const socketUrl = `${stack.collectorUrl.replace(/^http/, "ws")}/v1/live?site=demo&token=${stack.adminToken}`;
+    for (let refused = false; !refused && held.length < 100; ) {
+      const socket = new WebSocket(socketUrl);
+      refused = await new Promise<boolean>((resolve) => {
+        socket.addEventListener("open", () => resolve(false));
+        socket.addEventListener("close", () => resolve(true));
+      });
+      if (!refused) held.push(socket);
+    }
+    expect(held.length).toBeLessThan(100);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${stack.collectorUrl}/#live`);
+      await expect
+        .poll(() => page.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
+        .toBe("reconnecting");
+      expect(await page.locator("#connection-text").textContent()).toMatch(/retrying in \d+ s/);
+      for (const socket of held) socket.close(1000, "test done");
+      await expect.poll(() => page.locator("#connection").getAttribute("data-state"), { timeout: 60_000 }).toBe("live");
+    } finally {
+      for (const socket of held) socket.close(1000, "test done");
+      await page.close();
+    }
+  });
+
   it("works from the keyboard, and every control has a label", async () => {
     await showTab(dashboard, "Live");
     await dashboard.getByRole("tab", { name: "Live" }).focus();
