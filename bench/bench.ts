@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { measureDayFill } from "./day-fill";
 import { BatchStream } from "../tools/batch-stream";
 import { BENCH_DATABASE, startClickHouseProcess } from "./clickhouse";
 import { ClickHouseGate } from "./clickhouse-gate";
@@ -81,6 +82,7 @@ const PROFILE_PHASES: readonly Phase[] = [
 const STEPS = [
   "baseline",
   "ingest",
+  "dayfill",
   "limiter",
   "wrangler",
   "live",
@@ -98,6 +100,8 @@ const LIVE_SITE = "live-probe";
 const FLUSH_SITE = "flush-bench";
 const HISTORY_SITE = "bench-history";
 const ALERTS_SITE = "alerts-probe";
+/** A site of its own for the day-fill step, so its shards start the day empty. */
+const DAY_FILL_SITE = "day-fill";
 const ADMIN_TOKEN = "dev-admin-token";
 
 interface Settings {
@@ -113,6 +117,9 @@ interface Settings {
   alertProbes: number;
   /** Alternating off/on rounds of the tracing step (each levelSeconds long). */
   tracingRounds: number;
+  /** Batches the day-fill step sends to one fresh site, and how many per measured chunk. */
+  dayFillBatches: number;
+  dayFillChunk: number;
 }
 
 function log(line: string): void {
@@ -143,7 +150,7 @@ async function using<T>(worker: RunningWorker, body: (worker: RunningWorker) => 
 }
 
 function collectorVars(clickhouseUrl: string, rateLimiter: boolean): Record<string, string> {
-  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE, ALERTS_SITE].map((key) => ({
+  const sites = [...INGEST_SITES, LIVE_SITE, FLUSH_SITE, HISTORY_SITE, ALERTS_SITE, DAY_FILL_SITE].map((key) => ({
     key,
     origins: ["*"],
   }));
@@ -389,6 +396,8 @@ async function main(): Promise<void> {
     flushBacklogSeconds: quick ? 3 : 6,
     alertProbes: quick ? 15 : 50,
     tracingRounds: quick ? 2 : 4,
+    dayFillBatches: quick ? 5_000 : 50_000,
+    dayFillChunk: 1_000,
   };
   if (!Number.isInteger(settings.renderLoads) || settings.renderLoads < 0)
     usageError(`--render-loads: expected a whole number of loads, got "${values["render-loads"]}"`);
@@ -423,6 +432,7 @@ async function main(): Promise<void> {
     },
     baseline: { ok: false, skipped: true },
     ingest: { ok: false, skipped: true },
+    dayFill: { ok: false, skipped: true },
     ingestWithRateLimiter: { ok: false, skipped: true },
     ingestWranglerDev: { ok: false, skipped: true },
     live: { ok: false, skipped: true },
@@ -514,9 +524,9 @@ async function main(): Promise<void> {
     cleanups.push(() => gate.stop());
     const bundle = await buildWorkerBundle(join(work, "bundle"));
 
-    const collectorSteps = !skip.has("flush") || !skip.has("ingest") || !skip.has("live") || !skip.has("history");
+    const collectorSteps = ["flush", "ingest", "dayfill", "live", "history"].some((name) => !skip.has(name));
     if (collectorSteps) {
-      // One collector for flush, ingest, live and history; its ClickHouse traffic passes the gate.
+      // One collector for flush, ingest, day fill, live and history; its ClickHouse traffic passes the gate.
       const inspectorPort = await freePort();
       const collector = await startCollectorOnMiniflare(bundle, collectorVars(gateUrl, false), { inspectorPort });
       await using(collector, async () => {
@@ -607,6 +617,22 @@ async function main(): Promise<void> {
             `  under ${backgroundRate} batches/s: p50 ${underLoad.latency.p50.toFixed(1)} ms, p99 ${underLoad.latency.p99.toFixed(1)} ms (POST→202 p50 ${underLoad.postLatency.p50.toFixed(1)} ms; ${underLoad.latency.count} probes)${underLoad.error ? `; ${underLoad.error}` : ""}`,
           );
           return { idle, underLoad, backgroundRate };
+        });
+        results.dayFill = await step("dayfill", skip, () => {
+          log(
+            `  ${settings.dayFillBatches.toLocaleString("en-US")} batches of one day to the fresh site "${DAY_FILL_SITE}", ${settings.dayFillChunk.toLocaleString("en-US")} per chunk`,
+          );
+          return measureDayFill({
+            url: collector.url,
+            cpuMs: () => collector.cpuMs(),
+            site: DAY_FILL_SITE,
+            totalBatches: settings.dayFillBatches,
+            chunkBatches: settings.dayFillChunk,
+            concurrency: 8,
+            eventsPerBatch: EVENTS_PER_BATCH,
+            runId: `${runId}-dayfill`,
+            log,
+          });
         });
         results.history = await step("history", skip, async () => {
           const end = Date.now() - 60_000;

@@ -53,6 +53,22 @@ const results: BenchResults = {
       clickhouseInserts: { perSecond: 24, meanRows: 40 },
     },
   },
+  dayFill: {
+    ok: true,
+    seconds: 200,
+    result: {
+      chunks: [0, 1000, 49_000].map((batchesBefore, index) => ({
+        batchesBefore,
+        batches: 1000,
+        serverCpuMsPerBatch: [3, 2, 2.2][index] ?? 0,
+        batchesPerSecond: 250,
+        failures: index === 2 ? 1 : 0,
+      })),
+      early: 2,
+      late: 2.2,
+      ratio: 1.1,
+    },
+  },
   ingestWithRateLimiter: { ok: false, skipped: true },
   ingestWranglerDev: { ok: false, seconds: 3, error: "wrangler dev did not answer\nstack…" },
   live: { ok: false, skipped: true },
@@ -99,6 +115,9 @@ describe("formatTable", () => {
     expect(table).toMatch(/hello world, workerd via Miniflare\s+4,000 req\/s/);
     expect(table).toMatch(/1,000 batches\/s = 20,000 events\/s.*25 % of baseline/);
     expect(table).toMatch(/ClickHouse inserts into events meanwhile\s+24\.0\/s\s+40 rows per insert/);
+    expect(table).toMatch(
+      /CPU per batch as the day fills \(1,000 → 49,000 batches\)\s+2\.0 ms → 2\.2 ms \(× 1\.10\)\s+target × ≤ 1\.15; 1 failures/,
+    );
     expect(table).toMatch(/ingest \(wrangler dev\)\s+failed: wrangler dev did not answer\n/);
     expect(table).toMatch(/event → live\s+skipped/);
     expect(table).toMatch(/ep\.js\s+1,400 B gzip -9/);

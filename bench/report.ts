@@ -4,6 +4,7 @@
  * never hides the others' numbers.
  */
 import type { MachineInfo } from "./machine";
+import type { DayFillResult } from "./day-fill";
 import type { FlushResult } from "./flush";
 import type { QueryTiming } from "./history";
 import type { RenderTiming } from "./history-render";
@@ -72,6 +73,8 @@ export interface BenchResults {
   settings: Record<string, string | number>;
   baseline: Step<BaselineResult>;
   ingest: Step<IngestResult>;
+  /** CPU per batch as one site's day fills (absent in results from before the step existed). */
+  dayFill?: Step<DayFillResult>;
   /** The collector with the rate limiter on (limits far above the load): what the check costs. */
   ingestWithRateLimiter: Step<IngestResult>;
   ingestWranglerDev: Step<IngestResult>;
@@ -187,6 +190,17 @@ export function reportRows(results: BenchResults): string[][] {
   ingestRows("2 ingest (Miniflare, rate limits on)", results.ingestWithRateLimiter);
   ingestRows("2 ingest (wrangler dev)", results.ingestWranglerDev);
   if (baselineRps === null && results.ingest.ok) add("  (no baseline ratio: baseline failed)", "");
+
+  const dayFill = results.dayFill;
+  if (dayFill?.ok) {
+    const fill = dayFill.result;
+    const lastChunk = fill.chunks.at(-1);
+    add(
+      `2 CPU per batch as the day fills (${number(fill.chunks[1]?.batchesBefore ?? 0)} → ${number(lastChunk?.batchesBefore ?? 0)} batches)`,
+      `${ms(fill.early)} → ${ms(fill.late)} (× ${number(fill.ratio, 2)})`,
+      `target × ≤ 1.15; ${fill.chunks.reduce((sum, chunk) => sum + chunk.failures, 0)} failures`,
+    );
+  } else if (dayFill !== undefined) add("2 CPU per batch as the day fills", failed(dayFill) ?? "");
 
   const live = results.live;
   if (live.ok) {
