@@ -26,6 +26,8 @@ export const errorCodeSchema = z.enum([
   "not_found",
   "conflict",
   "method_not_allowed",
+  /** 426: a WebSocket route asked without `Upgrade: websocket`. */
+  "upgrade_required",
   "rate_limited",
   "overloaded",
   "query_failed",

@@ -113,7 +113,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
   /** The Worker has checked the token; this only upgrades (see worker/routes/live.ts). */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json(errorBody("invalid_payload", "expected a WebSocket upgrade"), { status: 426 });
+      return Response.json(errorBody("upgrade_required", "expected a WebSocket upgrade"), { status: 426 });
     }
     const site = siteKeySchema.safeParse(new URL(request.url).searchParams.get("site"));
     if (!site.success) return Response.json(errorBody("invalid_payload", "missing or invalid site"), { status: 400 });

@@ -51,11 +51,12 @@ describe("GET /v1/live", () => {
     );
   });
 
-  it("answers a malformed site with 400 and a plain GET with 426", async () => {
+  it("answers a malformed site with 400 and a plain GET with 426 upgrade_required", async () => {
     expect((await refusal("http://collector.test/v1/live?site=NO%20SUCH&token=dev-admin-token")).status).toBe(400);
+    // What the dashboard's token check gets for a good token: it must not read as "refused".
     expect(
-      (await refusal(`http://collector.test/v1/live?site=${SITE}`, { Authorization: `Bearer ${SITE_TOKEN}` })).status,
-    ).toBe(426);
+      await refusal(`http://collector.test/v1/live?site=${SITE}`, { Authorization: `Bearer ${SITE_TOKEN}` }),
+    ).toMatchObject({ status: 426, body: { error: { code: "upgrade_required" } } });
   });
 
   it("takes ?token= only on the WebSocket upgrade", async () => {

@@ -29,7 +29,7 @@ liveRoutes.get("/", async (c) => {
   // may carry the token in the URL (a browser's WebSocket cannot set headers).
   await requireReadAccess(c, site, upgrade ? "header-or-query" : "header");
   await requireSite(c, site);
-  if (!upgrade) throw new ApiError(426, "invalid_payload", "this route is a WebSocket: send Upgrade: websocket");
+  if (!upgrade) throw new ApiError(426, "upgrade_required", "this route is a WebSocket: send Upgrade: websocket");
   // The token has done its job here; the hub never sees it, only digests of it and of the
   // client's address, by which it caps the sockets one token or one client may hold.
   const url = new URL(c.req.url);
