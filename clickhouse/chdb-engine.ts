@@ -94,6 +94,23 @@ function clickhouseCodeOf(error: unknown): number | null {
   return null;
 }
 
+/**
+ * A syntax error of a tagged query, placed as the client sent it: the engine counted the
+ * tag's line (`shift` characters, newline included) in its position and line number.
+ */
+export function withoutTagPlaces(error: ServerException, shift: number): ServerException {
+  const message = error.message
+    .replace(
+      /failed at position (\d+)/,
+      (_, position: string) => `failed at position ${Math.max(1, Number(position) - shift)}`,
+    )
+    .replace(
+      /\(line (\d+), col (\d+)\)/,
+      (_, line: string, column: string) => `(line ${Math.max(1, Number(line) - 1)}, col ${column})`,
+    );
+  return message === error.message ? error : new ServerException(error.code, message, error.httpStatus);
+}
+
 export function toServerException(error: unknown): ServerException {
   if (error instanceof ServerException) return error;
   if (error instanceof Error && error.name === "AbortError")
@@ -230,7 +247,8 @@ export class ChdbEngine {
 
     // A read-only query is tagged, so that when its client goes away it can be found and killed
     // in the engine even while it computes (an aggregate yields no chunk to stop between), as a
-    // server does with cancel_http_readonly_queries_on_client_close.
+    // server does with cancel_http_readonly_queries_on_client_close. It goes first (after the
+    // query, INSERT … VALUES would read it as data); errors are placed without it.
     const tag = request.readOnly ? `/* local-query:${randomUUID()} */` : null;
     const sql = tag === null ? request.sql : `${tag}\n${request.sql}`;
     const kill = () => {
@@ -275,6 +293,8 @@ export class ChdbEngine {
         result_rows: rows,
         elapsed_ns: elapsed(),
       };
+    } catch (error) {
+      throw tag === null ? error : withoutTagPlaces(toServerException(error), tag.length + 1);
     } finally {
       signal.removeEventListener("abort", kill);
     }

@@ -116,6 +116,14 @@ describe("implicit_select", () => {
       expect(response.headers.get("x-clickhouse-exception-code")).toBe("62");
     }
   });
+
+  it("places a syntax error in the query as the client sent it", async () => {
+    // "FORM" reads as an alias; the parser stops at "numbers": character 30, line 2, column 15.
+    // readonly=1 as the console's checks and every GET run: such queries carry the engine's tag.
+    const response = await post("SELECT number,\n  number FORM numbers(3)", { readonly: "1" });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/failed at position 30 \(numbers\) \(line 2, col 15\)/);
+  });
 });
 
 describe("results of several blocks", () => {
