@@ -298,6 +298,31 @@ export function explainStatement(kind: "AST" | "QUERY TREE", sql: string): strin
   return `SELECT explain FROM (EXPLAIN ${kind}\n${sql}\n)`;
 }
 
+/** What precedes the query in the first statement ClickHouse parses: its syntax errors count from here. */
+const PARSED_PREFIX_LENGTH = explainStatement("AST", "").indexOf("\n") + 1;
+
+/**
+ * A ClickHouse syntax error's "failed at position P (…) (line L, col C)" moved into the query as
+ * the user typed it: the guard's first statement (explainStatement "AST") wraps it, one line
+ * and PARSED_PREFIX_LENGTH characters further on. `place` is null when the message has none.
+ */
+export function syntaxErrorInQuery(message: string): {
+  message: string;
+  place: { line: number; column: number } | null;
+} {
+  const moved = message
+    .replace(
+      /failed at position (\d+)/,
+      (_, position: string) => `failed at position ${Math.max(1, Number(position) - PARSED_PREFIX_LENGTH)}`,
+    )
+    .replace(
+      /\(line (\d+), col (\d+)\)/,
+      (_, line: string, column: string) => `(line ${Math.max(1, Number(line) - 1)}, col ${column})`,
+    );
+  const found = /\(line (\d+), col (\d+)\)/.exec(moved);
+  return { message: moved, place: found ? { line: Number(found[1]), column: Number(found[2]) } : null };
+}
+
 /**
  * Checks `query` with ClickHouse's own parser and analyser, and returns the statement and
  * settings to run it under. Throws SqlRejectedError for a refused query; a syntax error from

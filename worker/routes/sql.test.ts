@@ -180,6 +180,16 @@ describe("POST /v1/sql results", () => {
     expect(error.message).toBe("the query names a column or alias that does not exist (UNKNOWN_IDENTIFIER)");
   });
 
+  it("places a syntax error in the query as typed, for a site token by line and column only", async () => {
+    // ClickHouse reads "FORM" as an alias and stops at "events": character 26, line 2, column 13.
+    const query = "SELECT site,\n  path FORM events WHERE";
+    const site = errorOf(await post({ site: SITE, query }));
+    expect(site).toMatchObject({ code: "query_failed", clickhouse_error: "SYNTAX_ERROR" });
+    expect(site.message).toBe("the query has a syntax error at line 2, column 13 (SYNTAX_ERROR)");
+    const admin = errorOf(await post({ site: SITE, query }, ADMIN));
+    expect(admin.message).toMatch(/failed at position 26 \(events\) \(line 2, col 13\)/);
+  });
+
   it("never hands a site token ClickHouse's text, which can quote row values", async () => {
     const answer = await post({ site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" });
     expect(answer.status).toBe(400);

@@ -31,7 +31,14 @@ import type { AppEnv } from "../app-env";
 import { type ReadAccess, requestToken, requireReadAccess, tokenDigest } from "../auth";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { ApiError } from "../errors";
-import { type ExplainRunner, type GuardedQuery, SqlRejectedError, consoleDatabase, guardSqlQuery } from "../sql-guard";
+import {
+  type ExplainRunner,
+  type GuardedQuery,
+  SqlRejectedError,
+  consoleDatabase,
+  guardSqlQuery,
+  syntaxErrorInQuery,
+} from "../sql-guard";
 import { requireClickHouse } from "../production-checks";
 import { requireSite } from "../site-directory";
 
@@ -93,7 +100,15 @@ function refusal(error: unknown, access: ReadAccess): unknown {
   if (error.code === null)
     return new ApiError(503, "unavailable", "ClickHouse is not reachable; try again shortly", undefined, 5);
   const name = error.type ?? `CODE_${error.code}`;
-  const message = access === "admin" ? clickhouseMessage(error) : `${siteMessage(name)} (${name})`;
+  let message = access === "admin" ? clickhouseMessage(error) : `${siteMessage(name)} (${name})`;
+  if (name === "SYNTAX_ERROR") {
+    // Where in the query as typed, not in the statement that wrapped it; a site token gets
+    // the place only (numbers), never the quoted text around it.
+    const moved = syntaxErrorInQuery(clickhouseMessage(error));
+    if (access === "admin") message = moved.message;
+    else if (moved.place !== null)
+      message = `${siteMessage(name)} at line ${moved.place.line}, column ${moved.place.column} (${name})`;
+  }
   if (FORBIDDEN_CODES.has(error.code))
     return new ApiError(403, "forbidden", `query refused: ${message}`, undefined, undefined, name);
   return new ApiError(400, "query_failed", message, undefined, undefined, name);
