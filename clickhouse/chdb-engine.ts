@@ -22,6 +22,7 @@ import { type ChdbQueryStream, type RawInsertFormat, Session } from "chdb";
 import { HttpSessions, type SessionRequest } from "./http-sessions";
 import type { InsertPlan } from "./insert-body";
 import { QuerySlots } from "./query-slots";
+import { movedSyntaxErrorPlace } from "./syntax-error-place";
 import { ServerException } from "./server-exception";
 
 export interface EngineRequest {
@@ -99,15 +100,7 @@ function clickhouseCodeOf(error: unknown): number | null {
  * tag's line (`shift` characters, newline included) in its position and line number.
  */
 export function withoutTagPlaces(error: ServerException, shift: number): ServerException {
-  const message = error.message
-    .replace(
-      /failed at position (\d+)/,
-      (_, position: string) => `failed at position ${Math.max(1, Number(position) - shift)}`,
-    )
-    .replace(
-      /\(line (\d+), col (\d+)\)/,
-      (_, line: string, column: string) => `(line ${Math.max(1, Number(line) - 1)}, col ${column})`,
-    );
+  const { message } = movedSyntaxErrorPlace(error.message, shift, 1);
   return message === error.message ? error : new ServerException(error.code, message, error.httpStatus);
 }
 

@@ -24,6 +24,7 @@
  * passed, because analysis may already evaluate scalar subqueries.
  */
 
+import { movedSyntaxErrorPlace } from "../clickhouse/syntax-error-place";
 import { SQL_ALLOWED_FUNCTIONS } from "./sql-allowed-functions";
 
 export const SQL_ALLOWED_TABLES = ["events", "sessions", "window_metrics"] as const;
@@ -302,25 +303,12 @@ export function explainStatement(kind: "AST" | "QUERY TREE", sql: string): strin
 const PARSED_PREFIX_LENGTH = explainStatement("AST", "").indexOf("\n") + 1;
 
 /**
- * A ClickHouse syntax error's "failed at position P (…) (line L, col C)" moved into the query as
- * the user typed it: the guard's first statement (explainStatement "AST") wraps it, one line
- * and PARSED_PREFIX_LENGTH characters further on. `place` is null when the message has none.
+ * A ClickHouse syntax error's place moved into the query as the user typed it: the guard's
+ * first statement (explainStatement "AST") wraps it, one line and PARSED_PREFIX_LENGTH
+ * characters further on.
  */
-export function syntaxErrorInQuery(message: string): {
-  message: string;
-  place: { line: number; column: number } | null;
-} {
-  const moved = message
-    .replace(
-      /failed at position (\d+)/,
-      (_, position: string) => `failed at position ${Math.max(1, Number(position) - PARSED_PREFIX_LENGTH)}`,
-    )
-    .replace(
-      /\(line (\d+), col (\d+)\)/,
-      (_, line: string, column: string) => `(line ${Math.max(1, Number(line) - 1)}, col ${column})`,
-    );
-  const found = /\(line (\d+), col (\d+)\)/.exec(moved);
-  return { message: moved, place: found ? { line: Number(found[1]), column: Number(found[2]) } : null };
+export function syntaxErrorInQuery(message: string): ReturnType<typeof movedSyntaxErrorPlace> {
+  return movedSyntaxErrorPlace(message, PARSED_PREFIX_LENGTH, 1);
 }
 
 /**
