@@ -645,6 +645,7 @@ async function main(): Promise<void> {
             rows: settings.historyRows,
             start,
             end,
+            onProgress: log,
           });
           log(`  ${generated.events.toLocaleString("en-US")} events in ${(generated.ms / 1000).toFixed(0)} s`);
           const optimized = await optimizeRollups(clickhouse.url, BENCH_DATABASE);

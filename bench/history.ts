@@ -7,6 +7,7 @@
  * (what the engine needs), so the difference is the Worker's share.
  */
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { type HistoryFilter, parseHistoryFilter } from "../protocol/history-filters";
 import {
@@ -40,6 +41,8 @@ export interface DatasetOptions {
   /** The data set covers [start, end) in ms. */
   start: number;
   end: number;
+  /** Told after each statement (events, sessions, window partials …): a 100M set takes many minutes. */
+  onProgress?: (line: string) => void;
 }
 
 /** `10m`, `100m`, `500k` or a plain number: the events of the history data set (`--history-events`). */
@@ -54,11 +57,26 @@ export function parseEventCount(text: string): number {
 }
 
 /** Runs one statement through ClickHouse's HTTP interface; returns the body. */
-async function clickhouseStatement(url: string, database: string, sql: string): Promise<string> {
-  const response = await fetch(`${url}/?database=${encodeURIComponent(database)}`, { method: "POST", body: sql });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`ClickHouse ${response.status}: ${text.slice(0, 500)}`);
-  return text;
+/**
+ * One statement over HTTP, however long it runs. Not fetch: its client gives up when the
+ * answer's headers take over 300 s, and a 100M-event INSERT … SELECT answers only when done.
+ */
+function clickhouseStatement(url: string, database: string, sql: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/?database=${encodeURIComponent(database)}`, { method: "POST" }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve(text);
+        else reject(new Error(`ClickHouse ${status}: ${text.slice(0, 500)}`));
+      });
+    });
+    request.on("error", reject);
+    request.end(sql);
+  });
 }
 
 /** Generates the data set; returns how long it took (ms) and the events it holds. */
@@ -74,7 +92,14 @@ export async function generateHistoryDataset(options: DatasetOptions): Promise<{
     .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
     .filter((statement) => statement !== "");
   const began = performance.now();
-  for (const statement of statements) await clickhouseStatement(options.clickhouseUrl, options.database, statement);
+  for (const [index, statement] of statements.entries()) {
+    const started = performance.now();
+    await clickhouseStatement(options.clickhouseUrl, options.database, statement);
+    const into = /^INSERT INTO (\w+)/.exec(statement)?.[1] ?? "statement";
+    options.onProgress?.(
+      `  ${index + 1}/${statements.length} into ${into}: ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+  }
   const ms = performance.now() - began;
   const count = await clickhouseStatement(
     options.clickhouseUrl,
