@@ -1,7 +1,9 @@
 -- A synthetic shop history for the history-query benchmark, generated inside ClickHouse
 -- (INSERT … SELECT FROM numbers(N) takes seconds; sending N events through the collector
--- would take hours on the benchmark machine). Placeholders, filled in by tools/bench-history.ts:
---   {{SITE}} site key, {{ROWS}} events, {{START}} first second (Unix), {{SPAN}} seconds covered.
+-- would take hours on the benchmark machine). Placeholders, filled in by bench/history.ts:
+--   {{SITE}} site key, {{ROWS}} events, {{START}} first second (Unix), {{SPAN}} seconds covered;
+--   {{OFFSET}} and {{CHUNK}}: the events go in chunks (each insert feeds every rollup view, and
+--   100M events in one insert pass the local server's 2 GiB per query).
 --
 -- Shape: sessions of 25 events (5 pages, each with a page view, TTFB/FCP/LCP vitals and a
 -- product view or a cart add), about 150k visitors, product popularity log-uniform over 500
@@ -62,7 +64,7 @@ SELECT
     if(event_type = 'vital', round(exp(log([280, 900, 1400][slot]) + 0.6 * (((event_hash % 10000) / 10000) * 3.4 - 1.7)), 1), 0),
     if(event_type = 'custom', 'product_view', ''),
     if(event_type = 'custom', concat('{"product_id":"', product, '","name":"', product_title, '"}'), '{}')
-FROM numbers({{ROWS}})
+FROM numbers({{OFFSET}}, {{CHUNK}})
 SETTINGS max_insert_threads = 2, max_threads = 2
 ;
 

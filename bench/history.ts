@@ -45,6 +45,9 @@ export interface DatasetOptions {
   onProgress?: (line: string) => void;
 }
 
+/** Events per INSERT of the generated set (whole sessions of 25), well inside the local server's 2 GiB per query. */
+const DATASET_CHUNK_ROWS = 5_000_000;
+
 /** `10m`, `100m`, `500k` or a plain number: the events of the history data set (`--history-events`). */
 export function parseEventCount(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
@@ -92,13 +95,29 @@ export async function generateHistoryDataset(options: DatasetOptions): Promise<{
     .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
     .filter((statement) => statement !== "");
   const began = performance.now();
+  const rows = Math.floor(options.rows);
   for (const [index, statement] of statements.entries()) {
-    const started = performance.now();
-    await clickhouseStatement(options.clickhouseUrl, options.database, statement);
     const into = /^INSERT INTO (\w+)/.exec(statement)?.[1] ?? "statement";
-    options.onProgress?.(
-      `  ${index + 1}/${statements.length} into ${into}: ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    );
+    // A chunked statement runs once per DATASET_CHUNK_ROWS events (whole sessions: a multiple of 25).
+    const chunks = statement.includes("{{CHUNK}}") ? Math.ceil(rows / DATASET_CHUNK_ROWS) : 1;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const started = performance.now();
+      const offset = chunk * DATASET_CHUNK_ROWS;
+      await clickhouseStatement(
+        options.clickhouseUrl,
+        options.database,
+        statement
+          .replaceAll("{{OFFSET}}", String(offset))
+          .replaceAll("{{CHUNK}}", String(Math.min(DATASET_CHUNK_ROWS, rows - offset))),
+      );
+      const part =
+        chunks > 1
+          ? ` (${(offset + Math.min(DATASET_CHUNK_ROWS, rows - offset)).toLocaleString("en-US")} of ${rows.toLocaleString("en-US")})`
+          : "";
+      options.onProgress?.(
+        `  ${index + 1}/${statements.length} into ${into}${part}: ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
+    }
   }
   const ms = performance.now() - began;
   const count = await clickhouseStatement(
