@@ -204,6 +204,32 @@ describe("streamed results", () => {
     expect(await running()).toBe(0);
   });
 
+  it("ends a query whose client left before its first row, instead of holding it and its slot forever", async () => {
+    // clickhouse-js's abort tests: `SELECT sleep(3)` aborted after 50 ms. A write query is not
+    // killed (as on a server), it finishes its block; writing that block to the closed socket
+    // must then end it, not wait for a drain that never comes.
+    const marker = `left_early_${Date.now()}`;
+    const running = async () =>
+      Number(
+        await text(
+          `SELECT count() FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 FORMAT TSV`,
+        ),
+      );
+    const controller = new AbortController();
+    const request = fetch(url(), {
+      method: "POST",
+      body: `SELECT sleep(0.5), '${marker}' FORMAT CSV`,
+      signal: controller.signal,
+    }).catch(() => null);
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    await request;
+    for (let attempt = 0; attempt < 60 && (await running()) > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(0);
+  });
+
   it("ends a body whose query fails midway with the tagged exception block clients look for", async () => {
     const response = await post(
       "SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1",
