@@ -261,6 +261,94 @@ describe("streamed results", () => {
   });
 });
 
+describe("JSONEachRowWithProgress", () => {
+  type Line = Record<string, unknown>;
+  const lines = (body: string): Line[] =>
+    body
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Line);
+  const kinds = (parsed: Line[]) => parsed.map((line) => Object.keys(line)[0]);
+  const readRows = (parsed: Line[]) =>
+    parsed.flatMap((line) => ("progress" in line ? [(line.progress as { read_rows: string }).read_rows] : []));
+
+  it("opens a fast aggregate with its progress, then meta, rows, totals, extremes and statistics", async () => {
+    // clickhouse-js's "works with special events": the engine wrote the progress after the extremes.
+    const parsed = lines(
+      await text(
+        "SELECT (123 + number * 456) % 100 AS k, count() AS c, sum(number) AS s FROM numbers(100) GROUP BY ALL WITH TOTALS ORDER BY ALL LIMIT 10",
+        { default_format: "JSONEachRowWithProgress", rows_before_aggregation: "1", extremes: "1" },
+      ),
+    );
+    expect(kinds(parsed)).toEqual([
+      "progress",
+      "meta",
+      ...Array<string>(10).fill("row"),
+      "totals",
+      "min",
+      "max",
+      "rows_before_limit_at_least",
+      "rows_before_aggregation",
+    ]);
+    expect(parsed[0]).toEqual({
+      progress: {
+        read_rows: "100",
+        read_bytes: "800",
+        total_rows_to_read: "100",
+        elapsed_ns: expect.stringMatching(/^\d+$/),
+      },
+    });
+  });
+
+  it("interleaves progress with the rows of a slow scan, and names its columns once", async () => {
+    const slow = lines(
+      await text("SELECT sleep(0.1) AS foo FROM numbers(2)", {
+        default_format: "JSONEachRowWithProgress",
+        max_block_size: "1",
+      }),
+    );
+    expect(kinds(slow)).toEqual(["progress", "meta", "row", "progress", "row"]);
+    expect(readRows(slow)).toEqual(["1", "2"]);
+
+    const many = lines(
+      await text("SELECT number FROM numbers(1000)", {
+        default_format: "JSONEachRowWithProgress",
+        max_block_size: "100",
+      }),
+    );
+    expect(kinds(many).filter((kind) => kind === "meta")).toHaveLength(1);
+    expect(many.filter((line) => "row" in line).map((line) => (line.row as { number: number }).number)).toEqual(
+      Array.from({ length: 1000 }, (_, index) => index),
+    );
+    // Progress only grows (the engine may report none at all for a scan this fast: see progress-rows.ts).
+    const progress = readRows(many).map(Number);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("streams, so a failure after the first rows is the tagged exception block, not a 500", async () => {
+    // clickhouse-js's "works with exceptions" reads the rows, then gets code 395 from the stream.
+    const response = await post(
+      "SELECT toInt32(number) AS n, throwIf(number = 10, 'boom') AS e FROM system.numbers LIMIT 100 SETTINGS max_block_size = 1",
+      { default_format: "JSONEachRowWithProgress" },
+    );
+    expect(response.status).toBe(200);
+    const tag = response.headers.get("x-clickhouse-exception-tag");
+    const body = await response.text();
+    expect(body.startsWith('{"meta":') || body.startsWith('{"progress":')).toBe(true);
+    expect(body).toContain('{"row":{"n":0,"e":0}}');
+    expect(body).toContain(`\r\n__exception__\r\n${tag}\nCode: 395. DB::Exception: boom`);
+  });
+
+  it("answers with interactive_delay=0, which spins the embedded engine forever", async () => {
+    const response = await fetch(url({ interactive_delay: "0" }), {
+      method: "POST",
+      body: "SELECT 1",
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(await response.text()).toBe("1\n");
+  });
+});
+
 describe("compression", () => {
   it("accepts gzip and deflate request bodies", async () => {
     expect(
