@@ -30,7 +30,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { drainPending } from "chdb";
-import { ChdbEngine, type EngineRequest, toServerException } from "./chdb-engine";
+import { ChdbEngine, type EngineRequest, type QueryProgress, toServerException } from "./chdb-engine";
 import { sessionRequestOf } from "./http-sessions";
 import { isSafeAsSqlText, planInsertFromBody, planInsertFromUrl } from "./insert-body";
 import { isMultipartForm, parseMultipartForm } from "./multipart-form";
@@ -185,8 +185,8 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     const sink =
       progressRows === null
         ? writer.write
-        : async (chunk: Uint8Array) => {
-            const bytes = progressRows.push(chunk);
+        : async (chunk: Uint8Array, progress: () => Promise<QueryProgress | null>) => {
+            const bytes = await progressRows.push(chunk, progress);
             if (bytes.byteLength > 0) await writer.write(bytes);
           };
     try {

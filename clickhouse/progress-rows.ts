@@ -9,16 +9,20 @@
  *
  * The embedded engine's stream formats every block as a document of its own: each repeats
  * `meta`, and each carries the progress made since the previous one, wherever the engine
- * happened to flush it (a fast query's lands after its rows, among the statistics). This
- * rewrites those documents into the server's one: the first `meta` only, progress summed
- * across blocks and written before the block it precedes, statistics last. The first block
- * is held until the next one arrives unless it carries progress itself, since the progress
- * of the reading that produced it may come only with the next block. Rows are never
- * parsed; only progress lines are.
+ * happened to flush it (a fast query's lands after its rows, among the statistics, and a
+ * result of one block gets none at all). This rewrites those documents into the server's
+ * one: the first `meta` only, progress summed across blocks and written before the block it
+ * precedes, statistics last. When the first block carries no progress, the running query is
+ * looked up in the engine (system.processes) for what it has read so far; only when it has
+ * already ended is the first block held until the next one, whose progress may cover it.
+ * Rows are never parsed; only progress lines are.
  *
- * What the engine never reports cannot be written: a scan of several blocks that takes less
- * than `interactive_delay` may come without any progress line, where a server writes some.
+ * What the engine never reports cannot be written: in a scan of several blocks that takes
+ * less than `interactive_delay`, the progress of the later blocks may be missing, so the last
+ * progress line can fall short of what a server's would say.
  */
+
+import type { QueryProgress } from "./chdb-engine";
 
 const FORMATS = new Set(["jsoneachrowwithprogress", "jsonstringseachrowwithprogress"]);
 
@@ -55,7 +59,10 @@ const META = Buffer.from('{"meta":');
 const PROGRESS = Buffer.from('{"progress":');
 
 export class ProgressRows {
+  /** Progress the engine's blocks reported, summed. */
   private readonly totals = new Map<Counter, number>();
+  /** What the engine said the query had read when it was looked up: a floor for the totals. */
+  private readonly floor = new Map<Counter, number>();
   /** Totals when a progress line was last written; a line is written only when they moved. */
   private written = "";
   private metaSent = false;
@@ -67,13 +74,19 @@ export class ProgressRows {
   constructor(private readonly elapsedNs: () => number) {}
 
   /** One engine block in; the bytes to send now (possibly none) out. */
-  push(chunk: Uint8Array): Buffer {
+  async push(chunk: Uint8Array, lookUp: () => Promise<QueryProgress | null>): Promise<Buffer> {
     const block = parseBlock(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     if (this.first) {
       this.first = false;
       if (block.progress === null) {
-        this.held = block;
-        return Buffer.alloc(0);
+        const sofar = await lookUp();
+        if (sofar === null) {
+          this.held = block;
+          return Buffer.alloc(0);
+        }
+        this.floor.set("read_rows", sofar.read_rows);
+        this.floor.set("read_bytes", sofar.read_bytes);
+        this.floor.set("total_rows_to_read", sofar.total_rows_to_read);
       }
     }
     const blocks = this.held === null ? [block] : [this.held, block];
@@ -121,8 +134,9 @@ export class ProgressRows {
 
   /** A progress line with the totals so far, or null when they have not moved since the last one. */
   private progressLine(): Buffer | null {
-    const fields = COUNTERS.filter((counter) => (this.totals.get(counter) ?? 0) > 0).map(
-      (counter) => `"${counter}":"${this.totals.get(counter)}"`,
+    const value = (counter: Counter) => Math.max(this.totals.get(counter) ?? 0, this.floor.get(counter) ?? 0);
+    const fields = COUNTERS.filter((counter) => value(counter) > 0).map(
+      (counter) => `"${counter}":"${value(counter)}"`,
     );
     const key = fields.join(",");
     if (key === "" || key === this.written) return null;
