@@ -53,8 +53,19 @@ export interface EngineSummary {
   elapsed_ns: number;
 }
 
-/** Receives result bytes in order; resolves when the receiver can take more (back-pressure). */
-export type ResultSink = (chunk: Uint8Array) => Promise<void>;
+/** What the engine has read so far for a running query (system.processes). */
+export interface QueryProgress {
+  read_rows: number;
+  read_bytes: number;
+  total_rows_to_read: number;
+}
+
+/**
+ * Receives result bytes in order; resolves when the receiver can take more (back-pressure).
+ * `progress` looks the running query up in the engine, for formats that report progress;
+ * null once it has ended.
+ */
+export type ResultSink = (chunk: Uint8Array, progress: () => Promise<QueryProgress | null>) => Promise<void>;
 
 export interface ChdbEngineOptions {
   /** Queries admitted (running or waiting) beyond which new ones are refused. */
@@ -238,14 +249,16 @@ export class ChdbEngine {
     if (setup.length > 0) await connection.queryAsync(setup.join(";\n"), { format: "TabSeparated" });
     if (request.insert !== null) return this.insert(connection, request.insert, elapsed);
 
-    // A read-only query is tagged, so that when its client goes away it can be found and killed
-    // in the engine even while it computes (an aggregate yields no chunk to stop between), as a
-    // server does with cancel_http_readonly_queries_on_client_close. It goes first (after the
-    // query, INSERT … VALUES would read it as data); errors are placed without it.
-    const tag = request.readOnly ? `/* local-query:${randomUUID()} */` : null;
-    const sql = tag === null ? request.sql : `${tag}\n${request.sql}`;
+    // The query is tagged so that it can be found in the engine while it runs: a read-only one
+    // is killed when its client goes away even while it computes (an aggregate yields no chunk
+    // to stop between), as a server does with cancel_http_readonly_queries_on_client_close; and
+    // progress formats read how far it got. It goes first (after the query, INSERT … VALUES
+    // would read it as data); syntax errors are placed without it (withoutTagPlaces).
+    const tag = `/* local-query:${randomUUID()} */`;
+    const sql = `${tag}\n${request.sql}`;
+    const progress = () => this.progressOf(tag);
     const kill = () => {
-      if (tag !== null) void this.killTagged(tag);
+      if (request.readOnly) void this.killTagged(tag);
     };
     signal.addEventListener("abort", kill, { once: true });
     try {
@@ -259,7 +272,7 @@ export class ChdbEngine {
         // One-shot: the slot stays held until it ends (a read-only one is killed on abort).
         const result = await connection.queryAsync(sql, { format: request.defaultFormat });
         const body = result.bytes();
-        if (body.byteLength > 0) await sink(body);
+        if (body.byteLength > 0) await sink(body, async () => null);
         return {
           read_rows: result.rowsRead,
           read_bytes: result.bytesRead,
@@ -272,7 +285,7 @@ export class ChdbEngine {
       let rows = 0;
       for await (const chunk of stream) {
         rows += chunk.numRows;
-        await sink(chunk.raw());
+        await sink(chunk.raw(), progress);
         if (signal.aborted) {
           stream.cancel();
           throw ServerException.of("QUERY_WAS_CANCELLED", "Query was cancelled: the client went away");
@@ -287,9 +300,27 @@ export class ChdbEngine {
         elapsed_ns: elapsed(),
       };
     } catch (error) {
-      throw tag === null ? error : withoutTagPlaces(toServerException(error), tag.length + 1);
+      throw withoutTagPlaces(toServerException(error), tag.length + 1);
     } finally {
       signal.removeEventListener("abort", kill);
+    }
+  }
+
+  /** How far the running query carrying `tag` got; null when it is no longer running. */
+  private async progressOf(tag: string): Promise<QueryProgress | null> {
+    const connection = this.connect();
+    try {
+      const result = await connection.queryAsync(
+        `SELECT toString(read_rows) AS r, toString(read_bytes) AS b, toString(total_rows_approx) AS t FROM system.processes WHERE position(query, ${quote(tag)}) > 0 AND query_id != queryID() LIMIT 1`,
+        { format: "TabSeparated" },
+      );
+      const [rows, bytes, total] = result.text().trim().split("\t").map(Number);
+      if (rows === undefined || bytes === undefined || total === undefined || Number.isNaN(rows)) return null;
+      return { read_rows: rows, read_bytes: bytes, total_rows_to_read: total };
+    } catch {
+      return null;
+    } finally {
+      connection.close();
     }
   }
 

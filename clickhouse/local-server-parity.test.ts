@@ -119,7 +119,7 @@ describe("implicit_select", () => {
 
   it("places a syntax error in the query as the client sent it", async () => {
     // "FORM" reads as an alias; the parser stops at "numbers": character 30, line 2, column 15.
-    // readonly=1 as the console's checks and every GET run: such queries carry the engine's tag.
+    // The engine runs it behind a tag line of its own (chdb-engine.ts); readonly=1 as the console's checks.
     const response = await post("SELECT number,\n  number FORM numbers(3)", { readonly: "1" });
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/failed at position 30 \(numbers\) \(line 2, col 15\)/);
@@ -212,6 +212,32 @@ describe("streamed results", () => {
     expect(await running()).toBe(0);
   });
 
+  it("ends a query whose client left before its first row, instead of holding it and its slot forever", async () => {
+    // clickhouse-js's abort tests: `SELECT sleep(3)` aborted after 50 ms. A write query is not
+    // killed (as on a server), it finishes its block; writing that block to the closed socket
+    // must then end it, not wait for a drain that never comes.
+    const marker = `left_early_${Date.now()}`;
+    const running = async () =>
+      Number(
+        await text(
+          `SELECT count() FROM system.processes WHERE position(query, '${marker}') > 0 AND position(query, 'system.processes') = 0 FORMAT TSV`,
+        ),
+      );
+    const controller = new AbortController();
+    const request = fetch(url(), {
+      method: "POST",
+      body: `SELECT sleep(0.5), '${marker}' FORMAT CSV`,
+      signal: controller.signal,
+    }).catch(() => null);
+    for (let attempt = 0; attempt < 100 && (await running()) === 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    await request;
+    for (let attempt = 0; attempt < 60 && (await running()) > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running()).toBe(0);
+  });
+
   it("ends a body whose query fails midway with the tagged exception block clients look for", async () => {
     const response = await post(
       "SELECT number, throwIf(number = 5, 'boom') FROM numbers(10) SETTINGS max_block_size = 1",
@@ -240,6 +266,101 @@ describe("streamed results", () => {
     expect(await text("SELECT getSetting('max_memory_usage')", { max_memory_usage: "1000000000" })).toBe(
       "1000000000\n",
     );
+  });
+});
+
+describe("JSONEachRowWithProgress", () => {
+  type Line = Record<string, unknown>;
+  const lines = (body: string): Line[] =>
+    body
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Line);
+  const kinds = (parsed: Line[]) => parsed.map((line) => Object.keys(line)[0]);
+  const readRows = (parsed: Line[]) =>
+    parsed.flatMap((line) => ("progress" in line ? [(line.progress as { read_rows: string }).read_rows] : []));
+
+  it("opens a fast aggregate with its progress, then meta, rows, totals, extremes and statistics", async () => {
+    // clickhouse-js's "works with special events": the engine wrote the progress after the extremes.
+    const parsed = lines(
+      await text(
+        "SELECT (123 + number * 456) % 100 AS k, count() AS c, sum(number) AS s FROM numbers(100) GROUP BY ALL WITH TOTALS ORDER BY ALL LIMIT 10",
+        { default_format: "JSONEachRowWithProgress", rows_before_aggregation: "1", extremes: "1" },
+      ),
+    );
+    expect(kinds(parsed)).toEqual([
+      "progress",
+      "meta",
+      ...Array<string>(10).fill("row"),
+      "totals",
+      "min",
+      "max",
+      "rows_before_limit_at_least",
+      "rows_before_aggregation",
+    ]);
+    expect(parsed[0]).toEqual({
+      progress: {
+        read_rows: "100",
+        read_bytes: "800",
+        total_rows_to_read: "100",
+        elapsed_ns: expect.stringMatching(/^\d+$/),
+      },
+    });
+  });
+
+  it("interleaves progress with the rows of a slow scan, and names its columns once", async () => {
+    const slow = lines(
+      await text("SELECT sleep(0.1) AS foo FROM numbers(2)", {
+        default_format: "JSONEachRowWithProgress",
+        max_block_size: "1",
+      }),
+    );
+    expect(kinds(slow)).toEqual(["progress", "meta", "row", "progress", "row"]);
+    expect(readRows(slow)).toEqual(["1", "2"]);
+
+    const many = lines(
+      await text("SELECT number FROM numbers(1000)", {
+        default_format: "JSONEachRowWithProgress",
+        max_block_size: "100",
+      }),
+    );
+    expect(kinds(many).filter((kind) => kind === "meta")).toHaveLength(1);
+    expect(many.filter((line) => "row" in line).map((line) => (line.row as { number: number }).number)).toEqual(
+      Array.from({ length: 1000 }, (_, index) => index),
+    );
+    // Progress only grows. (Its last value may fall short of 1,000 here: the engine reports a
+    // fast scan's later blocks late or not at all; see progress-rows.ts.)
+    const progress = readRows(many).map(Number);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+    // One block: the engine's stream reports no progress at all for it; a server opens with it.
+    const single = lines(await text("SELECT number FROM numbers(3)", { default_format: "JSONEachRowWithProgress" }));
+    expect(kinds(single)).toEqual(["progress", "meta", "row", "row", "row"]);
+    expect(readRows(single)).toEqual(["3"]);
+  });
+
+  it("streams, so a failure after the first rows is the tagged exception block, not a 500", async () => {
+    // clickhouse-js's "works with exceptions" reads the rows, then gets code 395 from the stream.
+    const response = await post(
+      "SELECT toInt32(number) AS n, throwIf(number = 10, 'boom') AS e FROM system.numbers LIMIT 100 SETTINGS max_block_size = 1",
+      { default_format: "JSONEachRowWithProgress" },
+    );
+    expect(response.status).toBe(200);
+    const tag = response.headers.get("x-clickhouse-exception-tag");
+    const body = await response.text();
+    expect(body.startsWith('{"meta":') || body.startsWith('{"progress":')).toBe(true);
+    expect(body).toContain('{"row":{"n":0,"e":0}}');
+    expect(body).toContain(`\r\n__exception__\r\n${tag}\nCode: 395. DB::Exception: boom`);
+  });
+
+  it("answers with interactive_delay=0, which spins the embedded engine forever", async () => {
+    const response = await fetch(url({ interactive_delay: "0" }), {
+      method: "POST",
+      body: "SELECT 1",
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(await response.text()).toBe("1\n");
   });
 });
 

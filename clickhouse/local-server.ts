@@ -12,7 +12,8 @@
  * - HTTP sessions (`session_id`, `session_timeout`, `session_check`, `close_session`);
  * - gzip/deflate/br/zstd request bodies (`Content-Encoding`, bounded after decompression),
  *   and compressed responses with `enable_http_compression=1` and `Accept-Encoding`;
- * - results streamed as they are computed (in row formats; JSON, Parquet, …WithNames and the
+ * - results streamed as they are computed (in row formats, and JSONEachRowWithProgress with its
+ *   progress rows where a server puts them: progress-rows.ts; JSON, Parquet, …WithNames and the
  *   like are sent whole: stream-formats.ts), the query stopped when the client goes away, a
  *   default per-query memory limit, several queries at once with slots kept for writes;
  * - Basic auth or `X-ClickHouse-User`/`X-ClickHouse-Key`, checked against one configured user;
@@ -29,12 +30,13 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { drainPending } from "chdb";
-import { ChdbEngine, type EngineRequest, toServerException } from "./chdb-engine";
+import { ChdbEngine, type EngineRequest, type QueryProgress, toServerException } from "./chdb-engine";
 import { sessionRequestOf } from "./http-sessions";
 import { isSafeAsSqlText, planInsertFromBody, planInsertFromUrl } from "./insert-body";
 import { isMultipartForm, parseMultipartForm } from "./multipart-form";
 import { decodeBody, readBody } from "./request-body";
 import { compressWhole, negotiateEncoding, type ResponseEncoding, ResultWriter } from "./result-writer";
+import { hasProgressRows, ProgressRows } from "./progress-rows";
 import { ServerException } from "./server-exception";
 import { boundsItsResult, streamsByBlock } from "./stream-formats";
 
@@ -155,8 +157,15 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
 
     const acceptEncoding = request.headers["accept-encoding"];
     const format = outputFormat(engineRequest);
+    const started = process.hrtime.bigint();
+    const progressRows =
+      format !== null && hasProgressRows(format)
+        ? new ProgressRows(() => Number(process.hrtime.bigint() - started))
+        : null;
     engineRequest.streamResult =
-      format === null || (streamsByBlock(format) && !boundsItsResult(engineRequest.settings));
+      format === null ||
+      ((streamsByBlock(format) || progressRows !== null) && !boundsItsResult(engineRequest.settings));
+    engineRequest.settings = withInteractiveDelay(engineRequest.settings, progressRows !== null);
     const writer = new ResultWriter(response, {
       queryId: params.get("query_id") || randomUUID(),
       format,
@@ -172,8 +181,19 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     response.once("close", () => {
       if (!response.writableFinished) cancel.abort();
     });
+    // Progress formats pass through their rewriter; a block it still holds when the query fails is dropped.
+    const sink =
+      progressRows === null
+        ? writer.write
+        : async (chunk: Uint8Array, progress: () => Promise<QueryProgress | null>) => {
+            const bytes = await progressRows.push(chunk, progress);
+            if (bytes.byteLength > 0) await writer.write(bytes);
+          };
     try {
-      writer.finish(await engine.run(engineRequest, writer.write, cancel.signal));
+      const summary = await engine.run(engineRequest, sink, cancel.signal);
+      const tail = progressRows?.end();
+      if (tail !== undefined && tail.byteLength > 0) await writer.write(tail);
+      writer.finish(summary);
     } catch (error) {
       writer.fail(toServerException(error), (exception, encoding) =>
         sendException(response, exception, engine.version, encoding),
@@ -291,6 +311,24 @@ function parseRequest(params: URLSearchParams, method: string, headers: Incoming
     readOnly: (settings.get("readonly") ?? "0") !== "0",
     session: sessionRequestOf(params),
   };
+}
+
+/**
+ * `interactive_delay` (µs) is how often the engine looks at a running query's progress. At 0
+ * the embedded engine spins and never finishes even `SELECT 1` (a server just reports
+ * progress as often as it can), so it is raised to 1 ms. Progress formats get 10 ms unless
+ * the query says otherwise: at the default 100 ms, the engine drops the progress of a block
+ * that took about that long, and a server would have written it.
+ */
+function withInteractiveDelay(
+  settings: ReadonlyMap<string, string>,
+  progressRows: boolean,
+): ReadonlyMap<string, string> {
+  const given = settings.get("interactive_delay");
+  if (given === undefined) return progressRows ? new Map([...settings, ["interactive_delay", "10000"]]) : settings;
+  const delay = Number(given);
+  if (!Number.isFinite(delay) || delay >= 1000) return settings;
+  return new Map([...settings, ["interactive_delay", "1000"]]);
 }
 
 /** The format of the result: the last FORMAT clause of a query, else default_format; none for INSERTs. */

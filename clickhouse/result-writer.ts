@@ -86,6 +86,8 @@ export class ResultWriter {
       this.held.push(chunk);
       return;
     }
+    // The client is gone: nothing will ever drain, so take the chunk and let the engine see the abort.
+    if (this.response.destroyed) return;
     const output = this.output ?? this.start(null);
     if (!output.write(chunk)) await this.drained(output);
   };
@@ -149,6 +151,11 @@ export class ResultWriter {
 
   private drained(output: Writable): Promise<void> {
     return new Promise((resolveDrain) => {
+      // A write to a socket that closed meanwhile returns false too; its "close" has already fired.
+      if (this.response.destroyed || output.destroyed) {
+        resolveDrain();
+        return;
+      }
       const done = () => {
         output.off("drain", done);
         this.response.off("close", done);

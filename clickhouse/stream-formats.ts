@@ -5,8 +5,9 @@
  * rows, suffix. For row formats without a prefix or suffix that is the same bytes as one
  * document; for every other format it is not: `JSON` becomes several documents one after the
  * other (and `WITH TOTALS` a fragment between them), `TSVWithNames` repeats its header,
- * `Parquet` concatenates files, `JSONEachRowWithProgress` repeats its `meta` row. Those run
- * as one query whose whole result is then sent, as clickhouse-server's bytes would be.
+ * `Parquet` concatenates files. Those run as one query whose whole result is then sent, as
+ * clickhouse-server's bytes would be. (`JSONEachRowWithProgress` repeats its `meta` row and
+ * misplaces progress; it streams through progress-rows.ts, which rewrites its blocks.)
  *
  * Starting a stream is also a synchronous call into the engine that parses, plans and starts
  * the query on the event loop (hundreds of milliseconds for a 30-day rollup query on a busy
