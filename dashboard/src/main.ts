@@ -153,7 +153,11 @@ settingsForm.addEventListener("submit", (event) => {
   siteInput.removeAttribute("aria-invalid");
   setText(settingsError, "");
   settings.site = site.data;
-  settings.token = tokenInput.value.trim() === "" ? null : tokenInput.value.trim();
+  const token = tokenInput.value.trim() === "" ? null : tokenInput.value.trim();
+  // Another token opens nothing of the last one's until its own check answers: no Sites tab
+  // for a viewer in the meantime, even if the admin token's answer showed it a moment ago.
+  if (token !== settings.token) sitesTab.hidden = true;
+  settings.token = token;
   saveSettings(sessionStorage, settings);
   connect();
   liveFilters.restart();

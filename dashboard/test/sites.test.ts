@@ -106,9 +106,20 @@ describe("Sites page in Chromium", () => {
     const viewerContext = await browser.newContext();
     const viewer = await viewerContext.newPage();
     await viewer.goto(`${stack.collectorUrl}/`);
+    // On localhost the page starts with the dev admin token, whose check shows the Sites tab.
+    await expect
+      .poll(() => viewer.getByRole("tab", { name: "Sites" }).isVisible(), { timeout: DOM_TIMEOUT_MS })
+      .toBe(true);
+    // The viewer's own check answers late (held 2 s, then the real answer: a slow network, not
+    // a fake one); until then the tab must not stay from the admin token.
+    await viewer.route("**/v1/sites", async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await route.continue();
+    });
     await viewer.locator("#site").fill(SITE);
     await viewer.locator("#token").fill(siteToken);
     await viewer.getByRole("button", { name: "Connect" }).click();
+    expect(await viewer.getByRole("tab", { name: "Sites" }).isVisible()).toBe(false);
     await expect
       .poll(() => viewer.locator("#connection").getAttribute("data-state"), { timeout: DOM_TIMEOUT_MS })
       .toBe("live");
