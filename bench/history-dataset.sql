@@ -65,7 +65,10 @@ SELECT
     if(event_type = 'custom', 'product_view', ''),
     if(event_type = 'custom', concat('{"product_id":"', product, '","name":"', product_title, '"}'), '{}')
 FROM numbers({{OFFSET}}, {{CHUNK}})
-SETTINGS max_insert_threads = 2, max_threads = 2
+-- Each insert block of ~1M rows is sorted for the table and again for its projection
+-- (events_by_visit_attributes, migration 040) while seven views roll it up: past the local
+-- server's default 2 GiB per query at 10M events.
+SETTINGS max_insert_threads = 2, max_threads = 2, max_memory_usage = 6000000000
 ;
 
 INSERT INTO sessions (site, session_id, visitor_id, shard, started_at, ended_at, duration, events, page_views, entry_path, exit_path, bounced,

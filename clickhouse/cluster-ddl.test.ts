@@ -98,12 +98,22 @@ describe("the cluster variant of the migrations", () => {
     expect(statements.join("\n")).not.toContain("rand()");
     // Views fire on a node's local source table and write its local rollup.
     const views = statements.filter((text) => text.startsWith("CREATE MATERIALIZED VIEW"));
-    expect(views.length).toBe(8);
+    expect(views.length).toBe(9);
     for (const view of views) {
       expect(view).toMatch(/ TO \w+_local AS/);
       expect(view).toMatch(/FROM (events|window_metrics)_local\b/);
       expect(view).not.toMatch(/FROM (events|window_metrics)\b(?!_local)/);
     }
+  });
+
+  it("adds and builds projections on every node's local table, never on the Distributed one", () => {
+    const statements = clusterStatements().filter((text) => /PROJECTION/.test(text));
+    expect(statements).toEqual([
+      expect.stringMatching(
+        /^ALTER TABLE events_local ON CLUSTER edge_cluster\nADD PROJECTION IF NOT EXISTS events_by_visit_attributes\n\(/,
+      ),
+      "ALTER TABLE events_local ON CLUSTER edge_cluster MATERIALIZE PROJECTION events_by_visit_attributes SETTINGS mutations_sync = 2",
+    ]);
   });
 
   it("refuses a statement it has no translation for, and a cluster name that is not an identifier", () => {

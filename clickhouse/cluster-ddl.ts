@@ -49,6 +49,10 @@ const CREATE_DATABASE = /^CREATE DATABASE IF NOT EXISTS (`\w+`)\s*$/;
 /** New columns (020_campaigns.sql): on every node's local table, and on the Distributed table over it. */
 const ALTER_ADD_COLUMNS =
   /^ALTER TABLE (\w+)\s+((?:ADD COLUMN IF NOT EXISTS [\s\S]+?)(?:,\s*ADD COLUMN IF NOT EXISTS [\s\S]+?)*)\s*$/;
+/** Projections (040_goals_and_filter_projection.sql): stored with a table's parts, so on every node's local table only. */
+const ADD_PROJECTION = /^ALTER TABLE (\w+) ADD PROJECTION IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*$/;
+/** Its backfill, a mutation on every node's local table; `mutations_sync = 2` waits for every replica. */
+const MATERIALIZE_PROJECTION = /^ALTER TABLE (\w+) MATERIALIZE PROJECTION (\w+)(?: SETTINGS mutations_sync = \d)?\s*$/;
 /** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
 const CREATE_PLAIN_VIEW = /^CREATE OR REPLACE VIEW (`\w+`\.\w+) AS\s([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
@@ -95,6 +99,18 @@ export class ClusterTranslator {
       return [
         `ALTER TABLE ${this.local(table)} ${onCluster}\n${columns}`,
         `ALTER TABLE ${table} ${onCluster}\n${columns}`,
+      ];
+    }
+    const projection = ADD_PROJECTION.exec(statement);
+    if (projection) {
+      const [, table = "", name = "", select = ""] = projection;
+      return [`ALTER TABLE ${this.local(table)} ${onCluster}\nADD PROJECTION IF NOT EXISTS ${name}\n${select}`];
+    }
+    const materialize = MATERIALIZE_PROJECTION.exec(statement);
+    if (materialize) {
+      const [, table = "", name = ""] = materialize;
+      return [
+        `ALTER TABLE ${this.local(table)} ${onCluster} MATERIALIZE PROJECTION ${name} SETTINGS mutations_sync = 2`,
       ];
     }
     const database = CREATE_DATABASE.exec(statement);

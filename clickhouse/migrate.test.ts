@@ -67,6 +67,8 @@ describe("applyMigrations", () => {
       "events",
       "funnel_rollup",
       "funnel_rollup_mv",
+      "goal_rollup",
+      "goal_rollup_mv",
       "page_view_rollup",
       "page_view_rollup_mv",
       "product_interest_rollup_mv",

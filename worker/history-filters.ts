@@ -29,6 +29,12 @@
  * session id as the rollup keys them; raw events for the whole window cost ~0.4 s of CPU per
  * filter and route on 10M events. Occurrence filters (JSON properties, purchased items) stay on
  * raw events.
+ *
+ * On an event answer, country and device conditions (and browser and os, less sharply) are
+ * served by the `events_by_visit_attributes` projection (migrations/040_goals_and_filter_projection.sql):
+ * the same rows sorted by those attributes, which the engine reads instead of the table when
+ * that reads fewer granules (two filters over 30 days on 10M events: ~530 → ~100 ms of CPU for
+ * a timeseries). No SQL here names it; the answers are the table's by construction.
  */
 import { toDateTime64 } from "../clickhouse/rows";
 import { planRollupSegments } from "./history-segments";

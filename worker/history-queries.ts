@@ -516,6 +516,15 @@ WHERE ${sessions.where}`,
 }
 
 /**
+ * Distinct visitors of a session answer (entry and exit pages, channels, sources, campaigns):
+ * a HyperLogLog of 2^17 cells, exact while small, then 1.04 / sqrt(131072) = 0.29 % relative
+ * standard error (rollups.test.ts checks the shared 5 % bound). uniqExact over a month's 400k
+ * sessions was ~70 of each such query's ~100 ms of CPU on 10M events; this is ~10. Precision 17
+ * and not the rollups' 12: nothing here is stored or merged, so the larger state costs nothing.
+ */
+export const SESSION_VISITORS = "uniqCombined(17)(visitor_id)";
+
+/**
  * The closed sessions of a session answer: the site's, started in the range, meeting the
  * filters. A WHERE clause over `sessions` (read with FINAL) and its parameters.
  */

@@ -3,15 +3,21 @@
  * that started in the range and meet the filters (sessionsInRange), by their entry or exit
  * page. Exit rates divide by the page's views in the range (pageViewsByPathQuery: the daily
  * rollup and raw edges, or the events with the same filters), so "exit rate of /cart for Email
- * sessions" compares like with like.
+ * sessions" compares like with like. Visitors are SESSION_VISITORS (0.3 % standard error).
  */
-import { type HistoryQuery, type HistoryQueryRange, pageViewsByPathQuery, sessionsInRange } from "./history-queries";
+import {
+  type HistoryQuery,
+  type HistoryQueryRange,
+  pageViewsByPathQuery,
+  SESSION_VISITORS,
+  sessionsInRange,
+} from "./history-queries";
 
 export function entryPagesQuery(range: HistoryQueryRange): HistoryQuery {
   const sessions = sessionsInRange(range);
   return {
     sql: `
-SELECT entry_path AS path, count() AS sessions, uniqExact(visitor_id) AS visitors, avg(bounced) AS bounce_rate
+SELECT entry_path AS path, count() AS sessions, ${SESSION_VISITORS} AS visitors, avg(bounced) AS bounce_rate
 FROM sessions FINAL
 WHERE ${sessions.where}
 GROUP BY path
@@ -34,7 +40,7 @@ SELECT
   if(page_views = 0, 0, least(1, sessions / page_views)) AS exit_rate
 FROM
 (
-  SELECT exit_path AS path, count() AS sessions, uniqExact(visitor_id) AS visitors
+  SELECT exit_path AS path, count() AS sessions, ${SESSION_VISITORS} AS visitors
   FROM sessions FINAL
   WHERE ${sessions.where}
   GROUP BY path

@@ -3,7 +3,7 @@
  * routes asked them before the rollups (exact distinct counts and quantiles): the oracle that
  * rollups.test.ts compares every rollup-backed answer with. Not used by the Worker.
  */
-import type { HistoryQuery, HistoryQueryRange } from "../../worker/history-queries";
+import { type HistoryQuery, type HistoryQueryRange, sessionsInRange } from "../../worker/history-queries";
 import { toDateTime64 } from "../../clickhouse/rows";
 
 function baseParams(range: HistoryQueryRange): Record<string, string | number> {
@@ -291,5 +291,25 @@ FROM sessions FINAL
 WHERE site = {site:String} AND started_at >= {from:DateTime64(3, 'UTC')} AND started_at < {to:DateTime64(3, 'UTC')}
   AND ${conditions.join(" AND ")}`,
     params,
+  };
+}
+
+/**
+ * Custom-event goals as the goals route asked them before goal_rollup: the custom events, from
+ * the range's start to a day past its end, of the closed sessions started in the range that
+ * meet the filters (sessionsInRange, itself compared with raw rows above), by session id.
+ */
+export function referenceEventGoalsQuery(range: HistoryQueryRange): HistoryQuery {
+  const sessions = sessionsInRange(range);
+  return {
+    sql: `
+SELECT name, uniqExact(session_id) AS conversions, count() AS events, sum(JSONExtractFloat(props, 'value')) AS revenue
+FROM events
+WHERE site = {site:String} AND type = 'custom' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {goal_to:DateTime64(3, 'UTC')}
+  AND session_id IN (SELECT session_id FROM sessions FINAL WHERE ${sessions.where})
+GROUP BY name
+ORDER BY conversions DESC, name
+LIMIT {limit:UInt32}`,
+    params: { ...sessions.params, goal_to: toDateTime64(range.to + 24 * 3600_000) },
   };
 }
