@@ -11,6 +11,10 @@ import {
 } from "./day-aggregate";
 import { dayPartialSchema, MAX_MAP_ENTRIES, MAX_VITAL_PAGES } from "../shard-to-hub/shard-live-state";
 import type { StepsReached } from "./session-state";
+import { jobMap } from "../jobs/job-maps";
+import { topPagesJob } from "../jobs/top-pages";
+import { topProductsJob } from "../jobs/top-products";
+import { webVitalsJob } from "../jobs/web-vitals";
 
 const none: StepsReached = { product_view: false, cart_add: false, checkout: false, purchase: false, referrer: false };
 const t0 = Date.UTC(2026, 10, 23, 10);
@@ -87,9 +91,9 @@ describe("day aggregate", () => {
       addEventToDay(day, vital(t0, `/p/${page}`, "LCP", 1_000 + page), seen, none, "");
       addEventToDay(day, cartAdd(t0, `sku-${page}`, 1), seen, none, "");
     }
-    expect(Object.keys(day.pages).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
-    expect(Object.keys(day.products).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
-    expect(Object.keys(day.vitals).length).toBeLessThanOrEqual(DAY_VITAL_PAGES_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, topPagesJob.day)).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, topProductsJob.day)).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, webVitalsJob.day)).length).toBeLessThanOrEqual(DAY_VITAL_PAGES_STORE_CAP);
 
     const partial = toDayPartial(day);
     expect(Object.keys(partial.pages)).toHaveLength(MAX_MAP_ENTRIES);

@@ -69,8 +69,9 @@ import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
 import { MEMBER_SESSION, MEMBER_VISITOR, ShardStateStore, StateChanges } from "./shard-state-store";
-import { largestJobCounts } from "../jobs/job-counts";
-import { addEventToWindow, toMetricCounts, WINDOW_MAP_CAP } from "./window-aggregate";
+import { reportJobMaps, WINDOW_JOBS } from "../jobs/job-maps";
+import { emptyRecord } from "../shared/safe-record";
+import { addEventToWindow, toMetricCounts } from "./window-aggregate";
 import { nextSealedPart, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
 import { isWindowSealedBy, wallClockSealTime, watermarkOf, windowStartOf } from "./watermark";
 
@@ -866,17 +867,22 @@ export class ShardEngine {
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
-      windows: windows.map(
-        (window): WindowPartial => ({
-          start: window.start,
-          end: window.start + this.windowMs,
-          counts: toPlainData(toMetricCounts(window.total.counters)),
-          jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
-        }),
-      ),
+      windows: windows.map((window) => this.windowPartial(window)),
       today: this.todayPartial(state, utcDay(now)),
       online: this.onlineCount(state, now),
     };
+  }
+
+  /** A window's counts and each window job's report, as plain data. */
+  private windowPartial(window: WindowState): WindowPartial {
+    const partial: WindowPartial = {
+      start: window.start,
+      end: window.start + this.windowMs,
+      counts: toMetricCounts(window.total.counters),
+      jobs: emptyRecord(),
+    };
+    reportJobMaps(WINDOW_JOBS, window.total.maps, partial);
+    return toPlainData(partial);
   }
 
   /**
