@@ -10,7 +10,7 @@
 import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts } from "../../protocol";
 import { NOTHING_REACHED } from "../jobs/aggregation-job";
 import { addEventToJobMaps, emptyJobMaps, WINDOW_JOBS, type JobMaps } from "../jobs/job-maps";
-import { cartLineUnits } from "../shared/commerce-events";
+import { EVENT_COUNTERS } from "../jobs/event-counters";
 import { zeroCounts } from "../shared/metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "../shared/money";
 import { emptyRecord } from "../shared/safe-record";
@@ -56,35 +56,18 @@ export function emptyWindowAggregate(): WindowAggregate {
   };
 }
 
-/** The event's own additive contribution (not visitors/sessions: those need membership). */
+/**
+ * Adds one event to the counters: every counter by its rule (jobs/event-counters.ts), and a
+ * purchase's value to its currency's revenue. Visitors and sessions count when `membership`
+ * says they are new to the window or day.
+ */
 export function addEventToCounters(counters: WindowCounters, event: EnrichedEvent, membership: Membership): void {
-  counters.events += 1;
-  if (membership.newVisitor) counters.visitors += 1;
-  if (membership.newSession) counters.sessions += 1;
-  switch (event.type) {
-    case "page_view":
-      counters.page_views += 1;
-      break;
-    case "cart":
-      if (event.action === "add") {
-        counters.cart_adds += 1;
-        counters.cart_add_units += cartLineUnits(event);
-      } else if (event.action === "remove") {
-        counters.cart_removes += 1;
-        counters.cart_remove_units += cartLineUnits(event);
-      } else if (event.action === "checkout") {
-        counters.checkouts += 1;
-      }
-      break;
-    case "purchase":
-      counters.purchases += 1;
-      counters.revenue_units[event.currency] =
-        (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
-      break;
-    case "vital":
-    case "custom":
-      break;
+  for (const [name, rule] of EVENT_COUNTERS) {
+    const amount = rule(event, membership);
+    if (amount !== 0) counters[name] += amount;
   }
+  if (event.type === "purchase")
+    counters.revenue_units[event.currency] = (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
 }
 
 /** `sessionChannel`: the event's session's channel, for the jobs (jobs/aggregation-job.ts). */
