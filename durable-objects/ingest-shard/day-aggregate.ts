@@ -1,17 +1,23 @@
 /**
  * One shard's totals for a UTC day: what the live dashboard shows as "today". Counters are
  * the window counters (exact visitors/sessions from the (day, visitor) and (day, session)
- * sets the caller keeps); the funnel and abandoned carts follow the day's sessions. The day
- * jobs' maps (top lists, vitals, keyed counts: jobs/) are bounded: the shard stores twice as
- * many entries as it reports (capped-map.ts), so the reported top entries are stable and exact
- * while the tail churns. `toDayPartial` produces the capped DayPartial of shard-live-state.ts.
+ * sets the caller keeps). The day jobs (jobs/) keep small records (funnel, abandoned carts)
+ * and bounded maps (top lists, vitals, keyed counts): the shard stores twice as many entries
+ * as it reports (capped-map.ts), so the reported top entries are stable and exact while the
+ * tail churns. `toDayPartial` produces the capped DayPartial of shard-live-state.ts.
  */
 import type { EnrichedEvent } from "../../protocol";
+import {
+  addClosedSessionToDayRecords,
+  addEventToDayRecords,
+  emptyDayRecords,
+  reportDayRecords,
+  type DayRecords,
+} from "../jobs/day-records";
 import { addEventToJobMaps, DAY_JOBS, emptyJobMaps, reportJobMaps, type JobMaps } from "../jobs/job-maps";
 import type { DayPartial } from "../shard-to-hub/shard-live-state";
-import { fromMoneyUnits } from "../shared/money";
 import { emptyRecord } from "../shared/safe-record";
-import type { StepsReached } from "./session-state";
+import type { SessionState, StepsReached } from "./session-state";
 import {
   addEventToCounters,
   emptyCounters,
@@ -26,10 +32,8 @@ export interface DayAccumulator {
   /** `YYYY-MM-DD`, UTC. */
   day: string;
   counters: WindowCounters;
-  /** Sessions that reached each step (each session once per step); `sessions` is counters.sessions. */
-  funnel: { product_views: number; cart_adds: number; checkouts: number; purchases: number };
-  /** Sessions closed this day with a non-empty cart and no purchase, and the value left (money units). */
-  abandoned: { sessions: number; value_units: number };
+  /** The day jobs' fixed-shape records (jobs/day-records.ts): the funnel, abandoned carts. */
+  records: DayRecords;
   /** The day jobs' keyed state (jobs/job-maps.ts): pages, referrers, products, vitals, keyed counts. */
   maps: JobMaps;
 }
@@ -38,8 +42,7 @@ export function emptyDayAccumulator(day: string): DayAccumulator {
   return {
     day,
     counters: emptyCounters(),
-    funnel: { product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 },
-    abandoned: { sessions: 0, value_units: 0 },
+    records: emptyDayRecords(),
     maps: emptyJobMaps("day"),
   };
 }
@@ -57,16 +60,9 @@ export function addEventToDay(
   sessionChannel = "",
 ): void {
   addEventToCounters(day.counters, event, membership);
-  if (reached.product_view) day.funnel.product_views += 1;
-  if (reached.cart_add) day.funnel.cart_adds += 1;
-  if (reached.checkout) day.funnel.checkouts += 1;
-  if (reached.purchase) day.funnel.purchases += 1;
-  addEventToJobMaps(DAY_JOBS, day.maps, event, {
-    newSession: membership.newSession,
-    sessionChannel,
-    reached,
-    referrerHost,
-  });
+  const context = { newSession: membership.newSession, sessionChannel, reached, referrerHost };
+  addEventToDayRecords(day.records, event, context);
+  addEventToJobMaps(DAY_JOBS, day.maps, event, context);
 }
 
 /** A session that started this day closed as a bounce. */
@@ -74,10 +70,9 @@ export function addBounceToDay(day: DayAccumulator): void {
   day.counters.bounces += 1;
 }
 
-/** A session closed this day with `cartUnits` in its cart and no purchase. */
-export function addAbandonedCartToDay(day: DayAccumulator, cartUnits: number): void {
-  day.abandoned.sessions += 1;
-  day.abandoned.value_units += cartUnits;
+/** A session closed this day (jobs/day-records.ts closedSessionTouchesDay says whether it changes the day). */
+export function addClosedSessionToDay(day: DayAccumulator, session: SessionState): void {
+  addClosedSessionToDayRecords(day.records, session);
 }
 
 /** The capped, absolute DayPartial the hub receives: the counters, then each day job's report. */
@@ -85,15 +80,16 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
   const partial: DayPartial = {
     day: day.day,
     counts: toMetricCounts(day.counters),
-    funnel: { sessions: day.counters.sessions, ...day.funnel },
-    abandoned_carts: { sessions: day.abandoned.sessions, value: fromMoneyUnits(day.abandoned.value_units) },
     // The built-in jobs' fields, in the order the hub has always stored them; the jobs fill them in.
+    funnel: { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 },
+    abandoned_carts: { sessions: 0, value: 0 },
     pages: emptyRecord(),
     referrers: emptyRecord(),
     products: emptyRecord(),
     vitals: emptyRecord(),
     jobs: emptyRecord(),
   };
+  reportDayRecords(day.records, partial);
   reportJobMaps(DAY_JOBS, day.maps, partial);
   return partial;
 }

@@ -19,6 +19,7 @@
  */
 import type { DayAccumulator } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
+import { storedDayRecords } from "../jobs/day-records";
 import { DAY_JOBS, emptyJobMaps, jobMapNames, WINDOW_JOBS, type JobMaps, type ScopedJob } from "../jobs/job-maps";
 import { emptyRecord, parseWithSafeRecords } from "../shared/safe-record";
 import { restoredSessionState, type SessionState } from "./session-state";
@@ -122,7 +123,7 @@ type StoredWindow = Omit<WindowState, "total"> & {
   total: { counters: WindowState["total"]["counters"] } & Record<string, unknown>;
 };
 /** A `days` row's state (and, written before entry rows existed, maybe a built-in map). */
-type StoredDay = Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned"> & Record<string, unknown>;
+type StoredDay = Pick<DayAccumulator, "day" | "counters"> & Record<string, unknown>;
 
 interface WindowIndexEntry {
   needsPart: boolean;
@@ -368,10 +369,7 @@ export class ShardStateStore {
     const stored = parseWithSafeRecords<StoredDay>(row.state);
     const changes = this.dayEntries.noChanges();
     const maps = loadJobMaps(DAY_JOBS, "day", stored, this.dayEntries, day, changes);
-    return this.track(
-      { day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, maps },
-      changes,
-    );
+    return this.track({ day: stored.day, counters: stored.counters, records: storedDayRecords(stored), maps }, changes);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
@@ -589,7 +587,8 @@ export class ShardStateStore {
 
   /** The day's counters and the map entries changed since its last write. */
   private writeDay(day: DayAccumulator): void {
-    const core = { day: day.day, counters: day.counters, funnel: day.funnel, abandoned: day.abandoned };
+    // The records are fields of the row, in registration order (`funnel`, `abandoned`: the row's order before jobs).
+    const core = { day: day.day, counters: day.counters, ...day.records };
     this.sql.exec(
       "INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state",
       day.day,

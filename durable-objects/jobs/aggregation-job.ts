@@ -4,9 +4,10 @@
  *
  * - its keyed state per window and/or per UTC day (`window`, `day`): a capped map key → entry,
  *   stored as entry rows of `window_entries` / `day_entries` under `storedMap`, only changed
- *   keys written, at the shard's checkpoint (shard-state-store.ts);
+ *   keys written, at the shard's checkpoint (shard-state-store.ts); or a small fixed-shape
+ *   record per day (`dayRecord`), a field of the day's JSON row;
  * - which events it takes and how an event updates that state (`add`, which ignores the
- *   events it does not take);
+ *   events it does not take), and for a day record what a closing session does to it;
  * - what a shard reports of it to the hub (`report`: writes its field of the WindowPartial /
  *   DayPartial, absolute, capped);
  * - how the hub merges the shards' reports and what it adds to the live message
@@ -17,10 +18,11 @@
  * Jobs are registered once (registered-jobs.ts); the shard, its store and the hub run every
  * registered job the same way. Kinds built on this interface: keyed counts with a live top
  * list (keyed-count-job.ts: custom events, sessions by channel), the built-in top lists (pages,
- * referrers, products) and the Web Vitals sketches. A built-in job keeps the map name it had
+ * referrers, products), the Web Vitals sketches, and day records (the funnel, abandoned carts). A built-in job keeps the map name it had
  * before jobs existed (`pages`, `vitals` …), so state stored by older code loads unchanged.
  */
 import type { EnrichedEvent, Overview, Performance, WindowMetrics } from "../../protocol";
+import type { SessionState } from "../ingest-shard/session-state";
 import type { DayPartial, WindowPartial } from "../shard-to-hub/shard-live-state";
 
 /** Funnel steps and referrer an event completed for its session (session-state.ts StepsReached). */
@@ -77,6 +79,27 @@ export interface KeyedState<Entry, Report> {
   report?(map: Record<string, Entry>, partial: Report): void;
 }
 
+/**
+ * A job's small fixed-shape state per UTC day (a handful of numbers, not keyed), kept as a
+ * field of the day's JSON row (`days.state`) and rewritten with it.
+ */
+export interface DayRecordState<Record> {
+  /** Its field in the day's row; a built-in keeps the one it had before jobs existed. Unique among day records. */
+  readonly rowField: string;
+  empty(): Record;
+  /** Updates the record with an event of the day (does nothing for events the job does not take). */
+  add?(record: Record, event: EnrichedEvent, context: JobEventContext): void;
+  /**
+   * Whether a closing session changes the record: only then is the day of its close loaded
+   * and `sessionClosed` called (most sessions change no day when they close).
+   */
+  takesClosedSession?(session: SessionState): boolean;
+  /** A session closed on this day (shard-engine.ts closeSession; its state as it closed). */
+  sessionClosed?(record: Record, session: SessionState): void;
+  /** Writes what the hub gets of the record into the shard's DayPartial (its `counts` are already filled in). */
+  report(record: Record, partial: DayPartial): void;
+}
+
 /** The hub's merge of one day's shard partials for one job: a fresh one per merge. */
 export interface DayMerge {
   add(partial: DayPartial): void;
@@ -92,13 +115,15 @@ export interface WindowMerge {
   show(window: WindowMetrics): void;
 }
 
-export interface AggregationJob<WindowEntry = unknown, DayEntry = unknown> {
+export interface AggregationJob<WindowEntry = unknown, DayEntry = unknown, DayRecord = unknown> {
   /** Lower-case snake, unique among jobs. */
   readonly name: string;
   /** State per window (kept while the window is retained); absent: the job keeps none. */
   readonly window?: KeyedState<WindowEntry, WindowPartial>;
   /** State per UTC day; absent: the job keeps none. */
   readonly day?: KeyedState<DayEntry, DayPartial>;
+  /** Fixed-shape state per UTC day (funnel steps, abandoned carts); absent: the job keeps none. */
+  readonly dayRecord?: DayRecordState<DayRecord>;
   /** The hub's merge of the job's window reports; absent when it reports none. */
   mergeWindows?(): WindowMerge;
   /** The hub's merge of the job's day reports; absent when it reports none. */

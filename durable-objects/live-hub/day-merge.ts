@@ -7,17 +7,15 @@
 import type { MetricCounts, Overview, Performance } from "../../protocol";
 import type { DayMerge } from "../jobs/aggregation-job";
 import { AGGREGATION_JOBS } from "../jobs/registered-jobs";
-import { funnelWithRates, type FunnelSteps } from "../shared/funnel";
+import { funnelWithRates } from "../shared/funnel";
 import type { DayPartial } from "../shard-to-hub/shard-live-state";
-import { addMetricCountsInto, emptyMetricCounts, roundMoney } from "../shared/metric-counts";
+import { addMetricCountsInto, emptyMetricCounts } from "../shared/metric-counts";
 import { SKETCH_RELATIVE_ERROR } from "../shared/quantile-sketch";
 
 export interface MergedDay {
   day: string;
   counts: MetricCounts;
-  funnel: FunnelSteps;
-  abandonedCarts: { sessions: number; value: number };
-  /** Each registered job's merge of the day (top lists, vitals, keyed counts: jobs/). */
+  /** Each registered job's merge of the day (funnel, abandoned carts, top lists, vitals, keyed counts: jobs/). */
   jobs: DayMerge[];
 }
 
@@ -26,8 +24,6 @@ export function mergeDayPartials(partials: Iterable<DayPartial>, day: string): M
   const merged: MergedDay = {
     day,
     counts: emptyMetricCounts(),
-    funnel: { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 },
-    abandonedCarts: { sessions: 0, value: 0 },
     jobs: [],
   };
   for (const job of AGGREGATION_JOBS) {
@@ -37,28 +33,21 @@ export function mergeDayPartials(partials: Iterable<DayPartial>, day: string): M
   for (const partial of partials) {
     if (partial.day !== day) continue;
     addMetricCountsInto(merged.counts, partial.counts);
-    merged.funnel.sessions += partial.funnel.sessions;
-    merged.funnel.product_views += partial.funnel.product_views;
-    merged.funnel.cart_adds += partial.funnel.cart_adds;
-    merged.funnel.checkouts += partial.funnel.checkouts;
-    merged.funnel.purchases += partial.funnel.purchases;
-    merged.abandonedCarts.sessions += partial.abandoned_carts.sessions;
-    merged.abandonedCarts.value = roundMoney(merged.abandonedCarts.value + partial.abandoned_carts.value);
     for (const merge of merged.jobs) merge.add(partial);
   }
   return merged;
 }
 
-/** The overview: the day's counters, funnel and abandoned carts, then what each job shows (top lists). */
+/** The overview: the day's counters, then what each job shows (funnel, abandoned carts, top lists). */
 export function overviewOf(site: string, merged: MergedDay, online: number): Overview {
   const overview: Overview = {
     site,
     day: merged.day,
     online,
     totals: merged.counts,
-    funnel: funnelWithRates(merged.funnel),
-    abandoned_carts: merged.abandonedCarts,
     // The built-in jobs' fields, in the order the live message has always had them; the jobs fill them in.
+    funnel: funnelWithRates({ sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 }),
+    abandoned_carts: { sessions: 0, value: 0 },
     top_pages: [],
     top_referrers: [],
     top_products: [],
