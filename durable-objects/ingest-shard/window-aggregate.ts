@@ -5,7 +5,9 @@
  * live feed. Money is in integer units (money.ts). Visitors and sessions are exact distinct
  * counts: the caller keeps the (window, visitor) and (window, session) sets in SQLite and
  * says whether this event's visitor/session is new to the window, so a retried or late event
- * never counts them twice. Per-page and per-product maps are capped (capped-map.ts).
+ * never counts them twice. What each counter counts is jobs/event-counters.ts; the window's
+ * other state belongs to the window jobs (jobs/job-maps.ts: pages, products, vitals, keyed
+ * counts), each map capped (capped-map.ts).
  */
 import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts } from "../../protocol";
 import { NOTHING_REACHED } from "../jobs/aggregation-job";
