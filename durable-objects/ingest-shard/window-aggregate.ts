@@ -12,7 +12,7 @@
 import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts } from "../../protocol";
 import { NOTHING_REACHED } from "../jobs/aggregation-job";
 import { addEventToJobMaps, emptyJobMaps, WINDOW_JOBS, type JobMaps } from "../jobs/job-maps";
-import { EVENT_COUNTERS } from "../jobs/event-counters";
+import { COUNTERS_BY_EVENT_TYPE } from "../jobs/event-counters";
 import { zeroCounts } from "../shared/metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "../shared/money";
 import { emptyRecord } from "../shared/safe-record";
@@ -64,8 +64,8 @@ export function emptyWindowAggregate(): WindowAggregate {
  * says they are new to the window or day.
  */
 export function addEventToCounters(counters: WindowCounters, event: EnrichedEvent, membership: Membership): void {
-  for (const [name, rule] of EVENT_COUNTERS) {
-    const amount = rule(event, membership);
+  for (const { name, rule } of COUNTERS_BY_EVENT_TYPE[event.type]) {
+    const amount = rule.amount(event, membership);
     if (amount !== 0) counters[name] += amount;
   }
   if (event.type === "purchase")
