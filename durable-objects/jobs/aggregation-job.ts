@@ -2,7 +2,8 @@
  * An aggregation job: what the ingest shard and the LiveHub run for every event without
  * knowing what it aggregates. A job declares
  *
- * - its keyed state per window and/or per UTC day (`window`, `day`): a capped map key → entry,
+ * - its keyed state per window and/or per UTC day (`window`, `day`): a map key → entry, capped
+ *   by the job (capped-map.ts; state-caps.ts has the shard's caps),
  *   stored as entry rows of `window_entries` / `day_entries` under `storedMap`, only changed
  *   keys written, at the shard's checkpoint (shard-state-store.ts); or a small fixed-shape
  *   record per day (`dayRecord`), a field of the day's JSON row;
@@ -66,8 +67,6 @@ export interface KeyedState<Entry, Report> {
    * existed; a built-in keeps its older name so stored state loads unchanged. Unique per scope.
    */
   readonly storedMap: string;
-  /** Keys kept (capped-map.ts); the shard stores more than it reports so the reported top stays stable. */
-  readonly cap: number;
   /**
    * True for the built-in maps that were once a field of the scope's JSON row (`days.state`,
    * `windows.state.total`) before entry rows existed: such a field is read and moved to rows.

@@ -62,7 +62,6 @@ export function keyedCountJob(spec: KeyedCountJobSpec): KeyedCountJob {
     keyOf: spec.keyOf,
     window: {
       storedMap,
-      cap: WINDOW_MAP_CAP,
       legacyRowField: false,
       add: (map, event, context) => add(map, event, context, WINDOW_MAP_CAP),
       report: (map, partial) => {
@@ -71,7 +70,6 @@ export function keyedCountJob(spec: KeyedCountJobSpec): KeyedCountJob {
     },
     day: {
       storedMap,
-      cap: DAY_MAP_STORE_CAP,
       legacyRowField: false,
       add: (map, event, context) => add(map, event, context, DAY_MAP_STORE_CAP),
       report: (map, partial) => {

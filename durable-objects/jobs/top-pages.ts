@@ -12,7 +12,6 @@ export const topPagesJob: AggregationJob<number, number> = {
   name: "top_pages",
   window: {
     storedMap: "pages",
-    cap: WINDOW_MAP_CAP,
     legacyRowField: true,
     add(map, event) {
       if (event.type === "page_view") incrementCapped(map, event.path, 1, WINDOW_MAP_CAP);
@@ -20,7 +19,6 @@ export const topPagesJob: AggregationJob<number, number> = {
   },
   day: {
     storedMap: "pages",
-    cap: DAY_MAP_STORE_CAP,
     legacyRowField: true,
     add(map, event) {
       if (event.type === "page_view") incrementCapped(map, event.path, 1, DAY_MAP_STORE_CAP);

@@ -118,7 +118,6 @@ export const topProductsJob: AggregationJob<ProductCounts, ProductCounts> = {
   name: "top_products",
   window: {
     storedMap: "products",
-    cap: WINDOW_MAP_CAP,
     legacyRowField: true,
     add(map, event) {
       if (touchesProducts(event)) addProductTouches(map, productTouchesOf(event), WINDOW_MAP_CAP);
@@ -126,7 +125,6 @@ export const topProductsJob: AggregationJob<ProductCounts, ProductCounts> = {
   },
   day: {
     storedMap: "products",
-    cap: DAY_MAP_STORE_CAP,
     legacyRowField: true,
     add(map, event) {
       if (touchesProducts(event)) addProductTouches(map, productTouchesOf(event), DAY_MAP_STORE_CAP);

@@ -13,7 +13,6 @@ export const topReferrersJob: AggregationJob<never, number> = {
   name: "top_referrers",
   day: {
     storedMap: "referrers",
-    cap: DAY_MAP_STORE_CAP,
     legacyRowField: true,
     add(map, _event, context) {
       if (context.reached.referrer && context.referrerHost !== "")

@@ -34,8 +34,6 @@ export const webVitalsJob: AggregationJob<QuantileSketch, PageVitals> = {
   name: "web_vitals",
   window: {
     storedMap: "vitals",
-    // Keyed by metric: a handful of keys.
-    cap: Number.POSITIVE_INFINITY,
     legacyRowField: true,
     add(map, event) {
       if (event.type !== "vital") return;
@@ -46,7 +44,6 @@ export const webVitalsJob: AggregationJob<QuantileSketch, PageVitals> = {
   },
   day: {
     storedMap: "vitals",
-    cap: DAY_VITAL_PAGES_STORE_CAP,
     legacyRowField: true,
     add(map, event) {
       if (event.type !== "vital") return;
