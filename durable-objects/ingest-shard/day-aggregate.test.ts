@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { cartAdd, pageView, productView, purchase, vital } from "./enriched-fixture";
+import { cartAdd, enrichedBatch, pageView, productView, purchase, vital } from "./enriched-fixture";
 import {
-  addAbandonedCartToDay,
   addBounceToDay,
+  addClosedSessionToDay,
   addEventToDay,
   DAY_MAP_STORE_CAP,
   DAY_VITAL_PAGES_STORE_CAP,
@@ -10,7 +10,11 @@ import {
   toDayPartial,
 } from "./day-aggregate";
 import { dayPartialSchema, MAX_MAP_ENTRIES, MAX_VITAL_PAGES } from "../shard-to-hub/shard-live-state";
-import type { StepsReached } from "./session-state";
+import { newSessionState, type StepsReached } from "./session-state";
+import { jobMap } from "../jobs/job-maps";
+import { topPagesJob } from "../jobs/top-pages";
+import { topProductsJob } from "../jobs/top-products";
+import { webVitalsJob } from "../jobs/web-vitals";
 
 const none: StepsReached = { product_view: false, cart_add: false, checkout: false, purchase: false, referrer: false };
 const t0 = Date.UTC(2026, 10, 23, 10);
@@ -49,7 +53,8 @@ describe("day aggregate", () => {
       "",
     );
     addBounceToDay(day);
-    addAbandonedCartToDay(day, 200_000);
+    // A session closing with 20.00 in its cart and no purchase.
+    addClosedSessionToDay(day, { ...newSessionState("s-1", true, enrichedBatch("s", []), t0), cart_units: 200_000 });
 
     const partial = toDayPartial(day);
     expect(dayPartialSchema.safeParse(partial).success).toBe(true);
@@ -87,9 +92,9 @@ describe("day aggregate", () => {
       addEventToDay(day, vital(t0, `/p/${page}`, "LCP", 1_000 + page), seen, none, "");
       addEventToDay(day, cartAdd(t0, `sku-${page}`, 1), seen, none, "");
     }
-    expect(Object.keys(day.pages).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
-    expect(Object.keys(day.products).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
-    expect(Object.keys(day.vitals).length).toBeLessThanOrEqual(DAY_VITAL_PAGES_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, topPagesJob.day)).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, topProductsJob.day)).length).toBeLessThanOrEqual(DAY_MAP_STORE_CAP);
+    expect(Object.keys(jobMap(day.maps, webVitalsJob.day)).length).toBeLessThanOrEqual(DAY_VITAL_PAGES_STORE_CAP);
 
     const partial = toDayPartial(day);
     expect(Object.keys(partial.pages)).toHaveLength(MAX_MAP_ENTRIES);

@@ -12,7 +12,7 @@ import type { EnrichedBatch, EnrichedEvent } from "../../protocol";
 import type { SessionRow } from "../../clickhouse/rows";
 import { toDateTime64 } from "../../clickhouse/rows";
 import { fromMoneyUnits, toMoneyUnits } from "../shared/money";
-import { cartLineUnits, PRODUCT_VIEW_EVENT } from "./window-aggregate";
+import { cartLineUnits, PRODUCT_VIEW_EVENT } from "../shared/commerce-events";
 
 export interface SessionState {
   session_id: string;

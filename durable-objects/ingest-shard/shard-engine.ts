@@ -28,8 +28,8 @@ import { toEventRow, type EventRow } from "../../clickhouse/rows";
 import type { EnrichedBatch, EnrichedEvent, IngestAdmission, IngestOutcome } from "../../protocol";
 import { CoalescedSender, realSchedule, type Schedule } from "./coalesced-sender";
 import {
-  addAbandonedCartToDay,
   addBounceToDay,
+  addClosedSessionToDay,
   addEventToDay,
   emptyDayAccumulator,
   toDayPartial,
@@ -57,7 +57,6 @@ import {
 import {
   applyEventToSession,
   chooseSession,
-  isAbandonedCart,
   isBounce,
   newSessionState,
   toSessionRow,
@@ -69,8 +68,10 @@ import { migrateShardSchema } from "./shard-schema";
 import { ShardMeta } from "./shard-meta";
 import { readCounters, type ShardStats } from "./shard-stats";
 import { MEMBER_SESSION, MEMBER_VISITOR, ShardStateStore, StateChanges } from "./shard-state-store";
-import { largestJobCounts } from "../jobs/job-counts";
-import { addEventToWindow, toMetricCounts, WINDOW_MAP_CAP } from "./window-aggregate";
+import { closedSessionTouchesDay } from "../jobs/day-records";
+import { reportJobMaps, WINDOW_JOBS } from "../jobs/job-maps";
+import { emptyRecord } from "../shared/safe-record";
+import { addEventToWindow, toMetricCounts } from "./window-aggregate";
 import { nextSealedPart, recordEmittedPart, windowMetricsRows, type WindowState } from "./window-sealing";
 import { isWindowSealedBy, wallClockSealTime, watermarkOf, windowStartOf } from "./watermark";
 
@@ -541,7 +542,8 @@ export class ShardEngine {
 
   /**
    * Ends a session: its row waits for ClickHouse, a bounce counts in the window (and day) it
-   * started in, and an abandoned cart counts on the day it closed. Replaying the log
+   * started in, and the day jobs that take closed sessions (abandoned carts) count it on the
+   * day it closed. Replaying the log
    * (`emit` false), the row is already stored: only the state changes.
    */
   private closeSession(
@@ -556,7 +558,7 @@ export class ShardEngine {
       changes.window(windowStartOf(session.started_at, this.windowMs)).total.counters.bounces += 1;
       addBounceToDay(changes.day(utcDay(session.started_at)));
     }
-    if (isAbandonedCart(session)) addAbandonedCartToDay(changes.day(utcDay(now)), session.cart_units);
+    if (closedSessionTouchesDay(session)) addClosedSessionToDay(changes.day(utcDay(now)), session);
     changes.closeSession(session.session_id);
     this.count(state, "sessions_closed");
   }
@@ -866,17 +868,22 @@ export class ShardEngine {
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
-      windows: windows.map(
-        (window): WindowPartial => ({
-          start: window.start,
-          end: window.start + this.windowMs,
-          counts: toPlainData(toMetricCounts(window.total.counters)),
-          jobs: toPlainData(largestJobCounts(window.total.jobs, WINDOW_MAP_CAP)),
-        }),
-      ),
+      windows: windows.map((window) => this.windowPartial(window)),
       today: this.todayPartial(state, utcDay(now)),
       online: this.onlineCount(state, now),
     };
+  }
+
+  /** A window's counts and each window job's report, as plain data. */
+  private windowPartial(window: WindowState): WindowPartial {
+    const partial: WindowPartial = {
+      start: window.start,
+      end: window.start + this.windowMs,
+      counts: toMetricCounts(window.total.counters),
+      jobs: emptyRecord(),
+    };
+    reportJobMaps(WINDOW_JOBS, window.total.maps, partial);
+    return toPlainData(partial);
   }
 
   /**

@@ -17,16 +17,14 @@
  * transaction threw, or when another writer changed them), so nothing here is ever repaired
  * in place.
  */
-import type { DayAccumulator, PageVitals } from "./day-aggregate";
+import type { DayAccumulator } from "./day-aggregate";
 import { emptyDayAccumulator } from "./day-aggregate";
-import { emptyJobCounts, type JobCounts } from "../jobs/job-counts";
-import { jobMapName } from "../jobs/keyed-count-job";
-import { KEYED_COUNT_JOBS } from "../jobs/registered-jobs";
+import { storedDayRecords } from "../jobs/day-records";
+import { DAY_JOBS, emptyJobMaps, jobMapNames, WINDOW_JOBS, type JobMaps, type ScopedJob } from "../jobs/job-maps";
 import { emptyRecord, parseWithSafeRecords } from "../shared/safe-record";
 import { restoredSessionState, type SessionState } from "./session-state";
 import { trackChanges, MapEntryRows, type MapChanges } from "../shared/map-entries";
-import type { QuantileSketch } from "../shared/quantile-sketch";
-import { emptyWindowAggregate, type ProductCounts } from "./window-aggregate";
+import { emptyWindowAggregate } from "./window-aggregate";
 import { newWindowState, type WindowState } from "./window-sealing";
 
 /** Kinds of distinct members counted per window and per day. */
@@ -34,12 +32,12 @@ export const MEMBER_VISITOR = 0;
 export const MEMBER_SESSION = 1;
 type MemberKind = typeof MEMBER_VISITOR | typeof MEMBER_SESSION;
 
-/** The maps of a day and of a window kept as rows (map-entries.ts); the rest stays one small JSON row. */
-const BUILT_IN_DAY_MAPS = ["pages", "referrers", "products", "vitals"] as const;
-/** Each keyed-count job's map is stored beside them as `job:<name>` (jobs/keyed-count-job.ts). */
-const DAY_MAPS: readonly string[] = [...BUILT_IN_DAY_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
-const BUILT_IN_WINDOW_MAPS = ["pages", "products", "vitals"] as const;
-const WINDOW_MAPS: readonly string[] = [...BUILT_IN_WINDOW_MAPS, ...KEYED_COUNT_JOBS.map(jobMapName)];
+/**
+ * The jobs' maps of a day and of a window are kept as entry rows (map-entries.ts), one map per
+ * job under its stored name (jobs/aggregation-job.ts); the rest stays one small JSON row.
+ */
+const DAY_MAPS: readonly string[] = jobMapNames("day");
+const WINDOW_MAPS: readonly string[] = jobMapNames("window");
 type DayMap = string;
 type WindowMap = string;
 
@@ -88,23 +86,44 @@ function changeSet(changes: MapChanges<string>, map: string): Set<string> {
   return set;
 }
 
-/** Each job's counts behind a Proxy recording changed keys into its map's change set. */
-function trackedJobs(jobs: JobCounts, changes: MapChanges<string>): JobCounts {
-  const tracked = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS)
-    tracked[job.name] = trackChanges(jobs[job.name] ?? emptyRecord<number>(), changeSet(changes, jobMapName(job)));
+/** Each job's map behind a Proxy recording changed keys into its map's change set (new records, same maps). */
+function trackedMaps(maps: JobMaps, changes: MapChanges<string>): JobMaps {
+  const tracked = emptyRecord<Record<string, unknown>>();
+  for (const [name, map] of Object.entries(maps)) tracked[name] = trackChanges(map, changeSet(changes, name));
   return tracked;
 }
 
-/** Job maps keyed by their stored map names (`job:<name>`), the same objects. */
-function jobRecords(jobs: JobCounts): JobCounts {
-  const records = emptyRecord<Record<string, number>>();
-  for (const job of KEYED_COUNT_JOBS) {
-    const counts = jobs[job.name];
-    if (counts !== undefined) records[jobMapName(job)] = counts;
+/**
+ * A scope's job maps as stored: from the entry rows, and for the built-in jobs whose map was
+ * once a field of the JSON row (`legacyRow`, written before entry rows existed) from that
+ * field too; those keys are noted as changed, so the next write moves them to entry rows.
+ */
+function loadJobMaps(
+  jobs: readonly ScopedJob<unknown>[],
+  scope: "window" | "day",
+  legacyRow: Record<string, unknown>,
+  entries: MapEntryRows<string>,
+  owner: string | number,
+  changes: MapChanges<string>,
+): JobMaps {
+  const maps = emptyJobMaps(scope);
+  for (const { state } of jobs) {
+    if (!state.legacyRowField) continue;
+    const legacy = legacyRow[state.storedMap];
+    if (typeof legacy !== "object" || legacy === null) continue;
+    maps[state.storedMap] = legacy as Record<string, unknown>;
+    for (const key of Object.keys(legacy)) changeSet(changes, state.storedMap).add(key);
   }
-  return records;
+  entries.readInto(owner, maps);
+  return maps;
 }
+
+/** A `windows` row's state: the counters (and, written before entry rows existed, maybe a built-in map). */
+type StoredWindow = Omit<WindowState, "total"> & {
+  total: { counters: WindowState["total"]["counters"] } & Record<string, unknown>;
+};
+/** A `days` row's state (and, written before entry rows existed, maybe a built-in map). */
+type StoredDay = Pick<DayAccumulator, "day" | "counters"> & Record<string, unknown>;
 
 interface WindowIndexEntry {
   needsPart: boolean;
@@ -193,18 +212,18 @@ export class ShardStateStore {
     if (!this.windowIndex.has(start)) return null;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM windows WHERE start = ?", start).toArray()[0];
     if (row === undefined) return null;
-    const stored = parseWithSafeRecords<WindowState>(row.state);
+    const stored = parseWithSafeRecords<StoredWindow>(row.state);
     const changes = this.windowEntries.noChanges();
-    const maps = {
-      pages: stored.total.pages ?? emptyRecord<number>(),
-      products: stored.total.products ?? emptyRecord<ProductCounts>(),
-      vitals: stored.total.vitals ?? emptyRecord<QuantileSketch>(),
-    };
-    // A window written before window_entries existed holds its maps in `windows`: the next write moves them.
-    for (const map of BUILT_IN_WINDOW_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
-    const jobs = emptyJobCounts();
-    this.windowEntries.readInto(start, { ...maps, ...jobRecords(jobs) });
-    return this.trackWindow({ ...stored, total: { counters: stored.total.counters, ...maps, jobs } }, changes);
+    const maps = loadJobMaps(WINDOW_JOBS, "window", stored.total, this.windowEntries, start, changes);
+    return this.trackWindow(
+      {
+        start: stored.start,
+        total: { counters: stored.total.counters, maps },
+        emitted: stored.emitted,
+        parts: stored.parts,
+      },
+      changes,
+    );
   }
 
   /** A window with nothing stored yet, tracked and cached like a loaded one. */
@@ -216,13 +235,7 @@ export class ShardStateStore {
     const { total } = window;
     const tracked: WindowState = {
       ...window,
-      total: {
-        counters: total.counters,
-        pages: trackChanges(total.pages, changeSet(changes, "pages")),
-        products: trackChanges(total.products, changeSet(changes, "products")),
-        vitals: trackChanges(total.vitals as Record<string, QuantileSketch>, changeSet(changes, "vitals")),
-        jobs: trackedJobs(total.jobs, changes),
-      },
+      total: { counters: total.counters, maps: trackedMaps(total.maps, changes) },
     };
     this.windowChanges.set(tracked, changes);
     this.windowCache.set(window.start, tracked);
@@ -353,24 +366,10 @@ export class ShardStateStore {
     if (cached !== undefined) return cached;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM days WHERE day = ?", day).toArray()[0];
     if (row === undefined) return null;
-    const stored = parseWithSafeRecords<
-      Partial<DayAccumulator> & Pick<DayAccumulator, "day" | "counters" | "funnel" | "abandoned">
-    >(row.state);
+    const stored = parseWithSafeRecords<StoredDay>(row.state);
     const changes = this.dayEntries.noChanges();
-    const maps = {
-      pages: stored.pages ?? emptyRecord<number>(),
-      referrers: stored.referrers ?? emptyRecord<number>(),
-      products: stored.products ?? emptyRecord<ProductCounts>(),
-      vitals: stored.vitals ?? emptyRecord<PageVitals>(),
-    };
-    // A day written before day_entries existed holds its maps in `days`: the next write moves them.
-    for (const map of BUILT_IN_DAY_MAPS) for (const key of Object.keys(maps[map])) changes[map]?.add(key);
-    const jobs = emptyJobCounts();
-    this.dayEntries.readInto(day, { ...maps, ...jobRecords(jobs) });
-    return this.track(
-      { day: stored.day, counters: stored.counters, funnel: stored.funnel, abandoned: stored.abandoned, ...maps, jobs },
-      changes,
-    );
+    const maps = loadJobMaps(DAY_JOBS, "day", stored, this.dayEntries, day, changes);
+    return this.track({ day: stored.day, counters: stored.counters, records: storedDayRecords(stored), maps }, changes);
   }
 
   /** A day with nothing stored yet, tracked and cached like a loaded one. */
@@ -381,11 +380,7 @@ export class ShardStateStore {
   private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
     const accumulator: DayAccumulator = {
       ...day,
-      pages: trackChanges(day.pages, changeSet(changes, "pages")),
-      referrers: trackChanges(day.referrers, changeSet(changes, "referrers")),
-      products: trackChanges(day.products, changeSet(changes, "products")),
-      vitals: trackChanges(day.vitals, changeSet(changes, "vitals")),
-      jobs: trackedJobs(day.jobs, changes),
+      maps: trackedMaps(day.maps, changes),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
@@ -574,9 +569,7 @@ export class ShardStateStore {
   private writeWindow(window: WindowState): void {
     const changes = this.windowChanges.get(window);
     if (changes === undefined) throw new Error(`window ${window.start} was not loaded through the store`);
-    const { pages, products, vitals, jobs } = window.total;
-    const records: Record<WindowMap, Record<string, unknown>> = { pages, products, vitals, ...jobRecords(jobs) };
-    this.windowEntries.write(window.start, records, changes);
+    this.windowEntries.write(window.start, window.total.maps, changes);
     const entry = this.windowIndex.get(window.start);
     this.sql.exec(
       "INSERT INTO windows (start, state, needs_part, live_change) VALUES (?, ?, ?, ?) ON CONFLICT (start) DO UPDATE SET state = excluded.state, needs_part = excluded.needs_part, live_change = excluded.live_change",
@@ -594,7 +587,8 @@ export class ShardStateStore {
 
   /** The day's counters and the map entries changed since its last write. */
   private writeDay(day: DayAccumulator): void {
-    const core = { day: day.day, counters: day.counters, funnel: day.funnel, abandoned: day.abandoned };
+    // The records are fields of the row, in registration order (`funnel`, `abandoned`: the row's order before jobs).
+    const core = { day: day.day, counters: day.counters, ...day.records };
     this.sql.exec(
       "INSERT INTO days (day, state) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET state = excluded.state",
       day.day,
@@ -602,14 +596,7 @@ export class ShardStateStore {
     );
     const changes = this.dayChanges.get(day);
     if (changes === undefined) throw new Error(`day ${day.day} was not loaded through the store`);
-    const records: Record<DayMap, Record<string, unknown>> = {
-      pages: day.pages,
-      referrers: day.referrers,
-      products: day.products,
-      vitals: day.vitals,
-      ...jobRecords(day.jobs),
-    };
-    this.dayEntries.write(day.day, records, changes);
+    this.dayEntries.write(day.day, day.maps, changes);
   }
 }
 

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { cartAdd, cartRemove, checkout, pageView, productView, purchase, vital } from "./enriched-fixture";
 import { sketchQuantile } from "../shared/quantile-sketch";
 import { parseWithSafeRecords } from "../shared/safe-record";
+import { jobMap } from "../jobs/job-maps";
+import { topPagesJob } from "../jobs/top-pages";
+import { topProductsJob } from "../jobs/top-products";
+import { webVitalsJob } from "../jobs/web-vitals";
 import {
   addCountersInto,
   addEventToWindow,
@@ -16,6 +20,10 @@ import {
 
 const first = { newVisitor: true, newSession: true };
 const again = { newVisitor: false, newSession: false };
+// The built-in jobs' window maps (jobs/), under the names they are stored with.
+const pagesOf = (window: WindowAggregate) => jobMap(window.maps, topPagesJob.window);
+const productsOf = (window: WindowAggregate) => jobMap(window.maps, topProductsJob.window);
+const vitalsOf = (window: WindowAggregate) => jobMap(window.maps, webVitalsJob.window);
 
 describe("window aggregate", () => {
   it("counts events, page views, commerce and revenue per currency", () => {
@@ -47,15 +55,15 @@ describe("window aggregate", () => {
     expect(counts.revenue).toBe(3.3);
     expect(window.counters.cart_add_units).toBe(250_000);
     expect(window.counters.cart_remove_units).toBe(125_000);
-    expect(window.pages["/p/1"]).toBe(2);
-    expect(window.products["sku-1"]).toEqual({
+    expect(pagesOf(window)["/p/1"]).toBe(2);
+    expect(productsOf(window)["sku-1"]).toEqual({
       name: "name of sku-1",
       views: 1,
       cart_adds: 1,
       purchases: 1,
       revenue_units: 125_000,
     });
-    expect(sketchQuantile(window.vitals.LCP ?? { zeros: 0, buckets: {}, count: 0 }, 0.75)).toBeCloseTo(1800, -2);
+    expect(sketchQuantile(vitalsOf(window)["LCP"] ?? { zeros: 0, buckets: {}, count: 0 }, 0.75)).toBeCloseTo(1800, -2);
   });
 
   it("counts visitors and sessions only when the caller says they are new to the window", () => {
@@ -74,9 +82,9 @@ describe("window aggregate", () => {
     addEventToWindow(window, cartAdd(3, "constructor", 1), again);
     const revived = parseWithSafeRecords<WindowAggregate>(JSON.stringify(window));
     addEventToWindow(revived, cartAdd(4, "constructor", 1), again);
-    expect(Object.keys(revived.products).sort()).toEqual(["__proto__", "constructor"]);
-    expect(revived.products["constructor"]?.cart_adds).toBe(3);
-    expect(revived.products["__proto__"]?.cart_adds).toBe(1);
+    expect(Object.keys(productsOf(revived)).sort()).toEqual(["__proto__", "constructor"]);
+    expect(productsOf(revived)["constructor"]?.cart_adds).toBe(3);
+    expect(productsOf(revived)["__proto__"]?.cart_adds).toBe(1);
   });
 
   it("bounds per-page counts, evicting the smallest entry for a new key", () => {
@@ -85,8 +93,8 @@ describe("window aggregate", () => {
     addEventToWindow(window, pageView(0, "/popular"), again);
     for (let page = 0; page < WINDOW_MAP_CAP + 50; page++)
       addEventToWindow(window, pageView(page, `/p/${page}`), again);
-    expect(Object.keys(window.pages)).toHaveLength(WINDOW_MAP_CAP);
-    expect(window.pages["/popular"]).toBe(2);
+    expect(Object.keys(pagesOf(window))).toHaveLength(WINDOW_MAP_CAP);
+    expect(pagesOf(window)["/popular"]).toBe(2);
     // Counters are never capped.
     expect(window.counters.page_views).toBe(WINDOW_MAP_CAP + 52);
   });

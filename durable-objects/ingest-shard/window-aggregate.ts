@@ -5,31 +5,19 @@
  * live feed. Money is in integer units (money.ts). Visitors and sessions are exact distinct
  * counts: the caller keeps the (window, visitor) and (window, session) sets in SQLite and
  * says whether this event's visitor/session is new to the window, so a retried or late event
- * never counts them twice. Per-page and per-product maps are capped (capped-map.ts).
+ * never counts them twice. What each counter counts is jobs/event-counters.ts; the window's
+ * other state belongs to the window jobs (jobs/job-maps.ts: pages, products, vitals, keyed
+ * counts), each map capped (capped-map.ts).
  */
-import {
-  METRIC_COUNT_NAMES,
-  type EnrichedEvent,
-  type MetricCountName,
-  type MetricCounts,
-  type VitalMetric,
-} from "../../protocol";
-import { incrementCapped, admitKey } from "../shared/capped-map";
-import { addEventToJobCounts, emptyJobCounts, type JobCounts } from "../jobs/job-counts";
+import { METRIC_COUNT_NAMES, type EnrichedEvent, type MetricCountName, type MetricCounts } from "../../protocol";
+import { NOTHING_REACHED } from "../jobs/aggregation-job";
+import { addEventToJobMaps, emptyJobMaps, WINDOW_JOBS, type JobMaps } from "../jobs/job-maps";
+import { COUNTERS_BY_EVENT_TYPE } from "../jobs/event-counters";
 import { zeroCounts } from "../shared/metric-counts";
 import { fromMoneyUnits, toMoneyUnits } from "../shared/money";
-import { addToSketch, type QuantileSketch, emptySketch } from "../shared/quantile-sketch";
 import { emptyRecord } from "../shared/safe-record";
-import { MAX_MAP_ENTRIES } from "../shard-to-hub/shard-live-state";
 
-/**
- * Distinct pages, products and job keys a window keeps (the window is short; this only bounds
- * abuse). Its job keys go to the hub, so this is the contract's cap.
- */
-export const WINDOW_MAP_CAP = MAX_MAP_ENTRIES;
-
-/** The custom event an app sends when a product page is viewed: `track("product_view", { product_id, name? })`. */
-export const PRODUCT_VIEW_EVENT = "product_view";
+export { WINDOW_MAP_CAP } from "../jobs/state-caps";
 
 /**
  * Counters a window or day keeps beyond the reported counts: value added to / removed from
@@ -45,22 +33,10 @@ export type WindowCounters = Record<WindowCounterName, number> & {
   revenue_units: Record<string, number>;
 };
 
-export interface ProductCounts {
-  name: string;
-  views: number;
-  cart_adds: number;
-  /** Items purchased (sum of quantities). */
-  purchases: number;
-  revenue_units: number;
-}
-
 export interface WindowAggregate {
   counters: WindowCounters;
-  pages: Record<string, number>;
-  products: Record<string, ProductCounts>;
-  vitals: Partial<Record<VitalMetric, QuantileSketch>>;
-  /** Keyed-count job name → key → events in this window (jobs/keyed-count-job.ts). */
-  jobs: JobCounts;
+  /** The window jobs' keyed state (jobs/job-maps.ts): pages, products, vitals, keyed counts. */
+  maps: JobMaps;
 }
 
 /** Whether the event's visitor / session is new to the window (or day) it is added to. */
@@ -78,120 +54,25 @@ export function emptyCounters(): WindowCounters {
 export function emptyWindowAggregate(): WindowAggregate {
   return {
     counters: emptyCounters(),
-    pages: emptyRecord(),
-    products: emptyRecord(),
-    vitals: emptyRecord(),
-    jobs: emptyJobCounts(),
+    maps: emptyJobMaps("window"),
   };
 }
 
-/** Value a cart add/remove moves: its explicit value, else price × quantity. */
-export function cartLineUnits(event: EnrichedEvent): number {
-  if (event.value > 0) return toMoneyUnits(event.value);
-  return toMoneyUnits(event.price) * Math.max(event.quantity, 1);
-}
-
-/** The event's own additive contribution (not visitors/sessions: those need membership). */
+/**
+ * Adds one event to the counters: every counter by its rule (jobs/event-counters.ts), and a
+ * purchase's value to its currency's revenue. Visitors and sessions count when `membership`
+ * says they are new to the window or day.
+ */
 export function addEventToCounters(counters: WindowCounters, event: EnrichedEvent, membership: Membership): void {
-  counters.events += 1;
-  if (membership.newVisitor) counters.visitors += 1;
-  if (membership.newSession) counters.sessions += 1;
-  switch (event.type) {
-    case "page_view":
-      counters.page_views += 1;
-      break;
-    case "cart":
-      if (event.action === "add") {
-        counters.cart_adds += 1;
-        counters.cart_add_units += cartLineUnits(event);
-      } else if (event.action === "remove") {
-        counters.cart_removes += 1;
-        counters.cart_remove_units += cartLineUnits(event);
-      } else if (event.action === "checkout") {
-        counters.checkouts += 1;
-      }
-      break;
-    case "purchase":
-      counters.purchases += 1;
-      counters.revenue_units[event.currency] =
-        (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
-      break;
-    case "vital":
-    case "custom":
-      break;
+  for (const { name, rule } of COUNTERS_BY_EVENT_TYPE[event.type]) {
+    const amount = rule.amount(event, membership);
+    if (amount !== 0) counters[name] += amount;
   }
+  if (event.type === "purchase")
+    counters.revenue_units[event.currency] = (counters.revenue_units[event.currency] ?? 0) + toMoneyUnits(event.value);
 }
 
-export interface ProductTouch {
-  product_id: string;
-  name: string;
-  views: number;
-  cart_adds: number;
-  purchases: number;
-  revenue_units: number;
-}
-
-/** What the event does to per-product counts: a product view, a cart add, purchased items. */
-export function productTouchesOf(event: EnrichedEvent): ProductTouch[] {
-  if (event.type === "custom" && event.name === PRODUCT_VIEW_EVENT) {
-    const id = event.props["product_id"];
-    if (typeof id !== "string" && typeof id !== "number") return [];
-    const name = event.props["name"];
-    return [
-      {
-        product_id: String(id),
-        name: typeof name === "string" ? name : "",
-        views: 1,
-        cart_adds: 0,
-        purchases: 0,
-        revenue_units: 0,
-      },
-    ];
-  }
-  if (event.type === "cart" && event.action === "add" && event.product_id !== "") {
-    return [
-      {
-        product_id: event.product_id,
-        name: event.product_name,
-        views: 0,
-        cart_adds: 1,
-        purchases: 0,
-        revenue_units: 0,
-      },
-    ];
-  }
-  if (event.type === "purchase") {
-    return event.items.map((item) => ({
-      product_id: item.product_id,
-      name: item.name ?? "",
-      views: 0,
-      cart_adds: 0,
-      purchases: item.quantity,
-      revenue_units: toMoneyUnits(item.price) * item.quantity,
-    }));
-  }
-  return [];
-}
-
-export function productWeight(product: ProductCounts): number {
-  return product.views + product.cart_adds + product.purchases;
-}
-
-/** Adds product touches into a capped product map. */
-export function addProductTouches(products: Record<string, ProductCounts>, touches: ProductTouch[], cap: number): void {
-  for (const touch of touches) {
-    if (!admitKey(products, touch.product_id, cap, productWeight)) continue;
-    const product = products[touch.product_id] ?? { name: "", views: 0, cart_adds: 0, purchases: 0, revenue_units: 0 };
-    if (touch.name !== "") product.name = touch.name;
-    product.views += touch.views;
-    product.cart_adds += touch.cart_adds;
-    product.purchases += touch.purchases;
-    product.revenue_units += touch.revenue_units;
-    products[touch.product_id] = product;
-  }
-}
-
-/** `sessionChannel`: the event's session's channel, for the keyed-count jobs (jobs/keyed-count-job.ts). */
+/** `sessionChannel`: the event's session's channel, for the jobs (jobs/aggregation-job.ts). */
 export function addEventToWindow(
   window: WindowAggregate,
   event: EnrichedEvent,
@@ -199,15 +80,12 @@ export function addEventToWindow(
   sessionChannel = "",
 ): void {
   addEventToCounters(window.counters, event, membership);
-  if (event.type === "page_view") incrementCapped(window.pages, event.path, 1, WINDOW_MAP_CAP);
-  if (event.type === "vital") {
-    const metric = event.metric as VitalMetric;
-    const sketch = window.vitals[metric] ?? emptySketch();
-    addToSketch(sketch, event.metric_value);
-    window.vitals[metric] = sketch;
-  }
-  addProductTouches(window.products, productTouchesOf(event), WINDOW_MAP_CAP);
-  addEventToJobCounts(window.jobs, event, WINDOW_MAP_CAP, { newSession: membership.newSession, sessionChannel });
+  addEventToJobMaps(WINDOW_JOBS, window.maps, event, {
+    newSession: membership.newSession,
+    sessionChannel,
+    reached: NOTHING_REACHED,
+    referrerHost: "",
+  });
 }
 
 /** `total − emitted`: what changed since the last sealed part. Never negative (counters only grow). */

@@ -1,40 +1,104 @@
 /**
- * A keyed-count job: an aggregation that counts events by a key of its own choosing, per UTC
- * day, and reports the day's top keys live. The shard and the hub run every registered job
- * (registered-jobs.ts) the same way, so a job is its own file plus one registration line:
+ * The keyed-count kind of job: counts events by a key of the job's own choosing, per window
+ * and per UTC day, and reports the top keys live. A job of this kind is a name and a `keyOf`:
  *
- * - which events it takes, and under which key: `keyOf` (null: not this event);
- * - its keyed state: a capped map key → count per day in the shard (stored as entry rows of
- *   `day_entries`, map `job:<name>`, written in the batch's transaction like every other map);
- * - the hub merge: counts add across shards (shards hold disjoint visitors, and a count of
- *   events needs no distinct set, so the sum is exact);
- * - its live contribution: the day's top keys under `overview.jobs.<name>`;
- * - ClickHouse rows: none of its own. Every event is in `events`, so history is a GROUP BY
- *   there; a job needing a table adds a migration and a FlushQueue (docs/adding-jobs.md).
+ * - keyed state: a capped map key → count per window (WINDOW_MAP_CAP keys) and per day
+ *   (DAY_MAP_STORE_CAP kept, MAX_MAP_ENTRIES reported), stored as `job:<name>` entry rows;
+ * - shard → hub: `WindowPartial.jobs.<name>` and `DayPartial.jobs.<name>`, the largest keys;
+ * - hub merge: counts add across shards (shards hold disjoint visitors, and a count of events
+ *   needs no distinct set, so the sum is exact);
+ * - live: each window's `jobs.<name>` (top WINDOW_JOB_TOP_LIMIT) and `overview.jobs.<name>`
+ *   (top TOP_LIST_LIMIT), as `{ key, count }`, largest first, ties by key;
+ * - ClickHouse rows: none of its own; every event is in `events`, so history is a GROUP BY.
  *
  * docs/adding-jobs.md walks through adding one.
  */
 import type { EnrichedEvent } from "../../protocol";
+import { incrementCapped, largestEntries } from "../shared/capped-map";
+import { emptyRecord } from "../shared/safe-record";
+import { addCountsByKeyInto, TOP_LIST_LIMIT, topEntries } from "../shared/top-list";
+import { MAX_MAP_ENTRIES } from "../shard-to-hub/shard-live-state";
+import { jobMapName, type AggregationJob, type JobEventContext } from "./aggregation-job";
+import { DAY_MAP_STORE_CAP, WINDOW_MAP_CAP } from "./state-caps";
 
-/** What a job may know about an event's session besides the event, in the window or day being counted. */
-export interface JobEventContext {
-  /** The event is its session's first in this window (or day): a job counting sessions counts these. */
-  newSession: boolean;
-  /** The session's channel (its first touch, session-state.ts) as of this event; '' when unknown. */
-  sessionChannel: string;
-}
+/** Keys of each job a window reports live (a window is short: few keys, and a snapshot carries hundreds of windows). */
+export const WINDOW_JOB_TOP_LIMIT = 10;
 
-export interface KeyedCountJob {
+/** What a keyed-count job needs to know of an event's session. */
+export type KeyedCountContext = Pick<JobEventContext, "newSession" | "sessionChannel">;
+
+export interface KeyedCountJobSpec {
   /**
    * Lower-case snake name, unique among jobs: names the stored map (`job:<name>`), the entry
-   * of DayPartial.jobs and of the overview's `jobs`. Renaming it starts the count again.
+   * of the partials' and the live message's `jobs`. Renaming it starts the count again.
    */
   readonly name: string;
   /** The key `event` counts under, or null when the job does not take this event. Pure and cheap: it runs for every event. */
-  keyOf(event: EnrichedEvent, context: JobEventContext): string | null;
+  keyOf(event: EnrichedEvent, context: KeyedCountContext): string | null;
 }
 
-/** The name of a job's map among a day's entry rows. */
-export function jobMapName(job: KeyedCountJob): `job:${string}` {
-  return `job:${job.name}`;
+export type KeyedCountJob = AggregationJob<number, number> & KeyedCountJobSpec;
+
+/** The `jobs` record of a partial or live entry (made with it; absent only in a state stored before jobs existed). */
+function jobsOf<T>(holder: { jobs?: Record<string, T> | undefined }): Record<string, T> {
+  if (holder.jobs === undefined) holder.jobs = emptyRecord<T>();
+  return holder.jobs;
+}
+
+function topKeys(counts: Map<string, number>, limit: number): { key: string; count: number }[] {
+  return topEntries(counts, (a, b) => b - a, limit).map(([key, count]) => ({ key, count }));
+}
+
+/** A keyed-count job from its name and `keyOf`. */
+export function keyedCountJob(spec: KeyedCountJobSpec): KeyedCountJob {
+  const { name } = spec;
+  const storedMap = jobMapName(name);
+  const add = (map: Record<string, number>, event: EnrichedEvent, context: JobEventContext, cap: number) => {
+    const key = spec.keyOf(event, context);
+    if (key !== null) incrementCapped(map, key, 1, cap);
+  };
+  return {
+    name,
+    keyOf: spec.keyOf,
+    window: {
+      storedMap,
+      legacyRowField: false,
+      add: (map, event, context) => add(map, event, context, WINDOW_MAP_CAP),
+      report: (map, partial) => {
+        jobsOf(partial)[name] = largestEntries(map, WINDOW_MAP_CAP, (count) => count);
+      },
+    },
+    day: {
+      storedMap,
+      legacyRowField: false,
+      add: (map, event, context) => add(map, event, context, DAY_MAP_STORE_CAP),
+      report: (map, partial) => {
+        jobsOf(partial)[name] = largestEntries(map, MAX_MAP_ENTRIES, (count) => count);
+      },
+    },
+    mergeWindows: () => {
+      const merged = new Map<string, number>();
+      return {
+        add: (partial) => {
+          const counts = partial.jobs?.[name];
+          if (counts !== undefined) addCountsByKeyInto(merged, counts);
+        },
+        show: (window) => {
+          jobsOf(window)[name] = topKeys(merged, WINDOW_JOB_TOP_LIMIT);
+        },
+      };
+    },
+    mergeDays: () => {
+      const merged = new Map<string, number>();
+      return {
+        add: (partial) => {
+          const counts = partial.jobs?.[name];
+          if (counts !== undefined) addCountsByKeyInto(merged, counts);
+        },
+        showInOverview: (overview) => {
+          jobsOf(overview)[name] = topKeys(merged, TOP_LIST_LIMIT);
+        },
+      };
+    },
+  };
 }

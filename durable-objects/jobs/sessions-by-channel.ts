@@ -8,9 +8,9 @@
  * late page view that turns out to be the real entry moves the session's first touch in
  * ClickHouse (history), not a count already made here.
  */
-import type { KeyedCountJob } from "./keyed-count-job";
+import { keyedCountJob } from "./keyed-count-job";
 
-export const sessionsByChannelJob: KeyedCountJob = {
+export const sessionsByChannelJob = keyedCountJob({
   name: "sessions_by_channel",
   keyOf: (_event, context) => (context.newSession ? context.sessionChannel || "Direct" : null),
-};
+});

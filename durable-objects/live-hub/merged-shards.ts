@@ -7,8 +7,8 @@
  * rows the hub stored or from the shards themselves.
  */
 import type { Overview, Performance, WindowMetrics } from "../../protocol";
-import { KEYED_COUNT_JOBS } from "../jobs/registered-jobs";
-import { addCountsByKeyInto, topJobKeys } from "../shared/top-list";
+import type { WindowMerge } from "../jobs/aggregation-job";
+import { AGGREGATION_JOBS } from "../jobs/registered-jobs";
 import { utcDay } from "../../common/utc-day";
 import { mergeDayPartials, overviewOf, performanceOf } from "./day-merge";
 import {
@@ -18,9 +18,6 @@ import {
   type WindowPartial,
 } from "../shard-to-hub/shard-live-state";
 import { addMetricCountsInto, emptyMetricCounts } from "../shared/metric-counts";
-
-/** Keys of each job a window reports live (a window is short: few keys, and a snapshot carries hundreds of windows). */
-export const WINDOW_JOB_TOP_LIMIT = 10;
 
 /** A shard re-sends while its online count decays; one silent for this long is presumed gone. */
 export const ONLINE_STALE_MS = 5 * 60 * 1000;
@@ -130,17 +127,20 @@ export class MergedShards {
 
   private mergedWindow(start: number, byShard: Map<number, ShardWindow>): WindowMetrics {
     const counts = emptyMetricCounts();
-    const jobs = new Map(KEYED_COUNT_JOBS.map((job) => [job.name, new Map<string, number>()]));
+    const jobs: WindowMerge[] = [];
+    for (const job of AGGREGATION_JOBS) {
+      const merge = job.mergeWindows?.();
+      if (merge !== undefined) jobs.push(merge);
+    }
     let end = start + this.windowMs;
     for (const { partial } of byShard.values()) {
       addMetricCountsInto(counts, partial.counts);
-      for (const [name, merged] of jobs) {
-        const shardCounts = partial.jobs?.[name];
-        if (shardCounts !== undefined) addCountsByKeyInto(merged, shardCounts);
-      }
+      for (const merge of jobs) merge.add(partial);
       end = partial.end;
     }
-    return { ...counts, start, end, jobs: topJobKeys(jobs, WINDOW_JOB_TOP_LIMIT) };
+    const window: WindowMetrics = { ...counts, start, end, jobs: {} };
+    for (const merge of jobs) merge.show(window);
+    return window;
   }
 
   /** The newest `limit` windows, newest first. */

@@ -4,8 +4,8 @@
  * the two cannot drift apart on what keeps the hub bounded.
  */
 import { METRIC_COUNT_NAMES, vitalMetricSchema } from "../../protocol";
-import { MAX_JOBS } from "../jobs/registered-jobs";
 import {
+  MAX_JOBS,
   MAX_MAP_ENTRIES,
   MAX_SKETCH_BUCKETS,
   MAX_VITAL_PAGES,

@@ -18,7 +18,6 @@
  */
 import { z } from "zod";
 import { metricCountsSchema, vitalMetricSchema } from "../../protocol";
-import { MAX_JOBS } from "../jobs/registered-jobs";
 import type { QuantileSketch } from "../shared/quantile-sketch";
 
 /** Recent windows the hub keeps (1 h at the default 10 s windows); a shard sends none older. */
@@ -29,6 +28,8 @@ export const MAX_WINDOWS_PER_STATE = 1_000;
 export const MAX_MAP_ENTRIES = 100;
 /** Pages of a day's web vitals a shard sends (the pages with the most samples). */
 export const MAX_VITAL_PAGES = 50;
+/** Largest number of keyed-count jobs a hub accepts in one partial (a bound on a bug, not a plan). */
+export const MAX_JOBS = 32;
 /** A 1% sketch of web vitals has at most ~700 buckets (see quantile-sketch.ts). */
 export const MAX_SKETCH_BUCKETS = 4_000;
 

@@ -21,14 +21,3 @@ export function topEntries<T>(
     .sort(([keyA, a], [keyB, b]) => compare(a, b) || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0))
     .slice(0, limit);
 }
-
-/** Each job's `limit` largest keys as `{ key, count }`, largest first, ties by key (the live protocol's job top lists). */
-export function topJobKeys(
-  jobs: Map<string, Map<string, number>>,
-  limit = TOP_LIST_LIMIT,
-): Record<string, { key: string; count: number }[]> {
-  const top: Record<string, { key: string; count: number }[]> = {};
-  for (const [name, counts] of jobs)
-    top[name] = topEntries(counts, (a, b) => b - a, limit).map(([key, count]) => ({ key, count }));
-  return top;
-}
