@@ -23,7 +23,7 @@ import { measureDayFill } from "./day-fill";
 import { BatchStream } from "../tools/batch-stream";
 import { BENCH_DATABASE, startClickHouseProcess } from "./clickhouse";
 import { ClickHouseGate } from "./clickhouse-gate";
-import { startCpuMeter } from "./cpu";
+import { startCpuMeter, waitUntilQuiet } from "./cpu";
 import { measureFlush } from "./flush";
 import { type RenderTiming, timeHistoryRender } from "./history-render";
 import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./history";
@@ -584,6 +584,16 @@ async function main(): Promise<void> {
               timeoutMs: 10_000,
               runId: `${runId}-${id}`,
             });
+          // Idle means idle: the ingest step's open loop leaves shards flushing a backlog, and
+          // one workerd thread serves every object, so a probe sent meanwhile waits behind it.
+          const settled = await waitUntilQuiet(() => collector.cpuMs(), {
+            busyBelow: 0.1,
+            windowMs: 1_000,
+            timeoutMs: 120_000,
+          });
+          log(
+            `  waited ${(settled.waitedMs / 1000).toFixed(0)} s for the collector to go quiet${settled.quiet ? "" : " (it did not: the idle figure includes background work)"}`,
+          );
           const idle = await probe("idle");
           log(
             `  idle: p50 ${idle.latency.p50.toFixed(1)} ms, p99 ${idle.latency.p99.toFixed(1)} ms (POST→202 p50 ${idle.postLatency.p50.toFixed(1)} ms; ${idle.latency.count} probes)${idle.error ? `; ${idle.error}` : ""}`,

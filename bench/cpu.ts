@@ -138,3 +138,24 @@ export function startCpuMeter(options: { server: () => number; client?: "in-proc
     },
   };
 }
+
+/**
+ * Waits until a server uses less than `busyBelow` of one core over `windowMs` (e.g. until the
+ * collector has flushed the backlog an earlier step left), at most `timeoutMs`. Returns how
+ * long it waited and whether it got quiet.
+ */
+export async function waitUntilQuiet(
+  serverCpuMs: () => number,
+  options: { busyBelow: number; windowMs: number; timeoutMs: number },
+): Promise<{ waitedMs: number; quiet: boolean }> {
+  const began = performance.now();
+  for (;;) {
+    const cpu0 = serverCpuMs();
+    const wall0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, options.windowMs));
+    const busy = (serverCpuMs() - cpu0) / (performance.now() - wall0);
+    const waitedMs = performance.now() - began;
+    if (busy < options.busyBelow) return { waitedMs, quiet: true };
+    if (waitedMs >= options.timeoutMs) return { waitedMs, quiet: false };
+  }
+}
