@@ -116,6 +116,12 @@ describe("the cluster variant of the migrations", () => {
     ]);
   });
 
+  it("sets a table setting on every node's local table", () => {
+    expect(clusterStatements().filter((text) => /MODIFY SETTING/.test(text))).toEqual([
+      "ALTER TABLE events_local ON CLUSTER edge_cluster MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild'",
+    ]);
+  });
+
   it("refuses a statement it has no translation for, and a cluster name that is not an identifier", () => {
     expect(() => new ClusterTranslator("edge").translate("ALTER TABLE events ADD COLUMN x UInt8")).toThrow(
       MigrationError,

@@ -53,6 +53,8 @@ const ALTER_ADD_COLUMNS =
 const ADD_PROJECTION = /^ALTER TABLE (\w+) ADD PROJECTION IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*$/;
 /** Its backfill, a mutation on every node's local table; `mutations_sync = 2` waits for every replica. */
 const MATERIALIZE_PROJECTION = /^ALTER TABLE (\w+) MATERIALIZE PROJECTION (\w+)(?: SETTINGS mutations_sync = \d)?\s*$/;
+/** Table settings (050_delete_with_projection.sql): the parts live in every node's local table. */
+const MODIFY_SETTING = /^ALTER TABLE (\w+) MODIFY SETTING (\w+ = '?\w+'?)\s*$/;
 /** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
 const CREATE_PLAIN_VIEW = /^CREATE OR REPLACE VIEW (`\w+`\.\w+) AS\s([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+ \([^)]*\)\s*SELECT[\s\S]*$/;
@@ -112,6 +114,11 @@ export class ClusterTranslator {
       return [
         `ALTER TABLE ${this.local(table)} ${onCluster} MATERIALIZE PROJECTION ${name} SETTINGS mutations_sync = 2`,
       ];
+    }
+    const setting = MODIFY_SETTING.exec(statement);
+    if (setting) {
+      const [, table = "", assignment = ""] = setting;
+      return [`ALTER TABLE ${this.local(table)} ${onCluster} MODIFY SETTING ${assignment}`];
     }
     const database = CREATE_DATABASE.exec(statement);
     if (database) return [`CREATE DATABASE IF NOT EXISTS ${database[1]} ${onCluster}`];

@@ -10,6 +10,7 @@ export const SCHEMA_MIGRATIONS = [
   { version: 20, name: "020_campaigns" },
   { version: 30, name: "030_session_attributes" },
   { version: 40, name: "040_goals_and_filter_projection" },
+  { version: 50, name: "050_delete_with_projection" },
 ] as const;
 
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_MIGRATIONS[SCHEMA_MIGRATIONS.length - 1]?.version ?? 0;
