@@ -19,8 +19,9 @@
  * Jobs are registered once (registered-jobs.ts); the shard, its store and the hub run every
  * registered job the same way. Kinds built on this interface: keyed counts with a live top
  * list (keyed-count-job.ts: custom events, sessions by channel), the built-in top lists (pages,
- * referrers, products), the Web Vitals sketches, and day records (the funnel, abandoned carts). A built-in job keeps the map name it had
- * before jobs existed (`pages`, `vitals` …), so state stored by older code loads unchanged.
+ * referrers, products), the Web Vitals sketches, and day records (the funnel, abandoned
+ * carts). A built-in job keeps the map name it had before jobs existed (`pages`, `vitals` …),
+ * so state stored by older code loads unchanged.
  */
 import type { EnrichedEvent, Overview, Performance, WindowMetrics } from "../../protocol";
 import type { SessionState } from "../ingest-shard/session-state";
