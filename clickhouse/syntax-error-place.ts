@@ -6,12 +6,15 @@
 
 /**
  * `message` with its position moved `characters` back and its line `lines` back (never below
- * 1); `place` is the line and column after the move, or null when the message names none.
+ * 1; negative numbers move forward); `place` is the line and column after the move, or null
+ * when the message names none. `firstLine` moves columns too, on one line after the move: the
+ * parsed text began that many columns into it (the wrapper dropped the indent before it).
  */
 export function movedSyntaxErrorPlace(
   message: string,
   characters: number,
   lines: number,
+  firstLine: { line: number; columns: number } = { line: 0, columns: 0 },
 ): { message: string; place: { line: number; column: number } | null } {
   let place: { line: number; column: number } | null = null;
   const moved = message
@@ -19,7 +22,8 @@ export function movedSyntaxErrorPlace(
       return `failed at position ${Math.max(1, Number(position) - characters)}`;
     })
     .replace(/\(line (\d+), col (\d+)\)/, (_, line: string, column: string) => {
-      place = { line: Math.max(1, Number(line) - lines), column: Number(column) };
+      const movedLine = Math.max(1, Number(line) - lines);
+      place = { line: movedLine, column: Number(column) + (movedLine === firstLine.line ? firstLine.columns : 0) };
       return `(line ${place.line}, col ${place.column})`;
     });
   return { message: moved, place };

@@ -153,7 +153,12 @@ export type HistoryVitals = z.infer<typeof historyVitalsSchema>;
 /** `POST /v1/sql` body. */
 export const sqlRequestSchema = z.object({
   site: siteKeySchema,
-  query: z.string().trim().min(1).max(MAX_SQL_QUERY_LENGTH),
+  // Kept as typed, not trimmed: a syntax error's line and column count the blank lines and
+  // indent before the statement (worker/sql-guard.ts syntaxErrorInQuery).
+  query: z
+    .string()
+    .max(MAX_SQL_QUERY_LENGTH)
+    .refine((query) => query.trim() !== "", { message: "the query is empty" }),
   max_rows: z.number().int().min(1).max(MAX_SQL_MAX_ROWS).optional(),
 });
 export type SqlRequest = z.infer<typeof sqlRequestSchema>;

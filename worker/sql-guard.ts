@@ -303,12 +303,19 @@ export function explainStatement(kind: "AST" | "QUERY TREE", sql: string): strin
 const PARSED_PREFIX_LENGTH = explainStatement("AST", "").indexOf("\n") + 1;
 
 /**
- * A ClickHouse syntax error's place moved into the query as the user typed it: the guard's
- * first statement (explainStatement "AST") wraps it, one line and PARSED_PREFIX_LENGTH
- * characters further on.
+ * A ClickHouse syntax error's place moved into `query` as the user typed it: the guard's
+ * first statement (explainStatement "AST") wraps the query trimmed, one line and
+ * PARSED_PREFIX_LENGTH characters further on, so the blank lines and indent the trim dropped
+ * are added back (on the first line, to the column as well).
  */
-export function syntaxErrorInQuery(message: string): ReturnType<typeof movedSyntaxErrorPlace> {
-  return movedSyntaxErrorPlace(message, PARSED_PREFIX_LENGTH, 1);
+export function syntaxErrorInQuery(message: string, query: string): ReturnType<typeof movedSyntaxErrorPlace> {
+  const dropped = query.slice(0, query.length - query.trimStart().length);
+  const droppedLines = dropped.split("\n").length - 1;
+  const indent = dropped.length - (dropped.lastIndexOf("\n") + 1);
+  return movedSyntaxErrorPlace(message, PARSED_PREFIX_LENGTH - dropped.length, 1 - droppedLines, {
+    line: 1 + droppedLines,
+    columns: indent,
+  });
 }
 
 /**

@@ -190,6 +190,18 @@ describe("POST /v1/sql results", () => {
     expect(admin.message).toMatch(/failed at position 26 \(events\) \(line 2, col 13\)/);
   });
 
+  it("counts the blank lines and indent before the query into the place of a syntax error", async () => {
+    // The same statement as above after two blank lines and an indent of 4: position 26 + 7,
+    // line 2 + 2 (the error is on the statement's second line, whose column does not move).
+    const indented = errorOf(await post({ site: SITE, query: "\n \n    SELECT site,\n  path FORM events WHERE" }));
+    expect(indented.message).toBe("the query has a syntax error at line 4, column 13 (SYNTAX_ERROR)");
+    const admin = errorOf(await post({ site: SITE, query: "\n \n    SELECT site,\n  path FORM events WHERE" }, ADMIN));
+    expect(admin.message).toMatch(/failed at position 33 \(events\) \(line 4, col 13\)/);
+    // On the statement's first line the indent moves the column: "events" at column 18 + 3.
+    const firstLine = errorOf(await post({ site: SITE, query: "\n   SELECT path FORM events WHERE" }));
+    expect(firstLine.message).toBe("the query has a syntax error at line 2, column 21 (SYNTAX_ERROR)");
+  });
+
   it("never hands a site token ClickHouse's text, which can quote row values", async () => {
     const answer = await post({ site: SITE, query: "SELECT toUInt64(concat('row-value-', site)) FROM window_metrics" });
     expect(answer.status).toBe(400);

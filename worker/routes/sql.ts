@@ -94,7 +94,7 @@ function siteMessage(name: string): string {
 }
 
 /** Turns what ClickHouse refused into the API's error shape, with ClickHouse's text for the admin only. */
-function refusal(error: unknown, access: ReadAccess): unknown {
+function refusal(error: unknown, access: ReadAccess, query: string): unknown {
   if (error instanceof SqlRejectedError) return new ApiError(403, "forbidden", `query refused: ${error.message}`);
   if (!(error instanceof ClickHouseError)) return error;
   if (error.code === null)
@@ -104,7 +104,7 @@ function refusal(error: unknown, access: ReadAccess): unknown {
   if (name === "SYNTAX_ERROR") {
     // Where in the query as typed, not in the statement that wrapped it; a site token gets
     // the place only (numbers), never the quoted text around it.
-    const moved = syntaxErrorInQuery(clickhouseMessage(error));
+    const moved = syntaxErrorInQuery(clickhouseMessage(error), query);
     if (access === "admin") message = moved.message;
     else if (moved.place !== null)
       message = `${siteMessage(name)} at line ${moved.place.line}, column ${moved.place.column} (${name})`;
@@ -213,7 +213,7 @@ sqlRoutes.post("/", async (c) => {
   } catch (error) {
     // The client went away: nobody reads the answer, and it is no fault of ours.
     if (signal.aborted) return c.body(null, 499 as never);
-    throw refusal(error, access);
+    throw refusal(error, access, query);
   } finally {
     await gate.release(decision.lease);
   }
