@@ -402,6 +402,27 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
     expect(await ledgerClaims(late.batch)).toBe(1);
   });
 
+  it("sends a resend straight to the only shard when SHARDS is 1: its batch ids dedup every attempt", async () => {
+    const first = batch({ visitor: "v-one-shard", retry: 0 });
+    const resend = { ...first, retry: 1 };
+    expect(await (await sendWith({ SHARDS: "1" }, post(JSON.stringify(first)))).json()).toEqual({
+      accepted: 2,
+      duplicate: false,
+    });
+    expect(await (await sendWith({ SHARDS: "1" }, post(JSON.stringify(resend)))).json()).toEqual({
+      accepted: 0,
+      duplicate: true,
+    });
+    const ledger = env.BATCH_LEDGER.get(env.BATCH_LEDGER.idFromName(batchLedgerName("demo", first.batch, 1)));
+    const claims = await runInDurableObject(
+      ledger,
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE batch_id = ?", first.batch).one()
+          .n,
+    );
+    expect(claims).toBe(0);
+  });
+
   it("refuses a first attempt arriving after a resend's probe with a retryable 503, and its marked resend is a duplicate", async () => {
     const userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 tombstone-test";
     const [firstIp, secondIp] = await addressesOnTwoShards(userAgent);
