@@ -75,8 +75,9 @@ const PROFILE_PHASES: readonly Phase[] = [
     functions: ["enforceClientRateLimit", "countRefusedRequests", "withinClientLimit"],
   },
   { name: "route: enrich", functions: ["enrichBatch"] },
-  // The ledger hop (DEDUP_ACROSS_SHARDS): the Worker's call and the BatchLedger object's claim.
-  { name: "batch ledger claim", functions: ["claimShard", "claim", "eventsDigest"] },
+  // Cross-shard dedup (DEDUP_ACROSS_SHARDS): the events' digest on every batch; for resends
+  // only, the probe of every shard and the BatchLedger claim (worker/resend-route.ts).
+  { name: "batch ledger claim", functions: ["claimShard", "claim", "eventsDigest", "resendIsHeld", "probeBatch"] },
 ];
 
 const STEPS = [

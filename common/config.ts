@@ -141,7 +141,7 @@ export interface Config {
   clickhouse: ClickHouseConfig;
   sqlConsole: SqlConsoleLimits;
   live: LiveLimits;
-  /** Whether batch ids are claimed in the BatchLedger, so a resend counts once on any shard. */
+  /** Whether a resend probes every shard and is placed by the BatchLedger, so it counts once on any shard. */
   batchLedger: boolean;
   adminToken: string | null;
   visitorSecret: string | null;

@@ -4,11 +4,14 @@
  *
  * A shard is chosen by visitor, and the cookieless visitor id hashes the client's IP and
  * User-Agent: a batch resent after a network change derives another visitor and would reach
- * another shard, which has never seen its id. The Worker asks the ledger first: the first
- * claim of a batch id records its shard, and every later claim is told that shard, whose own
- * seen-batch table then answers "duplicate". The ledger also keeps a digest of the batch's
- * events, so a reused batch id with other contents is refused (409) instead of silently
- * dropped as a duplicate.
+ * another shard, which has never seen its id. First sends never come here: they go straight to
+ * their visitor's shard. A resend first asks every shard of the site whether it holds the id
+ * (worker/resend-route.ts); only when none does is it claimed here: the first claim of a batch
+ * id records its shard, and every later claim is told that shard, so concurrent resends from
+ * different addresses all reach one shard, whose own batch ids then answer "duplicate". The
+ * ledger also keeps a digest of the batch's events, so a reused batch id with other contents
+ * is refused (409) instead of silently dropped as a duplicate. worker/routes/events.ts has the
+ * whole protocol and its races.
  *
  * Claims are kept as long as the shards keep batch ids (DEDUP_HORIZON_MS), never less: an
  * alarm deletes older ones, and a ledger holding MAX_CLAIMS refuses new ids (the Worker

@@ -116,10 +116,43 @@ export interface IngestAdmission {
   site_budget: BudgetLimit | null;
 }
 
+/**
+ * How the shard dedups a batch besides its id (worker/routes/events.ts says when which applies).
+ * `digest`: hex SHA-256 of the batch's events, kept with its id, so the id reused for other
+ * events is a conflict; null checks ids only. `pass_tombstone`: the batch is a resend the
+ * BatchLedger routed here after every shard was probed (probeBatch), so a tombstone that
+ * probe left here does not refuse it.
+ */
+export interface IngestDedup {
+  digest: string | null;
+  pass_tombstone: boolean;
+}
+
 export type IngestOutcome =
   | { status: "accepted"; accepted: number }
   | { status: "duplicate" }
+  /** The id is stored here for other events (digests differ). */
+  | { status: "conflict" }
+  /**
+   * A resend probed this shard for the id before this (first) attempt arrived, and is counted
+   * on another shard or about to be: this attempt is refused, retryably, so its client resends
+   * it marked and is told "duplicate" then (never told "duplicate" now: the resend may fail).
+   */
+  | { status: "tombstoned"; retry_after_seconds: number }
   /** The backlog is full, or nearly full and this client holds much of it. */
   | { status: "overloaded"; retry_after_seconds: number }
   /** Over this shard's share of the site's rate. */
   | { status: "rate_limited"; retry_after_seconds: number };
+
+/**
+ * A shard's answer to `probeBatch(id, digest)`, asked of every shard of the site for a resend.
+ * `held`: the id is stored here with these events (or with no digest, stored before digests
+ * were kept); `conflict`: with other events; `absent`: not stored, and a tombstone now refuses
+ * a first attempt of it arriving later; `full`: absent, but the shard holds its bound of
+ * tombstones (retry after the oldest expires).
+ */
+export type BatchProbe =
+  | { status: "held" }
+  | { status: "conflict" }
+  | { status: "absent" }
+  | { status: "full"; retry_after_seconds: number };

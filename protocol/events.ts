@@ -16,6 +16,7 @@ import {
   MAX_PROPS,
   MAX_PURCHASE_ITEMS,
   MAX_QUANTITY,
+  MAX_RETRY_COUNT,
   MAX_TEXT_LENGTH,
   MAX_URL_LENGTH,
 } from "./limits";
@@ -158,6 +159,13 @@ export const batchSchema = z
     site: siteKeySchema,
     batch: idSchema,
     sent_at: timestampSchema,
+    /**
+     * Attempts made before this one: 0 on a first send, ≥ 1 on every resend (the SDK sends 1).
+     * Absent (an SDK from before it existed, or another client): the collector judges by
+     * `sent_at` (worker/resend.ts). A resend asks every shard of the site for its id; a first
+     * send goes straight to its visitor's shard.
+     */
+    retry: z.number().int().min(0).max(MAX_RETRY_COUNT).optional(),
     visitor: idSchema.optional(),
     session: idSchema.optional(),
     events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH),

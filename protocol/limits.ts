@@ -23,3 +23,6 @@ export const MAX_QUANTITY = 100_000;
  */
 export const MAX_EVENT_AGE_MS = 48 * 3600 * 1000;
 export const MAX_EVENT_FUTURE_MS = 5 * 60 * 1000;
+
+/** Largest `retry` (attempts before this one) a batch may carry: a client counting its attempts stays within it. */
+export const MAX_RETRY_COUNT = 1_000_000;

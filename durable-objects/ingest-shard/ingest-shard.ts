@@ -4,13 +4,14 @@
  * pending rows in SQLite and flushes them to ClickHouse from its alarm.
  *
  * Transport only: the work is in ShardEngine (shard-engine.ts) and the pure modules it uses.
- * RPC surface: `ingest(batch, admission)`, `stats()` for /metrics, `liveState()` for a LiveHub that
+ * RPC surface: `ingest(batch, admission, traceparent, dedup)`, `probeBatch(id, digest)` for a
+ * resend (worker/routes/events.ts), `stats()` for /metrics, `liveState()` for a LiveHub that
  * rebuilds itself, `purge()` when its site is deleted. A shard learns its (site, shard) from its first batch and refuses a batch
  * for another one (a routing bug), since its rows and dedup tokens are named after it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createClickHouse } from "../../clickhouse/client";
-import type { EnrichedBatch, IngestAdmission, IngestOutcome } from "../../protocol";
+import type { BatchProbe, EnrichedBatch, IngestAdmission, IngestDedup, IngestOutcome } from "../../protocol";
 import { loadConfig } from "../../common/config";
 import { tracerFor } from "../../tracing/tracer";
 import type { ShardLiveState } from "../shard-to-hub/shard-live-state";
@@ -52,11 +53,16 @@ export class IngestShard extends DurableObject<Env> {
     batch: EnrichedBatch,
     admission: IngestAdmission | null = null,
     traceparent: string | null = null,
+    dedup: IngestDedup | null = null,
   ): Promise<IngestOutcome> {
-    if (this.tracing === null) return this.engine.ingest(batch, admission);
+    if (this.tracing === null) return this.engine.ingest(batch, admission, dedup);
     this.identity = { site: batch.site, shard: batch.shard };
     const where = { site: batch.site, shard: batch.shard, events: batch.events.length };
-    return this.tracing.ingest(traceparent, where, () => this.engine.ingest(batch, admission));
+    return this.tracing.ingest(traceparent, where, () => this.engine.ingest(batch, admission, dedup));
+  }
+
+  async probeBatch(batchId: string, digest: string): Promise<BatchProbe> {
+    return this.engine.probeBatch(batchId, digest);
   }
 
   async stats(): Promise<ShardStats> {

@@ -25,7 +25,15 @@
  */
 import type { ClickHouse } from "../../clickhouse/client";
 import { toEventRow, type EventRow } from "../../clickhouse/rows";
-import type { EnrichedBatch, EnrichedEvent, IngestAdmission, IngestOutcome } from "../../protocol";
+import type {
+  BatchProbe,
+  EnrichedBatch,
+  EnrichedEvent,
+  IngestAdmission,
+  IngestDedup,
+  IngestOutcome,
+} from "../../protocol";
+import { hasTombstone, pruneTombstones, recordTombstone } from "./batch-tombstones";
 import { CoalescedSender, realSchedule, type Schedule } from "./coalesced-sender";
 import {
   addBounceToDay,
@@ -90,10 +98,19 @@ export const SEEN_BATCH_RETENTION_MS = 24 * 3600 * 1000;
  * …and a shard holding this many refuses new batches (503 + Retry-After until its oldest id
  * expires) rather than forget an id early, so a flood cannot fill storage and a resend within
  * 24 h is always recognised. 16 M ids = 185 batches/s for 24 h, above the whole ingest
- * benchmark's peak (177–183 batches/s, docs/benchmarks.md) on one shard; about 2 GB of SQLite
- * with UUID ids, up to about 6 GB with 128-character ones, under a Durable Object's 10 GB.
+ * benchmark's peak (177–183 batches/s, docs/benchmarks.md) on one shard; about 3 GB of SQLite
+ * with UUID ids and their events' 64-character digests, up to about 7 GB with 128-character
+ * ids (and 0.6 GB more of tombstones at their bound), under a Durable Object's 10 GB.
  */
 export const MAX_SEEN_BATCHES = 16_000_000;
+/**
+ * Tombstones a shard keeps at most (batch-tombstones.ts): one per batch id a resend found on
+ * no shard of the site, so a quarter of the batch ids' bound (46 such resends a second for
+ * 24 h) keeps both within a Durable Object's storage.
+ */
+export const MAX_TOMBSTONES = 4_000_000;
+/** A first attempt refused for a tombstone is resent, marked, after this long (and then told "duplicate"). */
+const TOMBSTONED_RETRY_AFTER_SECONDS = 1;
 /**
  * Alarm period while anything waits for ClickHouse. The alarm checks; it inserts only when
  * flush-schedule.ts flushDueAt says a flush is due (size, age, quiet, sealing), so events land
@@ -151,6 +168,8 @@ export interface ShardEngineOptions {
   checkpointMaxBatches?: number;
   /** Bound on kept batch ids; MAX_SEEN_BATCHES unless a test needs a small one. */
   maxSeenBatches?: number;
+  /** Bound on kept tombstones; MAX_TOMBSTONES unless a test needs a small one. */
+  maxTombstones?: number;
 }
 
 export class ShardEngine {
@@ -170,6 +189,7 @@ export class ShardEngine {
   private readonly maxPendingEvents: number;
   private readonly checkpointMaxBatches: number;
   private readonly maxSeenBatches: number;
+  private readonly maxTombstones: number;
   /**
    * The settings the memory state is built under (useSettings): the ones recorded with the
    * checkpoint while the log replays, the configured ones once the replay has caught up.
@@ -194,6 +214,7 @@ export class ShardEngine {
     this.maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
     this.checkpointMaxBatches = options.checkpointMaxBatches ?? CHECKPOINT_MAX_BATCHES;
     this.maxSeenBatches = options.maxSeenBatches ?? MAX_SEEN_BATCHES;
+    this.maxTombstones = options.maxTombstones ?? MAX_TOMBSTONES;
     this.admission = new ShardAdmission(this.maxPendingEvents);
     const sql = this.storage.sql;
     this.meta = new ShardMeta(sql);
@@ -234,19 +255,45 @@ export class ShardEngine {
 
   /**
    * `admission` carries the client's key and this shard's share of the site's rate (see
-   * shard-admission.ts); null (tools, tests of the engine alone) applies neither.
+   * shard-admission.ts); null (tools, tests of the engine alone) applies neither. `dedup`:
+   * the events' digest and whether a tombstone refuses the batch (IngestDedup); null checks
+   * ids only and refuses a tombstoned id.
    */
-  async ingest(batch: EnrichedBatch, admission: IngestAdmission | null = null): Promise<IngestOutcome> {
+  async ingest(
+    batch: EnrichedBatch,
+    admission: IngestAdmission | null = null,
+    dedup: IngestDedup | null = null,
+  ): Promise<IngestOutcome> {
     const now = this.now();
-    const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, now));
+    const outcome = this.stateTransaction((state) => this.acceptBatch(state, batch, admission, dedup, now));
     const checkpointOwed = (this.loaded?.batchesSinceCheckpoint ?? 0) >= this.checkpointMaxBatches;
     // Overloaded too: the backlog it refused for must keep draining.
-    if (outcome.status !== "duplicate") await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
+    if (outcome.status === "accepted" || outcome.status === "overloaded" || outcome.status === "rate_limited")
+      await this.armAlarm(now, this.events.size >= FLUSH_MIN_ENTRIES, checkpointOwed);
     if (outcome.status === "accepted") {
       if (this.sealsWithinIdleInterval(batch, now)) this.fastSendUntil = now + LIVE_SEND_IDLE_INTERVAL_MS;
       this.live.request();
     }
     return outcome;
+  }
+
+  /**
+   * Whether this shard holds `batchId` (with events of this `digest`), for a resend probing
+   * every shard of its site; when it does not, a tombstone now refuses a first attempt of the
+   * id arriving later (batch-tombstones.ts). Storage only: no memory state is loaded, and no
+   * admission or rate budget is spent.
+   */
+  probeBatch(batchId: string, digest: string): BatchProbe {
+    const sql = this.storage.sql;
+    return this.storage.transactionSync((): BatchProbe => {
+      const held = sql
+        .exec<{ digest: string | null }>("SELECT digest FROM batch_log WHERE batch_id = ?", batchId)
+        .toArray()[0];
+      if (held !== undefined)
+        return held.digest === null || held.digest === digest ? { status: "held" } : { status: "conflict" };
+      const full = recordTombstone(sql, batchId, this.now(), SEEN_BATCH_RETENTION_MS, this.maxTombstones);
+      return full === null ? { status: "absent" } : { status: "full", retry_after_seconds: full };
+    });
   }
 
   /**
@@ -381,15 +428,24 @@ export class ShardEngine {
     state: LoadedState,
     batch: EnrichedBatch,
     admission: IngestAdmission | null,
+    dedup: IngestDedup | null,
     now: number,
   ): IngestOutcome {
     // Checks and refusals change storage only (rolled back if anything throws), never memory.
     state.memoryTouched = false;
     const sql = this.storage.sql;
-    if (sql.exec("SELECT 1 FROM batch_log WHERE batch_id = ?", batch.batch_id).toArray().length > 0) {
+    const digest = dedup?.digest ?? null;
+    const held = sql
+      .exec<{ digest: string | null }>("SELECT digest FROM batch_log WHERE batch_id = ?", batch.batch_id)
+      .toArray()[0];
+    if (held !== undefined) {
+      // A row from before digests were kept (NULL) matches any events, as every row did then.
+      if (digest !== null && held.digest !== null && held.digest !== digest) return { status: "conflict" };
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
     }
+    if (dedup?.pass_tombstone !== true && hasTombstone(sql, batch.batch_id))
+      return { status: "tombstoned", retry_after_seconds: TOMBSTONED_RETRY_AFTER_SECONDS };
     const kept = this.keptBatchIds(state);
     if (kept.count >= this.maxSeenBatches) {
       this.meta.count("overloaded_batches");
@@ -426,11 +482,12 @@ export class ShardEngine {
     const seq = state.lastSeq + 1;
     const entry: LogEntry = { batch, sessions };
     sql.exec(
-      "INSERT INTO batch_log (seq, batch_id, stored_at, entry) VALUES (?, ?, ?, ?)",
+      "INSERT INTO batch_log (seq, batch_id, stored_at, entry, digest) VALUES (?, ?, ?, ?, ?)",
       seq,
       batch.batch_id,
       now,
       JSON.stringify(entry),
+      digest,
     );
     state.lastSeq = seq;
     state.batchesSinceCheckpoint += 1;
@@ -681,6 +738,7 @@ export class ShardEngine {
       .one().seq;
     const pruneUpTo = Math.min(expiredUpTo ?? 0, state.checkpointSeq);
     if (pruneUpTo > 0) sql.exec("DELETE FROM batch_log WHERE seq <= ? AND entry IS NULL", pruneUpTo);
+    pruneTombstones(sql, now - SEEN_BATCH_RETENTION_MS);
     state.store.pruneOnline(now - ONLINE_SPAN_MS);
     const windowCutoff = now - WINDOW_RETENTION_MS;
     state.store.deleteEmittedWindowsBefore(windowCutoff);

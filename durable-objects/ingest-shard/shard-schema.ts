@@ -12,8 +12,12 @@
  *                     input, flush backoff, in-flight chunk bounds, live-send bookkeeping,
  *                     checkpoint bookkeeping (checkpoint_seq, checkpoint_version)
  *   counters          monotonic counters for /metrics (ShardStats)
- *   batch_log         one row per accepted batch (v3): its id (dedup, kept 24 h) and, until a
- *                     checkpoint covers it, the batch itself to replay (`entry`, then NULL)
+ *   batch_log         one row per accepted batch (v3): its id (dedup, kept 24 h), the digest
+ *                     of its events (v4; NULL on rows from before, which match any events)
+ *                     and, until a checkpoint covers it, the batch itself to replay (`entry`,
+ *                     then NULL)
+ *   batch_tombstones  ids a resend probed for and this shard did not hold (v4, kept 24 h):
+ *                     a first attempt of one arriving later is refused (batch-tombstones.ts)
  *   pending_events    event rows not yet acknowledged by ClickHouse, by insertion seq
  *   windows           per-window total / emitted-in-parts state (window-sealing.ts)
  *   window_entries    the windows' maps (pages, products, vitals), one row per entry (v2,
@@ -86,6 +90,14 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       "DROP INDEX windows_needing_part",
       "DROP INDEX windows_by_live_change",
       "DROP INDEX online_visitors_by_time",
+    ],
+  },
+  {
+    // Conflict detection moved here from the BatchLedger for first sends (batch-tombstones.ts).
+    version: 4,
+    statements: [
+      "ALTER TABLE batch_log ADD COLUMN digest TEXT",
+      "CREATE TABLE batch_tombstones (batch_id TEXT PRIMARY KEY, stored_at INTEGER NOT NULL)",
     ],
   },
 ];

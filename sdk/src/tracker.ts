@@ -3,7 +3,7 @@ import { trackNavigations } from "./navigation";
 import { createOutbox } from "./outbox";
 import { randomId } from "./random-id";
 import { retryDelay } from "./retry-delay";
-import type { Options, QueuedCall, QueuedEvent, Tracker } from "./types";
+import type { Options, QueuedCall, QueuedEvent, StoredBatch, Tracker } from "./types";
 import { MAX_EVENTS_PER_BATCH } from "../../protocol/limits";
 
 /** How long events wait to be batched: short, because the live dashboard shows the first page view within about a second. */
@@ -46,7 +46,14 @@ export function init(options: Options): Tracker {
   const remove = (batch: string) => write(read().filter((stored) => stored.batch != batch));
   const post = (body: string, keepalive?: boolean) => fetch(url, { method: "POST", body, keepalive });
   // sent_at is set at every attempt: the collector corrects event times by received_at - sent_at.
-  const body = (batch: object) => JSON.stringify({ ...batch, sent_at: Date.now() });
+  // The batch is marked attempted (retry: 1) before its first attempt leaves, so every later
+  // one, from this page or the next, says it is a resend: the collector then looks for its id
+  // on every shard (a changed IP or User-Agent routes it to another one). The caller writes it.
+  const body = (batch: StoredBatch) => {
+    const data = JSON.stringify({ ...batch, sent_at: Date.now() });
+    batch.retry = 1;
+    return data;
+  };
 
   const send = (hiding?: unknown) => {
     const batches = read();
@@ -54,18 +61,20 @@ export function init(options: Options): Tracker {
     if (hiding) {
       // A page being hidden may never run again: hand every batch to the browser now, unless the
       // collector asked us to wait (then they stay in the outbox for the next page load).
-      if (!attempt)
-        for (const batch of batches) {
-          const data = body(batch);
+      if (!attempt) {
+        const data = batches.map(body);
+        write(batches);
+        batches.map((batch, i) =>
           // A string is sent as text/plain, like the fetch below: no CORS preflight.
-          if (browser.sendBeacon(url, data)) remove(batch.batch);
-          // Beacon queue full: try a keepalive fetch, and keep the batch unless it is answered.
-          else
-            post(data, true).then(
-              (response) => response.ok && remove(batch.batch),
-              () => {},
-            );
-        }
+          browser.sendBeacon(url, data[i]!)
+            ? remove(batch.batch)
+            : // Beacon queue full: try a keepalive fetch, and keep the batch unless it is answered.
+              post(data[i]!, true).then(
+                (response) => response.ok && remove(batch.batch),
+                () => {},
+              ),
+        );
+      }
       return;
     }
     if (busy) return;
@@ -79,7 +88,9 @@ export function init(options: Options): Tracker {
         },
         retryDelay(attempt++, retryAfter),
       );
-    post(body(batch)).then(
+    const data = body(batch);
+    write(batches);
+    post(data).then(
       (response) => {
         if (response.status == 429 || response.status > 499) return retry(response.headers.get("Retry-After"));
         busy = false;
@@ -96,7 +107,7 @@ export function init(options: Options): Tracker {
     clearTimeout(flushTimer);
     flushTimer = 0;
     for (const events of splitIntoBatches(pending, drop))
-      write([...read(), { v: 1, site, batch: randomId(), visitor, session, events }]);
+      write([...read(), { v: 1, site, batch: randomId(), retry: 0, visitor, session, events }]);
     pending = [];
     send(hiding);
   };

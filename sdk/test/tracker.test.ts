@@ -78,6 +78,8 @@ describe("ep.js in Chromium", () => {
       site: "demo",
       batch: anyBatchId,
       sent_at: expect.any(Number),
+      // A first attempt says so: the collector sends it straight to its shard.
+      retry: 0,
       events: [
         { type: "page_view", id: "1", ts: expect.any(Number), url: pageUrl("/app/home"), referrer: "", title: "Shop" },
         {
@@ -146,6 +148,7 @@ describe("ep.js in Chromium", () => {
       site: "demo",
       batch: anyBatchId,
       sent_at: expect.any(Number),
+      retry: 0,
       events: [
         {
           type: "cart",
@@ -203,7 +206,30 @@ describe("ep.js in Chromium", () => {
     expect(limited!.body.sent_at).toBeGreaterThan(overloaded!.body.sent_at);
     expect(limited!.receivedAt - overloaded!.receivedAt).toBeGreaterThanOrEqual(1000);
     expect(accepted!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(1000);
+    // Every attempt after the first is marked a resend, so the collector looks for it on every shard.
+    expect(collector.requests.map((request) => request.body.retry)).toEqual([1, 1, 1]);
     expect(collector.counted().map((event) => event.type)).toEqual(["page_view", "custom"]);
+  });
+
+  it("marks a batch whose attempt failed as a resend on the next page load, and the new page's batch as a first send", async () => {
+    let refusing = true;
+    let refused = 0;
+    await context.route(`${collector.origin}/v1/events`, (route) => {
+      if (!refusing) return route.continue();
+      refused++;
+      return route.abort("connectionrefused");
+    });
+    const page = await open();
+    await waitFor("the first attempt", () => refused > 0);
+    const [stored] = JSON.parse((await outbox(page))!) as { batch: string; retry: number }[];
+    // Marked in the outbox before the attempt left, so whatever sends it next says it is a resend.
+    expect(stored?.retry).toBe(1);
+    refusing = false;
+    await page.goto(pageUrl("/app/home"));
+    await waitFor("both batches", () => collector.counted().length === 4);
+    const byId = new Map(collector.requests.map((request) => [request.body.batch, request.body.retry]));
+    expect(byId.get(stored!.batch)).toBe(1);
+    expect([...byId.values()].sort()).toEqual([0, 1]);
   });
 
   it("drops a batch the collector rejects with a 4xx other than 429, counts it, and carries on", async () => {

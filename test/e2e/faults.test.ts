@@ -288,8 +288,9 @@ describe("exactly once under faults", () => {
   });
 
   // A cookieless visitor id is derived from (day, site, IP, User-Agent), so a resend from a
-  // changed IP is routed by visitor to another shard, which has not seen the batch id; the
-  // BatchLedger (durable-objects/batch-ledger.ts) sends it to the shard that has.
+  // changed IP is routed by visitor to another shard, which has not seen the batch id. The
+  // resend is marked (retry: 1, as the SDK sends it), so the Worker asks every shard for the id
+  // and finds the one that has it (worker/routes/events.ts).
   it("counts a cookieless resend once even when the client's IP changed in between", async () => {
     const site = "resend";
     const userAgent = `${BROWSER_USER_AGENT} edgepulse-faults`;
@@ -303,24 +304,26 @@ describe("exactly once under faults", () => {
     }
     const before = await scalar("SELECT count() FROM events WHERE site = 'resend'");
     const now = Date.now();
-    const body = JSON.stringify({
-      v: 1,
-      site,
-      batch: `ip-change-${now}`,
-      sent_at: now,
-      events: [{ type: "page_view", id: "e1", ts: now, url: "https://resend.example/" }],
-    });
-    const send = async (ip: string) => {
+    const body = (retry: number) =>
+      JSON.stringify({
+        v: 1,
+        site,
+        batch: `ip-change-${now}`,
+        sent_at: now,
+        retry,
+        events: [{ type: "page_view", id: "e1", ts: now, url: "https://resend.example/" }],
+      });
+    const send = async (ip: string, retry: number) => {
       const response = await fetch(`${stack.collectorUrl}/v1/events`, {
         method: "POST",
         headers: { "Content-Type": "text/plain", "CF-Connecting-IP": ip, "User-Agent": userAgent },
-        body,
+        body: body(retry),
       });
       expect(response.status).toBe(202);
       return (await response.json()) as { accepted: number; duplicate: boolean };
     };
-    await send(firstIp);
-    const resent = await send(secondIp);
+    await send(firstIp, 0);
+    const resent = await send(secondIp, 1);
     console.log(
       `faults/cookieless-resend-new-ip: the same batch resent from another IP was ${resent.duplicate ? "recognised as a duplicate" : "accepted again (counted twice)"}`,
     );

@@ -1,9 +1,11 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorResponseSchema, MAX_BODY_BYTES, type BatchInput, type IngestOutcome } from "../../protocol";
 import { app } from "../app";
 import type { BatchClaim } from "../../durable-objects/batch-ledger";
+import { loadConfig } from "../../common/config";
+import { batchLedgerName, shardIndexFor } from "../../common/shard-routing";
 
 const NOW = () => Date.now();
 let counter = 0;
@@ -255,9 +257,10 @@ describe("POST /v1/events", () => {
     // Fault injection at the RPC boundary: a real ledger reaches its bound only after 16 M claims.
     const full: BatchClaim = { status: "full", retry_after_seconds: 7 };
     const ledger = { idFromName: (name: string) => name, get: () => ({ claim: async () => full }) };
+    // Only a resend that no shard holds reaches the ledger.
     const response = await sendWith(
       { BATCH_LEDGER: ledger as unknown as Env["BATCH_LEDGER"] },
-      post(JSON.stringify(batch({ visitor: "v-ledger-full" }))),
+      post(JSON.stringify(batch({ visitor: "v-ledger-full", retry: 1 }))),
     );
     await expectError(response, 503, "overloaded");
     expect(response.headers.get("Retry-After")).toBe("7");
@@ -346,10 +349,12 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
     const userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 ledger-test";
     const [firstIp, secondIp] = await addressesOnTwoShards(userAgent);
     for (const setting of ["on", "off"] as const) {
-      const body = JSON.stringify(batch());
-      const from = (ip: string) => post(body, { "CF-Connecting-IP": ip, "User-Agent": userAgent });
-      expect((await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(firstIp))).status).toBe(202);
-      const again = await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(secondIp));
+      // As the SDK sends them: the first attempt with retry 0, the resend after the lost ack with retry 1.
+      const first = batch({ retry: 0 });
+      const from = (ip: string, body: BatchInput) =>
+        post(JSON.stringify(body), { "CF-Connecting-IP": ip, "User-Agent": userAgent });
+      expect((await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(firstIp, first))).status).toBe(202);
+      const again = await sendWith({ DEDUP_ACROSS_SHARDS: setting }, from(secondIp, { ...first, retry: 1 }));
       expect(again.status).toBe(202);
       expect(await again.json()).toEqual(
         setting === "on" ? { accepted: 0, duplicate: true } : { accepted: 2, duplicate: false },
@@ -364,5 +369,109 @@ describe("POST /v1/events: a batch id counts once on any shard (issue 11)", () =
     expect(await resent.json()).toEqual({ accepted: 0, duplicate: true });
     const other = { ...first, events: [{ type: "page_view", id: "e9", ts: NOW(), url: "https://shop.example/other" }] };
     await expectError(await send(post(JSON.stringify(other))), 409, "batch_conflict");
+  });
+
+  /** Claims the BatchLedger slice of `batchId` holds for it (0 or 1). */
+  async function ledgerClaims(batchId: string): Promise<number> {
+    const ledger = env.BATCH_LEDGER.get(
+      env.BATCH_LEDGER.idFromName(batchLedgerName("demo", batchId, loadConfig(env).shards)),
+    );
+    return runInDurableObject(
+      ledger,
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE batch_id = ?", batchId).one().n,
+    );
+  }
+
+  it("sends a first send straight to its shard, with no ledger claim; only a resend no shard holds is claimed", async () => {
+    const marked = batch({ visitor: "v-no-ledger", retry: 0 });
+    expect(await (await send(post(JSON.stringify(marked)))).json()).toEqual({ accepted: 2, duplicate: false });
+    expect(await ledgerClaims(marked.batch)).toBe(0);
+    // Unmarked and sent within RESEND_LAG_MS of its newest event: an older SDK's first send.
+    const unmarked = batch({ visitor: "v-no-ledger" });
+    expect((await send(post(JSON.stringify(unmarked)))).status).toBe(202);
+    expect(await ledgerClaims(unmarked.batch)).toBe(0);
+    // A resend whose first attempt never arrived: no shard holds it, so the ledger places it.
+    const lost = batch({ visitor: "v-no-ledger", retry: 1 });
+    expect(await (await send(post(JSON.stringify(lost)))).json()).toEqual({ accepted: 2, duplicate: false });
+    expect(await ledgerClaims(lost.batch)).toBe(1);
+    // An unmarked batch sent long after its events (an older SDK's resend) takes the resend route too.
+    const late = batch({ visitor: "v-no-ledger" });
+    const sentLate = { ...late, sent_at: late.sent_at + 5_000 };
+    expect(await (await send(post(JSON.stringify(sentLate)))).json()).toEqual({ accepted: 2, duplicate: false });
+    expect(await ledgerClaims(late.batch)).toBe(1);
+  });
+
+  it("sends a resend straight to the only shard when SHARDS is 1: its batch ids dedup every attempt", async () => {
+    const first = batch({ visitor: "v-one-shard", retry: 0 });
+    const resend = { ...first, retry: 1 };
+    expect(await (await sendWith({ SHARDS: "1" }, post(JSON.stringify(first)))).json()).toEqual({
+      accepted: 2,
+      duplicate: false,
+    });
+    expect(await (await sendWith({ SHARDS: "1" }, post(JSON.stringify(resend)))).json()).toEqual({
+      accepted: 0,
+      duplicate: true,
+    });
+    const ledger = env.BATCH_LEDGER.get(env.BATCH_LEDGER.idFromName(batchLedgerName("demo", first.batch, 1)));
+    const claims = await runInDurableObject(
+      ledger,
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM claims WHERE batch_id = ?", first.batch).one()
+          .n,
+    );
+    expect(claims).toBe(0);
+  });
+
+  it("refuses a first attempt arriving after a resend's probe with a retryable 503, and its marked resend is a duplicate", async () => {
+    const userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 tombstone-test";
+    const [firstIp, secondIp] = await addressesOnTwoShards(userAgent);
+    const first = batch({ retry: 0 });
+    const from = (ip: string, body: BatchInput) =>
+      post(JSON.stringify(body), { "CF-Connecting-IP": ip, "User-Agent": userAgent });
+    // The first attempt is slow on the way; the client gave up on it and resent from its new network.
+    const resent = await send(from(secondIp, { ...first, retry: 1 }));
+    expect(await resent.json()).toEqual({ accepted: 2, duplicate: false });
+    // The first attempt lands on its own visitor's shard, which the resend's probe left a tombstone on.
+    const late = await send(from(firstIp, first));
+    await expectError(late, 503, "unavailable");
+    expect(Number(late.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // Its client keeps the batch and resends it, marked: found on the resend's shard.
+    const again = await send(from(firstIp, { ...first, retry: 1 }));
+    expect(await again.json()).toEqual({ accepted: 0, duplicate: true });
+  });
+
+  it("answers 409 for an id reused with other events on the same shard, first send or resend", async () => {
+    const first = batch({ visitor: "v-conflict-shard", retry: 0 });
+    expect((await send(post(JSON.stringify(first)))).status).toBe(202);
+    const other = {
+      ...first,
+      events: [{ type: "page_view" as const, id: "e9", ts: NOW(), url: "https://shop.example/x" }],
+    };
+    await expectError(await send(post(JSON.stringify(other))), 409, "batch_conflict");
+    await expectError(await send(post(JSON.stringify({ ...other, retry: 1 }))), 409, "batch_conflict");
+    expect(await ledgerClaims(first.batch)).toBe(0);
+    // The same events again: still a duplicate, whichever route.
+    expect(await (await send(post(JSON.stringify(first)))).json()).toEqual({ accepted: 0, duplicate: true });
+    expect(await (await send(post(JSON.stringify({ ...first, retry: 2 })))).json()).toEqual({
+      accepted: 0,
+      duplicate: true,
+    });
+  });
+
+  it("counts an id another visitor reuses on a first send to another shard, as the different batch it is", async () => {
+    const shards = loadConfig(env).shards;
+    const visitor = "v-reuse-0";
+    let other = "";
+    for (let i = 1; other === "" && i < 1000; i++)
+      if (shardIndexFor(`v-reuse-${i}`, shards) !== shardIndexFor(visitor, shards)) other = `v-reuse-${i}`;
+    const first = batch({ visitor, retry: 0 });
+    expect((await send(post(JSON.stringify(first)))).status).toBe(202);
+    const reused = {
+      ...first,
+      visitor: other,
+      events: [{ type: "page_view" as const, id: "e1", ts: NOW(), url: "https://shop.example/y" }],
+    };
+    expect(await (await send(post(JSON.stringify(reused)))).json()).toEqual({ accepted: 1, duplicate: false });
   });
 });

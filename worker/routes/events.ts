@@ -1,22 +1,66 @@
 /**
  * `POST /v1/events` (wire protocol v1): read a bounded body, validate, check site and origin,
- * enrich, and hand the batch to the IngestShard of (site, hash(visitor) % SHARDS) by RPC, or
- * to the shard the BatchLedger says the batch id went to before (see batch-ledger.ts).
+ * enrich, and hand the batch to the IngestShard of (site, hash(visitor) % SHARDS) by RPC.
  * Every refusal is a 4xx JSON error; a shard that cannot answer is a 503 the SDK retries with
  * the same batch id, which the shard's dedup makes safe.
+ *
+ * A batch counts once on any shard. The shard keeps every batch id it took, with a digest of
+ * its events, for 24 h: a repeat on the same shard is a duplicate (202), the id with other
+ * events a 409. A shard is chosen by visitor, and a cookieless visitor id hashes the client's
+ * address and User-Agent, so a batch resent after a network change can reach another shard,
+ * which never saw its id. That only happens to a resend, so the route splits on it
+ * (worker/resend.ts says which batches count as resends, erring towards "resend"):
+ *
+ * - A first send goes straight to its visitor's shard: no other call on the way.
+ * - A resend (DEDUP_ACROSS_SHARDS on) first asks every shard of the site, in parallel, whether
+ *   it holds the id (`probeBatch`: storage only, no admission or rate budget). One does → 202
+ *   duplicate (409 if with other events). None does → each has recorded a tombstone for the id
+ *   (batch-tombstones.ts), and the resend claims the id in its BatchLedger slice
+ *   (batch-ledger.ts), which names the shard of the id's first claim (else records the
+ *   visitor's), and is ingested there with `pass_tombstone`. A shard refuses a batch it holds
+ *   a tombstone for, without that flag, with a retryable 503, never "duplicate": the resend
+ *   may yet fail, so the client must keep the batch and resend it (marked), and the probe then
+ *   finds it.
+ *
+ * Races (one shard handles one call at a time, and the probe, the tombstone check and the
+ * ingest are each one SQLite transaction there, so on a shard each happens before or after
+ * the other, never between):
+ * - First attempt F still in flight when resend R probes. F lands before R's probe on its shard
+ *   → R finds it: duplicate. After → the tombstone refuses F (503); R goes through the ledger
+ *   and counts once; F's client resends marked and is told duplicate (or, if R was refused
+ *   too, the first marked resend to pass the probe counts it). F can only land on its own
+ *   visitor's shard, which R probed, so F never counts beside R.
+ * - Two resends at once from different addresses (two tabs, a network change mid-retry): both
+ *   may find no holder; the ledger serialises them onto one shard (the first claim's), whose
+ *   batch ids make the second a duplicate. Only a resend that passed the probe of every shard
+ *   is ingested past a tombstone, and all of them go to the ledger's one shard.
+ * - A resend on another day: the cookieless visitor's day is the batch's earliest event's
+ *   (visitor-id.ts), so the same address still derives the same visitor; a holder is found
+ *   while it keeps the id (24 h, like the ledger's claims and the tombstones), after which a
+ *   resend counts again, as before.
+ * - An id reused by a *different* visitor on a first send (another client picking the same
+ *   id) reaches that visitor's shard, which never saw it: it is counted there, as the
+ *   different batch it is. Only a reuse on the same shard, or seen by a resend's probe, is a
+ *   409 (before, the ledger refused every reuse; it now sees resends only).
+ * - An unmarked resend that worker/resend.ts takes for a first send (an old SDK's page-hide
+ *   beacon within 500 ms of a fetch of the same batch) goes to its visitor's shard: counted
+ *   once unless the address changed within that half second.
+ * With DEDUP_ACROSS_SHARDS=off nothing is probed or claimed: every batch goes to its visitor's
+ * shard, and a resend from another address counts again.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { sha256Hex } from "../../common/crypto";
-import type { BatchClaim } from "../../durable-objects/batch-ledger";
 import { formatTraceparent } from "../../tracing/trace-context";
-import { type Batch, batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
+import { batchSchema, MAX_BODY_BYTES, type AcceptedResponse, type IngestOutcome } from "../../protocol";
 import type { AppEnv } from "../app-env";
 import { decodeUtf8, readBoundedBody } from "../bounded-body";
 import { clientIp } from "../client-ip";
 import { enrichBatch } from "../enrich";
 import { isBotUserAgent } from "../bot-filter";
 import { ApiError } from "../errors";
-import { batchLedgerName, ingestShardName, shardIndexFor } from "../../common/shard-routing";
+import { ingestShardName, shardIndexFor } from "../../common/shard-routing";
+import { isResend } from "../resend";
+import { batchConflict, claimShard, resendIsHeld, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../resend-route";
 import { anySiteAllowsOrigin, requireSite } from "../site-directory";
 import { corsHeaders, preflightHeaders, requireOriginAllowed } from "../sites";
 import { countRefusedRequests, enforceClientRateLimit, rateLimitsFrom, shardSiteBudget } from "../rate-limit";
@@ -24,8 +68,6 @@ import { recordBotBatch } from "../refusal-counter";
 import { parseUserAgent } from "../user-agent";
 import { deriveVisitorId, visitorDayOf } from "../visitor-id";
 
-/** Seconds a client waits before retrying when the shard could not be reached. */
-const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 const ACCEPTED_MEDIA_TYPES = new Set(["text/plain", "application/json"]);
 
 /** ISO country code from request.cf; '' when absent (local runs, tests) or malformed. */
@@ -47,52 +89,9 @@ function requireSupportedMediaType(contentType: string | undefined): void {
   }
 }
 
-/** Hex SHA-256 of the batch's events as accepted: what a resend must repeat (its `sent_at` may change). */
+/** Hex SHA-256 of the batch's events as accepted: what a resend must repeat (its `sent_at` and `retry` may change). */
 async function eventsDigest(events: unknown): Promise<string> {
   return sha256Hex(JSON.stringify(events));
-}
-
-/**
- * The shard a batch goes to: its visitor's, unless its id went to another shard before (a
- * resend after the client's IP or User-Agent changed), then that one, which knows the id.
- * Throws 409 when the id was used for other events.
- */
-async function claimShard(c: Context<AppEnv>, site: string, batch: Batch, visitorShard: number): Promise<number> {
-  const config = c.get("config");
-  if (!config.batchLedger) return visitorShard;
-  const ledger = c.env.BATCH_LEDGER.get(
-    c.env.BATCH_LEDGER.idFromName(batchLedgerName(site, batch.batch, config.shards)),
-  );
-  let claim: BatchClaim;
-  try {
-    claim = await ledger.claim(batch.batch, visitorShard, await eventsDigest(batch.events));
-  } catch (error) {
-    console.error("batch ledger call failed", { site, error: String(error) });
-    throw new ApiError(
-      503,
-      "unavailable",
-      "the collector is busy; retry with the same batch",
-      undefined,
-      UNAVAILABLE_RETRY_AFTER_SECONDS,
-    );
-  }
-  if (claim.status === "full") {
-    throw new ApiError(
-      503,
-      "overloaded",
-      "the collector holds its bound of batch ids; retry later with the same batch",
-      undefined,
-      claim.retry_after_seconds,
-    );
-  }
-  if (claim.status === "conflict") {
-    throw new ApiError(
-      409,
-      "batch_conflict",
-      `batch id ${batch.batch} was already used for other events; every batch needs an id of its own`,
-    );
-  }
-  return claim.shard;
 }
 
 function parseJson(text: string): unknown {
@@ -166,7 +165,17 @@ eventsRoutes.post("/", async (c) => {
       at: visitorDayOf(batch),
     });
   }
-  const shard = await claimShard(c, site.key, batch, shardIndexFor(visitorId, config.shards));
+  const visitorShard = shardIndexFor(visitorId, config.shards);
+  const digest = await eventsDigest(batch.events);
+  let shard = visitorShard;
+  let passTombstone = false;
+  // With one shard every attempt meets the same batch ids: nothing to probe.
+  if (config.batchLedger && config.shards > 1 && isResend(batch)) {
+    if (await resendIsHeld(c, site.key, batch.batch, digest, config.shards))
+      return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
+    shard = await claimShard(c, site.key, batch.batch, visitorShard, digest, config.shards);
+    passTombstone = true;
+  }
   const enriched = enrichBatch(batch, {
     receivedAt,
     visitorId,
@@ -184,6 +193,7 @@ eventsRoutes.post("/", async (c) => {
       { client_key: clientKey, site_budget: shardSiteBudget(rateLimitsFrom(c.env).site, config.shards) },
       // Truthiness, not === null: a router mounted without traceRequest (a test app) has no value at all.
       trace ? formatTraceparent(trace) : null,
+      { digest, pass_tombstone: passTombstone },
     );
   } catch (error) {
     // An overloaded or restarting object, a reset connection: the batch may or may not have
@@ -202,6 +212,16 @@ eventsRoutes.post("/", async (c) => {
       return c.json({ accepted: outcome.accepted, duplicate: false } satisfies AcceptedResponse, 202);
     case "duplicate":
       return c.json({ accepted: 0, duplicate: true } satisfies AcceptedResponse, 202);
+    case "conflict":
+      throw batchConflict(batch.batch);
+    case "tombstoned":
+      throw new ApiError(
+        503,
+        "unavailable",
+        "a resend of this batch is being counted; resend it (marked, retry: 1) to be told it was",
+        undefined,
+        outcome.retry_after_seconds,
+      );
     case "overloaded":
       throw new ApiError(
         503,
