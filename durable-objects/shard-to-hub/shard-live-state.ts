@@ -13,7 +13,8 @@
  * key, applied by the hub only to the base of the `base_seq` it names, so a repeated or
  * reordered delta is refused instead of counted.
  *
- * A shard sends at most every 250 ms (coalescing), sends a correction when a late event
+ * A shard sends at most every 100 ms while the site is watched, every second otherwise
+ * (coalescing, shard-engine.ts), sends a correction when a late event
  * changes a sealed window, and re-sends while `online` decays.
  *
  * The zod schemas below are the one definition: the types are inferred from them, and the
