@@ -1,4 +1,4 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { overviewSchema, performanceSchema, windowsResponseSchema, type LiveMessage } from "../../protocol";
@@ -236,30 +236,5 @@ describe("LiveHub day deltas", () => {
     // A hub with nothing stored holds no base at all.
     const fresh = newHub();
     expect(await fresh.stub.applyShardState(pageDelta(fresh.site, 1, 2, now, 3))).toMatchObject({ dayBase: false });
-  });
-  it("carries on from a shard row stored before entry rows, keeping every key through a delta", async () => {
-    const { site, stub } = newHub();
-    const now = Date.now();
-    const whole = shardState(site, 0, 1, now, {
-      today: { counts: counts({ page_views: 3 }), pages: { "/": 1, "/x": 2 }, jobs: { custom_events: { signup: 4 } } },
-    });
-    // The row as the hub wrote it before entry rows: the whole day in `today`.
-    await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec(
-        "INSERT INTO hub_shard (shard, seq, sent_at, online, today) VALUES (0, 1, ?, 0, ?)",
-        now,
-        JSON.stringify(whole.today),
-      );
-    });
-    await evictDurableObject(stub);
-    expect(await stub.applyShardState(pageDelta(site, 1, 2, now, 5))).toMatchObject({ dayBase: true });
-    await evictDurableObject(stub);
-    const overview = overviewSchema.parse(await stub.overview(site));
-    expect(overview.top_pages).toEqual([
-      { path: "/", views: 5 },
-      { path: "/x", views: 2 },
-    ]);
-    expect(overview.jobs?.["custom_events"]).toEqual([{ key: "signup", count: 4 }]);
-    expect(await stub.applyShardState(pageDelta(site, 2, 3, now, 6))).toMatchObject({ dayBase: true });
   });
 });

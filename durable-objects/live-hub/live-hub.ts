@@ -72,8 +72,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
    */
   private applyAndStore(state: ShardLiveSend, now: number, connected: boolean): boolean {
     const result = this.hubState().apply(state, now);
-    if (result.shardUpdated && result.record !== undefined)
-      this.store.saveShard(result.record, isLiveDelta(state) ? state.today_delta.maps : null);
+    if (result.shardUpdated && result.record !== undefined) this.store.saveShard(result.record);
     this.store.saveWindows(state.shard, state.seq, result.acceptedWindows);
     this.store.dropWindowsBefore(result.dropBefore);
     const changed = result.shardUpdated || result.acceptedWindows.length > 0;

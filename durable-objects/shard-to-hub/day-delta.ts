@@ -46,7 +46,7 @@ export function reportedKeys(partial: DayPartial): Map<string, Set<string>> {
 }
 
 /** Sets `record[key]` as an own property, also for the key `__proto__` (untrusted text). */
-export function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__")
     Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
