@@ -1,6 +1,6 @@
 /**
  * Benchmark 3: event → live. The time from POSTing a page view to the first WebSocket update
- * on `/v1/live` whose totals include it: Worker → IngestShard → (coalesced, ≤ 4/s) LiveHub →
+ * on `/v1/live` whose totals include it: Worker → IngestShard → (coalesced, ≤ 10/s) LiveHub →
  * (coalesced, ≤ 4/s) every socket. Probes are spaced at random so they land at random
  * points of both coalescing periods, as real events do.
  */

@@ -5,7 +5,7 @@
  * final except for late events, and an evaluation of the window then sees what
  * `window_metrics` holds for it. The engine evaluates a little after that instant
  * (EVALUATION_GRACE_MS): a shard sends a change to a window that seals within a second at its
- * fast cadence (every 250 ms, ingest-shard/shard-engine.ts `sealsWithinIdleInterval`), even
+ * fast cadence (every 100 ms, ingest-shard/shard-engine.ts `sealsWithinIdleInterval`), even
  * while nobody watches the site live, so an event accepted just before the seal reaches the
  * hub within that.
  */

@@ -57,11 +57,16 @@ import { FlushQueue } from "./flush-queue";
 import {
   type DayPartial,
   type HubAnswer,
+  isLiveDelta,
   MAX_HUB_WINDOWS,
   MAX_WINDOWS_PER_STATE,
+  type ShardLiveDelta,
+  type ShardLiveSend,
   type ShardLiveState,
   type WindowPartial,
 } from "../shard-to-hub/shard-live-state";
+import { reportedKeys } from "../shard-to-hub/day-delta";
+import { buildDayDelta } from "./live-day-delta";
 import {
   applyEventToSession,
   chooseSession,
@@ -117,13 +122,19 @@ const TOMBSTONED_RETRY_AFTER_SECONDS = 1;
  * within a second or two while inserts stay large.
  */
 export const FLUSH_INTERVAL_MS = 1_000;
-/** At most one live send per this interval while someone watches the site live… */
-export const LIVE_SEND_INTERVAL_MS = 250;
+/**
+ * At most one live send per this interval while someone watches the site live: the wait for
+ * it is one of the two coalescing stages of event → live (the hub's broadcast is the other).
+ * 100 ms since sends carry today as a delta (live-day-delta.ts): a delta send costs the shard
+ * and the hub a fraction of a whole one, so ten a second cost less than the four whole sends
+ * a second of the 250 ms before.
+ */
+export const LIVE_SEND_INTERVAL_MS = 100;
 /**
  * …and per this one while nobody does (the hub's answer says which): most of the time no
- * dashboard is open, and a live send (building today's partial, the RPC, the hub's check and
- * row) costs about as much as ingesting a batch. The hub stays at most this stale for a
- * dashboard's first snapshot; the first send after it connected restores the fast cadence.
+ * dashboard is open, and every send still costs an RPC, the hub's check and its rows. The hub
+ * stays at most this stale for a dashboard's first snapshot; the first send after it
+ * connected restores the fast cadence.
  */
 export const LIVE_SEND_IDLE_INTERVAL_MS = 1_000;
 /** "Online now": visitors with an event in this span. */
@@ -153,8 +164,11 @@ export interface ShardEngineOptions {
   storage: DurableObjectStorage;
   settings: ShardSettings;
   clickhouse: ClickHouse;
-  /** Sends the shard's live state to its site's LiveHub; no answer counts as watched. */
-  sendToHub: (state: ShardLiveState) => Promise<HubAnswer | undefined>;
+  /**
+   * Sends the shard's live state (whole, or today as a delta of the base the hub confirmed) to
+   * its site's LiveHub; no answer counts as watched, and as no day base held.
+   */
+  sendToHub: (state: ShardLiveSend) => Promise<HubAnswer | undefined>;
   now?: () => number;
   /**
    * Timers of the live-send coalescing, on the `now` clock. Without it the coalescing keeps the
@@ -203,6 +217,12 @@ export class ShardEngine {
   private readonly newSessionId: () => string;
   /** Cache of the scheduled alarm time; undefined until read once from storage. */
   private alarmAt: number | null | undefined = undefined;
+  /**
+   * The day state the hub confirmed holding for this shard (its key sets per keyed field), which
+   * the next send's day delta is built against; null (at start, after a failed or refused
+   * send) sends the whole day. Memory only: the change notes it relies on are the store's.
+   */
+  private dayBase: DayBase | null = null;
   /** The last DayPartial built for a live send, reused while the day has not changed. */
   private builtToday: { day: string; dayVersion: number; partial: DayPartial } | null = null;
 
@@ -921,15 +941,37 @@ export class ShardEngine {
 
   /** Plain objects only (plain-data.ts): it crosses RPC to the hub. Run inside a state transaction. */
   private buildState(state: LoadedState, now: number, windows: WindowState[]): ShardLiveState {
+    return { ...this.sendFields(state, now, windows), today: this.todayPartial(state, utcDay(now)) };
+  }
+
+  /** What every send carries besides today. */
+  private sendFields(state: LoadedState, now: number, windows: WindowState[]): Omit<ShardLiveState, "today"> {
     return {
       site: this.site(),
       shard: this.shard(),
       seq: this.meta.add("live_seq", 1),
       at: now,
       windows: windows.map((window) => this.windowPartial(window)),
-      today: this.todayPartial(state, utcDay(now)),
       online: this.onlineCount(state, now),
     };
+  }
+
+  /**
+   * The send's today: a delta of the base the hub confirmed (live-day-delta.ts) when there is
+   * one for this store and day, else the whole day. The change notes are taken either way, so
+   * the next delta starts from this send. Run inside a state transaction.
+   */
+  private buildSend(state: LoadedState, now: number, windows: WindowState[]): BuiltSend {
+    const day = utcDay(now);
+    const changed = state.store.takeLiveDayChanges(day);
+    const base = this.dayBase;
+    if (base !== null && base.store === state.store && base.day === day) {
+      const { delta, keys } = buildDayDelta(state.store.loadDay(day) ?? emptyDayAccumulator(day), base.keys, changed);
+      const send: ShardLiveDelta = { ...this.sendFields(state, now, windows), base_seq: base.seq, today_delta: delta };
+      return { send, base: { store: state.store, day, seq: send.seq, keys } };
+    }
+    const send = this.buildState(state, now, windows);
+    return { send, base: { store: state.store, day, seq: send.seq, keys: reportedKeys(send.today) } };
   }
 
   /** A window's counts and each window job's report, as plain data. */
@@ -990,27 +1032,32 @@ export class ShardEngine {
       const last = rows[rows.length - 1];
       const confirmsUpTo =
         rows.length === MAX_WINDOWS_PER_STATE && last !== undefined ? last.liveChange - 1 : currentChange;
-      return {
-        state: this.buildState(state, now, state.store.windowsAt(rows.map((row) => row.start))),
-        confirmsUpTo,
-      };
+      return { ...this.buildSend(state, now, state.store.windowsAt(rows.map((row) => row.start))), confirmsUpTo };
     });
+    // No base until the hub says it holds this send's: a failed send is followed by a full one.
+    this.dayBase = null;
+    const { send } = built;
+    let answer: HubAnswer | undefined;
     try {
-      const answer = await this.options.sendToHub(built.state);
+      answer = await this.options.sendToHub(send);
       this.hubWatched = answer?.watched ?? true;
     } catch (error) {
       this.meta.count("live_send_errors");
       console.warn(
-        `shard ${built.state.site}:${built.state.shard} live send failed: ${error instanceof Error ? error.message : String(error)}`,
+        `shard ${send.site}:${send.shard} live send failed: ${error instanceof Error ? error.message : String(error)}`,
       );
       return;
     }
+    const dayHeld = answer?.dayBase === true;
+    if (dayHeld) this.dayBase = built.base;
     this.storage.transactionSync(() => {
       this.meta.set("live_sent_change", Math.max(this.meta.number("live_sent_change"), built.confirmsUpTo));
-      this.meta.set("live_sent_online", built.state.online);
-      this.meta.set("live_sent_day", built.state.today.day);
+      this.meta.set("live_sent_online", send.online);
+      // A refused delta left the hub's day behind: owed (liveSendOwed) until a full send lands.
+      this.meta.set("live_sent_day", dayHeld || !isLiveDelta(send) ? built.base.day : "");
       this.meta.count("live_sends");
     });
+    if (!dayHeld && isLiveDelta(send)) this.live.request();
   }
 
   // ---- stats ----------------------------------------------------------------------------
@@ -1076,6 +1123,20 @@ interface LoadedState {
   batchesSinceCheckpoint: number;
   /** False while the running transaction has only read memory: if it throws, memory is kept. */
   memoryTouched: boolean;
+}
+
+/** A base the hub may confirm: built with the send, taken when the hub says it holds it. */
+interface DayBase {
+  /** The store whose change notes the next delta reads: a rebuilt memory state has other notes. */
+  store: ShardStateStore;
+  day: string;
+  seq: number;
+  keys: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+interface BuiltSend {
+  send: ShardLiveSend;
+  base: DayBase;
 }
 
 /** A log row's `entry`: the batch as accepted and the session ids it created, in order. */

@@ -86,10 +86,25 @@ function changeSet(changes: MapChanges<string>, map: string): Set<string> {
   return set;
 }
 
-/** Each job's map behind a Proxy recording changed keys into its map's change set (new records, same maps). */
-function trackedMaps(maps: JobMaps, changes: MapChanges<string>): JobMaps {
+/**
+ * Each job's map behind a Proxy recording changed keys into its map's change set (new records,
+ * same maps); `also`, when given, is told every changed key of every map too.
+ */
+function trackedMaps(maps: JobMaps, changes: MapChanges<string>, also?: (map: string) => Set<string>): JobMaps {
   const tracked = emptyRecord<Record<string, unknown>>();
-  for (const [name, map] of Object.entries(maps)) tracked[name] = trackChanges(map, changeSet(changes, name));
+  for (const [name, map] of Object.entries(maps)) {
+    const set = changeSet(changes, name);
+    const sink =
+      also === undefined
+        ? set
+        : {
+            add: (key: string) => {
+              set.add(key);
+              also(name).add(key);
+            },
+          };
+    tracked[name] = trackChanges(map, sink);
+  }
   return tracked;
 }
 
@@ -146,6 +161,13 @@ export class ShardStateStore {
   private readonly windowEntries: MapEntryRows<WindowMap>;
   /** Bumped whenever a day is changed: lets a reader cache what it derives from a day. */
   private dayWrites = 0;
+  /**
+   * Keys of each day's job maps changed since the live sender last took them (day → stored map
+   * → keys), for the live send's day delta (day-delta.ts). Memory only and per store: a
+   * new store (the engine rebuilt its memory) starts with none, and the sender knows it by
+   * the store's identity and sends its whole state.
+   */
+  private readonly liveDayChanges = new Map<string, Map<string, Set<string>>>();
 
   // Changed since the last checkpoint: held here (never evicted) until checkpoint() writes them.
   private readonly dirtyWindows = new Map<number, WindowState>();
@@ -380,11 +402,36 @@ export class ShardStateStore {
   private track(day: DayAccumulator, changes: MapChanges<DayMap>): DayAccumulator {
     const accumulator: DayAccumulator = {
       ...day,
-      maps: trackedMaps(day.maps, changes),
+      maps: trackedMaps(day.maps, changes, (map) => this.liveDayChangeSet(day.day, map)),
     };
     this.dayChanges.set(accumulator, changes);
     this.dayCache.set(day.day, accumulator);
     return accumulator;
+  }
+
+  private liveDayChangeSet(day: string, map: string): Set<string> {
+    let maps = this.liveDayChanges.get(day);
+    if (maps === undefined) {
+      maps = new Map();
+      this.liveDayChanges.set(day, maps);
+    }
+    let keys = maps.get(map);
+    if (keys === undefined) {
+      keys = new Set();
+      maps.set(map, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * The keys of `day`'s job maps changed (set or deleted) since the last call, by stored map
+   * name; the notes start again empty. Every day's notes are dropped but `day`'s: the live
+   * send only ever asks for today, and a change to an older day is never sent.
+   */
+  takeLiveDayChanges(day: string): ReadonlyMap<string, ReadonlySet<string>> {
+    const taken = this.liveDayChanges.get(day) ?? new Map<string, Set<string>>();
+    this.liveDayChanges.clear();
+    return taken;
   }
 
   /** A changed day: written at the next checkpoint. */

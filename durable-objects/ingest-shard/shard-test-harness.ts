@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { createClickHouse, type ClickHouse } from "../../clickhouse/client";
 import { METRIC_COUNT_NAMES } from "../../protocol";
 import { loadConfig } from "../../common/config";
-import type { HubAnswer, ShardLiveState } from "../shard-to-hub/shard-live-state";
+import { isLiveDelta, type HubAnswer, type ShardLiveState } from "../shard-to-hub/shard-live-state";
 import { zeroCounts } from "../shared/metric-counts";
 import { ManualClock } from "./manual-clock-harness";
 import { ShardEngine, type ShardEngineOptions } from "./shard-engine";
@@ -60,6 +60,8 @@ export function harness(site: string, start = windowStartOf(Date.now() + 24 * 36
           settings: config,
           clickhouse,
           sendToHub: async (liveState) => {
+            // This hub never confirms a day base (no `dayBase` in its answer), so every send is whole.
+            if (isLiveDelta(liveState)) throw new Error("the test hub holds no base: expected a whole state");
             sent.push(structuredClone(liveState));
             return { ...hub };
           },

@@ -75,7 +75,13 @@ export interface KeyedState<Entry, Report> {
   readonly legacyRowField: boolean;
   /** Updates `map` with `event` (does nothing for events the job does not take). Runs for every event: keep it cheap. */
   add(map: Record<string, Entry>, event: EnrichedEvent, context: JobEventContext): void;
-  /** Writes what the hub gets of this map into the shard's partial; absent: the map stays in the shard. */
+  /**
+   * Writes what the hub gets of this map into the shard's partial; absent: the map stays in the
+   * shard. A day report writes exactly one keyed field of the DayPartial (`pages` …, or
+   * `jobs.<name>`), choosing which keys from the whole map (its largest, say) but each key's
+   * value from that key's entry alone: live sends carry only the changed keys of a day
+   * (ingest-shard/live-day-delta.ts, which checks the first rule when it loads).
+   */
   report?(map: Record<string, Entry>, partial: Report): void;
 }
 

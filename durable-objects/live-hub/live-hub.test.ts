@@ -6,6 +6,7 @@ import { BROADCAST_INTERVAL_MS } from "./live-hub";
 import { LiveTestClient } from "./live-test-client";
 import { addToSketch, emptySketch } from "../shared/quantile-sketch";
 import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
+import type { ShardLiveDelta } from "../shard-to-hub/shard-live-state";
 
 let hubCounter = 0;
 
@@ -69,14 +70,14 @@ describe("LiveHub live feed", () => {
     const { site, stub, connect } = newHub();
     const now = Date.now();
     const send = (seq: number) => stub.applyShardState(shardState(site, 0, seq, now, {}));
-    expect(await send(1)).toEqual({ watched: false });
+    expect(await send(1)).toMatchObject({ watched: false });
     const client = await connect();
     await client.next();
-    expect(await send(2)).toEqual({ watched: true });
+    expect(await send(2)).toMatchObject({ watched: true });
     client.close();
-    await expect.poll(() => send(3)).toEqual({ watched: false });
+    await expect.poll(() => send(3)).toMatchObject({ watched: false });
     await stub.overview(site);
-    expect(await send(4)).toEqual({ watched: true });
+    expect(await send(4)).toMatchObject({ watched: true });
   });
 
   it("delivers an update to every one of hundreds of clients", async () => {
@@ -192,5 +193,48 @@ describe("LiveHub after eviction", () => {
     expect(after.windows[0]?.page_views).toBe(100 + 2 + 3 + 4);
     expect(snapshot.type).toBe("snapshot");
     client.close();
+  });
+});
+
+describe("LiveHub day deltas", () => {
+  /** A delta of shard 0's day on base `baseSeq`: page "/" now at `views`. */
+  function pageDelta(site: string, baseSeq: number, seq: number, now: number, views: number): ShardLiveDelta {
+    const { today, ...fields } = shardState(site, 0, seq, now, { today: { counts: counts({ page_views: views }) } });
+    return {
+      ...fields,
+      base_seq: baseSeq,
+      today_delta: {
+        day: today.day,
+        counts: today.counts,
+        funnel: today.funnel,
+        abandoned_carts: today.abandoned_carts,
+        maps: { pages: { set: { "/": views }, removed: [] } },
+      },
+    };
+  }
+
+  it("applies a delta to the base it stored, also after eviction, and refuses one on another base", async () => {
+    const { site, stub } = newHub();
+    const now = Date.now();
+    const whole = shardState(site, 0, 1, now, {
+      today: { counts: counts({ page_views: 1 }), pages: { "/": 1, "/x": 1 } },
+    });
+    expect(await stub.applyShardState(whole)).toMatchObject({ dayBase: true });
+    expect(await stub.applyShardState(pageDelta(site, 1, 2, now, 5))).toMatchObject({ dayBase: true });
+    // The base is the hub's stored row: an evicted hub applies the next delta to it.
+    await evictDurableObject(stub);
+    expect(await stub.applyShardState(pageDelta(site, 2, 3, now, 7))).toMatchObject({ dayBase: true });
+    const overview = overviewSchema.parse(await stub.overview(site));
+    expect(overview.totals.page_views).toBe(7);
+    expect(overview.top_pages).toEqual([
+      { path: "/", views: 7 },
+      { path: "/x", views: 1 },
+    ]);
+    // A delta on a base the hub does not hold is refused (the shard sends its whole state next).
+    expect(await stub.applyShardState(pageDelta(site, 2, 4, now, 9))).toMatchObject({ dayBase: false });
+    expect(overviewSchema.parse(await stub.overview(site)).totals.page_views).toBe(7);
+    // A hub with nothing stored holds no base at all.
+    const fresh = newHub();
+    expect(await fresh.stub.applyShardState(pageDelta(fresh.site, 1, 2, now, 3))).toMatchObject({ dayBase: false });
   });
 });

@@ -15,9 +15,14 @@ import { loadConfig } from "../../common/config";
 import { ingestShardName } from "../../common/shard-routing";
 import { MergedShards } from "./merged-shards";
 import { HubStorage } from "./hub-storage";
-import type { HubAnswer, LiveHubShardApi, ShardLiveState } from "../shard-to-hub/shard-live-state";
+import {
+  type HubAnswer,
+  isLiveDelta,
+  type LiveHubShardApi,
+  type ShardLiveSend,
+} from "../shard-to-hub/shard-live-state";
 import { liveMessageJson } from "./live-message";
-import { checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
+import { checkShardLiveDelta, checkShardLiveState } from "../shard-to-hub/check-shard-live-state";
 import { MAX_HUB_WINDOWS, shardLiveStateSchema } from "../shard-to-hub/shard-live-state";
 
 /** Updates to clients are coalesced to at most one per this interval. */
@@ -45,29 +50,29 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
 
   // ---- shards → hub --------------------------------------------------------------------
 
-  async applyShardState(input: ShardLiveState): Promise<HubAnswer> {
+  /**
+   * A shard's send, whole or with today as a delta of the base the hub holds for it
+   * (`dayBase` in the answer says whether the hub holds this send's day now; when not, the
+   * shard sends its whole state next).
+   */
+  async applyShardState(input: ShardLiveSend): Promise<HubAnswer> {
     // A shard of this deployment over RPC: the proportionate check (check-shard-live-state.ts says why).
-    const state = checkShardLiveState(input);
+    const state = isLiveDelta(input) ? checkShardLiveDelta(input) : checkShardLiveState(input);
     this.store.rememberSite(state.site);
     const now = Date.now();
     const connected = this.ctx.getWebSockets().length > 0;
-    this.applyAndStore(state, now, connected);
+    const dayBase = this.applyAndStore(state, now, connected);
     await this.scheduleOwedUpdate();
-    return { watched: connected || now < this.restWatchedUntil };
+    return { watched: connected || now < this.restWatchedUntil, dayBase };
   }
 
-  /** `connected`: a dashboard is connected (the caller has counted the sockets once). */
-  private applyAndStore(state: ShardLiveState, now: number, connected: boolean): void {
+  /**
+   * `connected`: a dashboard is connected (the caller has counted the sockets once). True when
+   * the shard's day state of this send is now the hub's (stored).
+   */
+  private applyAndStore(state: ShardLiveSend, now: number, connected: boolean): boolean {
     const result = this.hubState().apply(state, now);
-    if (result.shardUpdated) {
-      this.store.saveShard({
-        shard: state.shard,
-        seq: state.seq,
-        at: state.at,
-        online: state.online,
-        today: state.today,
-      });
-    }
+    if (result.shardUpdated && result.record !== undefined) this.store.saveShard(result.record);
     this.store.saveWindows(state.shard, state.seq, result.acceptedWindows);
     this.store.dropWindowsBefore(result.dropBefore);
     const changed = result.shardUpdated || result.acceptedWindows.length > 0;
@@ -75,6 +80,7 @@ export class LiveHub extends DurableObject<Env> implements LiveHubShardApi {
     if (changed && connected) {
       this.store.owedUpdate(result.acceptedWindows.map((partial) => partial.start));
     }
+    return result.shardUpdated;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_HUB_WINDOWS } from "../shard-to-hub/shard-live-state";
+import { InvalidShardLiveState } from "../shard-to-hub/check-shard-live-state";
+import { MAX_HUB_WINDOWS, MAX_MAP_ENTRIES, type ShardLiveDelta } from "../shard-to-hub/shard-live-state";
 import { MergedShards, ONLINE_STALE_MS } from "./merged-shards";
 import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
 
@@ -129,5 +130,85 @@ describe("MergedShards merge", () => {
     const restored = MergedShards.restore(TEST_WINDOW_MS, shards, windows);
     expect(restored.recentWindows(10)).toEqual(state.recentWindows(10));
     expect(restored.dayViews("s", NOW)).toEqual(state.dayViews("s", NOW));
+  });
+});
+
+describe("MergedShards day deltas", () => {
+  const base = () =>
+    shardState("s", 0, 5, NOW, {
+      today: { counts: counts({ page_views: 3 }), pages: { "/a": 2, "/b": 1 }, jobs: { custom_events: { x: 1 } } },
+    });
+  const delta = (baseSeq: number, seq: number, maps: ShardLiveDelta["today_delta"]["maps"]): ShardLiveDelta => {
+    const { today, ...fields } = shardState("s", 0, seq, NOW, { today: { counts: counts({ page_views: 4 }) } });
+    return {
+      ...fields,
+      base_seq: baseSeq,
+      today_delta: {
+        day: today.day,
+        counts: today.counts,
+        funnel: today.funnel,
+        abandoned_carts: today.abandoned_carts,
+        maps,
+      },
+    };
+  };
+
+  it("applies a delta to the base it was built against: changed keys set, removed keys gone, the rest kept", () => {
+    const state = hub();
+    state.apply(base(), NOW);
+    const result = state.apply(
+      delta(5, 6, {
+        pages: { set: { "/c": 1 }, removed: ["/b"] },
+        "jobs.custom_events": { set: { x: 2 }, removed: [] },
+      }),
+      NOW,
+    );
+    expect(result.shardUpdated).toBe(true);
+    expect(result.record?.seq).toBe(6);
+    expect(result.record?.today).toMatchObject({
+      counts: { page_views: 4 },
+      pages: { "/a": 2, "/c": 1 },
+      jobs: { custom_events: { x: 2 } },
+    });
+    expect(result.record?.today.pages).not.toHaveProperty("/b");
+  });
+
+  it("refuses a delta built on another base (none, older, repeated, another day), changing nothing but its windows", () => {
+    const state = hub();
+    // No base at all (a hub that lost its storage): refused, its windows still taken.
+    const noBase = { ...delta(5, 6, {}), windows: [windowPartial(W0, { page_views: 1 })] };
+    const refused = state.apply(noBase, NOW);
+    expect(refused).toMatchObject({ shardUpdated: false });
+    expect(refused.acceptedWindows).toHaveLength(1);
+    expect(state.hasShard(0)).toBe(false);
+    state.apply(base(), NOW);
+    const before = state.dayViews("s", NOW);
+    expect(state.apply(delta(4, 6, { pages: { set: { "/z": 9 }, removed: [] } }), NOW).shardUpdated).toBe(false);
+    expect(state.apply(delta(5, 6, { pages: { set: { "/z": 9 }, removed: [] } }), NOW).shardUpdated).toBe(true);
+    // The same delta again: its base is gone, so it changes nothing (absolute values: harmless anyway).
+    expect(state.apply(delta(5, 6, { pages: { set: { "/z": 1 }, removed: [] } }), NOW).shardUpdated).toBe(false);
+    const otherDay = delta(6, 7, {});
+    otherDay.today_delta.day = "2000-01-01";
+    expect(state.apply(otherDay, NOW).shardUpdated).toBe(false);
+    expect(state.dayViews("s", NOW).overview.top_pages).toEqual([
+      { path: "/z", views: 9 },
+      ...before.overview.top_pages,
+    ]);
+  });
+
+  it("refuses a delta whose result would pass a map's cap, leaving the base as it was", () => {
+    const state = hub();
+    const full = base();
+    full.today.pages = Object.fromEntries(Array.from({ length: MAX_MAP_ENTRIES }, (_, index) => [`/p${index}`, 1]));
+    state.apply(full, NOW);
+    const before = state.dayViews("s", NOW);
+    expect(() => state.apply(delta(5, 6, { pages: { set: { "/one-more": 5 }, removed: [] } }), NOW)).toThrow(
+      InvalidShardLiveState,
+    );
+    expect(state.dayViews("s", NOW)).toEqual(before);
+    // Replacing one (removed + set) stays within the cap.
+    expect(state.apply(delta(5, 6, { pages: { set: { "/one-more": 5 }, removed: ["/p0"] } }), NOW).shardUpdated).toBe(
+      true,
+    );
   });
 });

@@ -13,10 +13,12 @@ import { utcDay } from "../../common/utc-day";
 import { mergeDayPartials, overviewOf, performanceOf } from "./day-merge";
 import {
   type DayPartial,
+  isLiveDelta,
   MAX_HUB_WINDOWS,
-  type ShardLiveState,
+  type ShardLiveSend,
   type WindowPartial,
 } from "../shard-to-hub/shard-live-state";
+import { applyDayDelta } from "../shard-to-hub/day-delta";
 import { addMetricCountsInto, emptyMetricCounts } from "../shared/metric-counts";
 
 /** A shard re-sends while its online count decays; one silent for this long is presumed gone. */
@@ -41,8 +43,14 @@ export interface ShardWindow {
 }
 
 export interface ApplyResult {
-  /** The state was newer than the shard's last one: its day totals and online were taken. */
+  /**
+   * The state was newer than the shard's last one: its day totals and online were taken. For
+   * a delta, also: it applied to the base the hub holds (same `seq` and day), so the hub now
+   * holds this send's day as the shard's base (the shard's `dayBase` answer).
+   */
   shardUpdated: boolean;
+  /** The shard's record as it is now (stored by the hub when `shardUpdated`). */
+  record: ShardRecord | undefined;
   /** Partials newer than what the hub had for their (window, shard), within retention. */
   acceptedWindows: WindowPartial[];
   /** Every window starting before this was dropped (retention); storage drops the same. */
@@ -77,16 +85,27 @@ export class MergedShards {
     return Math.floor(now / this.windowMs) * this.windowMs - (MAX_HUB_WINDOWS - 1) * this.windowMs;
   }
 
-  apply(state: ShardLiveState, now: number): ApplyResult {
+  /**
+   * Takes a shard's send. A delta (shard-to-hub/day-delta.ts) is applied only to the base it
+   * was built against: the shard's record at `base_seq`, of the same day; against any other
+   * (none after the hub lost its storage, a newer one from a pull, another day) its day is
+   * refused, and the shard sends its whole state next. Its windows are judged as a full
+   * send's. Throws InvalidShardLiveState for a delta that would break a cap (nothing changes).
+   */
+  apply(state: ShardLiveSend, now: number): ApplyResult {
     const previous = this.shards.get(state.shard);
-    const shardUpdated = previous === undefined || state.seq > previous.seq;
-    if (shardUpdated) {
+    let today: DayPartial | null = null;
+    if (!isLiveDelta(state)) today = state.today;
+    else if (previous !== undefined && previous.seq === state.base_seq && previous.today.day === state.today_delta.day)
+      today = applyDayDelta(previous.today, state.today_delta);
+    const shardUpdated = today !== null && (previous === undefined || state.seq > previous.seq);
+    if (shardUpdated && today !== null) {
       this.shards.set(state.shard, {
         shard: state.shard,
         seq: state.seq,
         at: state.at,
         online: state.online,
-        today: state.today,
+        today,
       });
     }
     const retentionStart = this.retentionStart(now);
@@ -101,7 +120,12 @@ export class MergedShards {
       byShard.set(state.shard, { shard: state.shard, seq: state.seq, partial });
       acceptedWindows.push(partial);
     }
-    return { shardUpdated, acceptedWindows, dropBefore: this.dropWindowsBefore(retentionStart) };
+    return {
+      shardUpdated,
+      record: this.shards.get(state.shard),
+      acceptedWindows,
+      dropBefore: this.dropWindowsBefore(retentionStart),
+    };
   }
 
   /** Drops windows out of retention, then the oldest beyond MAX_HUB_WINDOWS (future-dated ones). */

@@ -5,11 +5,14 @@
  */
 import { METRIC_COUNT_NAMES, vitalMetricSchema } from "../../protocol";
 import {
+  KEYED_DAY_FIELDS,
   MAX_JOBS,
   MAX_MAP_ENTRIES,
   MAX_SKETCH_BUCKETS,
   MAX_VITAL_PAGES,
   MAX_WINDOWS_PER_STATE,
+  type DayPartial,
+  type ShardLiveDelta,
   type ShardLiveState,
 } from "./shard-live-state";
 
@@ -63,6 +66,51 @@ function checkMetricCounts(value: unknown, path: string): void {
  * checks them wherever the hub reads a stored or pulled state.
  */
 export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
+  checkSendFields(state);
+  const today = state.today;
+  checkDayFields(today, "today");
+  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_MAP_ENTRIES)))
+    checkCount(views, `today.pages.${path}`);
+  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_MAP_ENTRIES)))
+    checkCount(visits, `today.referrers.${host}`);
+  for (const [id, entry] of Object.entries(checkRecord(today.products, "today.products", MAX_MAP_ENTRIES)))
+    checkProduct(entry, `today.products.${id}`);
+  for (const [path, metrics] of Object.entries(checkRecord(today.vitals, "today.vitals", MAX_VITAL_PAGES)))
+    checkPageVitals(metrics, `today.vitals.${path}`);
+  if (today.jobs !== undefined) checkJobCounts(today.jobs, "today.jobs");
+  return state;
+}
+
+/**
+ * The same check for a send that carries today as a delta (day-delta.ts): the same fields,
+ * and of today the small fields whole and each changed keyed field's entries, capped as in a
+ * full state. The hub checks the caps of the result again when it applies the delta.
+ */
+export function checkShardLiveDelta(state: ShardLiveDelta): ShardLiveDelta {
+  checkSendFields(state);
+  checkCount(state.base_seq, "base_seq");
+  const delta = state.today_delta;
+  checkDayFields(delta, "today_delta");
+  const maps = checkRecord(delta.maps, "today_delta.maps", KEYED_DAY_FIELDS.length + MAX_JOBS);
+  for (const [field, value] of Object.entries(maps)) {
+    const path = `today_delta.maps.${field}`;
+    const change = checkRecord(value, path, 2);
+    const removed = change["removed"];
+    const cap = field === "vitals" ? MAX_VITAL_PAGES : MAX_MAP_ENTRIES;
+    if (!Array.isArray(removed) || removed.length > cap || removed.some((key) => typeof key !== "string"))
+      fail(`${path}.removed`, `expected at most ${cap} keys`);
+    const set = Object.entries(checkRecord(change["set"], `${path}.set`, cap));
+    if (field === "products") for (const [id, entry] of set) checkProduct(entry, `${path}.set.${id}`);
+    else if (field === "vitals") for (const [page, metrics] of set) checkPageVitals(metrics, `${path}.set.${page}`);
+    else if (field === "pages" || field === "referrers" || field.startsWith("jobs."))
+      for (const [key, count] of set) checkCount(count, `${path}.set.${key}`);
+    else fail(path, "unknown field");
+  }
+  return state;
+}
+
+/** What every send carries besides today. */
+function checkSendFields(state: Omit<ShardLiveState, "today">): void {
   if (typeof state !== "object" || state === null) fail("$", "expected an object");
   if (typeof state.site !== "string" || state.site.length === 0) fail("site", "expected a site");
   checkCount(state.shard, "shard");
@@ -77,42 +125,41 @@ export function checkShardLiveState(state: ShardLiveState): ShardLiveState {
     checkMetricCounts(window.counts, `windows.${index}.counts`);
     if (window.jobs !== undefined) checkJobCounts(window.jobs, `windows.${index}.jobs`);
   });
-  const today = state.today;
+}
+
+/** A day's small fields: the day, its counts, funnel and abandoned carts. */
+function checkDayFields(today: Pick<DayPartial, "day" | "counts" | "funnel" | "abandoned_carts">, at: string): void {
   if (
     typeof today !== "object" ||
     today === null ||
     typeof today.day !== "string" ||
     !/^\d{4}-\d{2}-\d{2}$/.test(today.day)
   )
-    fail("today.day", "expected YYYY-MM-DD");
-  checkMetricCounts(today.counts, "today.counts");
-  for (const [step, value] of Object.entries(checkRecord(today.funnel, "today.funnel", 5)))
-    checkCount(value, `today.funnel.${step}`);
-  checkCount(today.abandoned_carts?.sessions, "today.abandoned_carts.sessions");
-  checkNumber(today.abandoned_carts.value, "today.abandoned_carts.value");
-  for (const [path, views] of Object.entries(checkRecord(today.pages, "today.pages", MAX_MAP_ENTRIES)))
-    checkCount(views, `today.pages.${path}`);
-  for (const [host, visits] of Object.entries(checkRecord(today.referrers, "today.referrers", MAX_MAP_ENTRIES)))
-    checkCount(visits, `today.referrers.${host}`);
-  for (const [id, entry] of Object.entries(checkRecord(today.products, "today.products", MAX_MAP_ENTRIES))) {
-    const product = checkRecord(entry, `today.products.${id}`, 5);
-    if (typeof product["name"] !== "string") fail(`today.products.${id}.name`, "expected a name");
-    checkCount(product["views"], `today.products.${id}.views`);
-    checkCount(product["cart_adds"], `today.products.${id}.cart_adds`);
-    checkCount(product["purchases"], `today.products.${id}.purchases`);
-    checkNumber(product["revenue"], `today.products.${id}.revenue`);
+    fail(`${at}.day`, "expected YYYY-MM-DD");
+  checkMetricCounts(today.counts, `${at}.counts`);
+  for (const [step, value] of Object.entries(checkRecord(today.funnel, `${at}.funnel`, 5)))
+    checkCount(value, `${at}.funnel.${step}`);
+  checkCount(today.abandoned_carts?.sessions, `${at}.abandoned_carts.sessions`);
+  checkNumber(today.abandoned_carts.value, `${at}.abandoned_carts.value`);
+}
+
+function checkProduct(entry: unknown, path: string): void {
+  const product = checkRecord(entry, path, 5);
+  if (typeof product["name"] !== "string") fail(`${path}.name`, "expected a name");
+  checkCount(product["views"], `${path}.views`);
+  checkCount(product["cart_adds"], `${path}.cart_adds`);
+  checkCount(product["purchases"], `${path}.purchases`);
+  checkNumber(product["revenue"], `${path}.revenue`);
+}
+
+function checkPageVitals(metrics: unknown, path: string): void {
+  for (const [metric, entry] of Object.entries(checkRecord(metrics, path, VITAL_METRICS.size))) {
+    if (!VITAL_METRICS.has(metric)) fail(`${path}.${metric}`, "unknown metric");
+    const sketch = checkRecord(entry, `${path}.${metric}`, 3);
+    checkCount(sketch["count"], `${path}.${metric}.count`);
+    checkCount(sketch["zeros"], `${path}.${metric}.zeros`);
+    checkRecord(sketch["buckets"], `${path}.${metric}.buckets`, MAX_SKETCH_BUCKETS);
   }
-  for (const [path, metrics] of Object.entries(checkRecord(today.vitals, "today.vitals", MAX_VITAL_PAGES))) {
-    for (const [metric, entry] of Object.entries(checkRecord(metrics, `today.vitals.${path}`, VITAL_METRICS.size))) {
-      if (!VITAL_METRICS.has(metric)) fail(`today.vitals.${path}.${metric}`, "unknown metric");
-      const sketch = checkRecord(entry, `today.vitals.${path}.${metric}`, 3);
-      checkCount(sketch["count"], `today.vitals.${path}.${metric}.count`);
-      checkCount(sketch["zeros"], `today.vitals.${path}.${metric}.zeros`);
-      checkRecord(sketch["buckets"], `today.vitals.${path}.${metric}.buckets`, MAX_SKETCH_BUCKETS);
-    }
-  }
-  if (today.jobs !== undefined) checkJobCounts(today.jobs, "today.jobs");
-  return state;
 }
 
 function checkJobCounts(value: unknown, path: string): void {

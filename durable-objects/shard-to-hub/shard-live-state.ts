@@ -7,7 +7,14 @@
  * is whole again once every shard has sent once. Shards hold disjoint visitor sets (routing
  * by visitor), which is what makes summing visitor and session counts exact.
  *
- * A shard sends at most every 250 ms (coalescing), sends a correction when a late event
+ * Today's part goes whole only in the first send of an object, after a failed or refused
+ * send, at a day change, and in `liveState()` pulls; otherwise as a delta of the base the hub
+ * confirmed (`ShardLiveDelta`, day-delta.ts): the keys that changed, still absolute values per
+ * key, applied by the hub only to the base of the `base_seq` it names, so a repeated or
+ * reordered delta is refused instead of counted.
+ *
+ * A shard sends at most every 100 ms while the site is watched, every second otherwise
+ * (coalescing, shard-engine.ts), sends a correction when a late event
  * changes a sealed window, and re-sends while `online` decays.
  *
  * The zod schemas below are the one definition: the types are inferred from them, and the
@@ -66,6 +73,9 @@ export const productPartialSchema = z.object({
 });
 export type ProductPartial = z.infer<typeof productPartialSchema>;
 
+/** One page's sketches of a day: metric → sketch. */
+const pageVitalsSchema = z.partialRecord(vitalMetricSchema, quantileSketchSchema);
+
 /** The shard's totals for one UTC day. Maps are capped to their largest entries. */
 export const dayPartialSchema = z.object({
   /** `YYYY-MM-DD` (UTC). */
@@ -85,11 +95,14 @@ export const dayPartialSchema = z.object({
   referrers: cappedRecord(count, MAX_MAP_ENTRIES),
   products: cappedRecord(productPartialSchema, MAX_MAP_ENTRIES),
   /** path → metric → sketch, for the pages with the most vitals. */
-  vitals: cappedRecord(z.partialRecord(vitalMetricSchema, quantileSketchSchema), MAX_VITAL_PAGES),
+  vitals: cappedRecord(pageVitalsSchema, MAX_VITAL_PAGES),
   /** Absent in states a hub stored before jobs existed (read as no counts). */
   jobs: jobCountsSchema.optional(),
 });
 export type DayPartial = z.infer<typeof dayPartialSchema>;
+
+/** The keyed fields of a DayPartial besides the keyed-count jobs' (`jobs.<name>`): capped records a day delta changes key by key. */
+export const KEYED_DAY_FIELDS = ["pages", "referrers", "products", "vitals"] as const;
 
 export const shardLiveStateSchema = z.object({
   site: z.string().min(1),
@@ -107,14 +120,71 @@ export const shardLiveStateSchema = z.object({
 export type ShardLiveState = z.infer<typeof shardLiveStateSchema>;
 
 /**
+ * A keyed field of a DayPartial as it changed since the base the hub holds: the keys whose
+ * reported value changed or that entered the report, with their *absolute* values, and the
+ * keys that left the report (evicted, or pushed out of the shard's top by another key).
+ */
+const keyedDeltaSchema = <T extends z.ZodType>(value: T, max: number) =>
+  z.object({ set: cappedRecord(value, max), removed: z.array(z.string()).max(max) });
+
+/**
+ * Today's partial as a change of the base the hub holds for the shard (the state of send
+ * `base_seq`): the small fields whole, and of each keyed field (`pages`, `referrers`,
+ * `products`, `vitals`, `jobs.<name>`) only the keys that changed. Applied to that base it
+ * gives exactly the DayPartial a full send would carry (day-delta.ts on the shard, merged-shards.ts on the hub).
+ */
+export const dayDeltaSchema = z.object({
+  day: dayPartialSchema.shape.day,
+  counts: metricCountsSchema,
+  funnel: dayPartialSchema.shape.funnel,
+  abandoned_carts: dayPartialSchema.shape.abandoned_carts,
+  maps: z
+    .object({
+      pages: keyedDeltaSchema(count, MAX_MAP_ENTRIES),
+      referrers: keyedDeltaSchema(count, MAX_MAP_ENTRIES),
+      products: keyedDeltaSchema(productPartialSchema, MAX_MAP_ENTRIES),
+      vitals: keyedDeltaSchema(pageVitalsSchema, MAX_VITAL_PAGES),
+      /** Keyed by `jobs.<name>`. */
+    })
+    .partial()
+    .catchall(keyedDeltaSchema(count, MAX_MAP_ENTRIES)),
+});
+export type DayDelta = z.infer<typeof dayDeltaSchema>;
+
+/**
+ * A send that carries today as a delta: the same fields as a ShardLiveState but `today`,
+ * which the hub rebuilds from its base for the shard at `base_seq` (it refuses the delta when
+ * it holds another base, and the shard sends its whole state next).
+ */
+export const shardLiveDeltaSchema = shardLiveStateSchema.omit({ today: true }).extend({
+  /** `seq` of the send whose day state the delta changes. */
+  base_seq: count,
+  today_delta: dayDeltaSchema,
+});
+export type ShardLiveDelta = z.infer<typeof shardLiveDeltaSchema>;
+
+/** What a shard sends: its whole state, or today as a delta of the base the hub confirmed. */
+export type ShardLiveSend = ShardLiveState | ShardLiveDelta;
+
+export function isLiveDelta(send: ShardLiveSend): send is ShardLiveDelta {
+  return "today_delta" in send;
+}
+
+/**
  * The hub's answer to a shard state. `watched`: a dashboard is connected, or a speed-layer REST
  * call came recently; the shard sends at its fast cadence only then (shard-engine.ts).
  */
 export interface HubAnswer {
   watched: boolean;
+  /**
+   * The hub now holds this send's day state as the shard's base at its `seq`, so the shard
+   * may send the next day as a delta of it. False or absent (an older hub, a delta refused
+   * for another base, a full state older than the hub's): the shard sends its whole state next.
+   */
+  dayBase?: boolean;
 }
 
 /** The RPC surface of LiveHub that shards call. */
 export interface LiveHubShardApi {
-  applyShardState(state: ShardLiveState): Promise<HubAnswer>;
+  applyShardState(state: ShardLiveSend): Promise<HubAnswer>;
 }

@@ -14,8 +14,13 @@ import { parseWithSafeRecords } from "./safe-record";
 
 export type MapChanges<M extends string> = Record<M, Set<string>>;
 
+/** Where a tracked record notes a changed key (a Set, or something that notes it in two places). */
+export interface KeySink {
+  add(key: string): unknown;
+}
+
 /** `record` itself, behind a Proxy that adds every key set or deleted to `changed`. */
-export function trackChanges<V>(record: Record<string, V>, changed: Set<string>): Record<string, V> {
+export function trackChanges<V>(record: Record<string, V>, changed: KeySink): Record<string, V> {
   return new Proxy(record, {
     set(target, key, value: V) {
       if (typeof key === "string") changed.add(key);
