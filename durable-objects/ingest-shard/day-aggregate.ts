@@ -6,7 +6,7 @@
  * as it reports (capped-map.ts), so the reported top entries are stable and exact while the
  * tail churns. `toDayPartial` produces the capped DayPartial of shard-live-state.ts.
  */
-import type { EnrichedEvent } from "../../protocol";
+import type { EnrichedEvent, MetricCounts } from "../../protocol";
 import {
   addClosedSessionToDayRecords,
   addEventToDayRecords,
@@ -75,11 +75,11 @@ export function addClosedSessionToDay(day: DayAccumulator, session: SessionState
   addClosedSessionToDayRecords(day.records, session);
 }
 
-/** The capped, absolute DayPartial the hub receives: the counters, then each day job's report. */
-export function toDayPartial(day: DayAccumulator): DayPartial {
-  const partial: DayPartial = {
-    day: day.day,
-    counts: toMetricCounts(day.counters),
+/** A DayPartial of `day` with `counts` and every job's field empty, for the jobs to report into. */
+export function blankDayPartial(day: string, counts: MetricCounts): DayPartial {
+  return {
+    day,
+    counts,
     // The built-in jobs' fields, in the order the hub has always stored them; the jobs fill them in.
     funnel: { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 },
     abandoned_carts: { sessions: 0, value: 0 },
@@ -89,6 +89,11 @@ export function toDayPartial(day: DayAccumulator): DayPartial {
     vitals: emptyRecord(),
     jobs: emptyRecord(),
   };
+}
+
+/** The capped, absolute DayPartial the hub receives: the counters, then each day job's report. */
+export function toDayPartial(day: DayAccumulator): DayPartial {
+  const partial = blankDayPartial(day.day, toMetricCounts(day.counters));
   reportDayRecords(day.records, partial);
   reportJobMaps(DAY_JOBS, day.maps, partial);
   return partial;

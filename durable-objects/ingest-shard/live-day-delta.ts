@@ -22,27 +22,12 @@ import type { DayDelta, DayPartial } from "../shard-to-hub/shard-live-state";
 import { emptyMetricCounts } from "../shared/metric-counts";
 import { toPlainData } from "../shared/plain-data";
 import { emptyRecord } from "../shared/safe-record";
-import type { DayAccumulator } from "./day-aggregate";
+import { blankDayPartial, type DayAccumulator } from "./day-aggregate";
 import { toMetricCounts } from "./window-aggregate";
-
-/** A DayPartial with every field empty, for a job to report into. */
-function blankPartial(day: string): DayPartial {
-  return {
-    day,
-    counts: emptyMetricCounts(),
-    funnel: { sessions: 0, product_views: 0, cart_adds: 0, checkouts: 0, purchases: 0 },
-    abandoned_carts: { sessions: 0, value: 0 },
-    pages: emptyRecord(),
-    referrers: emptyRecord(),
-    products: emptyRecord(),
-    vitals: emptyRecord(),
-    jobs: emptyRecord(),
-  };
-}
 
 /** The path of the one keyed field a day job's report writes, found by letting it report an empty map. */
 function reportedField(job: ScopedJob<DayPartial>): string {
-  const partial = blankPartial("1970-01-01");
+  const partial = blankDayPartial("1970-01-01", emptyMetricCounts());
   const before = keyedFieldsOf(partial);
   job.state.report?.(emptyRecord(), partial);
   const written = [...keyedFieldsOf(partial)].filter(([path, record]) => before.get(path) !== record);
@@ -69,8 +54,7 @@ export function buildDayDelta(
   baseKeys: ReadonlyMap<string, ReadonlySet<string>>,
   changed: ReadonlyMap<string, ReadonlySet<string>>,
 ): { delta: DayDelta; keys: Map<string, ReadonlySet<string>> } {
-  const small = blankPartial(day.day);
-  small.counts = toMetricCounts(day.counters);
+  const small = blankDayPartial(day.day, toMetricCounts(day.counters));
   reportDayRecords(day.records, small);
   const delta: DayDelta = {
     day: day.day,
@@ -85,7 +69,7 @@ export function buildDayDelta(
     if (changedKeys === undefined || changedKeys.size === 0) continue;
     const map = day.maps[job.state.storedMap];
     if (map === undefined) continue;
-    const partial = blankPartial(day.day);
+    const partial = blankDayPartial(day.day, emptyMetricCounts());
     job.state.report?.(map, partial);
     const reported = keyedFieldsOf(partial).get(path) ?? {};
     const before = baseKeys.get(path) ?? new Set<string>();

@@ -5,7 +5,14 @@ import { overviewSchema, performanceSchema, windowsResponseSchema, type LiveMess
 import { BROADCAST_INTERVAL_MS } from "./live-hub";
 import { LiveTestClient } from "./live-test-client";
 import { addToSketch, emptySketch } from "../shared/quantile-sketch";
-import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
+import {
+  asDelta,
+  counts,
+  shardState,
+  TEST_WINDOW_MS,
+  windowPartial,
+  windowStart,
+} from "../shard-to-hub/shard-state-fixture";
 import type { ShardLiveDelta } from "../shard-to-hub/shard-live-state";
 
 let hubCounter = 0;
@@ -199,18 +206,8 @@ describe("LiveHub after eviction", () => {
 describe("LiveHub day deltas", () => {
   /** A delta of shard 0's day on base `baseSeq`: page "/" now at `views`. */
   function pageDelta(site: string, baseSeq: number, seq: number, now: number, views: number): ShardLiveDelta {
-    const { today, ...fields } = shardState(site, 0, seq, now, { today: { counts: counts({ page_views: views }) } });
-    return {
-      ...fields,
-      base_seq: baseSeq,
-      today_delta: {
-        day: today.day,
-        counts: today.counts,
-        funnel: today.funnel,
-        abandoned_carts: today.abandoned_carts,
-        maps: { pages: { set: { "/": views }, removed: [] } },
-      },
-    };
+    const state = shardState(site, 0, seq, now, { today: { counts: counts({ page_views: views }) } });
+    return asDelta(state, baseSeq, { pages: { set: { "/": views }, removed: [] } });
   }
 
   it("applies a delta to the base it stored, also after eviction, and refuses one on another base", async () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { InvalidShardLiveState } from "../shard-to-hub/check-shard-live-state";
 import { MAX_HUB_WINDOWS, MAX_MAP_ENTRIES, type ShardLiveDelta } from "../shard-to-hub/shard-live-state";
 import { MergedShards, ONLINE_STALE_MS } from "./merged-shards";
-import { counts, shardState, TEST_WINDOW_MS, windowPartial, windowStart } from "../shard-to-hub/shard-state-fixture";
+import {
+  asDelta,
+  counts,
+  shardState,
+  TEST_WINDOW_MS,
+  windowPartial,
+  windowStart,
+} from "../shard-to-hub/shard-state-fixture";
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 3);
 const W0 = windowStart(NOW);
@@ -138,20 +145,8 @@ describe("MergedShards day deltas", () => {
     shardState("s", 0, 5, NOW, {
       today: { counts: counts({ page_views: 3 }), pages: { "/a": 2, "/b": 1 }, jobs: { custom_events: { x: 1 } } },
     });
-  const delta = (baseSeq: number, seq: number, maps: ShardLiveDelta["today_delta"]["maps"]): ShardLiveDelta => {
-    const { today, ...fields } = shardState("s", 0, seq, NOW, { today: { counts: counts({ page_views: 4 }) } });
-    return {
-      ...fields,
-      base_seq: baseSeq,
-      today_delta: {
-        day: today.day,
-        counts: today.counts,
-        funnel: today.funnel,
-        abandoned_carts: today.abandoned_carts,
-        maps,
-      },
-    };
-  };
+  const delta = (baseSeq: number, seq: number, maps: ShardLiveDelta["today_delta"]["maps"]): ShardLiveDelta =>
+    asDelta(shardState("s", 0, seq, NOW, { today: { counts: counts({ page_views: 4 }) } }), baseSeq, maps);
 
   it("applies a delta to the base it was built against: changed keys set, removed keys gone, the rest kept", () => {
     const state = hub();

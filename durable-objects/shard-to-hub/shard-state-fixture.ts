@@ -4,7 +4,7 @@
  */
 import type { MetricCounts } from "../../protocol";
 import { utcDay } from "../../common/utc-day";
-import type { DayPartial, ShardLiveState, WindowPartial } from "./shard-live-state";
+import type { DayPartial, ShardLiveDelta, ShardLiveState, WindowPartial } from "./shard-live-state";
 import { emptyMetricCounts } from "../shared/metric-counts";
 
 export const TEST_WINDOW_MS = 10_000;
@@ -55,5 +55,25 @@ export function shardState(
     windows: values.windows ?? [],
     today: dayPartial(day, today),
     online: values.online ?? 0,
+  };
+}
+
+/** `state` sent as a delta of the base `baseSeq`: its counts, funnel and carts, and `maps` as the changed keys. */
+export function asDelta(
+  state: ShardLiveState,
+  baseSeq: number,
+  maps: ShardLiveDelta["today_delta"]["maps"],
+): ShardLiveDelta {
+  const { today, ...fields } = state;
+  return {
+    ...fields,
+    base_seq: baseSeq,
+    today_delta: {
+      day: today.day,
+      counts: today.counts,
+      funnel: today.funnel,
+      abandoned_carts: today.abandoned_carts,
+      maps,
+    },
   };
 }
