@@ -306,11 +306,8 @@ export class ShardEngine {
   probeBatch(batchId: string, digest: string): BatchProbe {
     const sql = this.storage.sql;
     return this.storage.transactionSync((): BatchProbe => {
-      const held = sql
-        .exec<{ digest: string | null }>("SELECT digest FROM batch_log WHERE batch_id = ?", batchId)
-        .toArray()[0];
-      if (held !== undefined)
-        return held.digest === null || held.digest === digest ? { status: "held" } : { status: "conflict" };
+      const held = heldBatch(sql, batchId, digest);
+      if (held !== null) return { status: held };
       const full = recordTombstone(sql, batchId, this.now(), SEEN_BATCH_RETENTION_MS, this.maxTombstones);
       return full === null ? { status: "absent" } : { status: "full", retry_after_seconds: full };
     });
@@ -455,12 +452,9 @@ export class ShardEngine {
     state.memoryTouched = false;
     const sql = this.storage.sql;
     const digest = dedup?.digest ?? null;
-    const held = sql
-      .exec<{ digest: string | null }>("SELECT digest FROM batch_log WHERE batch_id = ?", batch.batch_id)
-      .toArray()[0];
-    if (held !== undefined) {
-      // A row from before digests were kept (NULL) matches any events, as every row did then.
-      if (digest !== null && held.digest !== null && held.digest !== digest) return { status: "conflict" };
+    const held = heldBatch(sql, batch.batch_id, digest);
+    if (held === "conflict") return { status: "conflict" };
+    if (held === "held") {
       this.meta.count("duplicate_batches");
       return { status: "duplicate" };
     }
@@ -1123,6 +1117,19 @@ interface LoadedState {
   batchesSinceCheckpoint: number;
   /** False while the running transaction has only read memory: if it throws, memory is kept. */
   memoryTouched: boolean;
+}
+
+/**
+ * Whether the shard's batch log holds `batchId`: "held" with the same events (or either digest
+ * unknown: a row from before digests were kept, a caller without one, matches any events, as
+ * every row did then), "conflict" with other events, null when it does not hold it.
+ */
+function heldBatch(sql: SqlStorage, batchId: string, digest: string | null): "held" | "conflict" | null {
+  const row = sql
+    .exec<{ digest: string | null }>("SELECT digest FROM batch_log WHERE batch_id = ?", batchId)
+    .toArray()[0];
+  if (row === undefined) return null;
+  return digest === null || row.digest === null || row.digest === digest ? "held" : "conflict";
 }
 
 /** A base the hub may confirm: built with the send, taken when the hub says it holds it. */
