@@ -116,6 +116,21 @@ describe("the cluster variant of the migrations", () => {
     ]);
   });
 
+  it("adds a stored column on both tables and builds it on every node's local table", () => {
+    const statements = clusterStatements().filter((text) =>
+      /^ALTER TABLE sessions\S* .*\s+\S+ COLUMN (IF NOT EXISTS )?session_hash/.test(text),
+    );
+    expect(statements).toEqual([
+      expect.stringMatching(
+        /^ALTER TABLE sessions_local ON CLUSTER edge_cluster\n\s*ADD COLUMN IF NOT EXISTS session_hash UInt64 MATERIALIZED sipHash64\(session_id\)$/,
+      ),
+      expect.stringMatching(
+        /^ALTER TABLE sessions ON CLUSTER edge_cluster\n\s*ADD COLUMN IF NOT EXISTS session_hash UInt64 MATERIALIZED sipHash64\(session_id\)$/,
+      ),
+      "ALTER TABLE sessions_local ON CLUSTER edge_cluster MATERIALIZE COLUMN session_hash SETTINGS mutations_sync = 2",
+    ]);
+  });
+
   it("sets a table setting on every node's local table", () => {
     expect(clusterStatements().filter((text) => /MODIFY SETTING/.test(text))).toEqual([
       "ALTER TABLE events_local ON CLUSTER edge_cluster MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild'",

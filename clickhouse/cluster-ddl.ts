@@ -53,6 +53,8 @@ const ALTER_ADD_COLUMNS =
 const ADD_PROJECTION = /^ALTER TABLE (\w+) ADD PROJECTION IF NOT EXISTS (\w+)\s*(\([\s\S]*\))\s*$/;
 /** Its backfill, a mutation on every node's local table; `mutations_sync = 2` waits for every replica. */
 const MATERIALIZE_PROJECTION = /^ALTER TABLE (\w+) MATERIALIZE PROJECTION (\w+)(?: SETTINGS mutations_sync = \d)?\s*$/;
+/** A stored column's backfill (060_session_hash.sql), a mutation on every node's local table like the projection's. */
+const MATERIALIZE_COLUMN = /^ALTER TABLE (\w+) MATERIALIZE COLUMN (\w+)(?: SETTINGS mutations_sync = \d)?\s*$/;
 /** Table settings (050_delete_with_projection.sql): the parts live in every node's local table. */
 const MODIFY_SETTING = /^ALTER TABLE (\w+) MODIFY SETTING (\w+ = '?\w+'?)\s*$/;
 /** The SQL console's plain views (010_console_views.sql): they read the Distributed tables, on every node. */
@@ -114,6 +116,11 @@ export class ClusterTranslator {
       return [
         `ALTER TABLE ${this.local(table)} ${onCluster} MATERIALIZE PROJECTION ${name} SETTINGS mutations_sync = 2`,
       ];
+    }
+    const column = MATERIALIZE_COLUMN.exec(statement);
+    if (column) {
+      const [, table = "", name = ""] = column;
+      return [`ALTER TABLE ${this.local(table)} ${onCluster} MATERIALIZE COLUMN ${name} SETTINGS mutations_sync = 2`];
     }
     const setting = MODIFY_SETTING.exec(statement);
     if (setting) {

@@ -11,6 +11,7 @@ export const SCHEMA_MIGRATIONS = [
   { version: 30, name: "030_session_attributes" },
   { version: 40, name: "040_goals_and_filter_projection" },
   { version: 50, name: "050_delete_with_projection" },
+  { version: 60, name: "060_session_hash" },
 ] as const;
 
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_MIGRATIONS[SCHEMA_MIGRATIONS.length - 1]?.version ?? 0;

@@ -26,9 +26,10 @@
  * On a session answer, "sessions with an event of this country" (any event attribute) is read
  * from `session_attribute_rollup` (migrations/030_session_attributes.sql) for the whole UTC
  * days of that window and from raw events for its ragged ends, and matched by sipHash64 of the
- * session id as the rollup keys them; raw events for the whole window cost ~0.4 s of CPU per
- * filter and route on 10M events. Occurrence filters (JSON properties, purchased items) stay on
- * raw events.
+ * session id as the rollup keys them (`sessions.session_hash`, stored by migration 060, so a
+ * month's session ids are not hashed again per query); raw events for the whole window cost
+ * ~0.4 s of CPU per filter and route on 10M events. Occurrence filters (JSON properties,
+ * purchased items) stay on raw events.
  *
  * On an event answer, country and device conditions (and browser and os, less sharply) are
  * served by the `events_by_visit_attributes` projection (migrations/040_goals_and_filter_projection.sql):
@@ -247,7 +248,7 @@ export function sessionFilterSql(filters: readonly HistoryFilter[], range: { fro
     const event = matchingEvent(filter, index, params);
     const op = filter.op === "is" ? "IN" : "NOT IN";
     if (isEventAttribute(filter.dimension))
-      return `sipHash64(session_id) ${op} ${sessionHashesWithAttribute(filter.dimension, index)}`;
+      return `session_hash ${op} ${sessionHashesWithAttribute(filter.dimension, index)}`;
     return `session_id ${op} ${sessionsWithEvent(event)}`;
   });
   return { condition: `(${and(conditions)})`, params };
