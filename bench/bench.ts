@@ -8,7 +8,7 @@
  *   npm run bench -- --quick        # shorter steps and a 1M-event history, to try things out
  *   npm run bench -- --skip wrangler,history
  *   npm run bench -- --history-events 100m   # the history step on 100M events (about 20 GB of disk)
- *   npm run bench -- --render-loads 30 --render-url '?country=DE'   # History tab in Chromium: loads, URL suffix
+ *   npm run bench -- --render-loads 30 --render-url '' --render-url '?filter=country:is:DE'   # History tab in Chromium: loads, views
  *   npm run bench -- --only alerts  # only the named steps
  *   npm run bench -- --only tracing # ingest with OpenTelemetry tracing off vs on at 1 %
  *
@@ -339,7 +339,7 @@ function parseBenchArgs() {
       "history-rows": { type: "string" },
       "history-events": { type: "string" },
       "render-loads": { type: "string" },
-      "render-url": { type: "string", default: "" },
+      "render-url": { type: "string", multiple: true, default: [""] },
       out: { type: "string", default: join(PROJECT_ROOT, "bench/results/latest.json") },
     },
     strict: true,
@@ -352,7 +352,8 @@ const USAGE = `npm run bench [-- options]   every benchmark in one run; figures 
   --only a,b / --skip a,b    run only / leave out the named steps
   --history-events 10m       events in the history step's data set (k, m suffixes; 100m needs ~20 GB disk)
   --render-loads N           History tab loads timed in Chromium (default 20, quick 5)
-  --render-url '?a=b#hash'   extra query / hash for the timed History tab (filters, comparison)
+  --render-url '?a=b#hash'   extra query / hash for the timed History tab (filters, comparison);
+                             repeat it to time several views on the same data ('' is the plain tab)
   --out FILE                 where the JSON results go (default bench/results/latest.json)
   --help                     this text
 
@@ -707,17 +708,23 @@ async function main(): Promise<void> {
             log(
               `  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`,
             );
-          let render: RenderTiming | { error: string } | undefined;
-          if (settings.renderLoads > 0) {
-            log(`  timing the History tab (30 days) in Chromium, ${settings.renderLoads} loads`);
-            render = await timeHistoryRender({
+          const renders: (RenderTiming | { error: string; urlSuffix: string })[] = [];
+          for (const urlSuffix of settings.renderLoads > 0 ? values["render-url"] : []) {
+            log(
+              `  timing the History tab (30 days${urlSuffix === "" ? "" : `, ${urlSuffix}`}) in Chromium, ${settings.renderLoads} loads`,
+            );
+            const render = await timeHistoryRender({
               collectorUrl: collector.url,
               site: HISTORY_SITE,
               token: ADMIN_TOKEN,
               loads: settings.renderLoads,
               preset: "30d",
-              urlSuffix: values["render-url"],
-            }).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+              urlSuffix,
+            }).catch((error: unknown) => ({
+              error: error instanceof Error ? error.message : String(error),
+              urlSuffix,
+            }));
+            renders.push(render);
             log(
               "error" in render
                 ? `  History tab: ${render.error}`
@@ -729,7 +736,7 @@ async function main(): Promise<void> {
             generateSeconds: generated.ms / 1000,
             optimizeSeconds: optimized.ms / 1000,
             timings,
-            ...(render === undefined ? {} : { render }),
+            renders,
           };
         });
       });

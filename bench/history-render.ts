@@ -31,6 +31,8 @@ export interface RenderOptions {
 
 export interface RenderTiming {
   url: string;
+  /** What was added to the dashboard URL ('' for the plain 30-day tab). */
+  urlSuffix: string;
   preset: string;
   loads: number;
   p50: number;
@@ -99,6 +101,7 @@ export async function timeHistoryRender(options: RenderOptions): Promise<RenderT
     for (const sample of samples) histogram.record(sample);
     return {
       url,
+      urlSuffix: options.urlSuffix ?? "",
       preset: options.preset,
       loads: samples.length,
       p50: histogram.quantile(0.5),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BenchResults, formatTable } from "./report";
+import { type BenchResults, formatTable, type HistoryResult } from "./report";
 import type { ThroughputLevel } from "./throughput";
 
 const level = (requestsPerSecond: number, serverCpuMsPerRequest: number): ThroughputLevel => ({
@@ -127,6 +127,28 @@ describe("formatTable", () => {
     expect(table).toMatch(/tracing code alone, per request\s+1\.50 µs CPU\s+0\.15 % of a request's CPU/);
     expect(table).toMatch(
       /throughput on \/ off\s+0\.990\s+990 vs 1,000 req\/s, c=24, median of 4 rounds; 480 spans exported/,
+    );
+  });
+
+  it("prints one History tab row per timed view, and the single view of older results", () => {
+    const timing = { preset: "30d", loads: 20, p50: 600, p95: 900, max: 950 };
+    const history = (result: Partial<HistoryResult>) =>
+      formatTable({
+        ...results,
+        history: { ok: true, seconds: 90, result: { events: 1e7, generateSeconds: 60, timings: [], ...result } },
+      });
+    const table = history({
+      renders: [
+        { ...timing, url: "http://x/?range=30d#history", urlSuffix: "" },
+        { error: "the History tab did not settle", urlSuffix: "?filter=country:is:DE&compare=previous" },
+      ],
+    });
+    expect(table).toMatch(/History tab rendered in Chromium\s+p50 600 ms, p95 900 ms\s+30d, 20 loads/);
+    expect(table).toMatch(
+      /History tab rendered in Chromium \?filter=country:is:DE&compare=previous\s+failed: the History tab did not settle/,
+    );
+    expect(history({ render: { ...timing, url: "http://x/", urlSuffix: "" } })).toMatch(
+      /History tab rendered in Chromium\s+p50 600 ms, p95 900 ms/,
     );
   });
 

@@ -60,7 +60,9 @@ export interface HistoryResult {
   /** OPTIMIZE … FINAL of the rollups after loading (absent in results from before it ran). */
   optimizeSeconds?: number;
   timings: QueryTiming[];
-  /** The History tab fully rendered in Chromium (absent when skipped or in older results). */
+  /** The History tab fully rendered in Chromium, one entry per `--render-url` (empty when skipped). */
+  renders?: (RenderTiming | { error: string; urlSuffix: string })[];
+  /** Results from before several views were timed: the one view. */
   render?: RenderTiming | { error: string };
 }
 
@@ -258,13 +260,15 @@ export function reportRows(results: BenchResults): string[][] {
         `ClickHouse p50 ${ms(timing.direct.p50)}, p95 ${ms(timing.direct.p95)}`,
       );
     }
-    const render = history.result.render;
-    if (render !== undefined)
+    const { render, renders = render === undefined ? [] : [render] } = history.result;
+    for (const view of renders) {
+      const suffix = "urlSuffix" in view && view.urlSuffix !== "" ? ` ${view.urlSuffix}` : "";
       add(
-        "  History tab rendered in Chromium",
-        "error" in render ? `failed: ${render.error.slice(0, 140)}` : `p50 ${ms(render.p50)}, p95 ${ms(render.p95)}`,
-        "error" in render ? "" : `${render.preset}, ${render.loads} loads, max ${ms(render.max)}`,
+        `  History tab rendered in Chromium${suffix}`,
+        "error" in view ? `failed: ${view.error.slice(0, 140)}` : `p50 ${ms(view.p50)}, p95 ${ms(view.p95)}`,
+        "error" in view ? "" : `${view.preset}, ${view.loads} loads, max ${ms(view.max)}`,
       );
+    }
   } else add("5 history", failed(history) ?? "");
 
   const sdk = results.sdk;
