@@ -52,6 +52,7 @@ describe("LiveHub live feed", () => {
     expect(first.totals.page_views).toBe(5);
 
     // A burst of sends is coalesced; the last update holds the last values.
+    const burstStarted = Date.now();
     for (let seq = 3; seq <= 12; seq++) {
       await stub.applyShardState(
         shardState(site, 1, seq, now, {
@@ -63,7 +64,11 @@ describe("LiveHub live feed", () => {
     const last = await client.next((message) => message.totals.page_views === 5 + 12);
     expect(pageViewsOf(w0)(last)).toBe(1 + 12);
     const updates = client.messages.slice(1);
-    expect(updates.length).toBeLessThan(1 + 10);
+    // At most one update per interval while the burst lasted (plus the first and the trailing
+    // one): on a busy machine the ten sends can take longer than an interval each, and then
+    // each may rightly get its own update, so the bound follows the burst's own duration.
+    const burstIntervals = Math.ceil((Date.now() - burstStarted) / BROADCAST_INTERVAL_MS);
+    expect(updates.length).toBeLessThanOrEqual(Math.min(1 + 10, 2 + burstIntervals));
     for (let i = 1; i < updates.length; i++) {
       expect(updates[i]!.at - updates[i - 1]!.at).toBeGreaterThanOrEqual(BROADCAST_INTERVAL_MS);
     }
