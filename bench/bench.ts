@@ -25,7 +25,7 @@ import { BENCH_DATABASE, startClickHouseProcess } from "./clickhouse";
 import { ClickHouseGate } from "./clickhouse-gate";
 import { startCpuMeter, waitUntilQuiet } from "./cpu";
 import { measureFlush } from "./flush";
-import { type RenderTiming, timeHistoryRender } from "./history-render";
+import { type RenderOutcome, timeHistoryRender } from "./history-render";
 import { generateHistoryDataset, optimizeRollups, parseEventCount, timeHistoryQueries } from "./history";
 import { probeLiveLatency } from "./live";
 import { measureAlertLatency } from "./alerts";
@@ -708,7 +708,7 @@ async function main(): Promise<void> {
             log(
               `  ${timing.resource} (${timing.range}): Worker ${timing.worker ? `p50 ${timing.worker.p50.toFixed(0)} ms` : timing.workerStatus}, ClickHouse p50 ${timing.direct.p50.toFixed(0)} ms`,
             );
-          const renders: (RenderTiming | { error: string; urlSuffix: string })[] = [];
+          const renders: RenderOutcome[] = [];
           for (const urlSuffix of settings.renderLoads > 0 ? values["render-url"] : []) {
             log(
               `  timing the History tab (30 days${urlSuffix === "" ? "" : `, ${urlSuffix}`}) in Chromium, ${settings.renderLoads} loads`,

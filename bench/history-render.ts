@@ -40,6 +40,9 @@ export interface RenderTiming {
   max: number;
 }
 
+/** A timed view, or why it could not be timed. */
+export type RenderOutcome = RenderTiming | { error: string; urlSuffix: string };
+
 /**
  * The dashboard URL for `site` with `suffix` merged in (its query added, its hash instead of
  * `#history`), showing `preset` unless the suffix names a range.

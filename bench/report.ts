@@ -7,7 +7,7 @@ import type { MachineInfo } from "./machine";
 import type { DayFillResult } from "./day-fill";
 import type { FlushResult } from "./flush";
 import type { QueryTiming } from "./history";
-import type { RenderTiming } from "./history-render";
+import type { RenderOutcome, RenderTiming } from "./history-render";
 import type { AlertLatencyResult } from "./alerts";
 import type { TracingOverheadResult } from "./tracing";
 import type { LiveProbeResult } from "./live";
@@ -61,7 +61,7 @@ export interface HistoryResult {
   optimizeSeconds?: number;
   timings: QueryTiming[];
   /** The History tab fully rendered in Chromium, one entry per `--render-url` (empty when skipped). */
-  renders?: (RenderTiming | { error: string; urlSuffix: string })[];
+  renders?: RenderOutcome[];
   /** Results from before several views were timed: the one view. */
   render?: RenderTiming | { error: string };
 }
